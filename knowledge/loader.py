@@ -1,0 +1,280 @@
+"""Load and validate a knowledge directory: guides, office settings, lexicon and fields.
+
+Loading never raises on bad content: it returns every problem found, each with file and line,
+so an editor sees the whole list at once and a running bot can keep its previous guides.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from knowledge.schema import Fields, Guide, Lexicon, Office
+from knowledge.yamlsrc import Located, PathKey, YamlSyntaxError, read_yaml
+
+DEFAULT_DIR = Path(__file__).resolve().parent
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: Path
+    line: int
+    message: str
+    severity: Literal["error", "warning"] = "error"
+
+    def render(self, root: Path | None = None) -> str:
+        shown = self.path
+        if root is not None:
+            try:
+                shown = self.path.relative_to(root)
+            except ValueError:
+                shown = self.path
+        prefix = "" if self.severity == "error" else "cảnh báo: "
+        return f"{shown}:{self.line}: {prefix}{self.message}"
+
+
+@dataclass
+class GuideSource:
+    guide: Guide
+    path: Path
+    located: Located
+
+
+@dataclass
+class KnowledgeBase:
+    root: Path
+    office: Office
+    lexicon: Lexicon
+    fields: Fields
+    sources: list[GuideSource] = field(default_factory=list)
+
+    @property
+    def guides(self) -> list[Guide]:
+        return [source.guide for source in self.sources]
+
+    def active(self, day: dt.date) -> list[Guide]:
+        """The one version of each guide that serves on `day`, in catalogue order."""
+        chosen: dict[str, Guide] = {}
+        for guide in self.guides:
+            if guide.active_on(day):
+                chosen.setdefault(guide.id, guide)
+        return list(chosen.values())
+
+    def field_title(self, field_id: str) -> str:
+        for item in self.fields.fields:
+            if item.id == field_id:
+                return item.title
+        return field_id
+
+
+@dataclass
+class LoadResult:
+    knowledge: KnowledgeBase | None
+    problems: list[Problem]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def ok(self) -> bool:
+        return self.knowledge is not None and not self.errors
+
+
+_MESSAGES: dict[str, str] = {
+    "missing": "thiếu mục bắt buộc",
+    "extra_forbidden": "mục này không có trong mẫu (có thể gõ sai tên mục)",
+    "string_type": "phải là chữ",
+    "string_too_short": "không được để trống",
+    "int_type": "phải là số nguyên, không có dấu chấm hay chữ (ví dụ: 8000)",
+    "int_parsing": "phải là số nguyên, không có dấu chấm hay chữ (ví dụ: 8000)",
+    "int_from_float": "phải là số nguyên (ví dụ: 8000)",
+    "float_type": "phải là số",
+    "float_parsing": "phải là số",
+    "bool_type": "phải là true hoặc false",
+    "bool_parsing": "phải là true hoặc false",
+    "date_type": "phải là ngày dạng NĂM-THÁNG-NGÀY (ví dụ: 2026-11-27)",
+    "date_parsing": "phải là ngày dạng NĂM-THÁNG-NGÀY (ví dụ: 2026-11-27)",
+    "date_from_datetime_parsing": "phải là ngày dạng NĂM-THÁNG-NGÀY (ví dụ: 2026-11-27)",
+    "date_from_datetime_inexact": "phải là ngày, không kèm giờ",
+    "list_type": "phải là danh sách, mỗi mục một dòng bắt đầu bằng '- '",
+    "dict_type": "phải là một khối gồm các mục con",
+    "model_type": "phải là một khối gồm các mục con",
+    "model_attributes_type": "phải là một khối gồm các mục con",
+    "string_pattern_mismatch": "chỉ dùng chữ thường không dấu, số và dấu gạch ngang (ví dụ: khai-sinh)",
+}
+
+
+def _where(loc: PathKey) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def _message(error: Any) -> str:
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    if kind == "value_error":
+        text = str(ctx.get("error", error["msg"]))
+    elif kind == "too_short":
+        text = f"cần ít nhất {ctx.get('min_length')} mục"
+    elif kind in ("greater_than_equal", "greater_than"):
+        text = f"phải lớn hơn hoặc bằng {ctx.get('ge', ctx.get('gt'))}"
+    elif kind == "literal_error":
+        text = f"giá trị không hợp lệ; chọn một trong: {ctx.get('expected')}"
+    else:
+        text = _MESSAGES.get(kind, str(error["msg"]))
+    return text
+
+
+def _validate(model: type[M], located: Located, path: Path) -> tuple[M | None, list[Problem]]:
+    if not isinstance(located.data, dict):
+        return None, [Problem(path, 1, "tệp phải là một khối gồm các mục (tên mục: nội dung)")]
+    try:
+        return model.model_validate(located.data), []
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and "[" in p))
+            where = _where(loc)
+            label = f"mục '{where}': " if where else ""
+            problems.append(Problem(path, located.line_of(loc), label + _message(error)))
+        return None, problems
+
+
+def _read(path: Path) -> tuple[Located | None, list[Problem]]:
+    try:
+        return read_yaml(path), []
+    except YamlSyntaxError as exc:
+        return None, [Problem(path, exc.line, exc.message)]
+    except OSError as exc:
+        return None, [Problem(path, 1, f"không đọc được tệp ({exc.strerror})")]
+
+
+def _load_one(model: type[M], path: Path) -> tuple[M | None, list[Problem]]:
+    if not path.exists():
+        return None, [Problem(path, 1, "không tìm thấy tệp")]
+    located, problems = _read(path)
+    if located is None:
+        return None, problems
+    return _validate(model, located, path)
+
+
+def guide_files(root: Path) -> list[Path]:
+    guides_dir = root / "guides"
+    return sorted(p for p in guides_dir.rglob("*.yaml") if p.is_file())
+
+
+def load_knowledge(root: Path = DEFAULT_DIR) -> LoadResult:
+    """Read everything under `root`; return the knowledge base and every problem found."""
+    problems: list[Problem] = []
+    office, found = _load_one(Office, root / "office.yaml")
+    problems += found
+    lexicon, found = _load_one(Lexicon, root / "lexicon.yaml")
+    problems += found
+    fields, found = _load_one(Fields, root / "fields.yaml")
+    problems += found
+
+    sources: list[GuideSource] = []
+    for path in guide_files(root):
+        located, found = _read(path)
+        problems += found
+        if located is None:
+            continue
+        guide, found = _validate(Guide, located, path)
+        problems += found
+        if guide is not None:
+            sources.append(GuideSource(guide, path, located))
+
+    if office is None or lexicon is None or fields is None:
+        return LoadResult(None, problems)
+    if not sources and not any(p.path.is_relative_to(root / "guides") for p in problems):
+        problems.append(Problem(root / "guides", 1, "không có hướng dẫn thủ tục nào"))
+    kb = KnowledgeBase(root=root, office=office, lexicon=lexicon, fields=fields, sources=sources)
+    problems += cross_check(kb)
+    return LoadResult(kb, problems)
+
+
+def cross_check(kb: KnowledgeBase) -> list[Problem]:
+    """Checks that span files: references, field ids, provincial fee keys, dated versions."""
+    problems: list[Problem] = []
+    field_ids = {f.id for f in kb.fields.fields}
+    guide_ids = {s.guide.id for s in kb.sources}
+    for source in kb.sources:
+        guide, line_of = source.guide, source.located.line_of
+        if guide.field not in field_ids:
+            problems.append(
+                Problem(
+                    source.path,
+                    line_of(("field",)),
+                    f"mục 'field': lĩnh vực '{guide.field}' không có trong fields.yaml "
+                    f"(chọn một trong: {', '.join(sorted(field_ids))})",
+                )
+            )
+        for index, related in enumerate(guide.related):
+            if related not in guide_ids:
+                problems.append(
+                    Problem(
+                        source.path,
+                        line_of(("related", index)),
+                        f"mục 'related[{index}]': không có hướng dẫn nào có id '{related}'",
+                    )
+                )
+        for index, fee in enumerate(guide.fees):
+            if fee.provincial is not None and fee.provincial not in kb.office.provincial_fees:
+                problems.append(
+                    Problem(
+                        source.path,
+                        line_of(("fees", index, "provincial")),
+                        f"mục 'fees[{index}].provincial': office.yaml chưa có mức phí "
+                        f"'{fee.provincial}' trong 'provincial_fees'",
+                    )
+                )
+    problems += _check_versions(kb)
+    return problems
+
+
+def _check_versions(kb: KnowledgeBase) -> list[Problem]:
+    by_id: dict[str, list[GuideSource]] = defaultdict(list)
+    for source in kb.sources:
+        by_id[source.guide.id].append(source)
+    problems: list[Problem] = []
+    for versions in by_id.values():
+        if len(versions) < 2:
+            continue
+        ordered = sorted(versions, key=lambda s: s.guide.effective_from or dt.date.min)
+        for earlier, later in zip(ordered, ordered[1:], strict=False):
+            end = earlier.guide.effective_to
+            start = later.guide.effective_from or dt.date.min
+            line = later.located.line_of(("effective_from",))
+            if end is None or end >= start:
+                problems.append(
+                    Problem(
+                        later.path,
+                        line,
+                        f"hai phiên bản của '{later.guide.id}' trùng thời gian hiệu lực với "
+                        f"{earlier.path.name}; phiên bản cũ cần 'effective_to' trước {start}",
+                    )
+                )
+            elif (start - end).days > 1:
+                problems.append(
+                    Problem(
+                        later.path,
+                        line,
+                        f"khoảng trống từ {end + dt.timedelta(days=1)} đến "
+                        f"{start - dt.timedelta(days=1)}: không có phiên bản nào của "
+                        f"'{later.guide.id}' có hiệu lực",
+                        severity="warning",
+                    )
+                )
+    return problems
