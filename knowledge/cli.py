@@ -3,31 +3,109 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import json
 import sys
 from pathlib import Path
 
+from knowledge.library import KnowledgeError, Library, load_library
 from knowledge.loader import DEFAULT_DIR, load_knowledge
 
 
+def _root(args: argparse.Namespace) -> Path:
+    return Path(args.dir) if getattr(args, "dir", None) else DEFAULT_DIR
+
+
 def _validate(args: argparse.Namespace) -> int:
-    root = Path(args.dir) if args.dir else DEFAULT_DIR
+    root = _root(args)
     result = load_knowledge(root)
+    cwd = Path.cwd()
     for problem in result.problems:
-        print(problem.render(Path.cwd() if root.is_relative_to(Path.cwd()) else None))
+        print(problem.render(cwd if root.resolve().is_relative_to(cwd) else None))
     if result.errors or result.knowledge is None:
         return 1
     kb = result.knowledge
-    print(f"OK: {len(kb.sources)} tệp hướng dẫn, {len({g.id for g in kb.guides})} thủ tục.",
-          file=sys.stderr)
+    print(
+        f"OK: {len(kb.sources)} tệp hướng dẫn, {len({g.id for g in kb.guides})} thủ tục.",
+        file=sys.stderr,
+    )
     return 0
+
+
+def _library(args: argparse.Namespace) -> Library | None:
+    day = dt.date.fromisoformat(args.date) if args.date else None
+    try:
+        return load_library(_root(args), day)
+    except KnowledgeError as exc:
+        for problem in exc.problems:
+            print(problem.render(), file=sys.stderr)
+        return None
+
+
+def _match(args: argparse.Namespace) -> int:
+    library = _library(args)
+    if library is None:
+        return 1
+    if args.text == ["-"]:
+        for line in sys.stdin:
+            result = library.match(line.rstrip("\n"), args.top)
+            print(json.dumps(result.to_json(), ensure_ascii=False), flush=True)
+        return 0
+    result = library.match(" ".join(args.text), args.top)
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False))
+    else:
+        print(f"ý định: {result.intent}")
+        for m in result.matches:
+            print(f"  {m.score:.3f}  {m.id}  {m.title}")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    library = _library(args)
+    if library is None:
+        return 1
+    items = []
+    for guide in library.guides.values():
+        item = guide.model_dump(mode="json", by_alias=True)
+        item["match_phrases"] = library.matcher.match_phrases(guide.id)
+        items.append(item)
+    json.dump(items, sys.stdout, ensure_ascii=False, indent=1 if not args.json else None)
+    print()
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from knowledge.bench import run_bench
+
+    return run_bench(guides=args.guides, queries=args.queries)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m knowledge")
     sub = parser.add_subparsers(dest="command", required=True)
+
     validate = sub.add_parser("validate", help="check every guide file")
     validate.add_argument("dir", nargs="?", help="knowledge directory (default: bundled)")
     validate.set_defaults(func=_validate)
+
+    for name, func, helptext in (
+        ("match", _match, "match a question to guides"),
+        ("export", _export, "print every serving guide as JSON"),
+    ):
+        cmd = sub.add_parser(name, help=helptext)
+        cmd.add_argument("--dir", help="knowledge directory (default: bundled)")
+        cmd.add_argument("--date", help="serve guides effective on this day (YYYY-MM-DD)")
+        cmd.add_argument("--json", action="store_true", help="JSON output")
+        cmd.set_defaults(func=func)
+        if name == "match":
+            cmd.add_argument("--top", type=int, default=5, help="at most N matches (max 5)")
+            cmd.add_argument("text", nargs="+", help="the question, or - to read lines from stdin")
+
+    bench = sub.add_parser("bench", help="accuracy, latency and memory figures")
+    bench.add_argument("--guides", type=int, default=2000, help="generated guides for scale")
+    bench.add_argument("--queries", type=int, default=2000, help="timed queries per run")
+    bench.set_defaults(func=_bench)
     return parser
 
 

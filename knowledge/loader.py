@@ -7,6 +7,7 @@ so an editor sees the whole list at once and a running bot can keep its previous
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from knowledge.placeholders import NAMES, unknown_placeholders
 from knowledge.schema import Fields, Guide, Lexicon, Office
 from knowledge.yamlsrc import Located, PathKey, YamlSyntaxError, read_yaml
 
@@ -240,6 +242,15 @@ def cross_check(kb: KnowledgeBase) -> list[Problem]:
                         f"'{fee.provincial}' trong 'provincial_fees'",
                     )
                 )
+        for path, name in unknown_placeholders(source.located.data):
+            problems.append(
+                Problem(
+                    source.path,
+                    line_of(path),
+                    f"mục '{_where(path)}': không có thông tin '{{{name}}}'; chỉ dùng: "
+                    + ", ".join(f"{{{n}}}" for n in sorted(NAMES)),
+                )
+            )
     problems += _check_versions(kb)
     return problems
 
@@ -253,7 +264,7 @@ def _check_versions(kb: KnowledgeBase) -> list[Problem]:
         if len(versions) < 2:
             continue
         ordered = sorted(versions, key=lambda s: s.guide.effective_from or dt.date.min)
-        for earlier, later in zip(ordered, ordered[1:], strict=False):
+        for earlier, later in itertools.pairwise(ordered):
             end = earlier.guide.effective_to
             start = later.guide.effective_from or dt.date.min
             line = later.located.line_of(("effective_from",))

@@ -243,11 +243,18 @@ class Lexicon(Strict):
     handoff: list[Text] = Field(min_length=1)
     out_of_scope: list[Text] = Field(default_factory=list)
 
-    def replacements(self) -> dict[str, str]:
-        merged: dict[str, str] = {}
-        for section in (self.synonyms, self.regional, self.slang, self.abbreviations):
-            merged.update(section)
-        return merged
+    def entries(self) -> list[tuple[str, str, bool]]:
+        """(typed, standard, marks matter). Abbreviations and chat forms are matched on letters
+        alone ("đkkh" = "dkkh"); regional words and synonyms respect marks ("đẻ" is not "để")."""
+        result = [
+            (k, v, False)
+            for section in (self.abbreviations, self.slang)
+            for k, v in section.items()
+        ]
+        result += [
+            (k, v, True) for section in (self.regional, self.synonyms) for k, v in section.items()
+        ]
+        return result
 
 
 class FieldDef(Strict):

@@ -1,0 +1,87 @@
+"""Compiled lexicon: rewrites what citizens type into the words the guides are indexed under."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from knowledge.normalize import Token, tokens
+from knowledge.schema import Lexicon
+
+
+def compatible(key: Token, typed: Token, multi_syllable: bool) -> bool:
+    """Does a lexicon key syllable accept what the citizen typed?
+
+    A key written without marks accepts anything with the same letters. A key written with
+    marks accepts the same marks, or unmarked typing only inside a multi-syllable key: the
+    single syllable "đẻ" must not capture "de" (which is far more often "để").
+    """
+    if key.exact is None:
+        return True
+    if typed.exact is None:
+        return multi_syllable
+    return key.exact == typed.exact
+
+
+@dataclass(frozen=True)
+class _Rule:
+    key: tuple[Token, ...]
+    output: tuple[Token, ...]
+
+
+class LexiconRules:
+    def __init__(self, lexicon: Lexicon) -> None:
+        self._rules: dict[tuple[str, ...], list[_Rule]] = {}
+        self._max_len = 1
+        for source, target, marks_matter in lexicon.entries():
+            key = tuple(tokens(source))
+            if not key:
+                continue
+            if not marks_matter:
+                key = tuple(Token(t.plain, None) for t in key)
+            rule = _Rule(key, tuple(tokens(target)))
+            self._rules.setdefault(tuple(t.plain for t in key), []).append(rule)
+            self._max_len = max(self._max_len, len(key))
+        # Rules written with marks are tried before unmarked ones for the same letters.
+        for rules in self._rules.values():
+            rules.sort(key=lambda r: sum(t.exact is None for t in r.key))
+        self._stopwords = [t for word in lexicon.stopwords for t in tokens(word)[:1]]
+        self._stop_plain = {t.plain for t in self._stopwords}
+
+    def outputs(self) -> Iterable[Token]:
+        for rules in self._rules.values():
+            for rule in rules:
+                yield from rule.output
+
+    def rewrite(self, words: Sequence[Token]) -> list[Token]:
+        """Greedy longest-match replacement over the token sequence."""
+        result: list[Token] = []
+        i = 0
+        while i < len(words):
+            for length in range(min(self._max_len, len(words) - i), 0, -1):
+                window = words[i : i + length]
+                candidates = self._rules.get(tuple(t.plain for t in window))
+                rule = next(
+                    (
+                        r
+                        for r in candidates or ()
+                        if all(
+                            compatible(k, w, length > 1) for k, w in zip(r.key, window, strict=True)
+                        )
+                    ),
+                    None,
+                )
+                if rule is not None:
+                    result.extend(rule.output)
+                    i += length
+                    break
+            else:
+                result.append(words[i])
+                i += 1
+        return result
+
+    def is_stopword(self, token: Token) -> bool:
+        if token.plain not in self._stop_plain:
+            return False
+        # Unmarked typing counts: a stopword only lowers a weight, so a wrong guess costs little.
+        return any(s.plain == token.plain and compatible(s, token, True) for s in self._stopwords)

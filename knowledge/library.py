@@ -1,0 +1,56 @@
+"""The guides that serve on one day, with their matcher: what the conversation layer reads."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from knowledge.loader import DEFAULT_DIR, KnowledgeBase, Problem, load_knowledge
+from knowledge.matcher import Matcher, MatcherConfig, MatchResult
+from knowledge.placeholders import fill
+from knowledge.schema import Guide
+
+
+class KnowledgeError(Exception):
+    """The knowledge directory does not validate; `problems` says where."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(f"{len(problems)} problem(s) in the knowledge directory")
+        self.problems = problems
+
+
+class Library:
+    def __init__(
+        self, kb: KnowledgeBase, day: dt.date, config: MatcherConfig | None = None
+    ) -> None:
+        self.kb = kb
+        self.day = day
+        self.guides: dict[str, Guide] = {g.id: g for g in kb.active(day)}
+        self.matcher = Matcher(list(self.guides.values()), kb.lexicon, config)
+
+    def guide(self, guide_id: str) -> Guide | None:
+        return self.guides.get(guide_id)
+
+    def match(self, text: str, top: int | None = None) -> MatchResult:
+        return self.matcher.match(text, top)
+
+    def fill(self, text: str) -> str:
+        return fill(text, self.kb.office)
+
+    def by_field(self, field_id: str) -> list[Guide]:
+        return [g for g in self.guides.values() if g.field == field_id]
+
+
+def load_library(
+    root: Path = DEFAULT_DIR, day: dt.date | None = None, config: MatcherConfig | None = None
+) -> Library:
+    """Load and validate; raise KnowledgeError listing every error (warnings are tolerated)."""
+    result = load_knowledge(root)
+    if result.knowledge is None or result.errors:
+        raise KnowledgeError(result.errors)
+    return Library(result.knowledge, day or today(), config)
+
+
+def today() -> dt.date:
+    """Today in Vietnam (UTC+7, no daylight saving), whatever the server's zone."""
+    return (dt.datetime.now(dt.UTC) + dt.timedelta(hours=7)).date()

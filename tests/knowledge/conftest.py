@@ -1,0 +1,34 @@
+import shutil
+from pathlib import Path
+
+import pytest
+
+from knowledge.loader import DEFAULT_DIR
+
+EXAMPLE = DEFAULT_DIR / "guides" / "ho-tich" / "khai-sinh.yaml"
+
+
+def standalone_guide_text() -> str:
+    """The bundled birth-registration guide without links to other guides."""
+    lines = EXAMPLE.read_text(encoding="utf-8").splitlines(keepends=True)
+    out, skipping = [], False
+    for line in lines:
+        if line.startswith("related:"):
+            skipping = True
+            continue
+        if skipping and line.startswith("  - "):
+            continue
+        skipping = False
+        out.append(line)
+    return "".join(out)
+
+
+@pytest.fixture
+def kdir(tmp_path: Path) -> Path:
+    """A small valid knowledge directory the test may break."""
+    root = tmp_path / "knowledge"
+    (root / "guides").mkdir(parents=True)
+    for name in ("office.yaml", "lexicon.yaml", "fields.yaml"):
+        shutil.copy(DEFAULT_DIR / name, root / name)
+    (root / "guides" / "khai-sinh.yaml").write_text(standalone_guide_text(), encoding="utf-8")
+    return root
