@@ -64,6 +64,7 @@ class Fee(Strict):
 
     name: Text
     amount: int | None = Field(default=None, ge=0)
+    online_amount: int | None = Field(default=None, ge=0)
     tiers: list[FeeTier] = Field(default_factory=list)
     provincial: str | None = None
     unit: Text = "lần"
@@ -84,6 +85,8 @@ class Fee(Strict):
             )
         if self.cap is not None and not self.tiers:
             raise ValueError("'cap' (mức thu tối đa) chỉ dùng cùng với 'tiers'")
+        if self.online_amount is not None and self.amount is None:
+            raise ValueError("'online_amount' (mức nộp trực tuyến) chỉ dùng cùng với 'amount'")
         return self
 
     @property

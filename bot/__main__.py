@@ -1,0 +1,55 @@
+"""`python -m bot ...`: only parses arguments and hands over to bot.app."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from bot.config import Settings, describe_error
+from knowledge.library import KnowledgeError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run the configured channels (the console when none is configured)")
+    sub.add_parser("console", help="chat in this terminal")
+    simulate = sub.add_parser("simulate", help="JSON lines in, JSON lines out (for tests)")
+    simulate.add_argument("--db", type=Path, help="SQLite file to continue from (default: fresh)")
+    args = parser.parse_args(argv)
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        print(describe_error(exc), file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    from bot import app
+
+    try:
+        if args.command == "simulate":
+            logging.getLogger().setLevel(max(logging.WARNING, logging.getLogger().level))
+            asyncio.run(app.run_simulation(settings, args.db))
+        else:
+            asyncio.run(app.run_console(settings))
+    except KnowledgeError as exc:
+        for problem in exc.problems:
+            print(problem.render(), file=sys.stderr)
+        print("The guides do not validate; fix the files above.", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,36 @@
+"""Desk and outbox for the two local channels (console and simulation): they print."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flows.models import ConversationKey, Reply, StaffNotice
+from flows.ports import Outbox, StaffDesk
+
+Sink = Callable[[str, ConversationKey | None, Reply], None]
+
+
+class LocalDesk(StaffDesk):
+    """Staff notices go to a sink as ('staff', key, reply)."""
+
+    def __init__(self, sink: Sink) -> None:
+        self._sink = sink
+        self.notices: list[StaffNotice] = []
+
+    async def post(self, notice: StaffNotice) -> None:
+        self.notices.append(notice)
+        self._sink("staff", notice.key, notice.reply)
+
+
+class LocalOutbox(Outbox):
+    """Replies to citizens outside a turn (staff answers) go to the same sink."""
+
+    def __init__(self, sink: Sink) -> None:
+        self._sink = sink
+        self.unreachable: set[ConversationKey] = set()
+
+    async def send(self, key: ConversationKey, reply: Reply) -> bool:
+        if key in self.unreachable:
+            return False
+        self._sink("citizen", key, reply)
+        return True

@@ -1,0 +1,499 @@
+"""SQLite storage: one database file, WAL journal, schema from bot.storage.migrations.
+
+A single aiosqlite connection is shared by every coroutine, and a connection has one transaction
+at a time: an asyncio.Lock serialises all access so no coroutine's statements land inside
+another's transaction. Writes run shielded from cancellation, so a cancelled caller (a timed-out
+handler, a shutdown) never leaves half a transaction behind: it completes or rolls back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import sqlite3
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiosqlite
+from pydantic import TypeAdapter
+
+from bot.storage.memory import (
+    SEEN_TTL,
+    aware,
+    check_handoff,
+    check_turn,
+    feedback_ref,
+    prune_due,
+)
+from bot.storage.migrations import MIGRATIONS, migrate
+from flows.models import ConversationKey
+from flows.ports import (
+    OPEN_STATUSES,
+    Conversation,
+    ConversationState,
+    Event,
+    FeedbackItem,
+    Handoff,
+    Rating,
+    Storage,
+    TranscriptLine,
+    Turn,
+)
+
+T = TypeVar("T")
+Params = Sequence[Any]
+Work = Callable[[aiosqlite.Connection], Awaitable[T]]
+
+SYNCHRONOUS_MODES = ("NORMAL", "FULL")
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_OPEN = "status IN ({})".format(", ".join(f"'{s}'" for s in OPEN_STATUSES))
+# the same serialiser pydantic uses for Event.data, so both stores normalise data alike
+_DATA = TypeAdapter(dict[str, Any])
+
+
+def _iso(moment: dt.datetime) -> str:
+    return aware(moment).isoformat()
+
+
+def _iso_or_none(moment: dt.datetime | None) -> str | None:
+    return None if moment is None else _iso(moment)
+
+
+def _us(moment: dt.datetime) -> int:
+    """UTC microseconds since the epoch: the sortable twin of an ISO column."""
+    return (aware(moment) - _EPOCH) // dt.timedelta(microseconds=1)
+
+
+def _conversation(row: sqlite3.Row) -> Conversation:
+    return Conversation(
+        id=row["id"],
+        key=ConversationKey(channel=row["channel"], user_id=row["user_id"]),
+        display_name=row["display_name"],
+        state=ConversationState.model_validate_json(row["state"]),
+        created_at=row["created_at"],
+        last_seen_at=row["last_seen_at"],
+    )
+
+
+def _event(row: sqlite3.Row) -> Event:
+    return Event(kind=row["kind"], at=row["at"], data=_DATA.validate_json(row["data"]))
+
+
+def _handoff(row: sqlite3.Row) -> Handoff:
+    return Handoff.model_validate(dict(row))
+
+
+def _feedback(row: sqlite3.Row) -> FeedbackItem:
+    return FeedbackItem.model_validate(dict(row))
+
+
+def _rating(row: sqlite3.Row) -> Rating:
+    return Rating.model_validate(dict(row))
+
+
+async def _run(db: aiosqlite.Connection, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+    """One statement, fully stepped on the connection thread (so no cursor is left open)."""
+    return list(await db.execute_fetchall(sql, params))
+
+
+async def _run_many(db: aiosqlite.Connection, sql: str, rows: Iterable[Params]) -> None:
+    async with db.executemany(sql, rows):
+        pass
+
+
+async def _require_conversation(db: aiosqlite.Connection, conversation_id: int) -> None:
+    if not await _run(db, "SELECT 1 FROM conversations WHERE id = ?", (conversation_id,)):
+        raise LookupError(f"no conversation {conversation_id}")
+
+
+class SqliteStorage(Storage):
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        synchronous: str = "NORMAL",
+        busy_timeout_ms: int = 5000,
+        migrations: Sequence[str] = MIGRATIONS,
+    ) -> None:
+        """`synchronous`: NORMAL loses at most the last commits on power loss (never corrupts
+        in WAL mode); FULL also survives that, at the price of an fsync per commit."""
+        mode = synchronous.upper()
+        if mode not in SYNCHRONOUS_MODES:
+            raise ValueError(f"synchronous must be one of {SYNCHRONOUS_MODES}, not {synchronous!r}")
+        self._path = os.fspath(path)
+        self._synchronous = mode
+        self._busy_timeout_ms = int(busy_timeout_ms)
+        self._migrations = tuple(migrations)
+        self._db: aiosqlite.Connection | None = None
+        self._lock = asyncio.Lock()
+        self._last_prune: dt.datetime | None = None
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    async def open(self) -> None:
+        """Connect, refuse a schema newer than ours, migrate, switch to WAL. Idempotent."""
+        if self._db is not None:
+            return
+        if self._path != ":memory:":
+            Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: we issue BEGIN/COMMIT ourselves, sqlite3 must not add its own
+        db = await aiosqlite.connect(self._path, isolation_level=None)
+        try:
+            db.row_factory = sqlite3.Row
+            await _run(db, f"PRAGMA busy_timeout = {self._busy_timeout_ms:d}")
+            await _run(db, "PRAGMA foreign_keys = ON")
+            await migrate(db, self._migrations)
+            await _run(db, "PRAGMA journal_mode = WAL")
+            await _run(db, f"PRAGMA synchronous = {self._synchronous}")
+        except BaseException:
+            await db.close()
+            raise
+        self._db = db
+
+    async def close(self) -> None:
+        """Waits for writes in flight. Idempotent."""
+        async with self._lock:
+            db, self._db = self._db, None
+            if db is not None:
+                await db.close()
+
+    def _connection(self) -> aiosqlite.Connection:
+        if self._db is None:
+            raise RuntimeError("SqliteStorage is not open: await open() first")
+        return self._db
+
+    async def _read(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        async with self._lock:
+            return await _run(self._connection(), sql, params)
+
+    async def _write(self, work: Work[T]) -> T:
+        """Run `work` as one IMMEDIATE transaction (the write lock is taken up front, so another
+        process cannot make it fail half way with SQLITE_BUSY)."""
+        return await asyncio.shield(self._transaction(work))
+
+    async def _transaction(self, work: Work[T]) -> T:
+        async with self._lock:
+            db = self._connection()
+            await _run(db, "BEGIN IMMEDIATE")
+            try:
+                result = await work(db)
+                await _run(db, "COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    await _run(db, "ROLLBACK")
+                raise
+            return result
+
+    async def conversation(
+        self, key: ConversationKey, now: dt.datetime, display_name: str = ""
+    ) -> Conversation:
+        stamp = _iso(now)
+        state = ConversationState().model_dump_json()
+
+        async def work(db: aiosqlite.Connection) -> Conversation:
+            await _run(
+                db,
+                "INSERT INTO conversations"
+                " (channel, user_id, display_name, state, created_at, last_seen_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (channel, user_id) DO NOTHING",
+                (key.channel, key.user_id, display_name, state, stamp, stamp),
+            )
+            rows = await _run(
+                db,
+                "SELECT * FROM conversations WHERE channel = ? AND user_id = ?",
+                (key.channel, key.user_id),
+            )
+            return _conversation(rows[0])
+
+        return await self._write(work)
+
+    async def find_conversation(self, conversation_id: int) -> Conversation | None:
+        rows = await self._read("SELECT * FROM conversations WHERE id = ?", (conversation_id,))
+        return _conversation(rows[0]) if rows else None
+
+    async def find_by_key(self, key: ConversationKey) -> Conversation | None:
+        rows = await self._read(
+            "SELECT * FROM conversations WHERE channel = ? AND user_id = ?",
+            (key.channel, key.user_id),
+        )
+        return _conversation(rows[0]) if rows else None
+
+    async def commit(self, turn: Turn) -> None:
+        """A display name of None or "" keeps the known one."""
+        check_turn(turn)
+        conversation_id = turn.conversation_id
+        state = turn.state.model_dump_json()
+        lines = [(line.direction, line.text, _iso(line.at)) for line in turn.transcript]
+        events = [
+            (conversation_id, e.kind, _DATA.dump_json(e.data).decode(), _iso(e.at), _us(e.at))
+            for e in turn.events
+        ]
+
+        async def work(db: aiosqlite.Connection) -> None:
+            updated = await _run(
+                db,
+                "UPDATE conversations SET state = ?, last_seen_at = ?,"
+                " display_name = COALESCE(?, display_name) WHERE id = ? RETURNING id",
+                (state, _iso(turn.seen_at), turn.display_name or None, conversation_id),
+            )
+            if not updated:
+                raise LookupError(f"no conversation {conversation_id}")
+            if lines:
+                rows = await _run(
+                    db,
+                    "SELECT COALESCE(MAX(seq), 0) FROM transcript WHERE conversation_id = ?",
+                    (conversation_id,),
+                )
+                last: int = rows[0][0]
+                await _run_many(
+                    db,
+                    "INSERT INTO transcript (conversation_id, seq, direction, text, at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    [(conversation_id, last + n, *line) for n, line in enumerate(lines, 1)],
+                )
+            if events:
+                await _run_many(
+                    db,
+                    "INSERT INTO events (conversation_id, kind, data, at, at_us)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    events,
+                )
+
+        await self._write(work)
+
+    async def recent_transcript(self, conversation_id: int, limit: int) -> list[TranscriptLine]:
+        if limit <= 0:
+            return []
+        rows = await self._read(
+            "SELECT direction, text, at FROM transcript WHERE conversation_id = ?"
+            " ORDER BY seq DESC LIMIT ?",
+            (conversation_id, limit),
+        )
+        return [
+            TranscriptLine(direction=row["direction"], text=row["text"], at=row["at"])
+            for row in reversed(rows)
+        ]
+
+    async def log_event(self, conversation_id: int | None, event: Event) -> None:
+        params = (
+            conversation_id,
+            event.kind,
+            _DATA.dump_json(event.data).decode(),
+            _iso(event.at),
+            _us(event.at),
+        )
+
+        async def work(db: aiosqlite.Connection) -> None:
+            if conversation_id is not None:
+                await _require_conversation(db, conversation_id)
+            await _run(
+                db,
+                "INSERT INTO events (conversation_id, kind, data, at, at_us) VALUES (?, ?, ?, ?, ?)",
+                params,
+            )
+
+        await self._write(work)
+
+    async def events(
+        self, since: dt.datetime | None = None, until: dt.datetime | None = None
+    ) -> list[tuple[int | None, Event]]:
+        """Events with since <= at < until, so consecutive report periods never overlap."""
+        where: list[str] = []
+        params: list[int] = []
+        if since is not None:
+            where.append("at_us >= ?")
+            params.append(_us(since))
+        if until is not None:
+            where.append("at_us < ?")
+            params.append(_us(until))
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        rows = await self._read(
+            f"SELECT conversation_id, kind, data, at FROM events{clause} ORDER BY at_us, id",
+            params,
+        )
+        return [(row["conversation_id"], _event(row)) for row in rows]
+
+    async def open_handoff(
+        self, conversation_id: int, now: dt.datetime, guide_id: str | None, reason: str
+    ) -> Handoff:
+        params = (conversation_id, guide_id, reason, _iso(now), _us(now))
+
+        async def work(db: aiosqlite.Connection) -> Handoff:
+            await _require_conversation(db, conversation_id)
+            rows = await _run(
+                db,
+                f"SELECT * FROM handoffs WHERE conversation_id = ? AND {_OPEN}",
+                (conversation_id,),
+            )
+            if not rows:
+                rows = await _run(
+                    db,
+                    "INSERT INTO handoffs"
+                    " (conversation_id, status, guide_id, reason, created_at, created_us)"
+                    " VALUES (?, 'waiting', ?, ?, ?, ?) RETURNING *",
+                    params,
+                )
+            return _handoff(rows[0])
+
+        return await self._write(work)
+
+    async def current_handoff(self, conversation_id: int) -> Handoff | None:
+        rows = await self._read(
+            f"SELECT * FROM handoffs WHERE conversation_id = ? AND {_OPEN}", (conversation_id,)
+        )
+        return _handoff(rows[0]) if rows else None
+
+    async def save_handoff(self, handoff: Handoff) -> None:
+        """Raises LookupError for an unknown handoff, ValueError when reopening it would give
+        its conversation a second open handoff."""
+        check_handoff(handoff)
+        h = handoff
+        params = (
+            h.status,
+            h.guide_id,
+            h.reason,
+            _iso(h.created_at),
+            _us(h.created_at),
+            _iso_or_none(h.claimed_at),
+            h.claimed_by,
+            _iso_or_none(h.first_response_at),
+            _iso_or_none(h.ended_at),
+            _iso_or_none(h.reminded_at),
+            h.id,
+        )
+
+        async def work(db: aiosqlite.Connection) -> None:
+            found = await _run(
+                db,
+                "SELECT 1 FROM handoffs WHERE id = ? AND conversation_id = ?",
+                (h.id, h.conversation_id),
+            )
+            if not found:
+                raise LookupError(f"no handoff {h.id} for conversation {h.conversation_id}")
+            if h.status in OPEN_STATUSES:
+                other = await _run(
+                    db,
+                    f"SELECT id FROM handoffs WHERE conversation_id = ? AND id != ? AND {_OPEN}",
+                    (h.conversation_id, h.id),
+                )
+                if other:
+                    raise ValueError(
+                        f"conversation {h.conversation_id} already has open handoff {other[0][0]}"
+                    )
+            await _run(
+                db,
+                "UPDATE handoffs SET status = ?, guide_id = ?, reason = ?, created_at = ?,"
+                " created_us = ?, claimed_at = ?, claimed_by = ?, first_response_at = ?,"
+                " ended_at = ?, reminded_at = ? WHERE id = ?",
+                params,
+            )
+
+        await self._write(work)
+
+    async def open_handoffs(self) -> list[Handoff]:
+        rows = await self._read(f"SELECT * FROM handoffs WHERE {_OPEN} ORDER BY created_us, id")
+        return [_handoff(row) for row in rows]
+
+    async def add_feedback(
+        self,
+        conversation_id: int | None,
+        content: str,
+        now: dt.datetime,
+        name: str | None = None,
+        phone: str | None = None,
+    ) -> FeedbackItem:
+        """The reference code's year is the year of `now` in its own offset (local time)."""
+        stamp = _iso(now)
+        year = now.year
+
+        async def work(db: aiosqlite.Connection) -> FeedbackItem:
+            if conversation_id is not None:
+                await _require_conversation(db, conversation_id)
+            rows = await _run(
+                db, "SELECT COALESCE(MAX(seq), 0) + 1 FROM feedback WHERE year = ?", (year,)
+            )
+            seq: int = rows[0][0]
+            rows = await _run(
+                db,
+                "INSERT INTO feedback"
+                " (ref, year, seq, conversation_id, content, name, phone, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                (feedback_ref(year, seq), year, seq, conversation_id, content, name, phone, stamp),
+            )
+            return _feedback(rows[0])
+
+        return await self._write(work)
+
+    async def feedback_items(self) -> list[FeedbackItem]:
+        """Oldest first."""
+        return [_feedback(row) for row in await self._read("SELECT * FROM feedback ORDER BY id")]
+
+    async def add_rating(
+        self, conversation_id: int | None, guide_id: str | None, helpful: bool, now: dt.datetime
+    ) -> Rating:
+        params = (conversation_id, guide_id, int(helpful), _iso(now))
+
+        async def work(db: aiosqlite.Connection) -> Rating:
+            if conversation_id is not None:
+                await _require_conversation(db, conversation_id)
+            rows = await _run(
+                db,
+                "INSERT INTO ratings (conversation_id, guide_id, helpful, created_at)"
+                " VALUES (?, ?, ?, ?) RETURNING *",
+                params,
+            )
+            return _rating(rows[0])
+
+        return await self._write(work)
+
+    async def set_rating_reason(self, rating_id: int, reason: str) -> None:
+        async def work(db: aiosqlite.Connection) -> None:
+            rows = await _run(
+                db, "UPDATE ratings SET reason = ? WHERE id = ? RETURNING id", (reason, rating_id)
+            )
+            if not rows:
+                raise LookupError(f"no rating {rating_id}")
+
+        await self._write(work)
+
+    async def ratings(self) -> list[Rating]:
+        """Oldest first."""
+        return [_rating(row) for row in await self._read("SELECT * FROM ratings ORDER BY id")]
+
+    async def delete_conversation(self, conversation_id: int) -> None:
+        """Deleting an unknown (or already deleted) conversation does nothing. Transcript,
+        handoffs and ratings go by ON DELETE CASCADE, events are detached by ON DELETE SET NULL;
+        feedback needs an explicit update because its personal fields must be cleared too."""
+
+        async def work(db: aiosqlite.Connection) -> None:
+            await _run(
+                db,
+                "UPDATE feedback SET conversation_id = NULL, name = NULL, phone = NULL"
+                " WHERE conversation_id = ?",
+                (conversation_id,),
+            )
+            await _run(db, "DELETE FROM conversations WHERE id = ?", (conversation_id,))
+
+        await self._write(work)
+
+    async def first_seen(self, channel: str, message_id: str, now: dt.datetime) -> bool:
+        """Ids older than SEEN_TTL are forgotten (pruned at most once per PRUNE_INTERVAL)."""
+        params = (channel, message_id, _iso(now), _us(now))
+
+        async def work(db: aiosqlite.Connection) -> bool:
+            if prune_due(self._last_prune, now):
+                await _run(db, "DELETE FROM seen_messages WHERE at_us < ?", (_us(now - SEEN_TTL),))
+                self._last_prune = now
+            inserted = await _run(
+                db,
+                "INSERT INTO seen_messages (channel, message_id, at, at_us) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (channel, message_id) DO NOTHING RETURNING 1",
+                params,
+            )
+            return bool(inserted)
+
+        return await self._write(work)

@@ -1,0 +1,100 @@
+"""Which part of a guide a short follow-up asks about ("mất bao lâu", "phí bao nhiêu"...).
+
+After an answer about a guide, citizens ask follow-ups without repeating its name; we recognise
+the aspect on folded text so "mat bao lau" and "mất bao lâu" agree.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from knowledge.normalize import fold
+
+Aspect = Literal["time", "fee", "docs", "online", "steps", "where", "faq"]
+
+_CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
+    (
+        "online",
+        (
+            "online",
+            "truc tuyen",
+            "qua mang",
+            "tren mang",
+            "dich vu cong",
+            "qua dien thoai",
+            "tai nha lam duoc",
+            "onl",
+        ),
+    ),
+    (
+        "fee",
+        (
+            "le phi",
+            "phi bao nhieu",
+            "bao nhieu tien",
+            "mat tien",
+            "ton tien",
+            "het bao nhieu",
+            "mien phi",
+            "tien phi",
+            "mat phi",
+            "co phi",
+            "phi",
+            "nop tien",
+            "tinh phi",
+        ),
+    ),
+    (
+        "time",
+        (
+            "bao lau",
+            "may ngay",
+            "bao nhieu ngay",
+            "bao gio co",
+            "khi nao co",
+            "khi nao lay",
+            "lau khong",
+            "thoi gian",
+            "lay ngay",
+            "trong ngay",
+        ),
+    ),
+    (
+        "docs",
+        (
+            "mang gi",
+            "mang theo",
+            "giay to gi",
+            "giay to",
+            "ho so gom",
+            "can gi",
+            "chuan bi gi",
+            "can nhung gi",
+            "ho so can",
+            "nhung giay",
+        ),
+    ),
+    ("where", ("o dau", "cho nao", "noi nao", "dia chi", "den dau", "di dau")),
+    (
+        "steps",
+        (
+            "cac buoc",
+            "trinh tu",
+            "lam the nao",
+            "lam sao",
+            "cach lam",
+            "the nao",
+            "ntn",
+            "nhu the nao",
+            "huong dan",
+        ),
+    ),
+)
+
+
+def detect(text: str) -> Aspect | None:
+    padded = f" {fold(text)} "
+    for aspect, cues in _CUES:
+        if any(f" {cue} " in padded for cue in cues):
+            return aspect
+    return None

@@ -1,0 +1,299 @@
+"""The conversation engine: one entry point for citizens, one for staff, one for time passing.
+
+Messages of one conversation are handled in order (a lock per conversation, like aiogram's event
+isolation); different conversations run concurrently. Every turn ends with one storage commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Literal
+
+from flows import texts
+from flows.feedback import Feedback
+from flows.handoff import Handoffs
+from flows.hours import OfficeHours
+from flows.masking import mask_personal
+from flows.menu import HUMAN, MENU, show_welcome
+from flows.models import Button, ConversationKey, Inbound, Reply, StaffNotice
+from flows.ports import (
+    Clock,
+    Conversation,
+    Handoff,
+    Outbox,
+    StaffDesk,
+    Storage,
+    TranscriptLine,
+)
+from flows.ports import Turn as StoredTurn
+from flows.router import Router
+from flows.turn import Turn
+from knowledge.library import Library
+from knowledge.normalize import fold
+
+log = logging.getLogger(__name__)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+StaffAction = Literal["claim", "return", "close"]
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    reminder_minutes: int = 15
+    max_text_chars: int = 4000
+    match_chars: int = 600
+    long_text_chars: int = 2000
+
+
+def sanitize(text: str, limit: int) -> str:
+    return _CONTROL.sub(" ", text).strip()[:limit]
+
+
+class Engine:
+    def __init__(
+        self,
+        library: Callable[[], Library],
+        storage: Storage,
+        desk: StaffDesk,
+        outbox: Outbox,
+        clock: Clock,
+        config: EngineConfig | None = None,
+    ) -> None:
+        self._library = library
+        self._storage = storage
+        self._desk = desk
+        self._clock = clock
+        self.config = config or EngineConfig()
+        self._locks: dict[ConversationKey, tuple[asyncio.Lock, int]] = {}
+        self.handoffs = Handoffs(storage, desk, outbox, self.config.reminder_minutes)
+        self.feedback = Feedback(storage, desk)
+        self._router = Router(self.handoffs, self.feedback, storage, desk)
+
+    @asynccontextmanager
+    async def _locked(self, key: ConversationKey) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    # --- citizens ------------------------------------------------------------------------
+
+    async def handle(self, inbound: Inbound) -> list[Reply]:
+        """Handle one citizen message; return the replies to send back on its channel."""
+        async with self._locked(inbound.key):
+            now = self._clock.now()
+            if inbound.message_id is not None and not await self._storage.first_seen(
+                inbound.key.channel, inbound.message_id, now
+            ):
+                return []
+            name = inbound.display_name.strip()[:100]
+            conversation = await self._storage.conversation(inbound.key, now, name)
+            turn = Turn(conversation, now)
+            library = self._library()
+            try:
+                await self._dispatch(turn, library, inbound)
+            except Exception:
+                log.exception("turn failed for %s", inbound.key)
+                turn = await self._failed_turn(inbound, name)
+            if not turn.deleted:
+                await self._commit(turn, name or None)
+            return turn.replies
+
+    async def _failed_turn(self, inbound: Inbound, name: str) -> Turn:
+        """Keep the state from before the failed turn; tell the citizen politely."""
+        conversation = await self._storage.conversation(inbound.key, self._clock.now(), name)
+        turn = Turn(conversation, self._clock.now())
+        turn.heard(inbound.text or f"[{inbound.kind}]")
+        turn.say(
+            "Xin lỗi, hệ thống đang gặp trục trặc. Bạn thử lại sau ít phút, hoặc bấm «Gặp cán bộ».",
+            [HUMAN, MENU],
+        )
+        turn.log("error", inbound=inbound.kind)
+        return turn
+
+    async def _commit(self, turn: Turn, display_name: str | None) -> None:
+        await self._storage.commit(
+            StoredTurn(
+                conversation_id=turn.conversation.id,
+                state=turn.state,
+                seen_at=turn.now,
+                display_name=display_name,
+                transcript=turn.transcript,
+                events=turn.events,
+            )
+        )
+
+    async def _dispatch(self, turn: Turn, library: Library, inbound: Inbound) -> None:
+        state = turn.state
+        if inbound.kind == "follow":
+            turn.heard("[quan tâm trang]")
+            show_welcome(turn, library)
+            return
+        if inbound.kind == "unfollow":
+            turn.heard("[bỏ quan tâm]")
+            turn.log("unfollow")
+            return
+        if inbound.kind in ("media", "contact"):
+            turn.heard(f"[{inbound.media or inbound.kind}]")
+            if state.mode != "bot":
+                await self.handoffs.forward(turn, "", inbound.media or "other")
+                return
+            turn.say(texts.MEDIA, [HUMAN, MENU])
+            return
+
+        raw = inbound.text or ""
+        text = sanitize(raw, self.config.max_text_chars)
+        data = inbound.button
+        if inbound.kind == "button":
+            label = next((b.label for b in state.buttons if b.data == data), data or "")
+            turn.heard(f"[{label}]")
+        else:
+            turn.heard(text)
+            if text.startswith("/"):
+                await self._router.command(turn, library, text)
+                return
+            data = self._typed_choice(turn, text)
+        if data is not None:
+            await self._router.press(turn, library, data)
+            return
+        if state.mode != "bot":
+            await self.handoffs.forward(turn, text)
+            return
+        if not fold(text):
+            turn.say(texts.EMPTY if not text else texts.NO_WORDS, [MENU, HUMAN])
+            return
+        if len(raw) > self.config.long_text_chars:
+            turn.say(texts.TOO_LONG)
+        await self._router.text(turn, library, text[: self.config.match_chars])
+
+    def _typed_choice(self, turn: Turn, text: str) -> str | None:
+        """A typed number or exact button label stands for pressing that button."""
+        state = turn.state
+        if state.flow in ("fee", "reason") or (
+            state.flow == "feedback" and state.data.get("stage") != "consent"
+        ):
+            return None
+        buttons = state.buttons
+        stripped = text.strip().rstrip(".")
+        if stripped.isdigit() and buttons:
+            index = int(stripped) - 1
+            return buttons[index].data if 0 <= index < len(buttons) else None
+        folded = fold(text)
+        if not folded:
+            return None
+        for button in buttons:
+            if fold(button.label) == folded:
+                return button.data
+        return None
+
+    # --- staff ---------------------------------------------------------------------------
+
+    async def staff_action(self, staff: str, conversation_id: int, action: StaffAction) -> bool:
+        """Claim, return to bot, or close. False (and a note to the desk) if nothing is open."""
+        found = await self._storage.find_conversation(conversation_id)
+        if found is None:
+            await self._note(None, texts.S_NO_CONVERSATION)
+            return False
+        async with self._locked(found.key):
+            conversation, handoff = await self._open(conversation_id)
+            if conversation is None or handoff is None:
+                return False
+            now = self._clock.now()
+            turn = Turn(conversation, now)
+            if action == "claim":
+                if handoff.status == "claimed" and handoff.claimed_by == staff:
+                    return True
+                await self.handoffs.claim(conversation, handoff, staff, now)
+                turn.log(
+                    "handoff_claimed",
+                    handoff=handoff.id,
+                    staff=staff,
+                    wait_s=(now - handoff.created_at).total_seconds(),
+                )
+            else:
+                await self.handoffs.end(conversation, handoff, staff, action == "close", now)
+                kind = "handoff_closed" if action == "close" else "handoff_returned"
+                turn.log(kind, handoff=handoff.id, staff=staff)
+            await self._commit(turn, None)
+            return True
+
+    async def staff_reply(
+        self, staff: str, conversation_id: int, text: str, center: str = ""
+    ) -> bool:
+        """Relay a staff answer to the citizen. False if no handoff is open or not delivered."""
+        found = await self._storage.find_conversation(conversation_id)
+        if found is None:
+            await self._note(None, texts.S_NO_CONVERSATION)
+            return False
+        async with self._locked(found.key):
+            conversation, handoff = await self._open(conversation_id)
+            if conversation is None or handoff is None:
+                return False
+            now = self._clock.now()
+            first = handoff.first_response_at is None
+            center = center or self._library().kb.office.center_name
+            delivered = await self.handoffs.staff_message(
+                conversation, handoff, staff, text, center, now
+            )
+            turn = Turn(conversation, now)
+            turn.transcript.append(
+                TranscriptLine(direction="staff", text=mask_personal(text), at=now)
+            )
+            if first:
+                turn.log(
+                    "staff_first_response",
+                    handoff=handoff.id,
+                    staff=staff,
+                    wait_s=(now - handoff.created_at).total_seconds(),
+                )
+            turn.log("staff_reply", handoff=handoff.id, delivered=delivered)
+            await self._commit(turn, None)
+            return delivered
+
+    async def _open(self, conversation_id: int) -> tuple[Conversation | None, Handoff | None]:
+        conversation = await self._storage.find_conversation(conversation_id)
+        if conversation is None:
+            await self._note(None, texts.S_NO_CONVERSATION)
+            return None, None
+        handoff = await self._storage.current_handoff(conversation_id)
+        if handoff is None:
+            await self._note(conversation.key, texts.S_NOT_OPEN)
+        return conversation, handoff
+
+    async def _note(self, key: ConversationKey | None, text: str) -> None:
+        await self._desk.post(StaffNotice(key=key, reply=Reply(text=text), at=self._clock.now()))
+
+    # --- time ----------------------------------------------------------------------------
+
+    async def tick(self) -> int:
+        """Send due reminders to the desk; returns how many were sent."""
+        library = self._library()
+        hours = OfficeHours(library.kb.office)
+        now = self._clock.now()
+        sent = 0
+        for handoff in await self.handoffs.due_reminders(hours, now):
+            conversation = await self._storage.find_conversation(handoff.conversation_id)
+            if conversation is None:
+                continue
+            async with self._locked(conversation.key):
+                current = await self._storage.current_handoff(conversation.id)
+                if current is None or current.id != handoff.id or current.reminded_at is not None:
+                    continue
+                opening = not hours.is_open(current.created_at)
+                await self.handoffs.remind(current, conversation, opening, now)
+                sent += 1
+        return sent
+
+
+__all__ = ["Button", "Engine", "EngineConfig", "StaffAction"]

@@ -1,0 +1,95 @@
+"""Feedback on procedures (phản ánh, kiến nghị): content, optional contact with consent, a code.
+
+Contact details are asked only after saying why, and only stored if the citizen agrees.
+"""
+
+from __future__ import annotations
+
+from flows import texts
+from flows.masking import find_phone
+from flows.menu import HUMAN, MENU
+from flows.models import Button, Reply, StaffNotice
+from flows.ports import StaffDesk, Storage
+from flows.turn import Turn
+
+MIN_CHARS = 10
+MAX_CHARS = 3000
+
+
+class Feedback:
+    def __init__(self, storage: Storage, desk: StaffDesk) -> None:
+        self._storage = storage
+        self._desk = desk
+
+    def start(self, turn: Turn) -> None:
+        turn.reset_flow()
+        turn.state.flow = "feedback"
+        turn.state.data = {"stage": "content"}
+        turn.say(texts.FEEDBACK_ASK, [Button(label=texts.B_CANCEL, data="x"), HUMAN])
+
+    async def on_text(self, turn: Turn, text: str) -> None:
+        data = turn.state.data
+        stage = data.get("stage")
+        cancel = Button(label=texts.B_CANCEL, data="x")
+        if stage == "content":
+            if len(text.strip()) < MIN_CHARS:
+                turn.say(texts.FEEDBACK_TOO_SHORT, [cancel])
+                return
+            data["content"] = text.strip()[:MAX_CHARS]
+            data["stage"] = "consent"
+            turn.say(
+                texts.FEEDBACK_CONSENT,
+                [Button(label=texts.B_YES, data="fb:y"), Button(label=texts.B_NO, data="fb:n")],
+            )
+        elif stage == "consent":
+            turn.say(
+                texts.FEEDBACK_CONSENT,
+                [Button(label=texts.B_YES, data="fb:y"), Button(label=texts.B_NO, data="fb:n")],
+            )
+        elif stage == "name":
+            data["name"] = text.strip()[:100]
+            data["stage"] = "phone"
+            turn.say(texts.FEEDBACK_PHONE, [Button(label=texts.B_SKIP, data="fb:skip")])
+        elif stage == "phone":
+            phone = find_phone(text)
+            if phone is None:
+                turn.say(texts.FEEDBACK_BAD_PHONE, [Button(label=texts.B_SKIP, data="fb:skip")])
+                return
+            await self._finish(turn, phone)
+
+    async def on_button(self, turn: Turn, data: str) -> bool:
+        """Returns False when the button does not belong to the current feedback step."""
+        stage = turn.state.data.get("stage") if turn.state.flow == "feedback" else None
+        if data == "fb:y" and stage == "consent":
+            turn.state.data["stage"] = "name"
+            turn.say(texts.FEEDBACK_NAME, [Button(label=texts.B_SKIP, data="fb:skip")])
+        elif data == "fb:n" and stage == "consent":
+            await self._finish(turn, None, with_contact=False)
+        elif data == "fb:skip" and stage in ("name", "phone"):
+            await self._finish(turn, None)
+        else:
+            return False
+        return True
+
+    async def _finish(self, turn: Turn, phone: str | None, with_contact: bool = True) -> None:
+        data = turn.state.data
+        name = data.get("name") if with_contact else None
+        item = await self._storage.add_feedback(
+            turn.conversation.id, str(data.get("content", "")), turn.now, name=name, phone=phone
+        )
+        turn.reset_flow()
+        turn.say(texts.FEEDBACK_DONE.format(ref=item.ref), [MENU, HUMAN])
+        turn.log("feedback", ref=item.ref, contact=bool(name or phone))
+        contact = ", ".join(x for x in (name, phone) if x) or "không để lại"
+        await self._desk.post(
+            StaffNotice(
+                key=turn.key,
+                kind="feedback",
+                at=turn.now,
+                reply=Reply(
+                    text=texts.S_FEEDBACK.format(
+                        ref=item.ref, content=item.content, contact=contact
+                    )
+                ),
+            )
+        )

@@ -1,0 +1,261 @@
+"""The handoff state machine: bot -> waiting -> with staff -> back to bot or closed.
+
+While a citizen waits or talks with staff the bot stays quiet (their messages go to the desk),
+except for the escapes /huy and /xoadulieu. Timestamps feed waiting-time figures in reports.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flows import texts
+from flows.hours import OfficeHours, describe_moment
+from flows.menu import MENU
+from flows.models import Button, ConversationKey, MediaKind, Reply, StaffNotice
+from flows.ports import Conversation, Handoff, Outbox, StaffDesk, Storage
+from flows.turn import Turn
+from knowledge.library import Library
+from knowledge.placeholders import opening_hours
+
+RECENT_LINES = 8
+
+
+def staff_buttons(conversation_id: int) -> tuple[Button, ...]:
+    return (
+        Button(label=texts.S_CLAIM, data=f"claim:{conversation_id}"),
+        Button(label=texts.S_RETURN, data=f"return:{conversation_id}"),
+        Button(label=texts.S_CLOSE, data=f"close:{conversation_id}"),
+    )
+
+
+def _clock(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.timezone(dt.timedelta(hours=7))).strftime("%H:%M %d/%m/%Y")
+
+
+def _one_line(text: str, limit: int = 160) -> str:
+    flat = " / ".join(part.strip() for part in text.splitlines() if part.strip())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def display_name(conversation: Conversation) -> str:
+    return conversation.display_name or f"Người dân {conversation.key.user_id[-4:]}"
+
+
+class Handoffs:
+    def __init__(
+        self, storage: Storage, desk: StaffDesk, outbox: Outbox, reminder_minutes: int
+    ) -> None:
+        self._storage = storage
+        self._desk = desk
+        self._outbox = outbox
+        self._reminder = dt.timedelta(minutes=reminder_minutes)
+
+    async def _position(self, handoff: Handoff) -> int:
+        queue = [h for h in await self._storage.open_handoffs() if h.status == "waiting"]
+        ids = [h.id for h in queue]
+        return ids.index(handoff.id) + 1 if handoff.id in ids else 1
+
+    async def start(self, turn: Turn, library: Library, reason: str) -> None:
+        """Queue the conversation for a person and tell the citizen what happens next."""
+        conversation = turn.conversation
+        existing = await self._storage.current_handoff(conversation.id)
+        cancel = Button(label=texts.B_CANCEL_HANDOFF, data="x")
+        if existing is not None:
+            if existing.status == "claimed":
+                turn.say(texts.HANDOFF_WITH_STAFF.format(staff=existing.claimed_by or ""), [cancel])
+            else:
+                position = await self._position(existing)
+                turn.say(texts.HANDOFF_ALREADY.format(position=position), [cancel])
+            return
+        guide_id = turn.state.guide_id
+        turn.reset_flow()
+        handoff = await self._storage.open_handoff(conversation.id, turn.now, guide_id, reason)
+        turn.state.mode = "waiting"
+        position = await self._position(handoff)
+        hours = OfficeHours(library.kb.office)
+        lines = [texts.HANDOFF_QUEUED.format(position=position)]
+        if hours.is_open(turn.now):
+            lines.append(texts.HANDOFF_OPEN)
+        else:
+            opening = hours.next_opening(turn.now)
+            when = describe_moment(opening, turn.now) if opening else "ngày làm việc tiếp theo"
+            lines.append(
+                texts.HANDOFF_CLOSED_NOW.format(hours=opening_hours(library.kb.office), when=when)
+            )
+        turn.say("\n".join(lines), [cancel])
+        turn.log(
+            "handoff",
+            guide=guide_id,
+            reason=reason,
+            handoff=handoff.id,
+            open=hours.is_open(turn.now),
+        )
+        guide = library.guide(guide_id) if guide_id else None
+        recent = await self._storage.recent_transcript(conversation.id, RECENT_LINES)
+        recent_lines = [*recent, *[t for t in turn.transcript if t.direction == "in"]][
+            -RECENT_LINES:
+        ]
+        recent_text = "\n".join(
+            f"{'👤' if line.direction == 'in' else '🤖' if line.direction == 'out' else '🧑‍💼'} "
+            f"{_one_line(line.text)}"
+            for line in recent_lines
+        )
+        await self._desk.post(
+            StaffNotice(
+                key=conversation.key,
+                kind="handoff",
+                at=turn.now,
+                reply=Reply(
+                    text=texts.S_HANDOFF.format(
+                        name=display_name(conversation),
+                        channel=conversation.key.channel,
+                        guide=guide.title if guide else "(chưa rõ)",
+                        since=_clock(handoff.created_at),
+                        recent=recent_text or "(không có)",
+                    ),
+                    buttons=staff_buttons(conversation.id),
+                ),
+            )
+        )
+
+    async def cancel(self, turn: Turn, notice: str = texts.S_CANCELLED) -> bool:
+        handoff = await self._storage.current_handoff(turn.conversation.id)
+        turn.state.mode = "bot"
+        if handoff is None:
+            return False
+        handoff.status = "cancelled"
+        handoff.ended_at = turn.now
+        await self._storage.save_handoff(handoff)
+        turn.log("handoff_cancelled", handoff=handoff.id)
+        await self._post(turn.conversation.key, notice.format(name=turn.name), turn.now)
+        return True
+
+    async def forward(self, turn: Turn, text: str, media: MediaKind | None = None) -> None:
+        """A citizen message during a handoff goes to the desk, not to the bot."""
+        if media is not None:
+            body = texts.S_CITIZEN_MEDIA.format(name=turn.name, media=media)
+        else:
+            body = texts.S_CITIZEN.format(name=turn.name, text=text)
+        await self._desk.post(
+            StaffNotice(
+                key=turn.key, kind="citizen", reply=Reply(text=body), media=media, at=turn.now
+            )
+        )
+
+    async def _post(self, key: ConversationKey | None, text: str, now: dt.datetime) -> None:
+        await self._desk.post(StaffNotice(key=key, reply=Reply(text=text), kind="info", at=now))
+
+    async def _tell(self, conversation: Conversation, reply: Reply, now: dt.datetime) -> bool:
+        delivered = await self._outbox.send(conversation.key, reply)
+        if not delivered:
+            await self._desk.post(
+                StaffNotice(
+                    key=conversation.key,
+                    kind="undelivered",
+                    at=now,
+                    reply=Reply(
+                        text=texts.S_UNDELIVERED.format(
+                            name=display_name(conversation), reason=reply.text[:200]
+                        )
+                    ),
+                )
+            )
+        return delivered
+
+    # --- staff side: called by the engine under the conversation's lock ----------------------
+
+    async def claim(
+        self, conversation: Conversation, handoff: Handoff, staff: str, now: dt.datetime
+    ) -> None:
+        handoff.status = "claimed"
+        handoff.claimed_by = staff
+        handoff.claimed_at = now
+        await self._storage.save_handoff(handoff)
+        conversation.state.mode = "staff"
+        await self._post(conversation.key, texts.S_CLAIMED.format(staff=staff), now)
+        await self._tell(conversation, Reply(text=texts.HANDOFF_CLAIMED.format(staff=staff)), now)
+
+    async def staff_message(
+        self,
+        conversation: Conversation,
+        handoff: Handoff,
+        staff: str,
+        text: str,
+        center: str,
+        now: dt.datetime,
+    ) -> bool:
+        if handoff.status == "waiting":
+            handoff.status = "claimed"
+            handoff.claimed_by = staff
+            handoff.claimed_at = now
+            conversation.state.mode = "staff"
+        if handoff.first_response_at is None:
+            handoff.first_response_at = now
+        await self._storage.save_handoff(handoff)
+        signed = texts.STAFF_SIGNATURE.format(text=text, staff=staff, center=center)
+        return await self._tell(conversation, Reply(text=signed), now)
+
+    async def end(
+        self,
+        conversation: Conversation,
+        handoff: Handoff,
+        staff: str,
+        close: bool,
+        now: dt.datetime,
+    ) -> None:
+        handoff.status = "closed" if close else "returned"
+        handoff.ended_at = now
+        await self._storage.save_handoff(handoff)
+        conversation.state.mode = "bot"
+        conversation.state.flow = None
+        if close:
+            reply = Reply(
+                text=texts.HANDOFF_CLOSED,
+                buttons=(
+                    Button(label=texts.B_YES_HELPFUL, data="r+:staff"),
+                    Button(label=texts.B_NOT_HELPFUL, data="r-:staff"),
+                    MENU,
+                ),
+            )
+            await self._post(conversation.key, texts.S_CLOSED.format(staff=staff), now)
+        else:
+            reply = Reply(text=texts.HANDOFF_RETURNED, buttons=(MENU,))
+            await self._post(conversation.key, texts.S_RETURNED.format(staff=staff), now)
+        conversation.state.buttons = list(reply.buttons)
+        await self._tell(conversation, reply, now)
+
+    async def due_reminders(self, hours: OfficeHours, now: dt.datetime) -> list[Handoff]:
+        """Waiting handoffs to remind once: after N minutes if asked in working hours, else at
+        the next opening."""
+        if not hours.is_open(now):
+            return []
+        due = []
+        for handoff in await self._storage.open_handoffs():
+            if handoff.status != "waiting" or handoff.reminded_at is not None:
+                continue
+            if hours.is_open(handoff.created_at):
+                moment = handoff.created_at + self._reminder
+            else:
+                moment = hours.next_opening(handoff.created_at) or handoff.created_at
+            if now >= moment:
+                due.append(handoff)
+        return due
+
+    async def remind(
+        self, handoff: Handoff, conversation: Conversation, opening: bool, now: dt.datetime
+    ) -> None:
+        minutes = int((now - handoff.created_at).total_seconds() // 60)
+        template = texts.S_REMIND_OPENING if opening else texts.S_REMIND
+        text = template.format(
+            name=display_name(conversation), since=_clock(handoff.created_at), minutes=minutes
+        )
+        await self._desk.post(
+            StaffNotice(
+                key=conversation.key,
+                kind="reminder",
+                at=now,
+                reply=Reply(text=text, buttons=staff_buttons(conversation.id)),
+            )
+        )
+        handoff.reminded_at = now
+        await self._storage.save_handoff(handoff)

@@ -1,0 +1,73 @@
+"""Menus and the button sets that recur on every step ("Gặp cán bộ" is always one tap away)."""
+
+from __future__ import annotations
+
+from flows import texts
+from flows.models import Button
+from flows.turn import Turn
+from knowledge.library import Library
+from knowledge.schema import Guide
+
+HUMAN = Button(label=texts.B_HUMAN, data="h")
+MENU = Button(label=texts.B_MENU, data="menu")
+
+
+def card_buttons(guide: Guide) -> list[Button]:
+    gid = guide.id
+    buttons = [
+        Button(label=texts.B_STEPS, data=f"st:{gid}"),
+        Button(label=texts.B_DOCS, data=f"d:{gid}"),
+        Button(label=texts.B_FEES, data=f"fee:{gid}"),
+        Button(label=texts.B_ONLINE, data=f"on:{gid}"),
+        Button(label=texts.B_FAQ, data=f"q:{gid}"),
+    ]
+    if gid == "phan-anh-kien-nghi":
+        buttons.insert(0, Button(label=texts.B_FEEDBACK, data="fb"))
+    return [
+        *buttons,
+        HUMAN,
+        MENU,
+        Button(label=texts.B_YES_HELPFUL, data=f"r+:{gid}"),
+        Button(label=texts.B_NOT_HELPFUL, data=f"r-:{gid}"),
+    ]
+
+
+def section_buttons(guide: Guide) -> list[Button]:
+    """After a section: back to the summary, a person, or the menu."""
+    return [Button(label=texts.B_CARD, data=f"g:{guide.id}"), HUMAN, MENU]
+
+
+def main_menu_buttons(library: Library) -> list[Button]:
+    fields = [
+        Button(label=f"{f.icon} {f.title}".strip(), data=f"f:{f.id}")
+        for f in library.kb.fields.fields
+        if library.by_field(f.id)
+    ]
+    return [
+        *fields,
+        Button(label=texts.B_FEEDBACK, data="fb"),
+        Button(label=texts.B_PRIVACY, data="priv"),
+        HUMAN,
+    ]
+
+
+def show_menu(turn: Turn, library: Library, text: str = texts.MENU) -> None:
+    turn.reset_flow()
+    turn.say(text, main_menu_buttons(library))
+
+
+def show_welcome(turn: Turn, library: Library) -> None:
+    show_menu(turn, library, texts.WELCOME.format(commune=library.kb.office.commune))
+
+
+def show_field(turn: Turn, library: Library, field_id: str) -> bool:
+    guides = library.by_field(field_id)
+    if not guides:
+        return False
+    turn.reset_flow()
+    buttons = [Button(label=g.title, data=f"g:{g.id}") for g in guides]
+    turn.say(
+        texts.FIELD_LIST.format(field=library.kb.field_title(field_id)) + "\n" + texts.NUMBER_HINT,
+        [*buttons, MENU, HUMAN],
+    )
+    return True

@@ -1,0 +1,73 @@
+"""Channel-neutral message models: what every channel turns its payloads into, and back.
+
+The core never sees a Telegram or Zalo type. A channel builds `Inbound` from its payload (keeping
+the raw payload for debugging) and renders `Reply` within its own limits (see bot.outbound).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+InboundKind = Literal["text", "button", "media", "follow", "unfollow", "contact"]
+MediaKind = Literal[
+    "photo", "sticker", "voice", "audio", "video", "file", "location", "link", "other"
+]
+
+
+class ConversationKey(BaseModel):
+    """Who the conversation is with: one citizen on one channel."""
+
+    model_config = ConfigDict(frozen=True)
+
+    channel: str
+    user_id: str
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.user_id}"
+
+
+class Inbound(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    key: ConversationKey
+    kind: InboundKind = "text"
+    text: str = ""
+    button: str | None = None  # the short id carried by a button press
+    media: MediaKind | None = None
+    display_name: str = ""
+    message_id: str | None = None  # platform id, for duplicate detection and staff links
+    raw: dict[str, Any] = Field(default_factory=dict, repr=False)
+
+
+class Button(BaseModel):
+    """A choice. `data` is a short ASCII id (fits Telegram's 64-byte callback_data)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    label: str
+    data: str
+
+
+class Reply(BaseModel):
+    """One message to a citizen or to staff. `title` is shown emphasised where possible."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    title: str | None = None
+    buttons: tuple[Button, ...] = ()
+
+
+class StaffNotice(BaseModel):
+    """A message for the staff desk about one conversation (or the whole desk if key is None)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: ConversationKey | None
+    reply: Reply
+    kind: Literal["handoff", "citizen", "info", "reminder", "feedback", "undelivered"] = "info"
+    media: MediaKind | None = None
+    at: dt.datetime | None = None

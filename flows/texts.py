@@ -1,0 +1,181 @@
+"""Every fixed sentence the citizen or staff sees, in one place, so wording is easy to review.
+
+Short, polite, plain Vietnamese for people who may be old or unused to phones.
+"""
+
+from __future__ import annotations
+
+WELCOME = (
+    "Xin chào! Tôi là trợ lý thủ tục hành chính của {commune}.\n"
+    "Tôi hướng dẫn giấy tờ, các bước, lệ phí và cách nộp hồ sơ trực tuyến.\n"
+    "Bạn có thể gõ câu hỏi (ví dụ: «làm giấy khai sinh») hoặc chọn lĩnh vực bên dưới. "
+    "Muốn gặp cán bộ, bấm «Gặp cán bộ»."
+)
+MENU = "Bạn cần hỏi về lĩnh vực nào? Chọn một mục hoặc gõ câu hỏi."
+FIELD_LIST = "Các thủ tục về {field}. Bạn chọn một thủ tục:"
+NUMBER_HINT = "(Có thể gõ số thứ tự thay cho bấm nút.)"
+
+CLARIFY = "Tôi chưa chắc bạn hỏi thủ tục nào. Có phải một trong các thủ tục này không?"
+NOT_THESE = "Không phải các mục này"
+FALLBACK_FIRST = (
+    "Xin lỗi, tôi chưa hiểu câu hỏi. Bạn thử gõ ngắn gọn tên thủ tục, "
+    "ví dụ: «đăng ký kết hôn», «chứng thực bản sao», «trợ cấp người cao tuổi»."
+)
+FALLBACK_SECOND = (
+    "Tôi vẫn chưa tìm được thủ tục bạn cần. Bạn có thể chọn trong menu, "
+    "hoặc bấm «Gặp cán bộ» để được cán bộ trả lời trực tiếp."
+)
+EMPTY = "Bạn chưa nhập nội dung. Hãy gõ câu hỏi hoặc chọn một mục bên dưới."
+NO_WORDS = "Tôi chỉ đọc được chữ. Bạn hãy gõ câu hỏi bằng chữ, hoặc chọn một mục bên dưới."
+TOO_LONG = "Tin nhắn khá dài, tôi đã đọc phần đầu."
+UNKNOWN_COMMAND = "Tôi không có lệnh này. Các lệnh: /menu, /canbo, /huy, /xoadulieu."
+MEDIA = (
+    "Tôi chưa đọc được ảnh, âm thanh, tệp hay nhãn dán. Bạn hãy gõ câu hỏi bằng chữ. "
+    "Nếu cần gửi giấy tờ cho cán bộ xem, bấm «Gặp cán bộ»."
+)
+STALE = "Menu này đã cũ. Đây là menu hiện tại:"
+CANCELLED = "Đã hủy. Bạn cần hỏi gì tiếp?"
+NOTHING_TO_CANCEL = "Không có việc gì đang làm dở. Bạn cần hỏi gì?"
+MORE_DONE = "Đã hết nội dung."
+
+# Answer card and sections
+CARD_WHO = "Ai làm: {agency}"
+CARD_DOCS = "Cần mang: {docs}"
+CARD_FEE = "Lệ phí: {fee}"
+CARD_TIME = "Thời gian: {time}"
+CARD_WHERE = "Nộp ở: {where}"
+CARD_ONLINE = "Trực tuyến: {online}"
+CARD_ASK = "Bạn muốn xem thêm gì?"
+HELPFUL = "Thông tin này có hữu ích không?"
+STEP = "Bước {n}/{total}"
+STEPS_DONE = "Bạn đã xem hết các bước. Chúc bạn làm thủ tục thuận lợi!"
+STEPS_CHOOSE = "Bạn muốn làm theo cách nào?"
+DOCS_INTRO = "Giấy tờ cần chuẩn bị cho «{title}»:"
+CHECKLIST = "Bấm vào giấy tờ bạn ĐÃ CÓ (bấm lại để bỏ chọn). Xong thì bấm «Xong»."
+CHECKLIST_MISSING = "Bạn còn thiếu những giấy tờ sau, nhớ mang theo khi đến nộp:"
+CHECKLIST_COMPLETE = "Bạn đã có đủ giấy tờ cần thiết. Có thể đến nộp hồ sơ."
+FEES_INTRO = "Lệ phí «{title}»:"
+ONLINE_NONE = "Thủ tục này hiện phải nộp trực tiếp tại {desk}."
+FAQ_INTRO = "Câu hỏi thường gặp về «{title}». Bạn chọn một câu:"
+NO_FAQ = "Chưa có câu hỏi thường gặp cho thủ tục này."
+VERIFY_NOTE = "Một số thông tin đang được cán bộ kiểm tra lại; nếu cần chắc chắn, bạn hỏi cán bộ."
+
+# Fee calculator
+FEE_PAGES = "Bản chính có bao nhiêu trang? Gõ một số, ví dụ: 3"
+FEE_COPIES = "Bạn cần bao nhiêu bản? Gõ một số, ví dụ: 2"
+FEE_BAD_NUMBER = "Bạn gõ giúp tôi một số từ 1 đến {limit}, ví dụ: 2"
+FEE_RESULT = (
+    "{copies} bản × {per_copy} = {total}.\n"
+    "Cách tính: {rule}. Tiền phí nộp tại nơi làm thủ tục, có biên lai."
+)
+FEE_CAPPED = "Mỗi bản đã tính theo mức tối đa."
+
+# Rating
+THANKS_HELPFUL = "Cảm ơn bạn! Bạn cần hỏi gì thêm cứ gõ nhé."
+ASK_REASON = (
+    "Xin lỗi vì thông tin chưa giúp được bạn. Bạn có thể gõ vài chữ cho biết chưa đúng ở đâu, "
+    "hoặc bấm «Gặp cán bộ» để hỏi trực tiếp."
+)
+THANKS_REASON = "Cảm ơn bạn đã góp ý. Chúng tôi sẽ xem lại hướng dẫn này."
+
+# Handoff
+HANDOFF_QUEUED = "Đã chuyển cho cán bộ. Bạn đang ở vị trí số {position} trong hàng chờ."
+HANDOFF_OPEN = "Cán bộ sẽ trả lời bạn sớm, trong giờ làm việc."
+HANDOFF_CLOSED_NOW = (
+    "Hiện đang ngoài giờ làm việc ({hours}). Cán bộ sẽ trả lời từ {when}. "
+    "Bạn cứ gõ nội dung cần hỏi, cán bộ sẽ đọc khi vào làm."
+)
+HANDOFF_ALREADY = "Bạn đang chờ cán bộ (vị trí số {position}). Bạn cứ gõ nội dung cần hỏi."
+HANDOFF_WITH_STAFF = "Bạn đang nói chuyện với cán bộ {staff}."
+HANDOFF_CLAIMED = "Cán bộ {staff} đã nhận hỗ trợ bạn."
+HANDOFF_RETURNED = "Cán bộ đã trả cuộc trò chuyện về cho trợ lý tự động. Bạn cần hỏi gì cứ gõ nhé."
+HANDOFF_CLOSED = "Cán bộ đã kết thúc hỗ trợ. Bạn thấy sự hỗ trợ có tốt không?"
+HANDOFF_CANCELLED = "Đã hủy yêu cầu gặp cán bộ. Bạn cần hỏi gì cứ gõ nhé."
+STAFF_SIGNATURE = "{text}\n— {staff}, {center}"
+
+# Feedback
+FEEDBACK_ASK = (
+    "Bạn muốn phản ánh hoặc kiến nghị điều gì về thủ tục hành chính? "
+    "Hãy gõ nội dung (ví dụ: hồ sơ chậm, thủ tục khó hiểu, góp ý cải tiến)."
+)
+FEEDBACK_CONSENT = (
+    "Bạn có muốn để lại họ tên và số điện thoại để cán bộ liên hệ trả lời không? "
+    "Thông tin này chỉ dùng để trả lời phản ánh của bạn. Không để lại cũng được."
+)
+FEEDBACK_NAME = "Bạn gõ họ và tên:"
+FEEDBACK_PHONE = "Bạn gõ số điện thoại (ví dụ: 0912345678):"
+FEEDBACK_BAD_PHONE = (
+    "Số điện thoại chưa đúng. Bạn gõ lại (10 chữ số, ví dụ: 0912345678), hoặc bấm «Bỏ qua»."
+)
+FEEDBACK_DONE = (
+    "Đã ghi nhận phản ánh của bạn. Mã phản ánh: {ref}.\n"
+    "Bạn giữ mã này để hỏi lại kết quả. Cảm ơn bạn đã góp ý!"
+)
+FEEDBACK_TOO_SHORT = "Nội dung hơi ngắn. Bạn gõ rõ hơn một chút giúp tôi nhé."
+
+# Privacy
+PRIVACY = (
+    "Quyền riêng tư: Tôi lưu nội dung trò chuyện để trả lời bạn và để cán bộ hỗ trợ khi bạn cần. "
+    "Số điện thoại, số căn cước trong tin nhắn được che bớt khi lưu. "
+    "Họ tên, số điện thoại chỉ lưu khi bạn đồng ý. Bạn có thể xóa dữ liệu của mình bất cứ lúc nào "
+    "bằng lệnh /xoadulieu."
+)
+DELETE_CONFIRM = (
+    "Bạn có chắc muốn xóa toàn bộ dữ liệu trò chuyện của mình không? "
+    "Việc này không hoàn tác được. Yêu cầu gặp cán bộ đang chờ (nếu có) cũng bị hủy."
+)
+DELETED = "Đã xóa dữ liệu của bạn. Nếu cần hỏi tiếp, bạn cứ gõ như bình thường."
+DELETE_KEPT = "Đã giữ nguyên dữ liệu. Bạn cần hỏi gì tiếp?"
+
+# Button labels
+B_STEPS = "Các bước"
+B_DOCS = "Giấy tờ cần mang"
+B_FEES = "Lệ phí"
+B_ONLINE = "Nộp trực tuyến"
+B_FAQ = "Câu hỏi thường gặp"
+B_HUMAN = "Gặp cán bộ"
+B_MENU = "Menu"
+B_NEXT = "Tiếp"
+B_BACK = "Quay lại"
+B_DONE = "Xong"
+B_MORE = "Xem tiếp"
+B_YES_HELPFUL = "👍 Hữu ích"
+B_NOT_HELPFUL = "👎 Chưa hữu ích"
+B_IN_PERSON = "Nộp tại quầy"
+B_CALC = "Tính lệ phí"
+B_CARD = "Tóm tắt thủ tục"
+B_CANCEL = "Hủy"
+B_SKIP = "Bỏ qua"
+B_YES = "Đồng ý"
+B_NO = "Không"
+B_DELETE_YES = "Có, xóa dữ liệu"
+B_DELETE_NO = "Không xóa"
+B_FEEDBACK = "Phản ánh, kiến nghị"
+B_PRIVACY = "Quyền riêng tư"
+B_CANCEL_HANDOFF = "Hủy gặp cán bộ"
+
+# Staff desk (Vietnamese: desk staff are commune officials)
+S_HANDOFF = (
+    "Yêu cầu gặp cán bộ\n"
+    "Người dân: {name} ({channel})\n"
+    "Thủ tục đang hỏi: {guide}\n"
+    "Chờ từ: {since}\n"
+    "Tin nhắn gần đây:\n{recent}"
+)
+S_CLAIM = "Nhận xử lý"
+S_RETURN = "Trả về bot"
+S_CLOSE = "Đóng"
+S_CLAIMED = "{staff} đã nhận xử lý."
+S_RETURNED = "{staff} đã trả cuộc trò chuyện về bot."
+S_CLOSED = "{staff} đã đóng cuộc trò chuyện."
+S_CITIZEN = "{name}: {text}"
+S_CITIZEN_MEDIA = "{name} gửi {media} (không hiển thị được ở đây)."
+S_CANCELLED = "{name} đã hủy yêu cầu gặp cán bộ."
+S_DELETED = "{name} đã xóa dữ liệu của mình; yêu cầu gặp cán bộ bị hủy."
+S_REMIND = "Nhắc: {name} đang chờ cán bộ từ {since} ({minutes} phút)."
+S_REMIND_OPENING = "Đầu giờ làm việc: {name} đang chờ cán bộ từ {since}."
+S_FEEDBACK = "Phản ánh mới {ref}\nNội dung: {content}\nLiên hệ: {contact}"
+S_NOT_OPEN = "Cuộc trò chuyện này không còn chờ cán bộ."
+S_UNDELIVERED = "Không gửi được tin nhắn tới {name}: {reason}"
+S_NO_CONVERSATION = "Không tìm thấy cuộc trò chuyện này."
+S_RATING_BAD = "{name} chưa hài lòng với hướng dẫn «{guide}»: {reason}"
