@@ -21,7 +21,15 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("console", help="chat in this terminal")
     simulate = sub.add_parser("simulate", help="JSON lines in, JSON lines out (for tests)")
     simulate.add_argument("--db", type=Path, help="SQLite file to continue from (default: fresh)")
+    bench = sub.add_parser("bench", help="throughput and latency of the core")
+    bench.add_argument("--citizens", type=int, default=1000)
+    bench.add_argument("--messages", type=int, default=5, help="messages per citizen")
+    bench.add_argument("--synchronous", choices=["NORMAL", "FULL"], default="NORMAL")
     args = parser.parse_args(argv)
+    if args.command == "bench":
+        from bot.bench import main as bench_main
+
+        return bench_main(args.citizens, args.messages, args.synchronous)
 
     try:
         settings = Settings()

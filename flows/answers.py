@@ -11,7 +11,7 @@ from flows.aspects import Aspect
 from flows.feecalc import calculable_fee, money, needs_pages, quote
 from flows.menu import HUMAN, MENU, card_buttons, section_buttons
 from flows.models import Button
-from flows.turn import Turn
+from flows.turn import CARD_CHARS, Turn
 from knowledge.library import Library
 from knowledge.schema import Guide
 
@@ -28,7 +28,7 @@ def show_card(turn: Turn, library: Library, guide: Guide) -> None:
     turn.state.guide_id = guide.id
     turn.state.misses = 0
     body = render.card(guide, library) + "\n\n" + texts.HELPFUL
-    turn.say_paged(body, card_buttons(guide), title=guide.title)
+    turn.say_paged(body, card_buttons(guide), title=guide.title, limit=CARD_CHARS)
     turn.log("answer", guide=guide.id)
 
 
@@ -69,7 +69,7 @@ def show_documents(turn: Turn, library: Library, guide: Guide) -> None:
 def show_fees(turn: Turn, library: Library, guide: Guide) -> None:
     turn.reset_flow()
     buttons = section_buttons(guide)
-    if calculable_fee(guide) is not None:
+    if calculable_fee(guide, library.day) is not None:
         buttons.insert(0, Button(label=texts.B_CALC, data=f"fc:{guide.id}"))
     turn.say_paged(render.fees(guide, library), buttons)
 
@@ -206,8 +206,8 @@ def finish_checklist(turn: Turn, library: Library, guide: Guide) -> None:
 # --- fee calculator ------------------------------------------------------------------------
 
 
-def start_fee_calc(turn: Turn, guide: Guide) -> bool:
-    fee = calculable_fee(guide)
+def start_fee_calc(turn: Turn, library: Library, guide: Guide) -> bool:
+    fee = calculable_fee(guide, library.day)
     if fee is None:
         return False
     turn.reset_flow()
@@ -231,7 +231,7 @@ def parse_count(text: str) -> int | None:
 
 
 def fee_calc_input(turn: Turn, library: Library, guide: Guide, text: str) -> None:
-    fee = calculable_fee(guide)
+    fee = calculable_fee(guide, library.day)
     count = parse_count(text)
     cancel = Button(label=texts.B_CANCEL, data="x")
     if fee is None:
@@ -250,7 +250,7 @@ def fee_calc_input(turn: Turn, library: Library, guide: Guide, text: str) -> Non
         copies=count,
         per_copy=money(result.per_copy) + (f" ({pages} trang)" if fee.tiers else ""),
         total=money(result.total),
-        rule=render.fee_rule(guide),
+        rule=render.fee_rule(fee),
     )
     if result.capped:
         text_out += "\n" + texts.FEE_CAPPED

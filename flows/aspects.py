@@ -98,3 +98,12 @@ def detect(text: str) -> Aspect | None:
         if any(f" {cue} " in padded for cue in cues):
             return aspect
     return None
+
+
+def without_cues(text: str) -> str:
+    """The question with its aspect words removed: "khai sinh mất bao lâu" -> "khai sinh"."""
+    padded = f" {fold(text)} "
+    for _, cues in _CUES:
+        for cue in cues:
+            padded = padded.replace(f" {cue} ", " ")
+    return " ".join(padded.split())

@@ -6,6 +6,7 @@ capped per copy, only because the guide's YAML says so.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from knowledge.schema import Fee, Guide, Office
@@ -31,8 +32,8 @@ def countable(fee: Fee) -> bool:
     return bool(fee.tiers) or (fee.amount is not None and fee.amount > 0 and fee.unit == "bản")
 
 
-def calculable_fee(guide: Guide) -> Fee | None:
-    return next((fee for fee in guide.fees if countable(fee)), None)
+def calculable_fee(guide: Guide, day: dt.date) -> Fee | None:
+    return next((fee for fee in guide.fees if countable(fee) and fee.in_force(day)), None)
 
 
 def quote(fee: Fee, pages: int, copies: int) -> FeeQuote:

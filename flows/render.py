@@ -8,24 +8,29 @@ from __future__ import annotations
 from flows import texts
 from flows.feecalc import fee_amount_text, money
 from knowledge.library import Library
-from knowledge.schema import Document, Guide
+from knowledge.schema import Document, Fee, Guide
 
 
-def _docs_short(guide: Guide) -> str:
+def _docs_short(guide: Guide, library: Library) -> str:
     required = [d for d in guide.documents if not d.optional and d.case is None]
     if not required:
         return "xem mục «Giấy tờ cần mang»"
     names = [d.name for d in required[:3]]
     more = len(guide.documents) - len(names)
-    return "; ".join(names) + (f" (và {more} giấy tờ khác tùy trường hợp)" if more > 0 else "")
+    shown = "; ".join(library.fill(n) for n in names)
+    return shown + (f" (và {more} giấy tờ khác tùy trường hợp)" if more > 0 else "")
+
+
+def fees_in_force(guide: Guide, library: Library) -> list[Fee]:
+    return [fee for fee in guide.fees if fee.in_force(library.day)] or list(guide.fees)
 
 
 def _fee_short(guide: Guide, library: Library) -> str:
-    first = guide.fees[0]
-    text = fee_amount_text(first, library.kb.office)
-    if len(guide.fees) > 1:
+    current = fees_in_force(guide, library)
+    text = fee_amount_text(current[0], library.kb.office)
+    if len(current) > 1:
         text += " (xem thêm ở mục «Lệ phí»)"
-    return text if first.is_free else f"{text}"
+    return text
 
 
 def card(guide: Guide, library: Library) -> str:
@@ -33,7 +38,7 @@ def card(guide: Guide, library: Library) -> str:
         library.fill(guide.summary),
         "",
         texts.CARD_WHO.format(agency=library.fill(guide.agency)),
-        texts.CARD_DOCS.format(docs=_docs_short(guide)),
+        texts.CARD_DOCS.format(docs=_docs_short(guide, library)),
         texts.CARD_FEE.format(fee=_fee_short(guide, library)),
         texts.CARD_TIME.format(time=library.fill(guide.processing_time.text)),
         texts.CARD_WHERE.format(where=library.fill(guide.where.desk)),
@@ -52,7 +57,7 @@ def document_line(index: int, doc: Document, library: Library) -> str:
         counts.append(f"{doc.originals} bản chính")
     if doc.copies:
         counts.append(f"{doc.copies} bản sao")
-    line = f"{index}. {doc.name}"
+    line = f"{index}. {library.fill(doc.name)}"
     if counts:
         line += f" ({', '.join(counts)})"
     if doc.optional:
@@ -72,13 +77,17 @@ def documents(guide: Guide, library: Library) -> str:
     for doc in guide.documents:
         if doc.case is not None:
             cases.setdefault(doc.case, []).append(doc)
-    parts = [texts.DOCS_INTRO.format(title=guide.title)]
+    parts = [
+        texts.DOCS_INTRO.format(title=guide.title),
+        texts.CARD_APPLICANT.format(who=library.fill(guide.who)),
+    ]
     number = 0
     for doc in general:
         number += 1
         parts.append(document_line(number, doc, library))
     for case, docs in cases.items():
-        parts.append(f"\nNếu {case[0].lower() + case[1:]}:")
+        case_text = library.fill(case)
+        parts.append(f"\nNếu {case_text[0].lower() + case_text[1:]}:")
         for doc in docs:
             number += 1
             parts.append(document_line(number, doc, library))
@@ -89,8 +98,8 @@ def documents(guide: Guide, library: Library) -> str:
 def fees(guide: Guide, library: Library) -> str:
     office = library.kb.office
     parts = [texts.FEES_INTRO.format(title=guide.title)]
-    for fee in guide.fees:
-        line = f"• {fee.name}: {fee_amount_text(fee, office)}"
+    for fee in fees_in_force(guide, library):
+        line = f"• {library.fill(fee.name)}: {fee_amount_text(fee, office)}"
         if fee.conditions:
             line += f"\n  Áp dụng: {library.fill(fee.conditions)}"
         if fee.exemptions:
@@ -142,7 +151,7 @@ def step_text(guide: Guide, library: Library, online_mode: bool, index: int) -> 
 
 def faq_answer(guide: Guide, library: Library, index: int) -> str:
     item = guide.faq[index]
-    text = f"{item.q}\n{library.fill(item.a)}"
+    text = f"{library.fill(item.q)}\n{library.fill(item.a)}"
     if item.legal_basis:
         text += f"\nCăn cứ: {'; '.join(item.legal_basis)}"
     if item.verify:
@@ -150,8 +159,7 @@ def faq_answer(guide: Guide, library: Library, index: int) -> str:
     return text
 
 
-def fee_rule(guide: Guide) -> str:
-    fee = next((f for f in guide.fees if f.tiers or f.unit == "bản"), guide.fees[0])
+def fee_rule(fee: Fee) -> str:
     if fee.tiers:
         parts = []
         for tier in fee.tiers:

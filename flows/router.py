@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flows import answers, texts
-from flows.aspects import detect
+from flows.aspects import detect, without_cues
 from flows.feedback import Feedback
 from flows.handoff import Handoffs
 from flows.menu import HUMAN, MENU, main_menu_buttons, show_field, show_menu, show_welcome
@@ -127,7 +127,7 @@ class Router:
         elif kind == "fee":
             answers.show_fees(turn, library, guide)
         elif kind == "fc":
-            return answers.start_fee_calc(turn, guide)
+            return answers.start_fee_calc(turn, library, guide)
         elif kind == "on":
             answers.show_online(turn, library, guide)
         elif kind == "q":
@@ -219,7 +219,13 @@ class Router:
         if folded in _THANKS:
             turn.say("Dạ, không có gì ạ! Bạn cần hỏi gì thêm cứ gõ nhé.", [MENU, HUMAN])
             return
+        aspect = detect(text)
         result = library.match(text)
+        if aspect is not None and result.intent != "guide":
+            # "khai sinh mất bao lâu": the aspect words are shared by every guide; match the rest.
+            core = library.match(without_cues(text))
+            if core.intent == "guide":
+                result = core
         best = result.best
         turn.log(
             "question",
@@ -228,7 +234,6 @@ class Router:
             guide=best.id if best else None,
             score=best.score if best else 0.0,
         )
-        aspect = detect(text)
         if result.intent == "handoff":
             await self._handoffs.start(turn, library, "text")
             return

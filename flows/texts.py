@@ -39,7 +39,8 @@ NOTHING_TO_CANCEL = "Không có việc gì đang làm dở. Bạn cần hỏi g�
 MORE_DONE = "Đã hết nội dung."
 
 # Answer card and sections
-CARD_WHO = "Ai làm: {agency}"
+CARD_WHO = "Cơ quan giải quyết: {agency}"
+CARD_APPLICANT = "Người nộp: {who}"
 CARD_DOCS = "Cần mang: {docs}"
 CARD_FEE = "Lệ phí: {fee}"
 CARD_TIME = "Thời gian: {time}"

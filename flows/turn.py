@@ -16,6 +16,7 @@ from flows.models import Button, ConversationKey, Reply
 from flows.ports import Conversation, ConversationState, Event, TranscriptLine
 
 PAGE_CHARS = 900  # a phone screen or two; longer answers get a "Xem tiếp" button
+CARD_CHARS = 1600  # the summary card keeps its buttons in place unless it is really long
 
 
 def split_pages(text: str, limit: int = PAGE_CHARS) -> list[str]:
@@ -76,9 +77,11 @@ class Turn:
             TranscriptLine(direction="out", text=mask_personal(shown), at=self.now)
         )
 
-    def say_paged(self, text: str, buttons: list[Button], title: str | None = None) -> None:
+    def say_paged(
+        self, text: str, buttons: list[Button], title: str | None = None, limit: int = PAGE_CHARS
+    ) -> None:
         """Long text goes out one page at a time; the rest waits behind "Xem tiếp"."""
-        pages = split_pages(text)
+        pages = split_pages(text, limit)
         self.state.pages = pages[1:]
         if len(pages) == 1:
             self.say(text, buttons, title)

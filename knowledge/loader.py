@@ -132,6 +132,11 @@ def _message(error: Any) -> str:
         text = f"cần ít nhất {ctx.get('min_length')} mục"
     elif kind in ("greater_than_equal", "greater_than"):
         text = f"phải lớn hơn hoặc bằng {ctx.get('ge', ctx.get('gt'))}"
+    elif kind == "string_type" and isinstance(error.get("input"), dict):
+        text = (
+            "phải là chữ; dòng này có dấu hai chấm và khoảng trắng (': ') nên bị hiểu là mục con. "
+            'Hãy đặt cả câu trong dấu ngoặc kép "..." hoặc bỏ dấu hai chấm'
+        )
     elif kind == "literal_error":
         text = f"giá trị không hợp lệ; chọn một trong: {ctx.get('expected')}"
     else:

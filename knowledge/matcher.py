@@ -34,15 +34,15 @@ OUT_OF_SCOPE = "__none__"
 class MatcherConfig:
     """Weights and thresholds, calibrated on tests/data/questions.tsv (see `knowledge bench`)."""
 
-    guide_threshold: float = 0.52
-    clarify_threshold: float = 0.30
+    guide_threshold: float = 0.50
+    clarify_threshold: float = 0.40
     margin: float = 0.10
     handoff_threshold: float = 0.45
     phrase_recall_exp: float = 0.6
-    phrase_precision_exp: float = 0.4
+    phrase_precision_exp: float = 0.3
     phrase_weight: float = 0.7
     stopword_factor: float = 0.15
-    unknown_weight: float = 1.0
+    unknown_weight: float = 2.0
     corrected_factor: float = 0.8
     candidate_phrases: int = 120
     postings_budget: int = 6000

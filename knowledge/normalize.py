@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 # Combining tone marks (and their deprecated duplicates U+0340/U+0341 seen in old keyboards).
 _TONES = {
@@ -61,6 +62,7 @@ def split_syllable(word: str) -> tuple[str, str]:
     return unicodedata.normalize("NFC", "".join(kept)), tone
 
 
+@lru_cache(maxsize=65_536)
 def make_token(word: str) -> Token:
     base, tone = split_syllable(word)
     base = _I_Y.sub(r"\1i", base)

@@ -73,7 +73,15 @@ class Fee(Strict):
     conditions: Text | None = None
     exemptions: list[Text] = Field(default_factory=list)
     legal_basis: Basis
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = None
     verify: Text | None = None
+
+    def in_force(self, day: dt.date) -> bool:
+        """Temporary fee cuts and new rates carry dates; the bot shows the line in force."""
+        if self.valid_from and day < self.valid_from:
+            return False
+        return not (self.valid_to and day > self.valid_to)
 
     @model_validator(mode="after")
     def _one_source(self) -> Fee:
@@ -106,6 +114,7 @@ class Deadline(Strict):
 
     text: Text
     legal_basis: Basis
+    verify: Text | None = None
 
 
 class Where(Strict):

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import os
 import sqlite3
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -108,6 +110,57 @@ async def _require_conversation(db: aiosqlite.Connection, conversation_id: int) 
         raise LookupError(f"no conversation {conversation_id}")
 
 
+@dataclass(frozen=True)
+class _PreparedTurn:
+    conversation: tuple[Any, ...]
+    lines: list[tuple[Any, ...]]
+    events: list[tuple[Any, ...]]
+
+
+def _prepare(turn: Turn) -> _PreparedTurn:
+    cid = turn.conversation_id
+    return _PreparedTurn(
+        conversation=(
+            turn.state.model_dump_json(),
+            _iso(turn.seen_at),
+            turn.display_name or None,
+            cid,
+        ),
+        lines=[(cid, cid, line.direction, line.text, _iso(line.at)) for line in turn.transcript],
+        events=[
+            (cid, e.kind, _DATA.dump_json(e.data).decode(), _iso(e.at), _us(e.at))
+            for e in turn.events
+        ],
+    )
+
+
+async def _commit_turns(db: aiosqlite.Connection, turns: Sequence[_PreparedTurn]) -> None:
+    """Inside a transaction: a handful of statements whatever the number of turns."""
+    async with db.executemany(
+        "UPDATE conversations SET state = ?, last_seen_at = ?,"
+        " display_name = COALESCE(?, display_name) WHERE id = ?",
+        [t.conversation for t in turns],
+    ) as cursor:
+        if cursor.rowcount != len(turns):
+            raise LookupError("a conversation of this turn no longer exists")
+    lines = [line for t in turns for line in t.lines]
+    if lines:
+        await _run_many(
+            db,
+            "INSERT INTO transcript (conversation_id, seq, direction, text, at) VALUES"
+            " (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM transcript WHERE conversation_id = ?),"
+            " ?, ?, ?)",
+            lines,
+        )
+    events = [event for t in turns for event in t.events]
+    if events:
+        await _run_many(
+            db,
+            "INSERT INTO events (conversation_id, kind, data, at, at_us) VALUES (?, ?, ?, ?, ?)",
+            events,
+        )
+
+
 class SqliteStorage(Storage):
     def __init__(
         self,
@@ -128,6 +181,8 @@ class SqliteStorage(Storage):
         self._migrations = tuple(migrations)
         self._db: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
+        self._pending: list[tuple[_PreparedTurn, asyncio.Future[None]]] = []
+        self._flusher: asyncio.Task[None] | None = None
         self._last_prune: dt.datetime | None = None
 
     @property
@@ -154,8 +209,14 @@ class SqliteStorage(Storage):
             raise
         self._db = db
 
+    async def flush(self) -> None:
+        """Wait until every turn handed to commit() (even by a cancelled caller) is written."""
+        while self._flusher is not None and not self._flusher.done():
+            await asyncio.gather(self._flusher, return_exceptions=True)
+
     async def close(self) -> None:
         """Waits for writes in flight. Idempotent."""
+        await self.flush()
         async with self._lock:
             db, self._db = self._db, None
             if db is not None:
@@ -191,6 +252,9 @@ class SqliteStorage(Storage):
     async def conversation(
         self, key: ConversationKey, now: dt.datetime, display_name: str = ""
     ) -> Conversation:
+        found = await self.find_by_key(key)
+        if found is not None:
+            return found
         stamp = _iso(now)
         state = ConversationState().model_dump_json()
 
@@ -223,47 +287,39 @@ class SqliteStorage(Storage):
         return _conversation(rows[0]) if rows else None
 
     async def commit(self, turn: Turn) -> None:
-        """A display name of None or "" keeps the known one."""
+        """A display name of None or "" keeps the known one.
+
+        Turns arriving while a transaction is running are committed together in the next one
+        (group commit): the cost of a transaction is shared by every citizen writing at once,
+        and each caller still returns only once its own turn is durable.
+        """
         check_turn(turn)
-        conversation_id = turn.conversation_id
-        state = turn.state.model_dump_json()
-        lines = [(line.direction, line.text, _iso(line.at)) for line in turn.transcript]
-        events = [
-            (conversation_id, e.kind, _DATA.dump_json(e.data).decode(), _iso(e.at), _us(e.at))
-            for e in turn.events
-        ]
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((_prepare(turn), future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        await asyncio.shield(future)
 
-        async def work(db: aiosqlite.Connection) -> None:
-            updated = await _run(
-                db,
-                "UPDATE conversations SET state = ?, last_seen_at = ?,"
-                " display_name = COALESCE(?, display_name) WHERE id = ? RETURNING id",
-                (state, _iso(turn.seen_at), turn.display_name or None, conversation_id),
-            )
-            if not updated:
-                raise LookupError(f"no conversation {conversation_id}")
-            if lines:
-                rows = await _run(
-                    db,
-                    "SELECT COALESCE(MAX(seq), 0) FROM transcript WHERE conversation_id = ?",
-                    (conversation_id,),
-                )
-                last: int = rows[0][0]
-                await _run_many(
-                    db,
-                    "INSERT INTO transcript (conversation_id, seq, direction, text, at)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    [(conversation_id, last + n, *line) for n, line in enumerate(lines, 1)],
-                )
-            if events:
-                await _run_many(
-                    db,
-                    "INSERT INTO events (conversation_id, kind, data, at, at_us)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    events,
-                )
-
-        await self._write(work)
+    async def _flush(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            try:
+                await self._write(functools.partial(_commit_turns, turns=[p for p, _ in batch]))
+            except Exception:
+                # Isolate the failing turn(s): commit one by one, each all-or-nothing.
+                for prepared, future in batch:
+                    try:
+                        await self._write(functools.partial(_commit_turns, turns=[prepared]))
+                    except Exception as exc:
+                        if not future.done():
+                            future.set_exception(exc)
+                    else:
+                        if not future.done():
+                            future.set_result(None)
+                continue
+            for _, future in batch:
+                if not future.done():
+                    future.set_result(None)
 
     async def recent_transcript(self, conversation_id: int, limit: int) -> list[TranscriptLine]:
         if limit <= 0:

@@ -143,3 +143,19 @@ def test_every_problem_in_every_file_is_reported_at_once(kdir):
     problems = rendered(kdir)
     files = {p.split(":", 1)[0] for p in problems}
     assert files == {"guides/khai-sinh.yaml", "office.yaml", "guides/broken.yaml"}, problems
+
+
+def test_colon_inside_a_list_item_is_explained(kdir):
+    path = guide_file(kdir)
+    edit(
+        path,
+        "    - Chuẩn bị tờ khai và giấy chứng sinh",
+        "    - Lưu ý: chuẩn bị tờ khai và giấy chứng sinh",
+    )
+    line = line_number(path, "    - Lưu ý: chuẩn bị")
+    problems = rendered(kdir)
+    assert len(problems) == 1
+    assert problems[0].startswith(
+        f"guides/khai-sinh.yaml:{line}: mục 'steps.in_person[0]': phải là chữ"
+    )
+    assert "dấu ngoặc kép" in problems[0]
