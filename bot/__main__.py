@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from knowledge.library import KnowledgeError
 
 
 def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("PTB_TIMEDELTA", "1")  # python-telegram-bot: durations as timedelta
     parser = argparse.ArgumentParser(prog="python -m bot")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="run the configured channels (the console when none is configured)")
@@ -47,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "simulate":
             logging.getLogger().setLevel(max(logging.WARNING, logging.getLogger().level))
             asyncio.run(app.run_simulation(settings, args.db))
+        elif args.command == "run" and settings.telegram_enabled:
+            asyncio.run(app.run_bot(settings))
         else:
             asyncio.run(app.run_console(settings))
     except KnowledgeError as exc:

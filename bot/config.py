@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from knowledge.loader import DEFAULT_DIR
+
+_TOKEN = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{20,}$")
 
 
 class Settings(BaseSettings):
@@ -20,11 +23,57 @@ class Settings(BaseSettings):
     handoff_reminder_minutes: int = Field(default=15, ge=1, le=24 * 60)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
+    telegram_bot_token: SecretStr | None = None
+    telegram_base_url: str = "https://api.telegram.org/bot"
+    telegram_staff_chat_id: int | None = None
+    telegram_editor_ids: list[int] = Field(default_factory=list)
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_staff_names: dict[int, str] = Field(
+        default_factory=dict, description="staff user id -> name shown to citizens"
+    )
+    telegram_poll_timeout: float = Field(default=30.0, ge=0)
+
+    http_host: str = "0.0.0.0"
+    http_port: int = Field(default=8080, ge=1, le=65535)
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _TOKEN.match(value.get_secret_value()):
+            raise ValueError("does not look like a bot token from BotFather (digits:letters)")
+        return value
+
+    @field_validator("telegram_staff_chat_id")
+    @classmethod
+    def _supergroup(cls, value: int | None) -> int | None:
+        if value is not None and value >= 0:
+            raise ValueError("a supergroup id is negative, e.g. -1001234567890")
+        return value
+
+    @model_validator(mode="after")
+    def _telegram_complete(self) -> Settings:
+        if self.telegram_bot_token is not None and self.telegram_staff_chat_id is None:
+            raise ValueError(
+                "TELEGRAM_STAFF_CHAT_ID is required with TELEGRAM_BOT_TOKEN "
+                "(the staff forum group where handoffs go)"
+            )
+        if self.telegram_webhook_url and not self.telegram_webhook_url.startswith("https://"):
+            raise ValueError("TELEGRAM_WEBHOOK_URL must start with https://")
+        return self
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return self.telegram_bot_token is not None
+
 
 def describe_error(exc: ValidationError) -> str:
     """One line per bad variable, naming it as it is set in the environment."""
     lines = []
     for error in exc.errors():
-        name = "_".join(str(p) for p in error["loc"]).upper() or "?"
-        lines.append(f"configuration error: {name}: {error['msg']}")
+        name = "_".join(str(p) for p in error["loc"]).upper()
+        message = str(error["msg"]).removeprefix("Value error, ")
+        lines.append(
+            f"configuration error: {name}: {message}" if name else f"configuration error: {message}"
+        )
     return "\n".join(lines)

@@ -154,7 +154,9 @@ def finish_steps(turn: Turn, guide: Guide) -> None:
 # --- checklist -----------------------------------------------------------------------------
 
 
-def show_checklist(turn: Turn, guide: Guide, have: set[int] | None = None) -> None:
+def show_checklist(
+    turn: Turn, guide: Guide, have: set[int] | None = None, replace: bool = False
+) -> None:
     if turn.state.flow != "check" or turn.state.guide_id != guide.id:
         turn.reset_flow()
         turn.state.flow = "check"
@@ -169,7 +171,11 @@ def show_checklist(turn: Turn, guide: Guide, have: set[int] | None = None) -> No
         )
         for i, doc in enumerate(guide.documents)
     ]
-    turn.say(texts.CHECKLIST, [*buttons, Button(label=texts.B_DONE, data=f"cd:{guide.id}")])
+    turn.say(
+        texts.CHECKLIST,
+        [*buttons, Button(label=texts.B_DONE, data=f"cd:{guide.id}")],
+        replace=replace,
+    )
 
 
 def toggle_checklist(turn: Turn, guide: Guide, index: int) -> bool:
@@ -178,7 +184,7 @@ def toggle_checklist(turn: Turn, guide: Guide, index: int) -> bool:
     same = turn.state.flow == "check" and turn.state.guide_id == guide.id
     have = set(turn.state.data.get("have", [])) if same else set()
     have ^= {index}
-    show_checklist(turn, guide, have)
+    show_checklist(turn, guide, have, replace=same)
     return True
 
 

@@ -93,8 +93,9 @@ class Engine:
         """Handle one citizen message; return the replies to send back on its channel."""
         async with self._locked(inbound.key):
             now = self._clock.now()
+            # Platform message ids are unique per chat (Telegram) or per account (Zalo).
             if inbound.message_id is not None and not await self._storage.first_seen(
-                inbound.key.channel, inbound.message_id, now
+                inbound.key.channel, f"{inbound.key.user_id}/{inbound.message_id}", now
             ):
                 return []
             name = inbound.display_name.strip()[:100]
@@ -147,7 +148,9 @@ class Engine:
         if inbound.kind in ("media", "contact"):
             turn.heard(f"[{inbound.media or inbound.kind}]")
             if state.mode != "bot":
-                await self.handoffs.forward(turn, "", inbound.media or "other")
+                await self.handoffs.forward(
+                    turn, inbound.text, inbound.media or "other", inbound.message_id
+                )
                 return
             turn.say(texts.MEDIA, [HUMAN, MENU])
             return
@@ -229,9 +232,10 @@ class Engine:
             return True
 
     async def staff_reply(
-        self, staff: str, conversation_id: int, text: str, center: str = ""
+        self, staff: str, conversation_id: int, text: str, center: str = "", deliver: bool = True
     ) -> bool:
-        """Relay a staff answer to the citizen. False if no handoff is open or not delivered."""
+        """Relay a staff answer to the citizen. False if no handoff is open or not delivered.
+        `deliver=False` records an answer the channel already delivered itself (a file)."""
         found = await self._storage.find_conversation(conversation_id)
         if found is None:
             await self._note(None, texts.S_NO_CONVERSATION)
@@ -244,7 +248,7 @@ class Engine:
             first = handoff.first_response_at is None
             center = center or self._library().kb.office.center_name
             delivered = await self.handoffs.staff_message(
-                conversation, handoff, staff, text, center, now
+                conversation, handoff, staff, text, center, now, deliver
             )
             turn = Turn(conversation, now)
             turn.transcript.append(
@@ -273,6 +277,22 @@ class Engine:
 
     async def _note(self, key: ConversationKey | None, text: str) -> None:
         await self._desk.post(StaffNotice(key=key, reply=Reply(text=text), at=self._clock.now()))
+
+    async def queue(self) -> str:
+        """The waiting list for staff: who, since when, claimed by whom."""
+        now = self._clock.now()
+        lines = []
+        for index, handoff in enumerate(await self._storage.open_handoffs(), start=1):
+            conversation = await self._storage.find_conversation(handoff.conversation_id)
+            if conversation is None:
+                continue
+            minutes = int((now - handoff.created_at).total_seconds() // 60)
+            who = conversation.display_name or conversation.key.user_id
+            state = (
+                f"{handoff.claimed_by} đang xử lý" if handoff.status == "claimed" else "đang chờ"
+            )
+            lines.append(f"{index}. {who} ({conversation.key.channel}) – {state}, {minutes} phút")
+        return "Hàng chờ:\n" + "\n".join(lines) if lines else "Không có ai đang chờ cán bộ."
 
     # --- time ----------------------------------------------------------------------------
 

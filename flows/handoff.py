@@ -105,6 +105,7 @@ class Handoffs:
                 key=conversation.key,
                 kind="handoff",
                 at=turn.now,
+                subject=guide.title if guide else None,
                 reply=Reply(
                     text=texts.S_HANDOFF.format(
                         name=display_name(conversation),
@@ -130,15 +131,25 @@ class Handoffs:
         await self._post(turn.conversation.key, notice.format(name=turn.name), turn.now)
         return True
 
-    async def forward(self, turn: Turn, text: str, media: MediaKind | None = None) -> None:
+    async def forward(
+        self, turn: Turn, text: str, media: MediaKind | None = None, origin: str | None = None
+    ) -> None:
         """A citizen message during a handoff goes to the desk, not to the bot."""
         if media is not None:
-            body = texts.S_CITIZEN_MEDIA.format(name=turn.name, media=media)
+            caption = f": {text}" if text else ""
+            body = texts.S_CITIZEN_MEDIA.format(
+                name=turn.name, media=texts.MEDIA_NAMES.get(media, "tệp"), caption=caption
+            )
         else:
             body = texts.S_CITIZEN.format(name=turn.name, text=text)
         await self._desk.post(
             StaffNotice(
-                key=turn.key, kind="citizen", reply=Reply(text=body), media=media, at=turn.now
+                key=turn.key,
+                kind="citizen",
+                reply=Reply(text=body),
+                media=media,
+                origin=origin,
+                at=turn.now,
             )
         )
 
@@ -183,6 +194,7 @@ class Handoffs:
         text: str,
         center: str,
         now: dt.datetime,
+        deliver: bool = True,
     ) -> bool:
         if handoff.status == "waiting":
             handoff.status = "claimed"
@@ -192,6 +204,8 @@ class Handoffs:
         if handoff.first_response_at is None:
             handoff.first_response_at = now
         await self._storage.save_handoff(handoff)
+        if not deliver:
+            return True
         signed = texts.STAFF_SIGNATURE.format(text=text, staff=staff, center=center)
         return await self._tell(conversation, Reply(text=signed), now)
 

@@ -38,7 +38,9 @@ class Inbound(BaseModel):
     button: str | None = None  # the short id carried by a button press
     media: MediaKind | None = None
     display_name: str = ""
-    message_id: str | None = None  # platform id, for duplicate detection and staff links
+    # Platform id of the message (unique within the conversation): duplicate deliveries are
+    # handled once, and a staff desk on the same platform can copy the original (photos...).
+    message_id: str | None = None
     raw: dict[str, Any] = Field(default_factory=dict, repr=False)
 
 
@@ -59,6 +61,9 @@ class Reply(BaseModel):
     text: str
     title: str | None = None
     buttons: tuple[Button, ...] = ()
+    # A hint: this reply updates the message whose button was pressed (e.g. a checklist tick).
+    # Channels that can edit messages do so; others just send it.
+    replace: bool = False
 
 
 class StaffNotice(BaseModel):
@@ -70,4 +75,6 @@ class StaffNotice(BaseModel):
     reply: Reply
     kind: Literal["handoff", "citizen", "info", "reminder", "feedback", "undelivered"] = "info"
     media: MediaKind | None = None
+    origin: str | None = None  # platform id of the citizen's message, so a desk can copy it
+    subject: str | None = None  # what the conversation is about (a desk may name a topic by it)
     at: dt.datetime | None = None

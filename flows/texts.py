@@ -170,7 +170,18 @@ S_CLAIMED = "{staff} đã nhận xử lý."
 S_RETURNED = "{staff} đã trả cuộc trò chuyện về bot."
 S_CLOSED = "{staff} đã đóng cuộc trò chuyện."
 S_CITIZEN = "{name}: {text}"
-S_CITIZEN_MEDIA = "{name} gửi {media} (không hiển thị được ở đây)."
+S_CITIZEN_MEDIA = "{name} gửi {media}{caption}"
+MEDIA_NAMES = {
+    "photo": "ảnh",
+    "sticker": "nhãn dán",
+    "voice": "tin nhắn thoại",
+    "audio": "tệp âm thanh",
+    "video": "video",
+    "file": "tệp",
+    "location": "vị trí",
+    "link": "đường dẫn",
+    "other": "tệp",
+}
 S_CANCELLED = "{name} đã hủy yêu cầu gặp cán bộ."
 S_DELETED = "{name} đã xóa dữ liệu của mình; yêu cầu gặp cán bộ bị hủy."
 S_REMIND = "Nhắc: {name} đang chờ cán bộ từ {since} ({minutes} phút)."

@@ -66,9 +66,15 @@ class Turn:
             TranscriptLine(direction="in", text=mask_personal(text), at=self.now)
         )
 
-    def say(self, text: str, buttons: list[Button] | None = None, title: str | None = None) -> None:
+    def say(
+        self,
+        text: str,
+        buttons: list[Button] | None = None,
+        title: str | None = None,
+        replace: bool = False,
+    ) -> None:
         """Send a message; its buttons become the ones typed numbers refer to."""
-        reply = Reply(text=text, title=title, buttons=tuple(buttons or ()))
+        reply = Reply(text=text, title=title, buttons=tuple(buttons or ()), replace=replace)
         self.replies.append(reply)
         if buttons is not None:
             self.state.buttons = list(buttons)

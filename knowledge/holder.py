@@ -32,18 +32,24 @@ class LibraryHolder:
     def root(self) -> Path:
         return self._root
 
-    def load(self) -> list[Problem]:
-        """(Re)read the files. On errors keep what was serving; return the problems found."""
+    @property
+    def knowledge(self) -> KnowledgeBase:
+        self.current()
+        assert self._kb is not None
+        return self._kb
+
+    def load(self) -> tuple[bool, list[Problem]]:
+        """(Re)read the files. On errors keep what was serving. Returns (loaded, problems)."""
         result = load_knowledge(self._root)
         if result.knowledge is None or result.errors:
-            return result.errors or result.problems
+            return False, result.errors or result.problems
         self._kb = result.knowledge
         self._library = None
-        return [p for p in result.problems if p.severity == "warning"]
+        return True, result.problems
 
     def current(self) -> Library:
         if self._kb is None:
-            problems = self.load()
+            _, problems = self.load()
             if self._kb is None:
                 from knowledge.library import KnowledgeError
 

@@ -45,8 +45,11 @@ class LexiconRules:
         # Rules written with marks are tried before unmarked ones for the same letters.
         for rules in self._rules.values():
             rules.sort(key=lambda r: sum(t.exact is None for t in r.key))
-        self._stopwords = [t for word in lexicon.stopwords for t in tokens(word)[:1]]
-        self._stop_plain = {t.plain for t in self._stopwords}
+        self._starters = {plains[0] for plains in self._rules}
+        self._stopwords: dict[str, list[Token]] = {}
+        for word in lexicon.stopwords:
+            for token in tokens(word)[:1]:
+                self._stopwords.setdefault(token.plain, []).append(token)
 
     def outputs(self) -> Iterable[Token]:
         for rules in self._rules.values():
@@ -58,6 +61,10 @@ class LexiconRules:
         result: list[Token] = []
         i = 0
         while i < len(words):
+            if words[i].plain not in self._starters:
+                result.append(words[i])
+                i += 1
+                continue
             for length in range(min(self._max_len, len(words) - i), 0, -1):
                 window = words[i : i + length]
                 candidates = self._rules.get(tuple(t.plain for t in window))
@@ -81,7 +88,5 @@ class LexiconRules:
         return result
 
     def is_stopword(self, token: Token) -> bool:
-        if token.plain not in self._stop_plain:
-            return False
         # Unmarked typing counts: a stopword only lowers a weight, so a wrong guess costs little.
-        return any(s.plain == token.plain and compatible(s, token, True) for s in self._stopwords)
+        return any(compatible(s, token, True) for s in self._stopwords.get(token.plain, ()))

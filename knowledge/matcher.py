@@ -12,6 +12,7 @@ so "cho tôi gặp cán bộ" and "giá vàng hôm nay" win their own class inst
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -46,6 +47,7 @@ class MatcherConfig:
     corrected_factor: float = 0.8
     candidate_phrases: int = 120
     postings_budget: int = 6000
+    idf_power: float = 1.0
     max_matches: int = 5
     min_listed: float = 0.1
 
@@ -130,7 +132,8 @@ class Matcher:
                 df[fid] += 1
         n_docs = max(len(self._docs), 1)
         self._df = df
-        self._idf = {fid: math.log(1 + n_docs / count) for fid, count in df.items()}
+        power = self.config.idf_power
+        self._idf = {fid: math.log(1 + n_docs / count) ** power for fid, count in df.items()}
         self._unknown_idf = math.log(1 + n_docs)
 
         self._phrases: list[_Phrase] = []
@@ -146,6 +149,7 @@ class Matcher:
                 self._phrases.append(_Phrase(doc_index, weights, sum(weights.values()), text))
                 for fid in weights:
                     self._postings[fid].append(phrase_id)
+        self._inverse_total = [1.0 / p.total for p in self._phrases]
         self._correction_cache: dict[str, str | None] = {}
 
     # --- construction helpers ------------------------------------------------------------
@@ -268,10 +272,11 @@ class Matcher:
             for phrase_id in postings:
                 partial[phrase_id] += weight
         if len(partial) > cfg.candidate_phrases:
-            ranked = sorted(
-                partial, key=lambda p: partial[p] / self._phrases[p].total, reverse=True
+            inverse = self._inverse_total
+            ranked = heapq.nlargest(
+                cfg.candidate_phrases, partial.items(), key=lambda item: item[1] * inverse[item[0]]
             )
-            return {p: partial[p] for p in ranked[: cfg.candidate_phrases]}
+            return dict(ranked)
         return partial
 
     def match(self, text: str, top: int | None = None) -> MatchResult:

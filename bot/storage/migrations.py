@@ -103,6 +103,41 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     ) WITHOUT ROWID;
     CREATE INDEX seen_messages_at ON seen_messages (at_us);
     """,
+    # 2: staff-desk links (topic per conversation, message map) and the pending-send queue
+    """
+    CREATE TABLE desk_topics (
+        conversation_id INTEGER PRIMARY KEY REFERENCES conversations (id) ON DELETE CASCADE,
+        chat_id INTEGER NOT NULL,
+        thread_id INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (chat_id, thread_id)
+    );
+
+    CREATE TABLE desk_messages (
+        chat_id INTEGER NOT NULL,
+        message_id INTEGER NOT NULL,
+        conversation_id INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+        PRIMARY KEY (chat_id, message_id)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE pending_sends (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        channel TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        reply TEXT NOT NULL,
+        reason TEXT NOT NULL DEFAULT '',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        due_us INTEGER NOT NULL
+    );
+    CREATE INDEX pending_sends_due ON pending_sends (due_us);
+
+    CREATE TABLE settings_kv (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    """,
 )
 
 

@@ -227,6 +227,18 @@ class SqliteStorage(Storage):
             raise RuntimeError("SqliteStorage is not open: await open() first")
         return self._db
 
+    async def query(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        """One read statement on the shared connection (for channel-side tables)."""
+        return await self._read(sql, params)
+
+    async def execute(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        """One write statement in its own transaction (for channel-side tables)."""
+
+        async def work(db: aiosqlite.Connection) -> list[sqlite3.Row]:
+            return await _run(db, sql, params)
+
+        return await self._write(work)
+
     async def _read(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         async with self._lock:
             return await _run(self._connection(), sql, params)

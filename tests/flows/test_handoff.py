@@ -105,7 +105,7 @@ async def test_media_is_passed_to_staff_during_handoff_and_answered_politely_oth
     await bot.say("gặp cán bộ")
     records = await bot.send(user="u1", media="photo")
     assert to_citizen(records) == []
-    assert "gửi photo" in texts(to_staff(records))
+    assert "gửi ảnh" in texts(to_staff(records))
 
 
 async def test_staff_action_without_open_handoff_is_refused(bot):

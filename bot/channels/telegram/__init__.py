@@ -1,0 +1,1 @@
+"""Telegram: citizens in private chats, desk staff in one forum supergroup (a topic each)."""

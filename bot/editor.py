@@ -1,0 +1,54 @@
+"""Commands for knowledge editors (commune officials): reload, stale guides, unmatched questions.
+
+Answers are plain Vietnamese; file:line errors point at what to fix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable
+
+from flows.ports import Clock, Storage
+from knowledge.holder import LibraryHolder
+from knowledge.maintenance import group_questions, stale_guides
+
+EditorCommand = Callable[[str, list[str]], Awaitable[str]]
+UNMATCHED_KINDS = ("fallback", "clarify_rejected", "rating_reason")
+MAX_LINES = 20
+
+
+def editor_commands(
+    holder: LibraryHolder, storage: Storage, clock: Clock
+) -> dict[str, EditorCommand]:
+    async def reload(who: str, args: list[str]) -> str:
+        loaded, problems = holder.load()
+        shown = [p.render(holder.root) for p in problems[:MAX_LINES]]
+        if not loaded:
+            return "Chưa nạp được vì có lỗi; bot vẫn dùng bản cũ.\n" + "\n".join(shown)
+        count = len(holder.current().guides)
+        text = f"Đã nạp lại {count} thủ tục."
+        return text + ("\nCảnh báo:\n" + "\n".join(shown) if shown else "")
+
+    async def stale(who: str, args: list[str]) -> str:
+        days = int(args[0]) if args and args[0].isdigit() else None
+        items = stale_guides(holder.knowledge, clock.now().date(), days)
+        if not items:
+            return "Không có hướng dẫn nào quá hạn rà soát."
+        lines = [f"• {i.title} ({i.id}): {i.reason}" for i in items[:MAX_LINES]]
+        return "Hướng dẫn cần rà soát:\n" + "\n".join(lines)
+
+    async def unmatched(who: str, args: list[str]) -> str:
+        days = int(args[0]) if args and args[0].isdigit() else 30
+        since = clock.now() - dt.timedelta(days=days)
+        questions = [
+            str(event.data.get("query") or event.data.get("reason") or "")
+            for _, event in await storage.events(since=since)
+            if event.kind in UNMATCHED_KINDS
+        ]
+        groups = group_questions(q for q in questions if q)
+        if not groups:
+            return f"Không có câu hỏi nào chưa trả lời được trong {days} ngày qua."
+        lines = [f"{g.count} × {g.representative}" for g in groups[:MAX_LINES]]
+        return f"Câu hỏi bot chưa trả lời được ({days} ngày qua):\n" + "\n".join(lines)
+
+    return {"reload": reload, "stale": stale, "unmatched": unmatched}

@@ -1,0 +1,63 @@
+"""One ASGI app for every inbound HTTP need: health check and platform webhooks.
+
+Webhook handlers check the platform's secret before reading anything else and answer quickly;
+the work happens after the answer (updates are queued, not processed inline).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+log = logging.getLogger(__name__)
+MAX_BODY = 1_000_000  # bytes; Telegram updates are a few KiB
+Feed = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+async def read_limited(request: Request, limit: int = MAX_BODY) -> bytes | None:
+    """The body, or None when it is larger than `limit` (read no further than that)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        return None
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return body
+
+
+def telegram_route(feed: Feed, secret: str | None) -> Route:
+    async def webhook(request: Request) -> Response:
+        given = request.headers.get("x-telegram-bot-api-secret-token", "")
+        if secret is not None and not hmac.compare_digest(given.encode(), secret.encode()):
+            log.warning("Telegram webhook with a wrong secret token from %s", request.client)
+            return PlainTextResponse("forbidden", status_code=403)
+        body = await read_limited(request)
+        if body is None:
+            return PlainTextResponse("too large", status_code=413)
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return PlainTextResponse("bad json", status_code=400)
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            return PlainTextResponse("not an update", status_code=400)
+        await feed(data)
+        return PlainTextResponse("ok")
+
+    return Route("/telegram/webhook", webhook, methods=["POST"])
+
+
+def build_http_app(routes: list[Route]) -> Starlette:
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"ok": True})
+
+    return Starlette(routes=[Route("/healthz", healthz, methods=["GET"]), *routes])
