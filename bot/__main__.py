@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "simulate":
             logging.getLogger().setLevel(max(logging.WARNING, logging.getLogger().level))
             asyncio.run(app.run_simulation(settings, args.db))
-        elif args.command == "run" and settings.telegram_enabled:
+        elif args.command == "run" and (settings.telegram_enabled or settings.zalo_enabled):
             asyncio.run(app.run_bot(settings))
         else:
             asyncio.run(app.run_console(settings))

@@ -10,15 +10,16 @@ import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Protocol
 
 import uvicorn
 
 from bot.channels.console import Console
-from bot.channels.local import LocalDesk, LocalOutbox, Sink
+from bot.channels.local import LocalDesk, LocalOutbox, LogDesk, Sink
 from bot.channels.routing import RoutingOutbox
 from bot.channels.simulate import Simulation
 from bot.channels.telegram.channel import TelegramChannel
+from bot.channels.zalo.channel import ZaloChannel
 from bot.config import Settings
 from bot.editor import editor_commands
 from bot.http import build_http_app, telegram_route
@@ -75,7 +76,11 @@ async def run_console(
     sink: Sink = console.sink
     async with opened(sqlite(settings)) as storage:
         engine = build_engine(settings, holder, storage, LocalDesk(sink), LocalOutbox(sink), clock)
-        await console.run(engine, storage, stdin)
+        watcher = asyncio.create_task(watch_knowledge(holder))
+        try:
+            await console.run(engine, storage, stdin)
+        finally:
+            watcher.cancel()
 
 
 async def run_simulation(
@@ -114,16 +119,44 @@ class HttpServer(uvicorn.Server):
         yield
 
 
-async def _ticker(engine: Engine, telegram: TelegramChannel | None, interval: float) -> None:
+async def _ticker(engine: Engine, channels: list[Retrying], interval: float) -> None:
     """Time-driven work: reminders to staff, retrying queued replies."""
     while True:
         await asyncio.sleep(interval)
         try:
             await engine.tick()
-            if telegram is not None:
-                await telegram.retry_pending()
+            for channel in channels:
+                await channel.retry_pending()
         except Exception:
             log.exception("periodic work failed; will try again")
+
+
+WATCH_SECONDS = 2.0
+
+
+async def watch_knowledge(holder: LibraryHolder, interval: float = WATCH_SECONDS) -> None:
+    """Edited, added or removed guide files take effect within seconds; an invalid edit is
+    logged and the previous guides keep serving."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            outcome = holder.reload_if_changed()
+        except Exception:
+            log.exception("reloading the guides failed; the previous guides keep serving")
+            continue
+        if outcome is None:
+            continue
+        loaded, problems = outcome
+        for problem in problems:
+            log.warning("%s", problem.render())
+        if loaded:
+            log.info("guides reloaded: %d procedures", len(holder.current().guides))
+        else:
+            log.error("guide files have errors; still serving the previous version")
+
+
+class Retrying(Protocol):
+    async def retry_pending(self) -> int: ...
 
 
 async def run_bot(
@@ -140,26 +173,41 @@ async def run_bot(
     holder = library_holder(settings, clock)
     storage = sqlite(settings)
     await storage.open()
+    pending = SqlitePendingSends(storage)
     server: HttpServer | None = None
     tasks: list[asyncio.Task[None]] = []
-    telegram = TelegramChannel(
-        settings, storage, SqliteDeskLinks(storage), SqlitePendingSends(storage), clock
+    telegram = (
+        TelegramChannel(settings, storage, SqliteDeskLinks(storage), pending, clock)
+        if settings.telegram_enabled
+        else None
     )
+    zalo = ZaloChannel(settings, storage, pending, clock) if settings.zalo_enabled else None
+    desk: StaffDesk = telegram.desk if telegram is not None else LogDesk()
+    outboxes: dict[str, Outbox] = {}
+    if telegram is not None:
+        outboxes["telegram"] = telegram.outbox
+    if zalo is not None:
+        outboxes["zalo"] = zalo.outbox
+    engine = build_engine(settings, holder, storage, desk, RoutingOutbox(outboxes), clock)
+    routes = []
     try:
-        outbox = RoutingOutbox({"telegram": telegram.outbox})
-        engine = build_engine(settings, holder, storage, telegram.desk, outbox, clock)
-        telegram.bind(engine, editor_commands(holder, storage, clock))
-        await telegram.start()
-        log.info(
-            "Telegram channel started (%s)",
-            "webhook" if settings.telegram_webhook_url else "polling",
-        )
-        routes = []
-        if settings.telegram_webhook_url:
-            secret = settings.telegram_webhook_secret
-            routes.append(
-                telegram_route(telegram.feed, secret.get_secret_value() if secret else None)
+        if telegram is not None:
+            telegram.bind(engine, editor_commands(holder, storage, clock))
+            await telegram.start()
+            log.info(
+                "Telegram started (%s)", "webhook" if settings.telegram_webhook_url else "polling"
             )
+            if settings.telegram_webhook_url:
+                secret = settings.telegram_webhook_secret
+                routes.append(
+                    telegram_route(telegram.feed, secret.get_secret_value() if secret else None)
+                )
+        if zalo is not None:
+            zalo.bind(engine, desk)
+            await zalo.start()
+            routes.append(zalo.receiver.route())
+            log.info("Zalo started: webhook at /zalo/webhook")
+        if routes:
             config = uvicorn.Config(
                 build_http_app(routes),
                 host=settings.http_host,
@@ -169,16 +217,22 @@ async def run_bot(
             )
             server = HttpServer(config)
             tasks.append(asyncio.create_task(server.serve()))
-        tasks.append(asyncio.create_task(_ticker(engine, telegram, tick_seconds)))
+            log.info("HTTP on %s:%s", settings.http_host, settings.http_port)
+        retrying: list[Retrying] = [c for c in (telegram, zalo) if c is not None]
+        tasks.append(asyncio.create_task(_ticker(engine, retrying, tick_seconds)))
+        tasks.append(asyncio.create_task(watch_knowledge(holder)))
         await stop.wait()
         log.info("stopping")
     finally:
         if server is not None:
             server.should_exit = True
-        for task in tasks:
-            if server is None or task is not tasks[0]:
-                task.cancel()
+        for task in tasks[1 if server is not None else 0 :]:
+            task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        with contextlib.suppress(Exception):
-            await telegram.stop()
+        if zalo is not None:
+            with contextlib.suppress(Exception):
+                await zalo.stop()
+        if telegram is not None:
+            with contextlib.suppress(Exception):
+                await telegram.stop()
         await storage.close()

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from knowledge.loader import DEFAULT_DIR
 
+SignatureVariant = Literal["app_id", "oa_id", "app_secret"]
 _TOKEN = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{20,}$")
 
 
@@ -33,6 +34,19 @@ class Settings(BaseSettings):
         default_factory=dict, description="staff user id -> name shown to citizens"
     )
     telegram_poll_timeout: float = Field(default=30.0, ge=0)
+
+    zalo_app_id: str | None = None
+    zalo_app_secret: SecretStr | None = None
+    zalo_oa_secret_key: SecretStr | None = None
+    zalo_access_token: SecretStr | None = None
+    zalo_refresh_token: SecretStr | None = None
+    zalo_api_base_url: str = "https://openapi.zalo.me"
+    zalo_oauth_base_url: str = "https://oauth.zaloapp.com"
+    zalo_signature_variants: list[SignatureVariant] = Field(
+        default_factory=lambda: list(get_args(SignatureVariant)),
+        description="webhook signature formulas to accept, tried in order (sources disagree)",
+    )
+    zalo_max_skew_seconds: int = Field(default=6 * 3600, ge=60)
 
     http_host: str = "0.0.0.0"
     http_port: int = Field(default=8080, ge=1, le=65535)
@@ -61,6 +75,26 @@ class Settings(BaseSettings):
         if self.telegram_webhook_url and not self.telegram_webhook_url.startswith("https://"):
             raise ValueError("TELEGRAM_WEBHOOK_URL must start with https://")
         return self
+
+    @model_validator(mode="after")
+    def _zalo_complete(self) -> Settings:
+        given = {
+            "ZALO_APP_ID": self.zalo_app_id,
+            "ZALO_APP_SECRET": self.zalo_app_secret,
+            "ZALO_OA_SECRET_KEY": self.zalo_oa_secret_key,
+            "ZALO_REFRESH_TOKEN": self.zalo_refresh_token,
+        }
+        if any(v is not None for v in given.values()):
+            missing = [name for name, value in given.items() if value is None]
+            if missing:
+                raise ValueError("Zalo needs these too: " + ", ".join(missing))
+        if self.zalo_app_id is not None and not self.zalo_app_id.isdigit():
+            raise ValueError("ZALO_APP_ID is the numeric app id from developers.zalo.me")
+        return self
+
+    @property
+    def zalo_enabled(self) -> bool:
+        return self.zalo_app_id is not None
 
     @property
     def telegram_enabled(self) -> bool:

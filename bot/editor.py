@@ -9,6 +9,7 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 
 from flows.ports import Clock, Storage
+from knowledge.editing import add_example
 from knowledge.holder import LibraryHolder
 from knowledge.maintenance import group_questions, stale_guides
 
@@ -51,4 +52,17 @@ def editor_commands(
         lines = [f"{g.count} × {g.representative}" for g in groups[:MAX_LINES]]
         return f"Câu hỏi bot chưa trả lời được ({days} ngày qua):\n" + "\n".join(lines)
 
-    return {"reload": reload, "stale": stale, "unmatched": unmatched}
+    async def add_example_command(who: str, args: list[str]) -> str:
+        if len(args) < 2:
+            return "Cách dùng: /themcau <id thủ tục> <câu hỏi>, ví dụ: /themcau khai-sinh lam giay khai sinh o dau"
+        result = add_example(holder.root, args[0], " ".join(args[1:]), who, clock.now())
+        if result.ok:
+            holder.load()
+        return result.message
+
+    return {
+        "reload": reload,
+        "stale": stale,
+        "unmatched": unmatched,
+        "themcau": add_example_command,
+    }

@@ -145,7 +145,15 @@ class Engine:
             turn.heard("[bỏ quan tâm]")
             turn.log("unfollow")
             return
-        if inbound.kind in ("media", "contact"):
+        if inbound.kind == "contact":
+            # Contact details the citizen chose to share (Zalo's request-info form).
+            turn.heard(f"[thông tin liên hệ] {inbound.text}")
+            if state.mode != "bot":
+                await self.handoffs.forward(turn, f"[thông tin liên hệ] {inbound.text}")
+                return
+            turn.say(texts.CONTACT_THANKS, [MENU, HUMAN])
+            return
+        if inbound.kind == "media":
             turn.heard(f"[{inbound.media or inbound.kind}]")
             if state.mode != "bot":
                 await self.handoffs.forward(

@@ -33,6 +33,9 @@ MEDIA = (
     "Tôi chưa đọc được ảnh, âm thanh, tệp hay nhãn dán. Bạn hãy gõ câu hỏi bằng chữ. "
     "Nếu cần gửi giấy tờ cho cán bộ xem, bấm «Gặp cán bộ»."
 )
+CONTACT_THANKS = (
+    "Cảm ơn bạn đã gửi thông tin liên hệ. Cán bộ sẽ dùng thông tin này khi cần liên hệ lại."
+)
 STALE = "Menu này đã cũ. Đây là menu hiện tại:"
 CANCELLED = "Đã hủy. Bạn cần hỏi gì tiếp?"
 NOTHING_TO_CANCEL = "Không có việc gì đang làm dở. Bạn cần hỏi gì?"

@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from knowledge.library import KnowledgeError, Library, load_library
+from knowledge.library import KnowledgeError, Library, load_library, today
 from knowledge.loader import DEFAULT_DIR, load_knowledge
 
 
@@ -75,6 +75,38 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stale(args: argparse.Namespace) -> int:
+    from knowledge.maintenance import stale_guides
+
+    result = load_knowledge(_root(args))
+    if result.knowledge is None:
+        for problem in result.errors:
+            print(problem.render(), file=sys.stderr)
+        return 1
+    day = dt.date.fromisoformat(args.date) if args.date else today()
+    items = stale_guides(result.knowledge, day, args.days)
+    for item in items:
+        print(f"{item.id}\t{item.reviewed_on}\t{item.reason}\t{item.title}")
+    if not items:
+        print("Không có hướng dẫn nào cần rà soát.", file=sys.stderr)
+    return 0
+
+
+def _unmatched(args: argparse.Namespace) -> int:
+    from knowledge.unmatched_cli import print_unmatched
+
+    return print_unmatched(args.db, args.since, args.limit)
+
+
+def _add_example(args: argparse.Namespace) -> int:
+    from knowledge.editing import add_example
+
+    now = dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=7)))
+    result = add_example(_root(args), args.guide, " ".join(args.text), args.who, now)
+    print(result.message, file=sys.stdout if result.ok else sys.stderr)
+    return 0 if result.ok else 1
+
+
 def _bench(args: argparse.Namespace) -> int:
     from knowledge.bench import run_bench
 
@@ -101,6 +133,25 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "match":
             cmd.add_argument("--top", type=int, default=5, help="at most N matches (max 5)")
             cmd.add_argument("text", nargs="+", help="the question, or - to read lines from stdin")
+
+    stale = sub.add_parser("stale", help="guides not reviewed for N days, or ending soon")
+    stale.add_argument("--days", type=int, help="default: stale_after_days in office.yaml")
+    stale.add_argument("--dir", help="knowledge directory (default: bundled)")
+    stale.add_argument("--date", help="as of this day (YYYY-MM-DD)")
+    stale.set_defaults(func=_stale)
+
+    unmatched = sub.add_parser("unmatched", help="questions the bot could not place, grouped")
+    unmatched.add_argument("--since", help="from this day (YYYY-MM-DD); default: 30 days ago")
+    unmatched.add_argument("--db", help="bot database (default: BOT_DB or data/bot.sqlite3)")
+    unmatched.add_argument("--limit", type=int, default=30)
+    unmatched.set_defaults(func=_unmatched)
+
+    add = sub.add_parser("add-example", help="add a citizen's question to a guide's examples")
+    add.add_argument("guide", help="guide id, e.g. khai-sinh")
+    add.add_argument("text", nargs="+", help="the question as citizens type it")
+    add.add_argument("--who", default="cli", help="your name, for the edit log")
+    add.add_argument("--dir", help="knowledge directory (default: bundled)")
+    add.set_defaults(func=_add_example)
 
     bench = sub.add_parser("bench", help="accuracy, latency and memory figures")
     bench.add_argument("--guides", type=int, default=2000, help="generated guides for scale")

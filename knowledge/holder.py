@@ -27,6 +27,8 @@ class LibraryHolder:
         self._config = config
         self._kb: KnowledgeBase | None = None
         self._library: Library | None = None
+        self._fingerprint = self.fingerprint()
+        self.last_problems: list[Problem] = []
 
     @property
     def root(self) -> Path:
@@ -38,13 +40,35 @@ class LibraryHolder:
         assert self._kb is not None
         return self._kb
 
+    def fingerprint(self) -> tuple[tuple[str, int, int], ...]:
+        """Names, sizes and modification times of every YAML file: cheap to poll."""
+        items = []
+        for path in sorted(self._root.rglob("*.yaml")):
+            try:
+                stat = path.stat()
+            except OSError:
+                continue
+            items.append((str(path), stat.st_size, stat.st_mtime_ns))
+        return tuple(items)
+
+    def reload_if_changed(self) -> tuple[bool, list[Problem]] | None:
+        """Reload when a file was edited, added or removed; None when nothing changed."""
+        current = self.fingerprint()
+        if current == self._fingerprint:
+            return None
+        self._fingerprint = current
+        return self.load()
+
     def load(self) -> tuple[bool, list[Problem]]:
         """(Re)read the files. On errors keep what was serving. Returns (loaded, problems)."""
+        self._fingerprint = self.fingerprint()
         result = load_knowledge(self._root)
         if result.knowledge is None or result.errors:
-            return False, result.errors or result.problems
+            self.last_problems = result.errors or result.problems
+            return False, self.last_problems
         self._kb = result.knowledge
         self._library = None
+        self.last_problems = result.problems
         return True, result.problems
 
     def current(self) -> Library:

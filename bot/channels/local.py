@@ -34,3 +34,14 @@ class LocalOutbox(Outbox):
             return False
         self._sink("citizen", key, reply)
         return True
+
+
+class LogDesk(StaffDesk):
+    """Used when no staff desk is configured: notices are logged, so nothing is silently lost."""
+
+    async def post(self, notice: StaffNotice) -> None:
+        import logging
+
+        logging.getLogger(__name__).warning(
+            "no staff desk configured; notice for %s: %s", notice.key, notice.reply.text
+        )

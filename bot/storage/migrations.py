@@ -138,6 +138,19 @@ MIGRATIONS: Final[tuple[str, ...]] = (
         updated_at TEXT NOT NULL
     );
     """,
+    # 3: webhook events stored before they are acknowledged (processed afterwards)
+    """
+    CREATE TABLE inbound_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        channel TEXT NOT NULL,
+        event_key TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        processed_at TEXT,
+        UNIQUE (channel, event_key)
+    );
+    CREATE INDEX inbound_events_pending ON inbound_events (processed_at, id);
+    """,
 )
 
 

@@ -1,0 +1,87 @@
+"""Assembles the Zalo channel from settings: HTTP client, tokens, outbox, webhook receiver."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import httpx
+
+from bot.channels.zalo.client import TokenStore, ZaloClient
+from bot.channels.zalo.outbox import ZaloOutbox
+from bot.channels.zalo.webhook import ZaloReceiver
+from bot.config import Settings
+from bot.storage.links import PendingSends
+from bot.storage.sqlite import SqliteStorage
+from flows.engine import Engine
+from flows.models import ConversationKey, Reply, StaffNotice
+from flows.ports import Clock, StaffDesk
+
+
+class ZaloChannel:
+    def __init__(
+        self,
+        settings: Settings,
+        storage: SqliteStorage,
+        pending: PendingSends,
+        clock: Clock,
+        backoff: tuple[float, ...] = (0.5, 1.0, 2.0),
+    ) -> None:
+        assert settings.zalo_app_id and settings.zalo_app_secret and settings.zalo_oa_secret_key
+        assert settings.zalo_refresh_token is not None
+        self._settings = settings
+        self._clock = clock
+        self.http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0))
+        self.client = ZaloClient(
+            self.http,
+            settings.zalo_api_base_url,
+            settings.zalo_oauth_base_url,
+            settings.zalo_app_id,
+            settings.zalo_app_secret.get_secret_value(),
+            TokenStore(storage),
+            clock,
+            backoff,
+        )
+        self.outbox = ZaloOutbox(self.client, storage, pending, clock)
+        self.receiver = ZaloReceiver(
+            storage,
+            self.outbox,
+            clock,
+            settings.zalo_oa_secret_key.get_secret_value(),
+            settings.zalo_app_secret.get_secret_value(),
+            settings.zalo_signature_variants,
+            dt.timedelta(seconds=settings.zalo_max_skew_seconds),
+        )
+        self._desk: StaffDesk | None = None
+
+    def bind(self, engine: Engine, desk: StaffDesk) -> None:
+        self.receiver.bind(engine)
+        self._desk = desk
+
+    async def start(self) -> None:
+        access = self._settings.zalo_access_token
+        refresh = self._settings.zalo_refresh_token
+        assert refresh is not None
+        await self.client.seed(
+            access.get_secret_value() if access else None, refresh.get_secret_value()
+        )
+        self.receiver.start()
+
+    async def stop(self) -> None:
+        await self.receiver.stop()
+        await self.http.aclose()
+
+    async def retry_pending(self) -> int:
+        async def give_up(key: ConversationKey, reply: Reply) -> None:
+            if self._desk is not None:
+                await self._desk.post(
+                    StaffNotice(
+                        key=key,
+                        kind="undelivered",
+                        reply=Reply(
+                            text=f"Không gửi được tin nhắn Zalo cho người dân: {reply.text[:300]}"
+                        ),
+                        at=self._clock.now(),
+                    )
+                )
+
+        return await self.outbox.retry_pending(give_up)

@@ -1,0 +1,207 @@
+"""Zalo OpenAPI client: sending messages, keeping tokens fresh, reading every error.
+
+- Errors come with HTTP 200 and `error != 0`: the body is always checked.
+- Government OAs have been seen to get -235 on v3; we fall back to v2 once and remember it.
+- Refresh tokens are single-use and rotate: the new pair is stored before it is used, and only
+  one refresh runs at a time (a second concurrent refresh would burn the new token).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from bot.storage.sqlite import SqliteStorage
+from flows.ports import Clock
+
+log = logging.getLogger(__name__)
+V3 = "/v3.0/oa/message/cs"
+V2 = "/v2.0/oa/message"
+REFRESH = "/v4/oa/access_token"
+TOKEN_ERRORS = (-216, -220)
+TRANSIENT_ERRORS = (-32,)
+UNSUPPORTED = -235
+REFRESH_AHEAD = dt.timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class SendResult:
+    ok: bool
+    error: int = 0
+    message: str = ""
+
+    @property
+    def transient(self) -> bool:
+        return self.error in TRANSIENT_ERRORS or (self.error == 0 and not self.ok)
+
+
+@dataclass(frozen=True)
+class Tokens:
+    access: str
+    refresh: str
+    expires_at: dt.datetime
+
+
+class TokenStore:
+    """The current token pair, kept in the database so a restart never reuses a spent one."""
+
+    KEY = "zalo.tokens"
+
+    def __init__(self, storage: SqliteStorage) -> None:
+        self._storage = storage
+
+    async def load(self) -> Tokens | None:
+        rows = await self._storage.query("SELECT value FROM settings_kv WHERE key = ?", (self.KEY,))
+        if not rows:
+            return None
+        data = json.loads(rows[0][0])
+        return Tokens(
+            data["access"], data["refresh"], dt.datetime.fromisoformat(data["expires_at"])
+        )
+
+    async def save(self, tokens: Tokens, now: dt.datetime) -> None:
+        value = json.dumps(
+            {
+                "access": tokens.access,
+                "refresh": tokens.refresh,
+                "expires_at": tokens.expires_at.isoformat(),
+            }
+        )
+        await self._storage.execute(
+            "INSERT INTO settings_kv (key, value, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            (self.KEY, value, now.isoformat()),
+        )
+
+
+class ZaloClient:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        api_base: str,
+        oauth_base: str,
+        app_id: str,
+        app_secret: str,
+        store: TokenStore,
+        clock: Clock,
+        backoff: tuple[float, ...] = (0.5, 1.0, 2.0),
+    ) -> None:
+        self._http = http
+        self._api = api_base.rstrip("/")
+        self._oauth = oauth_base.rstrip("/")
+        self._app_id = app_id
+        self._app_secret = app_secret
+        self._store = store
+        self._clock = clock
+        self._backoff = backoff
+        self._path = V3
+        self._refresh_lock = asyncio.Lock()
+        self._tokens: Tokens | None = None
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    async def seed(self, access: str | None, refresh: str) -> None:
+        """First start: take the tokens from the environment; later starts keep the stored ones
+        (the environment's refresh token has been spent by then)."""
+        stored = await self._store.load()
+        if stored is not None:
+            self._tokens = stored
+            return
+        now = self._clock.now()
+        # Without an access token, mark it expired so the first send refreshes.
+        expires = now + dt.timedelta(hours=24) if access else now - dt.timedelta(seconds=1)
+        self._tokens = Tokens(access or "", refresh, expires)
+        await self._store.save(self._tokens, now)
+
+    async def _access_token(self) -> str:
+        if self._tokens is None:
+            self._tokens = await self._store.load()
+        if self._tokens is None:
+            raise RuntimeError("no Zalo tokens: set ZALO_ACCESS_TOKEN and ZALO_REFRESH_TOKEN")
+        if self._tokens.expires_at - self._clock.now() < REFRESH_AHEAD:
+            await self.refresh(self._tokens.access)
+        assert self._tokens is not None
+        return self._tokens.access
+
+    async def refresh(self, stale_access: str) -> None:
+        """Refresh once even if many sends noticed the expiry at the same time."""
+        async with self._refresh_lock:
+            assert self._tokens is not None
+            if self._tokens.access != stale_access:
+                return  # someone else refreshed while we waited
+            response = await self._http.post(
+                self._oauth + REFRESH,
+                data={
+                    "refresh_token": self._tokens.refresh,
+                    "app_id": self._app_id,
+                    "grant_type": "refresh_token",
+                },
+                headers={"secret_key": self._app_secret},
+            )
+            body = _json(response)
+            if "access_token" not in body or "refresh_token" not in body:
+                log.error("Zalo token refresh failed: %s", body)
+                raise RuntimeError(f"Zalo token refresh failed: {body}")
+            now = self._clock.now()
+            seconds = int(str(body.get("expires_in", "90000")) or 90000)
+            tokens = Tokens(
+                str(body["access_token"]),
+                str(body["refresh_token"]),
+                now + dt.timedelta(seconds=seconds),
+            )
+            await self._store.save(tokens, now)  # stored before use: the old refresh token is spent
+            self._tokens = tokens
+            log.info("Zalo access token refreshed; valid until %s", tokens.expires_at.isoformat())
+
+    async def send(self, user_id: str, message: dict[str, Any]) -> SendResult:
+        body = {"recipient": {"user_id": user_id}, "message": message}
+        refreshed = False
+        attempt = 0
+        while True:
+            token = await self._access_token()
+            try:
+                response = await self._http.post(
+                    self._api + self._path, json=body, headers={"access_token": token}
+                )
+            except httpx.HTTPError as exc:
+                result = SendResult(False, 0, f"network: {exc}")
+            else:
+                if response.status_code >= 500:
+                    result = SendResult(False, 0, f"HTTP {response.status_code}")
+                else:
+                    data = _json(response)
+                    code = int(data.get("error", 0) or 0)
+                    if code == 0 and response.status_code == 200:
+                        return SendResult(True)
+                    result = SendResult(False, code, str(data.get("message", "")))
+            if result.error == UNSUPPORTED and self._path == V3:
+                log.warning(
+                    "Zalo v3 message API not supported for this OA (-235); using v2 from now on"
+                )
+                self._path = V2
+                continue
+            if result.error in TOKEN_ERRORS and not refreshed:
+                refreshed = True
+                await self.refresh(token)
+                continue
+            if result.transient and attempt < len(self._backoff):
+                await asyncio.sleep(self._backoff[attempt])
+                attempt += 1
+                continue
+            return result
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    try:
+        data = response.json()
+    except ValueError:
+        return {"error": -1, "message": f"not JSON (HTTP {response.status_code})"}
+    return data if isinstance(data, dict) else {"error": -1, "message": "unexpected body"}

@@ -1,0 +1,119 @@
+"""Replies to Zalo citizens: rendering within Zalo's limits, the reply window, retries.
+
+Zalo allows 2,000 characters a message and at most 5 buttons (short titles); more options go as
+a numbered list, which the core understands when typed. An OA may not answer a citizen whose
+last interaction is older than 7 days: we say so to the caller (staff) instead of dropping it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from bot.channels.zalo.client import SendResult, ZaloClient
+from bot.channels.zalo.events import CHANNEL
+from bot.outbound import ChannelLimits, OutMessage, render
+from bot.storage.links import PendingSends
+from flows.models import ConversationKey, Reply
+from flows.ports import Clock, Outbox, Storage
+
+log = logging.getLogger(__name__)
+LIMITS = ChannelLimits(text_chars=2000, max_buttons=5, callback_bytes=60, label_chars=20)
+WINDOW = dt.timedelta(days=7)
+WINDOW_CLOSED = -230
+NOT_REACHABLE = (WINDOW_CLOSED, -213, -232, -244)
+TEMPLATE_REFUSED = (-201,)
+RETRY_LATER = dt.timedelta(minutes=1)
+MAX_PENDING_ATTEMPTS = 30
+
+
+def zalo_message(message: OutMessage) -> dict[str, Any]:
+    if not message.buttons:
+        return {"text": message.text}
+    return {
+        "text": message.text,
+        "attachment": {
+            "type": "template",
+            "payload": {
+                "buttons": [
+                    {"title": b.label, "type": "oa.query.hide", "payload": f"#{b.data}"}
+                    for b in message.buttons
+                ]
+            },
+        },
+    }
+
+
+def numbered(message: OutMessage) -> dict[str, Any]:
+    """The same choices as a numbered list, for when a button template is refused."""
+    listing = "\n".join(f"{i}. {b.label}" for i, b in enumerate(message.buttons, start=1))
+    return {"text": f"{message.text}\n\n{listing}\n(Gõ số để chọn.)"[: LIMITS.text_chars]}
+
+
+class ZaloOutbox(Outbox):
+    def __init__(
+        self, client: ZaloClient, storage: Storage, pending: PendingSends, clock: Clock
+    ) -> None:
+        self._client = client
+        self._storage = storage
+        self._pending = pending
+        self._clock = clock
+        self.last_error: dict[ConversationKey, int] = {}
+
+    async def _window_open(self, key: ConversationKey) -> bool:
+        conversation = await self._storage.find_by_key(key)
+        if conversation is None:
+            return False
+        return self._clock.now() - conversation.last_seen_at <= WINDOW
+
+    async def _send_one(self, user_id: str, message: OutMessage) -> SendResult:
+        result = await self._client.send(user_id, zalo_message(message))
+        if not result.ok and message.buttons and result.error in TEMPLATE_REFUSED:
+            log.info("Zalo refused a button template (%s); sending a numbered list", result.error)
+            result = await self._client.send(user_id, numbered(message))
+        return result
+
+    async def send(self, key: ConversationKey, reply: Reply) -> bool:
+        if not await self._window_open(key):
+            self.last_error[key] = WINDOW_CLOSED
+            return False
+        for message in render(reply, LIMITS):
+            result = await self._send_one(key.user_id, message)
+            if result.ok:
+                continue
+            self.last_error[key] = result.error
+            if result.error in NOT_REACHABLE:
+                log.info("Zalo citizen %s cannot be reached (%s)", key, result.error)
+                return False
+            if result.transient:
+                now = self._clock.now()
+                rest = Reply(text=message.text, buttons=message.buttons)
+                await self._pending.add(key, rest, result.message, now, now + RETRY_LATER)
+                log.warning("Zalo reply to %s queued for a later retry: %s", key, result.message)
+                continue
+            log.error("Zalo refused a reply to %s: %s %s", key, result.error, result.message)
+            return False
+        return True
+
+    async def retry_pending(
+        self, on_give_up: Callable[[ConversationKey, Reply], Awaitable[None]]
+    ) -> int:
+        now = self._clock.now()
+        delivered = 0
+        for item in await self._pending.due(now):
+            if item.key.channel != CHANNEL:
+                continue
+            result = await self._send_one(
+                item.key.user_id, OutMessage(item.reply.text, item.reply.buttons)
+            )
+            if result.ok:
+                await self._pending.done(item.id)
+                delivered += 1
+            elif result.transient and item.attempts + 1 < MAX_PENDING_ATTEMPTS:
+                await self._pending.retry_later(item.id, now + RETRY_LATER, result.message)
+            else:
+                await self._pending.done(item.id)
+                await on_give_up(item.key, item.reply)
+        return delivered

@@ -1,0 +1,168 @@
+"""The Zalo webhook: check the signature, store the event, answer 200, then process it.
+
+Zalo expects an answer within about 2 seconds and retries otherwise, so nothing slow happens
+before the answer; the event is in the database before we answer, so a crash after the 200
+loses nothing (unprocessed events are picked up at the next start). A retried delivery has the
+same key and is stored, and so processed, once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from bot.channels.zalo.events import CHANNEL, event_key, to_inbound
+from bot.channels.zalo.outbox import ZaloOutbox
+from bot.channels.zalo.signature import Variant, verify
+from bot.http import read_limited
+from bot.storage.sqlite import SqliteStorage
+from flows.engine import Engine
+from flows.ports import Clock
+
+log = logging.getLogger(__name__)
+MAX_BODY = 64 * 1024  # Zalo events are small; anything bigger is not from Zalo
+
+
+class ZaloReceiver:
+    def __init__(
+        self,
+        storage: SqliteStorage,
+        outbox: ZaloOutbox,
+        clock: Clock,
+        oa_secret_key: str,
+        app_secret: str,
+        variants: Sequence[Variant],
+        max_skew: dt.timedelta,
+    ) -> None:
+        self._storage = storage
+        self._outbox = outbox
+        self._clock = clock
+        self._oa_secret = oa_secret_key
+        self._app_secret = app_secret
+        self._variants = tuple(variants)
+        self._max_skew = max_skew
+        self._engine: Engine | None = None
+        self._wake = asyncio.Event()
+        self._worker: asyncio.Task[None] | None = None
+        self.matched: dict[str, int] = {}
+
+    def bind(self, engine: Engine) -> None:
+        self._engine = engine
+
+    # --- HTTP ----------------------------------------------------------------------------------
+
+    def route(self) -> Route:
+        return Route("/zalo/webhook", self.webhook, methods=["POST"])
+
+    async def webhook(self, request: Request) -> Response:
+        body = await read_limited(request, MAX_BODY)
+        if body is None:
+            return PlainTextResponse("too large", status_code=413)
+        header = request.headers.get("x-zevent-signature")
+        if not header:
+            log.warning("Zalo webhook without a signature from %s", request.client)
+            return PlainTextResponse("missing signature", status_code=401)
+        try:
+            event = json.loads(body)
+        except ValueError:
+            return PlainTextResponse("bad json", status_code=400)
+        if not isinstance(event, dict):
+            return PlainTextResponse("bad event", status_code=400)
+        variant = verify(body, event, header, self._oa_secret, self._app_secret, self._variants)
+        if variant is None:
+            log.warning("Zalo webhook with a wrong signature (event %s)", event.get("event_name"))
+            return PlainTextResponse("bad signature", status_code=401)
+        if variant not in self.matched:
+            log.info("Zalo webhook signature variant that matched: %s", variant)
+        self.matched[variant] = self.matched.get(variant, 0) + 1
+        if not self._fresh(event):
+            log.warning(
+                "Zalo webhook with a timestamp too far from now: %s", event.get("timestamp")
+            )
+            return PlainTextResponse("stale", status_code=401)
+        await self._store(event)
+        self._wake.set()
+        return JSONResponse({"ok": True})
+
+    def _fresh(self, event: dict[str, Any]) -> bool:
+        stamp = str(event.get("timestamp", ""))
+        if not stamp.isdigit():
+            return False
+        sent = dt.datetime.fromtimestamp(int(stamp) / 1000, dt.UTC)
+        return abs(self._clock.now() - sent) <= self._max_skew
+
+    async def _store(self, event: dict[str, Any]) -> None:
+        await self._storage.execute(
+            "INSERT OR IGNORE INTO inbound_events (channel, event_key, payload, received_at)"
+            " VALUES (?, ?, ?, ?)",
+            (
+                CHANNEL,
+                event_key(event),
+                json.dumps(event, ensure_ascii=False),
+                self._clock.now().isoformat(),
+            ),
+        )
+
+    # --- processing ------------------------------------------------------------------------------
+
+    async def process_pending(self) -> int:
+        """Handle stored events not processed yet, oldest first; returns how many."""
+        if self._engine is None:
+            raise RuntimeError("ZaloReceiver.bind(engine) was not called")
+        rows = await self._storage.query(
+            "SELECT id, payload FROM inbound_events WHERE channel = ? AND processed_at IS NULL"
+            " ORDER BY id LIMIT 100",
+            (CHANNEL,),
+        )
+        for row_id, payload in rows:
+            try:
+                await self._handle(json.loads(payload))
+            except Exception:
+                log.exception("Zalo event %s failed; marked processed to avoid a loop", row_id)
+            await self._storage.execute(
+                "UPDATE inbound_events SET processed_at = ? WHERE id = ?",
+                (self._clock.now().isoformat(), row_id),
+            )
+        return len(rows)
+
+    async def _handle(self, event: dict[str, Any]) -> None:
+        assert self._engine is not None
+        inbound = to_inbound(event)
+        if inbound is None:
+            log.info("Zalo event %r ignored", event.get("event_name"))
+            return
+        for reply in await self._engine.handle(inbound):
+            if not await self._outbox.send(inbound.key, reply):
+                break
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            try:
+                while await self.process_pending():
+                    pass
+            except Exception:
+                log.exception("processing Zalo events failed; will retry on the next event")
+
+    def start(self) -> None:
+        """Begin processing (including events left over from before a restart)."""
+        if self._worker is None:
+            self._worker = asyncio.create_task(self._run())
+            self._wake.set()
+
+    async def stop(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
+            self._worker = None

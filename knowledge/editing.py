@@ -1,0 +1,99 @@
+"""Changes to guide files made through the bot or the CLI, validated and logged.
+
+The file is edited as text (not re-dumped from YAML) so the editors' comments and layout stay as
+they wrote them. A change that would not validate is undone. Every change is appended to an
+edit log (who, when, what) kept beside the guides.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from knowledge.loader import GuideSource, load_knowledge
+from knowledge.normalize import fold
+
+EDIT_LOG = "edit-log.jsonl"
+_TOP_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*:")
+
+
+@dataclass(frozen=True)
+class EditResult:
+    ok: bool
+    message: str
+
+
+def _source(root: Path, guide_id: str, day: dt.date) -> GuideSource | None:
+    result = load_knowledge(root)
+    if result.knowledge is None:
+        return None
+    candidates = [s for s in result.knowledge.sources if s.guide.id == guide_id]
+    active = [s for s in candidates if s.guide.active_on(day)]
+    chosen = active or candidates
+    return chosen[0] if chosen else None
+
+
+def insert_example(text: str, example: str) -> str:
+    """The guide file's text with `example` appended to its `examples:` list."""
+    lines = text.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.startswith("examples:")), None)
+    item = f"  - {json.dumps(example, ensure_ascii=False)}\n"
+    if start is None:
+        suffix = "" if text.endswith("\n") else "\n"
+        return text + suffix + "examples:\n" + item
+    end = next((i for i in range(start + 1, len(lines)) if _TOP_KEY.match(lines[i])), len(lines))
+    while end > start + 1 and not lines[end - 1].strip():
+        end -= 1
+    if end > 0 and not lines[end - 1].endswith("\n"):
+        lines[end - 1] += "\n"
+    lines.insert(end, item)
+    return "".join(lines)
+
+
+def add_example(root: Path, guide_id: str, example: str, who: str, now: dt.datetime) -> EditResult:
+    example = " ".join(example.split())
+    if len(example) < 3:
+        return EditResult(False, "Câu hỏi quá ngắn.")
+    if len(example) > 300:
+        return EditResult(False, "Câu hỏi quá dài (tối đa 300 ký tự).")
+    source = _source(root, guide_id, now.date())
+    if source is None:
+        return EditResult(False, f"Không có thủ tục nào có id «{guide_id}».")
+    if fold(example) in {fold(p) for p in source.guide.phrases}:
+        return EditResult(False, f"«{example}» đã có trong {source.path.name}.")
+    original = source.path.read_text(encoding="utf-8")
+    source.path.write_text(insert_example(original, example), encoding="utf-8")
+    result = load_knowledge(root)
+    errors = [p for p in result.errors if p.path == source.path]
+    if errors or result.knowledge is None:
+        source.path.write_text(original, encoding="utf-8")
+        shown = "; ".join(p.render(root) for p in errors[:3])
+        return EditResult(False, f"Không thêm được vì tệp sẽ bị lỗi: {shown}")
+    log_edit(
+        root,
+        who,
+        now,
+        "add_example",
+        {"guide": guide_id, "file": source.path.name, "example": example},
+    )
+    return EditResult(
+        True, f"Đã thêm câu «{example}» vào {source.path.name} ({source.guide.title})."
+    )
+
+
+def log_edit(root: Path, who: str, now: dt.datetime, action: str, details: dict[str, str]) -> None:
+    entry = {"at": now.isoformat(), "who": who, "action": action, **details}
+    with (root / EDIT_LOG).open("a", encoding="utf-8") as log:
+        log.write(json.dumps(entry, ensure_ascii=False) + "\n")
+
+
+def read_edit_log(root: Path) -> list[dict[str, str]]:
+    path = root / EDIT_LOG
+    if not path.exists():
+        return []
+    return [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
