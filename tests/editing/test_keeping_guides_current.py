@@ -63,8 +63,8 @@ async def test_invalid_edit_keeps_the_old_answer_and_reports_file_and_line(kdir,
         assert loaded is False
         line = next(
             i
-            for i, l in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-            if "không mất tiền" in l
+            for i, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+            if "không mất tiền" in text
         )
         assert problems[0].render(kdir) == (
             f"guides/ho-tich/khai-sinh.yaml:{line}: mục 'fees[0].amount': "
