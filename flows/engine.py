@@ -34,6 +34,7 @@ from flows.ports import Turn as StoredTurn
 from flows.router import Router
 from flows.turn import Turn
 from knowledge.library import Library
+from knowledge.matcher import Match
 from knowledge.normalize import fold
 
 log = logging.getLogger(__name__)
@@ -236,8 +237,45 @@ class Engine:
                 await self.handoffs.end(conversation, handoff, staff, action == "close", now)
                 kind = "handoff_closed" if action == "close" else "handoff_returned"
                 turn.log(kind, handoff=handoff.id, staff=staff)
+                if handoff.first_response_at is not None:
+                    await self._offer_example(conversation, handoff)
             await self._commit(turn, None)
             return True
+
+    async def _offer_example(self, conversation: Conversation, handoff: Handoff) -> None:
+        """A question staff had to answer is a candidate example for a guide: offer it to the
+        editors in the desk, with the likely guides as buttons."""
+        library = self._library()
+        lines = await self._storage.recent_transcript(conversation.id, 30)
+        asked = [
+            line.text
+            for line in lines
+            if line.direction == "in"
+            and line.at <= handoff.created_at
+            and not line.text.startswith(("/", "["))
+            and len(line.text.split()) >= 3
+            and library.match(line.text).intent != "handoff"
+        ]
+        if not asked:
+            return
+        question = asked[-1][:300]
+        options = [m for m in library.match(question).matches[:3]]
+        if handoff.guide_id and handoff.guide_id not in [m.id for m in options]:
+            guide = library.guide(handoff.guide_id)
+            if guide is not None:
+                options.insert(0, Match(guide.id, guide.title, 1.0))
+        buttons = [Button(label=m.title[:40], data=f"ex:{m.id}") for m in options[:3]]
+        await self._desk.post(
+            StaffNotice(
+                key=conversation.key,
+                kind="info",
+                at=self._clock.now(),
+                reply=Reply(
+                    text=texts.S_CANDIDATE.format(question=question),
+                    buttons=(*buttons, Button(label=texts.S_SKIP_CANDIDATE, data="ex:-")),
+                ),
+            )
+        )
 
     async def staff_reply(
         self, staff: str, conversation_id: int, text: str, center: str = "", deliver: bool = True

@@ -193,4 +193,9 @@ S_FEEDBACK = "Phản ánh mới {ref}\nNội dung: {content}\nLiên hệ: {conta
 S_NOT_OPEN = "Cuộc trò chuyện này không còn chờ cán bộ."
 S_UNDELIVERED = "Không gửi được tin nhắn tới {name}: {reason}"
 S_NO_CONVERSATION = "Không tìm thấy cuộc trò chuyện này."
+S_CANDIDATE = (
+    "Câu hỏi cán bộ vừa trả lời: «{question}»\n"
+    "Biên tập viên: nếu hay gặp, chọn thủ tục để thêm câu này làm câu ví dụ cho trợ lý."
+)
+S_SKIP_CANDIDATE = "Không thêm"
 S_RATING_BAD = "{name} chưa hài lòng với hướng dẫn «{guide}»: {reason}"

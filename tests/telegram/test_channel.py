@@ -286,3 +286,54 @@ async def test_webhook_checks_secret_and_body(
         assert (await client.get("/healthz")).json() == {"ok": True}
     assert response.status_code == status
     assert fed == ([{"update_id": 7}] if status == 200 else [])
+
+
+async def test_editor_adds_a_staff_answered_question_as_an_example(
+    rig: TelegramRig, tmp_path
+) -> None:
+    import shutil
+
+    from bot.editor import editor_commands
+    from knowledge.holder import LibraryHolder
+    from knowledge.loader import DEFAULT_DIR
+
+    # Editor commands work on a copy of the guides, so the bundled files stay untouched.
+    kdir = tmp_path / "knowledge"
+    shutil.copytree(
+        DEFAULT_DIR, kdir, ignore=shutil.ignore_patterns("*.py", "__pycache__", "edit-log.jsonl")
+    )
+    copy = LibraryHolder(kdir, lambda: rig.clock.now().date())
+    rig.channel.bind(rig.engine, editor_commands(copy, rig.storage, rig.clock))
+
+    rig.api.push_private_text(CITIZEN, "cho hỏi làm giấy chào đời cho cháu nội thế nào")
+    await wait_citizen(rig, 1)
+    rig.api.push_private_text(CITIZEN, "gặp cán bộ")
+    header = await rig.api.wait_for(
+        "sendMessage", predicate=lambda c: c.ok and int(c.params["chat_id"]) == STAFF_CHAT
+    )
+    thread = header[0].params["message_thread_id"]
+    rig.api.push_group_text(STAFF_CHAT, thread, STAFF_USER, "Đó là đăng ký khai sinh ạ.")
+    await wait_citizen(rig, 3)
+    rig.api.push_group_callback(
+        STAFF_CHAT, thread, STAFF_USER, "close:1", header[0].result["message_id"]
+    )
+    offer = await rig.api.wait_for(
+        "sendMessage", predicate=lambda c: c.ok and "Câu hỏi cán bộ vừa trả lời" in c.params["text"]
+    )
+    choices = dict(buttons(offer[0]))
+    assert "Không thêm" in choices
+    pick = next(data for label, data in choices.items() if data == "ex:khai-sinh")
+    rig.api.push_group_callback(STAFF_CHAT, thread, STAFF_USER, pick, offer[0].result["message_id"])
+    refused = await rig.api.wait_for(
+        "answerCallbackQuery", predicate=lambda c: "Chỉ biên tập viên" in str(c.params.get("text"))
+    )
+    assert refused
+    rig.api.staff_members[STAFF_CHAT].add(EDITOR)
+    rig.api.push_group_callback(STAFF_CHAT, thread, EDITOR, pick, offer[0].result["message_id"])
+    await rig.api.wait_for(
+        "answerCallbackQuery", predicate=lambda c: "Đã thêm câu" in str(c.params.get("text"))
+    )
+    assert (
+        copy.current().match("cho hỏi làm giấy chào đời cho cháu nội thế nào").matches[0].id
+        == "khai-sinh"
+    )

@@ -11,10 +11,11 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from telegram import BotCommand, CallbackQuery, Update
+from telegram import BotCommand, CallbackQuery, Message, Update
 from telegram.constants import ChatAction, ChatMemberStatus
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -162,6 +163,7 @@ class TelegramChannel:
         app = self.app
         app.add_handler(TypeHandler(Update, self._dedupe), group=-1)
         app.add_handler(CallbackQueryHandler(self._staff_button, pattern=_staff_pattern()), group=0)
+        app.add_handler(CallbackQueryHandler(self._example_button, pattern=r"^ex:"), group=0)
         app.add_handler(CommandHandler("hangcho", self._queue, filters=staff), group=0)
         app.add_handler(
             MessageHandler(
@@ -272,6 +274,36 @@ class TelegramChannel:
         action, _, conversation_id = (query.data or "").partition(":")
         ok = await self.engine.staff_action(self._staff_name(update), int(conversation_id), action)  # type: ignore[arg-type]
         await _answer(query, "Đã thực hiện." if ok else "Cuộc trò chuyện không còn chờ cán bộ.")
+        raise ApplicationHandlerStop
+
+    async def _example_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """An editor picks the guide a staff-answered question should teach the assistant."""
+        query = update.callback_query
+        assert query is not None
+        chat = update.effective_chat
+        if chat is None or chat.id != self.desk.chat_id:
+            await _answer(query)
+            raise ApplicationHandlerStop
+        if query.from_user.id not in self._settings.telegram_editor_ids:
+            await _answer(query, "Chỉ biên tập viên mới thêm được câu ví dụ.")
+            raise ApplicationHandlerStop
+        guide_id = (query.data or "")[3:]
+        message = query.message if isinstance(query.message, Message) else None
+        text = message.text if message is not None else None
+        found = re.search(r"«(.+)»", str(text or ""), re.S)
+        command = self._editor_commands.get("themcau")
+        if guide_id == "-" or found is None or command is None:
+            answer = "Đã bỏ qua."
+        else:
+            answer = await command(
+                display_name(query.from_user), [guide_id, *found.group(1).split()]
+            )
+        await _answer(query, answer[:190])
+        if message is not None:
+            with contextlib.suppress(TelegramError):
+                await self.app.bot.edit_message_text(
+                    f"{text}\n\n→ {answer}", chat_id=chat.id, message_id=message.message_id
+                )
         raise ApplicationHandlerStop
 
     async def _staff_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
