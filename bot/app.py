@@ -22,6 +22,7 @@ from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.zalo.channel import ZaloChannel
 from bot.config import Settings
 from bot.editor import editor_commands
+from bot.housekeeping import WeeklyStaleReport
 from bot.http import build_http_app, telegram_route
 from bot.storage import MemoryStorage, SqliteStorage
 from bot.storage.links import SqliteDeskLinks, SqlitePendingSends
@@ -119,14 +120,17 @@ class HttpServer(uvicorn.Server):
         yield
 
 
-async def _ticker(engine: Engine, channels: list[Retrying], interval: float) -> None:
-    """Time-driven work: reminders to staff, retrying queued replies."""
+async def _ticker(
+    engine: Engine, channels: list[Retrying], weekly: WeeklyStaleReport, interval: float
+) -> None:
+    """Time-driven work: reminders to staff, retrying queued replies, the weekly review list."""
     while True:
         await asyncio.sleep(interval)
         try:
             await engine.tick()
             for channel in channels:
                 await channel.retry_pending()
+            await weekly.run()
         except Exception:
             log.exception("periodic work failed; will try again")
 
@@ -219,7 +223,8 @@ async def run_bot(
             tasks.append(asyncio.create_task(server.serve()))
             log.info("HTTP on %s:%s", settings.http_host, settings.http_port)
         retrying: list[Retrying] = [c for c in (telegram, zalo) if c is not None]
-        tasks.append(asyncio.create_task(_ticker(engine, retrying, tick_seconds)))
+        weekly = WeeklyStaleReport(holder, storage, desk, clock)
+        tasks.append(asyncio.create_task(_ticker(engine, retrying, weekly, tick_seconds)))
         tasks.append(asyncio.create_task(watch_knowledge(holder)))
         await stop.wait()
         log.info("stopping")

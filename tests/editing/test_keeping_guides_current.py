@@ -205,3 +205,34 @@ def test_add_example_cli(kdir):
     assert entry["action"] == "add_example" and entry["who"] == "Anh Nam"
     assert json.loads(json.dumps(entry))["example"] == "cưới xong đi đăng ký ở đâu"
     assert run_cli("validate", str(kdir)).returncode == 0
+
+
+async def test_stale_list_is_posted_to_staff_once_a_week(kdir, tmp_path):
+    from bot.channels.local import LocalDesk
+    from bot.housekeeping import WeeklyStaleReport
+    from bot.storage import SqliteStorage
+
+    path = guide_path(kdir)
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            "reviewed_on: 2026-11-27", "reviewed_on: 2025-01-15"
+        ),
+        encoding="utf-8",
+    )
+    posted: list[str] = []
+    desk = LocalDesk(lambda to, key, reply: posted.append(reply.text))
+    clock = ManualClock(dt.datetime(2026, 12, 6, 21, 0, tzinfo=VN_TZ))  # Sunday night: closed
+    storage = SqliteStorage(tmp_path / "db.sqlite3")
+    await storage.open()
+    weekly = WeeklyStaleReport(
+        LibraryHolder(kdir, lambda: clock.now().date()), storage, desk, clock
+    )
+    assert await weekly.run() is False
+    clock.set(dt.datetime(2026, 12, 7, 7, 45, tzinfo=VN_TZ))  # Monday, desk open
+    assert await weekly.run() is True
+    assert "Đăng ký khai sinh (khai-sinh): chưa rà soát" in posted[0]
+    clock.set(dt.datetime(2026, 12, 9, 9, 0, tzinfo=VN_TZ))
+    assert await weekly.run() is False  # once a week
+    clock.set(dt.datetime(2026, 12, 14, 8, 0, tzinfo=VN_TZ))
+    assert await weekly.run() is True
+    await storage.close()

@@ -1,0 +1,48 @@
+"""Weekly jobs for the desk: the list of guides due for review goes to the staff group once a
+week (the first working moment of the week), so stale guidance is noticed without asking."""
+
+from __future__ import annotations
+
+from bot.storage.sqlite import SqliteStorage
+from flows.hours import OfficeHours
+from flows.models import Reply, StaffNotice
+from flows.ports import Clock, StaffDesk
+from knowledge.holder import LibraryHolder
+from knowledge.maintenance import stale_guides
+
+KEY = "housekeeping.stale_week"
+
+
+class WeeklyStaleReport:
+    def __init__(
+        self, holder: LibraryHolder, storage: SqliteStorage, desk: StaffDesk, clock: Clock
+    ) -> None:
+        self._holder = holder
+        self._storage = storage
+        self._desk = desk
+        self._clock = clock
+
+    async def run(self) -> bool:
+        """Post this week's list if the office is open and it was not posted yet."""
+        now = self._clock.now()
+        kb = self._holder.knowledge
+        if not OfficeHours(kb.office).is_open(now):
+            return False
+        year, week, _ = now.isocalendar()
+        stamp = f"{year}-W{week:02d}"
+        rows = await self._storage.query("SELECT value FROM settings_kv WHERE key = ?", (KEY,))
+        if rows and rows[0][0] == stamp:
+            return False
+        items = stale_guides(kb, now.date())
+        if items:
+            lines = [f"• {i.title} ({i.id}): {i.reason}" for i in items[:25]]
+            text = "Hướng dẫn cần rà soát trong tuần này:\n" + "\n".join(lines)
+        else:
+            text = "Tuần này không có hướng dẫn nào quá hạn rà soát."
+        await self._desk.post(StaffNotice(key=None, reply=Reply(text=text), at=now))
+        await self._storage.execute(
+            "INSERT INTO settings_kv (key, value, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            (KEY, stamp, now.isoformat()),
+        )
+        return True
