@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import logging
 import os
 import sys
@@ -13,6 +14,13 @@ from pydantic import ValidationError
 
 from bot.config import Settings, describe_error
 from knowledge.library import KnowledgeError
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,7 +35,15 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--citizens", type=int, default=1000)
     bench.add_argument("--messages", type=int, default=5, help="messages per citizen")
     bench.add_argument("--synchronous", choices=["NORMAL", "FULL"], default="NORMAL")
+    report = sub.add_parser("report", help="service report for a period (Vietnamese)")
+    report.add_argument("--from", dest="start", type=_date, required=True, metavar="YYYY-MM-DD")
+    report.add_argument("--to", dest="end", type=_date, required=True, metavar="YYYY-MM-DD")
+    report.add_argument("--format", choices=["md", "csv"], default="md")
+    report.add_argument("--out", type=Path, help="folder for the report file and PNG charts")
+    report.add_argument("--db", type=Path, help="SQLite file (default: BOT_DB)")
     args = parser.parse_args(argv)
+    if args.command == "report" and args.start > args.end:
+        parser.error(f"--from {args.start} is after --to {args.end}")
     if args.command == "bench":
         from bot.bench import main as bench_main
 
@@ -38,6 +54,11 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationError as exc:
         print(describe_error(exc), file=sys.stderr)
         return 2
+    if args.command == "report":
+        from bot.report import run_report
+
+        db = args.db or settings.bot_db
+        return run_report(settings.knowledge_dir, db, args.start, args.end, args.format, args.out)
     logging.basicConfig(
         level=settings.log_level,
         stream=sys.stderr,

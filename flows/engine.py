@@ -254,7 +254,7 @@ class Engine:
             and line.at <= handoff.created_at
             and not line.text.startswith(("/", "["))
             and len(line.text.split()) >= 3
-            and library.match(line.text).intent != "handoff"
+            and library.match(line.text).intent in ("clarify", "none")  # not already answered
         ]
         if not asked:
             return

@@ -21,7 +21,7 @@ HELP = (
     "Trò chuyện với trợ lý thủ tục hành chính. Gõ câu hỏi, hoặc gõ số để bấm nút.\n"
     "Thử vai cán bộ: !nhan, !tl <nội dung>, !tra, !dong. Thoát: Ctrl+D hoặc !thoat."
 )
-STAFF_NAME = "Cán bộ (console)"
+STAFF_NAME = "Lan (thử trên máy)"
 
 
 class Console:
