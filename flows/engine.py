@@ -6,7 +6,6 @@ isolation); different conversations run concurrently. Every turn ends with one s
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from collections.abc import AsyncIterator, Callable
@@ -18,6 +17,7 @@ from flows import texts
 from flows.feedback import Feedback
 from flows.handoff import Handoffs
 from flows.hours import OfficeHours
+from flows.locks import KeyedLocks
 from flows.masking import mask_personal
 from flows.menu import HUMAN, MENU, show_welcome
 from flows.models import Button, ConversationKey, Inbound, Reply, StaffNotice
@@ -69,30 +69,16 @@ class Engine:
         self._desk = desk
         self._clock = clock
         self.config = config or EngineConfig()
-        self._locks: dict[ConversationKey, tuple[asyncio.Lock, int]] = {}
+        self._locks: KeyedLocks[ConversationKey] = KeyedLocks()
         self.handoffs = Handoffs(storage, desk, outbox, self.config.reminder_minutes)
         self.feedback = Feedback(storage, desk)
         self._router = Router(self.handoffs, self.feedback, storage, desk)
-
-    @asynccontextmanager
-    async def _locked(self, key: ConversationKey) -> AsyncIterator[None]:
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users <= 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
 
     # --- citizens ------------------------------------------------------------------------
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
         """Handle one citizen message; return the replies to send back on its channel."""
-        async with self._locked(inbound.key):
+        async with self._locks.hold(inbound.key):
             now = self._clock.now()
             # Platform message ids are unique per chat (Telegram) or per account (Zalo).
             if inbound.message_id is not None and not await self._storage.first_seen(
@@ -213,16 +199,11 @@ class Engine:
 
     async def staff_action(self, staff: str, conversation_id: int, action: StaffAction) -> bool:
         """Claim, return to bot, or close. False (and a note to the desk) if nothing is open."""
-        found = await self._storage.find_conversation(conversation_id)
-        if found is None:
-            await self._note(None, texts.S_NO_CONVERSATION)
-            return False
-        async with self._locked(found.key):
-            conversation, handoff = await self._open(conversation_id)
-            if conversation is None or handoff is None:
+        async with self._staff_turn(conversation_id) as opened:
+            if opened is None:
                 return False
-            now = self._clock.now()
-            turn = Turn(conversation, now)
+            conversation, handoff, turn = opened
+            now = turn.now
             if action == "claim":
                 if handoff.status == "claimed" and handoff.claimed_by == staff:
                     return True
@@ -282,21 +263,16 @@ class Engine:
     ) -> bool:
         """Relay a staff answer to the citizen. False if no handoff is open or not delivered.
         `deliver=False` records an answer the channel already delivered itself (a file)."""
-        found = await self._storage.find_conversation(conversation_id)
-        if found is None:
-            await self._note(None, texts.S_NO_CONVERSATION)
-            return False
-        async with self._locked(found.key):
-            conversation, handoff = await self._open(conversation_id)
-            if conversation is None or handoff is None:
+        async with self._staff_turn(conversation_id) as opened:
+            if opened is None:
                 return False
-            now = self._clock.now()
+            conversation, handoff, turn = opened
+            now = turn.now
             first = handoff.first_response_at is None
             center = center or self._library().kb.office.center_name
             delivered = await self.handoffs.staff_message(
                 conversation, handoff, staff, text, center, now, deliver
             )
-            turn = Turn(conversation, now)
             turn.transcript.append(
                 TranscriptLine(direction="staff", text=mask_personal(text), at=now)
             )
@@ -311,15 +287,25 @@ class Engine:
             await self._commit(turn, None)
             return delivered
 
-    async def _open(self, conversation_id: int) -> tuple[Conversation | None, Handoff | None]:
-        conversation = await self._storage.find_conversation(conversation_id)
-        if conversation is None:
+    @asynccontextmanager
+    async def _staff_turn(
+        self, conversation_id: int
+    ) -> AsyncIterator[tuple[Conversation, Handoff, Turn] | None]:
+        """Under the conversation's lock: the conversation, its open handoff and a turn to log
+        in; None (after telling the desk why) when there is nothing to act on."""
+        found = await self._storage.find_conversation(conversation_id)
+        if found is None:
             await self._note(None, texts.S_NO_CONVERSATION)
-            return None, None
-        handoff = await self._storage.current_handoff(conversation_id)
-        if handoff is None:
-            await self._note(conversation.key, texts.S_NOT_OPEN)
-        return conversation, handoff
+            yield None
+            return
+        async with self._locks.hold(found.key):
+            conversation = await self._storage.find_conversation(conversation_id)
+            handoff = await self._storage.current_handoff(conversation_id)
+            if conversation is None or handoff is None:
+                await self._note(found.key, texts.S_NOT_OPEN)
+                yield None
+                return
+            yield conversation, handoff, Turn(conversation, self._clock.now())
 
     async def _note(self, key: ConversationKey | None, text: str) -> None:
         await self._desk.post(StaffNotice(key=key, reply=Reply(text=text), at=self._clock.now()))
@@ -352,7 +338,7 @@ class Engine:
             conversation = await self._storage.find_conversation(handoff.conversation_id)
             if conversation is None:
                 continue
-            async with self._locked(conversation.key):
+            async with self._locks.hold(conversation.key):
                 current = await self._storage.current_handoff(conversation.id)
                 if current is None or current.id != handoff.id or current.reminded_at is not None:
                     continue
