@@ -12,7 +12,7 @@ from flows import texts
 from flows.hours import OfficeHours, describe_moment
 from flows.menu import MENU
 from flows.models import Button, ConversationKey, MediaKind, Reply, StaffNotice
-from flows.ports import Conversation, Handoff, Outbox, StaffDesk, Storage
+from flows.ports import Conversation, Event, Handoff, Outbox, StaffDesk, Storage
 from flows.turn import Turn
 from knowledge.library import Library
 from knowledge.placeholders import opening_hours
@@ -159,6 +159,9 @@ class Handoffs:
     async def _tell(self, conversation: Conversation, reply: Reply, now: dt.datetime) -> bool:
         delivered = await self._outbox.send(conversation.key, reply)
         if not delivered:
+            await self._storage.log_event(
+                conversation.id, Event(kind="unreachable", at=now, data={"text": reply.text[:200]})
+            )
             await self._desk.post(
                 StaffNotice(
                     key=conversation.key,
