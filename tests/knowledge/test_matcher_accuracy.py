@@ -58,3 +58,16 @@ def test_no_out_of_scope_question_gets_a_guide(report: Report):
 
 def test_requests_for_a_person_are_recognised(report: Report):
     assert report.handoff_recall >= 0.95, describe(report)
+
+
+HOLDOUT = QUESTIONS.with_name("questions_holdout.tsv")
+
+
+def test_generalises_to_questions_nobody_tuned_it_on(library: Library):
+    """A second set, written independently and never used to tune weights or write aliases.
+    Looser bars than the main set: it measures generalisation, not calibration."""
+    report = evaluate(read_questions(HOLDOUT), library.match)
+    assert report.in_scope >= 180 and report.out_of_scope >= 25
+    assert report.top1_accuracy >= 0.92, describe(report)
+    assert report.confident_wrong_rate <= 0.03, describe(report)
+    assert report.oos_answered <= 0.1 * report.out_of_scope, describe(report)
