@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import copy
 import json
-import socket
 import time
 import traceback
 from collections.abc import Callable
@@ -28,12 +27,12 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import httpx
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tests.loopback import LoopbackServer
 from tests.telegram.fakestate import (
     DEFAULT_ICON_COLOR,
     JSON,
@@ -82,22 +81,6 @@ class Call:
         return self.status == 200
 
 
-class _QuietServer(uvicorn.Server):
-    """uvicorn without signal handlers (pytest owns them) and with an event-driven main loop,
-    so it runs as a task in the test's loop and stops without uvicorn's 0.1 s polling."""
-
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self.exit_event = asyncio.Event()
-
-    def capture_signals(self) -> contextlib.nullcontext[None]:  # type: ignore[override]
-        return contextlib.nullcontext()
-
-    async def main_loop(self) -> None:
-        await self.on_tick(0)  # sets the default headers
-        await self.exit_event.wait()
-
-
 class FakeBotApi(TelegramState):
     """The fake server: records calls, scripts failures, queues updates for getUpdates."""
 
@@ -120,8 +103,7 @@ class FakeBotApi(TelegramState):
         self._failures: dict[str, list[ApiError]] = {}
         self._changed = asyncio.Event()
         self._closing = False
-        self._server: _QuietServer | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._server: LoopbackServer | None = None
         self._handlers: dict[str, tuple[str, Callable[[JSON], Any]]] = {
             name.removeprefix("_api_").lower(): (name.removeprefix("_api_"), getattr(self, name))
             for name in dir(self)
@@ -130,37 +112,22 @@ class FakeBotApi(TelegramState):
 
     # ------------------------------------------------------------------ lifecycle
     async def __aenter__(self) -> FakeBotApi:
-        # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on accepted sockets whose
-        # proto is TCP; with proto 0 every keep-alive request stalls ~40 ms (Nagle + delayed ACK).
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
         app = Starlette(
             routes=[
                 Route("/bot{token}/{method}", self._endpoint, methods=["GET", "POST"]),
                 Route("/file/bot{token}/{path:path}", self._file_endpoint, methods=["GET"]),
             ]
         )
-        config = uvicorn.Config(
-            app, log_config=None, log_level="warning", access_log=False, lifespan="off",
-            timeout_graceful_shutdown=2,
-        )  # fmt: skip
-        self._server = _QuietServer(config)
-        self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
-        while not self._server.started:
-            if self._task.done():
-                await self._task  # re-raise the startup error
-                raise RuntimeError("fake Bot API server exited during startup")
-            await asyncio.sleep(0.002)
+        self._server = LoopbackServer(app, name="fake Bot API server")
+        await self._server.start()
+        self.port = self._server.port
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         self._closing = True
-        self._notify()  # release long-polling getUpdates so uvicorn need not wait for them
-        if self._server is not None and self._task is not None:
-            self._server.should_exit = True
-            self._server.exit_event.set()
-            await asyncio.wait_for(self._task, timeout=5)
+        self._notify()  # release long-polling getUpdates so the server need not wait for them
+        if self._server is not None:
+            await self._server.stop()
         if self.server_errors and exc_info[0] is None:
             raise AssertionError("fake Bot API crashed:\n" + "\n".join(self.server_errors))
 

@@ -3,9 +3,7 @@ client talking to a fake Zalo API, and the Telegram staff desk on the fake Bot A
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,9 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
-from bot.app import HttpServer
 from bot.channels.routing import RoutingOutbox
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.zalo.channel import ZaloChannel
@@ -27,6 +23,7 @@ from flows.engine import Engine
 from flows.ports import VN_TZ, ManualClock
 from knowledge.holder import LibraryHolder
 from knowledge.loader import DEFAULT_DIR
+from tests.loopback import LoopbackServer
 from tests.telegram.conftest import STAFF_CHAT, STAFF_USER, TOKEN
 from tests.telegram.fakeapi import FakeBotApi
 from tests.zalo.fakezalo import FakeZalo, make_event, signed_request
@@ -124,32 +121,12 @@ async def zrig(tmp_path: Path) -> AsyncIterator[ZaloRig]:
         channel.bind(engine, telegram.desk)
         await telegram.start()
         await channel.start()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            build_http_app([channel.receiver.route()]), log_level="warning", lifespan="off"
-        )
-        server = HttpServer(config)
-        serving = asyncio.create_task(server.serve(sockets=[sock]))
-        while not server.started:
-            await asyncio.sleep(0.01)
-        async with httpx.AsyncClient(timeout=5) as http:
-            try:
-                yield ZaloRig(
-                    zalo,
-                    tg,
-                    channel,
-                    engine,
-                    storage,
-                    clock,
-                    f"http://127.0.0.1:{port}/zalo/webhook",
-                    http,
-                )
-            finally:
-                server.should_exit = True
-                await serving
-                sock.close()
-                await channel.stop()
-                await telegram.stop()
-                await storage.close()
+        app = build_http_app([channel.receiver.route()])
+        try:
+            async with LoopbackServer(app) as server, httpx.AsyncClient(timeout=5) as http:
+                url = f"{server.url}/zalo/webhook"
+                yield ZaloRig(zalo, tg, channel, engine, storage, clock, url, http)
+        finally:
+            await channel.stop()
+            await telegram.stop()
+            await storage.close()

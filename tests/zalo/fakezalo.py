@@ -23,7 +23,6 @@ import asyncio
 import contextlib
 import copy
 import json
-import socket
 import time
 import traceback
 import uuid
@@ -32,12 +31,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tests.loopback import LoopbackServer
 from tests.zalo.fakeevents import (  # noqa: F401  (re-exported)
     DEFAULT_APP_ID,
     DEFAULT_OA_ID,
@@ -113,37 +112,6 @@ class _Failure:
     body: JSON | str
 
 
-class _QuietServer(uvicorn.Server):
-    """uvicorn without signal handlers (pytest owns them), with an event-driven main loop and
-    shutdown, so it runs as a task in the test's loop and starts and stops without polling."""
-
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self.exit_event = asyncio.Event()
-
-    def capture_signals(self) -> contextlib.nullcontext[None]:  # type: ignore[override]
-        return contextlib.nullcontext()
-
-    async def main_loop(self) -> None:
-        await self.on_tick(0)  # sets the default headers
-        await self.exit_event.wait()
-
-    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        """uvicorn's own shutdown sleeps a fixed 0.1 s (per test!); this one waits only until
-        the connections are gone, then cancels what is left after the graceful timeout."""
-        for server in self.servers:
-            server.close()
-        for connection in list(self.server_state.connections):
-            connection.shutdown()
-        try:
-            async with asyncio.timeout(self.config.timeout_graceful_shutdown or 0):
-                while self.server_state.connections or self.server_state.tasks:
-                    await asyncio.sleep(0.001)
-        except TimeoutError:
-            for task in self.server_state.tasks:
-                task.cancel()
-
-
 def zalo_error(code: int, message: str | None = None) -> JSON:
     """Zalo's OpenAPI error body (sent with HTTP 200)."""
     return {"error": code, "message": message or ERROR_MESSAGES.get(code, "Unknown error")}
@@ -187,8 +155,7 @@ class FakeZalo:
         self._failures: list[_Failure] = []
         self._changed = asyncio.Event()
         self._closing = False
-        self._server: _QuietServer | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._server: LoopbackServer | None = None
         self._routes: dict[tuple[str, str], Callable[[ZaloCall], Awaitable[JSON]]] = {
             ("POST", V3_SEND): self._send_v3,
             ("POST", V2_SEND): self._send_v2,
@@ -198,32 +165,17 @@ class FakeZalo:
 
     # ------------------------------------------------------------------ lifecycle
     async def __aenter__(self) -> FakeZalo:
-        # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on accepted sockets whose
-        # proto is TCP; with proto 0 every keep-alive request stalls ~40 ms (Nagle + delayed ACK).
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
         app = Starlette(routes=[Route("/{path:path}", self._endpoint, methods=["GET", "POST"])])
-        config = uvicorn.Config(
-            app, log_config=None, log_level="warning", access_log=False, lifespan="off",
-            timeout_graceful_shutdown=2,
-        )  # fmt: skip
-        self._server = _QuietServer(config)
-        self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
-        while not self._server.started:
-            if self._task.done():
-                await self._task  # re-raise the startup error
-                raise RuntimeError("fake Zalo server exited during startup")
-            await asyncio.sleep(0.002)
+        self._server = LoopbackServer(app, name="fake Zalo server")
+        await self._server.start()
+        self.port = self._server.port
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         self._closing = True
         self._notify()
-        if self._server is not None and self._task is not None:
-            self._server.should_exit = True
-            self._server.exit_event.set()
-            await asyncio.wait_for(self._task, timeout=5)
+        if self._server is not None:
+            await self._server.stop()
         if self.server_errors and exc_info[0] is None:
             raise AssertionError("fake Zalo crashed:\n" + "\n".join(self.server_errors))
 
