@@ -8,7 +8,7 @@ import logging
 import signal
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import IO, Protocol
 
@@ -138,6 +138,23 @@ async def _ticker(
 WATCH_SECONDS = 2.0
 
 
+def report_maker(
+    holder: LibraryHolder, storage: SqliteStorage, clock: Clock
+) -> Callable[[], Awaitable[tuple[str, bytes | None]]]:
+    """/baocao for staff: the summary of the last 30 days and the weekly chart as PNG bytes."""
+
+    async def make() -> tuple[str, bytes | None]:
+        from bot.charts import weekly_chart
+        from bot.report.summary import recent_report, summary_text
+
+        report = await recent_report(storage, holder.knowledge, clock.now().date())
+        with tempfile.TemporaryDirectory(prefix="baocao-") as tmp:
+            chart = weekly_chart(report, Path(tmp) / "cau-hoi-theo-tuan.png").read_bytes()
+        return summary_text(report), chart
+
+    return make
+
+
 async def watch_knowledge(holder: LibraryHolder, interval: float = WATCH_SECONDS) -> None:
     """Edited, added or removed guide files take effect within seconds; an invalid edit is
     logged and the previous guides keep serving."""
@@ -196,7 +213,11 @@ async def run_bot(
     routes = []
     try:
         if telegram is not None:
-            telegram.bind(engine, editor_commands(holder, storage, clock))
+            telegram.bind(
+                engine,
+                editor_commands(holder, storage, clock),
+                report_maker(holder, storage, clock),
+            )
             await telegram.start()
             log.info(
                 "Telegram started (%s)", "webhook" if settings.telegram_webhook_url else "polling"

@@ -337,3 +337,24 @@ async def test_editor_adds_a_staff_answered_question_as_an_example(
         copy.current().match("cho hỏi làm giấy chào đời cho cháu nội thế nào").matches[0].id
         == "khai-sinh"
     )
+
+
+async def test_report_command_sends_summary_and_chart(rig: TelegramRig) -> None:
+    from bot.app import report_maker
+    from knowledge.holder import LibraryHolder
+    from knowledge.loader import DEFAULT_DIR
+
+    holder = LibraryHolder(DEFAULT_DIR, lambda: rig.clock.now().date())
+    rig.channel.bind(rig.engine, report=report_maker(holder, rig.storage, rig.clock))
+    rig.api.push_private_text(CITIZEN, "khai sinh")
+    rig.api.push_private_text(CITIZEN, "kết hôn")
+    await wait_citizen(rig, 2)
+    rig.api.push_group_command(STAFF_CHAT, STAFF_USER, "/baocao")
+    summary = await rig.api.wait_for(
+        "sendMessage", predicate=lambda c: c.ok and "Báo cáo" in c.params["text"]
+    )
+    text = summary[0].params["text"]
+    assert "Lượt trao đổi: 1; câu hỏi: 2" in text
+    assert "Trợ lý tự giải quyết: 100,0%" in text
+    photos = await rig.api.wait_for("sendPhoto", predicate=lambda c: c.ok)
+    assert int(photos[0].params["chat_id"]) == STAFF_CHAT

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -53,6 +54,7 @@ CITIZEN_COMMANDS = [
     BotCommand("xoadulieu", "Xóa dữ liệu của tôi"),
 ]
 EditorCommand = Callable[[str, list[str]], Awaitable[str]]
+ReportMaker = Callable[[], Awaitable[tuple[str, bytes | None]]]
 
 
 class TelegramChannel:
@@ -93,12 +95,19 @@ class TelegramChannel:
         self._links = links
         self._engine: Engine | None = None
         self._editor_commands: dict[str, EditorCommand] = {}
+        self._report: ReportMaker | None = None
         self._members: dict[int, tuple[bool, dt.datetime]] = {}
         self._register()
 
-    def bind(self, engine: Engine, editor_commands: dict[str, EditorCommand] | None = None) -> None:
+    def bind(
+        self,
+        engine: Engine,
+        editor_commands: dict[str, EditorCommand] | None = None,
+        report: ReportMaker | None = None,
+    ) -> None:
         self._engine = engine
         self._editor_commands = dict(editor_commands or {})
+        self._report = report
 
     @property
     def engine(self) -> Engine:
@@ -165,6 +174,7 @@ class TelegramChannel:
         app.add_handler(CallbackQueryHandler(self._staff_button, pattern=_staff_pattern()), group=0)
         app.add_handler(CallbackQueryHandler(self._example_button, pattern=r"^ex:"), group=0)
         app.add_handler(CommandHandler("hangcho", self._queue, filters=staff), group=0)
+        app.add_handler(CommandHandler("baocao", self._report_command, filters=staff), group=0)
         app.add_handler(
             MessageHandler(
                 staff & ~filters.COMMAND & ~filters.StatusUpdate.ALL, self._staff_message
@@ -366,6 +376,23 @@ class TelegramChannel:
             Reply(text=await self.engine.queue()),
             thread_id=message.message_thread_id,
         )
+        raise ApplicationHandlerStop
+
+    async def _report_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Staff: the last 30 days in a few lines, and the weekly chart."""
+        message = update.effective_message
+        if message is None or self._report is None:
+            raise ApplicationHandlerStop
+        thread = message.message_thread_id
+        text, chart = await self._report()
+        await self.sender.send_reply(self.desk.chat_id, Reply(text=text), thread_id=thread)
+        if chart is not None:
+            with contextlib.suppress(TelegramError):
+                await self.sender.call(
+                    functools.partial(
+                        self.app.bot.send_photo, self.desk.chat_id, chart, message_thread_id=thread
+                    )
+                )
         raise ApplicationHandlerStop
 
 
