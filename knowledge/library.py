@@ -38,7 +38,11 @@ class Library:
         return fill(text, self.kb.office)
 
     def by_field(self, field_id: str) -> list[Guide]:
-        return [g for g in self.guides.values() if g.field == field_id]
+        """In the order fields.yaml gives (the most asked first), then the rest by title."""
+        order = next((f.guides for f in self.kb.fields.fields if f.id == field_id), [])
+        rank = {gid: i for i, gid in enumerate(order)}
+        found = [g for g in self.guides.values() if g.field == field_id]
+        return sorted(found, key=lambda g: (rank.get(g.id, len(rank)), g.title))
 
 
 def load_library(

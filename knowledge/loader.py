@@ -256,6 +256,17 @@ def cross_check(kb: KnowledgeBase) -> list[Problem]:
                     + ", ".join(f"{{{n}}}" for n in sorted(NAMES)),
                 )
             )
+    for field_def in kb.fields.fields:
+        for gid in field_def.guides:
+            if gid not in guide_ids:
+                problems.append(
+                    Problem(
+                        kb.root / "fields.yaml",
+                        1,
+                        f"lĩnh vực '{field_def.id}': không có hướng dẫn nào có id '{gid}'",
+                        severity="warning",
+                    )
+                )
     problems += _check_versions(kb)
     return problems
 

@@ -273,6 +273,7 @@ class FieldDef(Strict):
     id: GuideId
     title: Text
     icon: str = ""
+    guides: list[GuideId] = Field(default_factory=list)  # menu order; others follow by title
 
 
 class Fields(Strict):
