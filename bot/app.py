@@ -29,7 +29,6 @@ from bot.storage.links import SqliteDeskLinks, SqlitePendingSends
 from flows.engine import Engine, EngineConfig
 from flows.ports import Clock, ManualClock, Outbox, StaffDesk, Storage, SystemClock
 from knowledge.holder import LibraryHolder
-from knowledge.library import KnowledgeError
 
 log = logging.getLogger(__name__)
 
@@ -104,9 +103,6 @@ async def run_simulation(
                 settings, holder, storage, LocalDesk(sim.sink), LocalOutbox(sim.sink), clock
             )
             await sim.run(engine, storage, clock, stdin)
-
-
-__all__ = ["KnowledgeError", "run_console", "run_simulation"]
 
 
 TICK_SECONDS = 30.0

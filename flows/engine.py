@@ -346,6 +346,3 @@ class Engine:
                 await self.handoffs.remind(current, conversation, opening, now)
                 sent += 1
         return sent
-
-
-__all__ = ["Button", "Engine", "EngineConfig", "StaffAction"]

@@ -6,13 +6,13 @@ from flows import answers, texts
 from flows.aspects import detect, without_cues
 from flows.feedback import Feedback
 from flows.handoff import Handoffs
+from flows.masking import mask_personal
 from flows.menu import HUMAN, MENU, main_menu_buttons, show_field, show_menu, show_welcome
 from flows.models import Button, Reply, StaffNotice
 from flows.ports import StaffDesk, Storage
 from flows.turn import Turn
 from knowledge.library import Library
 from knowledge.normalize import fold
-from knowledge.schema import Guide
 
 _GREETINGS = {"xin chao", "chao", "chao ban", "hello", "hi", "alo", "chao bot", "chao ad", "hey"}
 _THANKS = {"cam on", "cam on ban", "cam on nhieu", "thanks", "thank you", "tks", "ok cam on"}
@@ -298,9 +298,5 @@ class Router:
 
 
 def _masked(text: str) -> str:
-    from flows.masking import mask_personal
-
+    """What we keep of a citizen's question in events: masked and short."""
     return mask_personal(text)[:300]
-
-
-__all__ = ["Guide", "Router"]
