@@ -28,7 +28,13 @@ def kdir(tmp_path: Path) -> Path:
     """A small valid knowledge directory the test may break."""
     root = tmp_path / "knowledge"
     (root / "guides").mkdir(parents=True)
-    for name in ("office.yaml", "lexicon.yaml", "fields.yaml"):
+    for name in ("office.yaml", "lexicon.yaml"):
         shutil.copy(DEFAULT_DIR / name, root / name)
+    # the bundled menu order names all 28 guides; this small library has one
+    fields = (DEFAULT_DIR / "fields.yaml").read_text(encoding="utf-8")
+    kept = [
+        line for line in fields.splitlines(keepends=True) if not line.strip().startswith("guides:")
+    ]
+    (root / "fields.yaml").write_text("".join(kept), encoding="utf-8")
     (root / "guides" / "khai-sinh.yaml").write_text(standalone_guide_text(), encoding="utf-8")
     return root

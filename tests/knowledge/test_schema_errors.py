@@ -159,3 +159,18 @@ def test_colon_inside_a_list_item_is_explained(kdir):
         f"guides/khai-sinh.yaml:{line}: mục 'steps.in_person[0]': phải là chữ"
     )
     assert "dấu ngoặc kép" in problems[0]
+
+
+def test_menu_order_naming_a_missing_guide_is_a_warning(kdir):
+    fields = kdir / "fields.yaml"
+    fields.write_text(
+        fields.read_text(encoding="utf-8").replace(
+            'icon: "📘"', 'icon: "📘"\n    guides: [khai-sinh, khai-sinh-sai]'
+        ),
+        encoding="utf-8",
+    )
+    result = load_knowledge(kdir)
+    assert result.ok
+    assert [(p.severity, p.message) for p in result.problems] == [
+        ("warning", "lĩnh vực 'ho-tich': không có hướng dẫn nào có id 'khai-sinh-sai'")
+    ]
