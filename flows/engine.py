@@ -184,7 +184,8 @@ class Engine:
             return None
         buttons = state.buttons
         stripped = text.strip().rstrip(".")
-        if stripped.isdigit() and buttons:
+        # With a person, a number is an answer to them ("2 bản"), never "press button 2".
+        if stripped.isdigit() and buttons and state.mode == "bot":
             index = int(stripped) - 1
             return buttons[index].data if 0 <= index < len(buttons) else None
         folded = fold(text)

@@ -148,3 +148,12 @@ async def test_no_example_is_offered_when_staff_never_answered(bot):
     await bot.say("gặp cán bộ")
     records = await bot.staff(action="close")
     assert not [r for r in to_staff(records) if "Câu hỏi cán bộ vừa trả lời" in r["text"]]
+
+
+async def test_numbers_typed_while_with_staff_go_to_staff_not_to_buttons(bot):
+    await bot.say("gặp cán bộ")  # the waiting message has one button: "Hủy gặp cán bộ"
+    await bot.staff(text="Anh cần mấy bản sao ạ?")
+    records = await bot.say("1")
+    assert to_citizen(records) == []
+    assert "Người dân" in texts(to_staff(records)) and ": 1" in texts(to_staff(records))
+    assert (await bot.storage.current_handoff(1)) is not None
