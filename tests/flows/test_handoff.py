@@ -157,3 +157,10 @@ async def test_numbers_typed_while_with_staff_go_to_staff_not_to_buttons(bot):
     assert to_citizen(records) == []
     assert "Người dân" in texts(to_staff(records)) and ": 1" in texts(to_staff(records))
     assert (await bot.storage.current_handoff(1)) is not None
+
+
+async def test_handoff_on_a_public_holiday_points_to_the_next_open_day(bot):
+    await bot.clock_to(dt.datetime(2027, 1, 1, 9, 0, tzinfo=VN_TZ))  # Tết Dương lịch, a Friday
+    text = texts(to_citizen(await bot.say("gặp cán bộ")))
+    assert "ngoài giờ làm việc" in text
+    assert "7:30 sáng ngày mai (Thứ Bảy, 02/01)" in text

@@ -358,3 +358,22 @@ async def test_report_command_sends_summary_and_chart(rig: TelegramRig) -> None:
     assert "Trợ lý tự giải quyết: 100,0%" in text
     photos = await rig.api.wait_for("sendPhoto", predicate=lambda c: c.ok)
     assert int(photos[0].params["chat_id"]) == STAFF_CHAT
+
+
+async def test_burst_of_citizen_messages_is_one_post_in_the_topic(rig: TelegramRig) -> None:
+    rig.channel.desk._batch_seconds = 0.3  # what production uses (2 s), shortened for the test
+    thread = await handoff(rig)
+    for text in ("cho hỏi", "giấy tờ của chồng tôi", "cần dịch công chứng không"):
+        rig.api.push_private_text(CITIZEN, text, first_name="Bình")
+    posts = await rig.api.wait_for(
+        "sendMessage",
+        predicate=lambda c: (
+            c.ok and c.params.get("message_thread_id") == thread and "cần dịch" in c.params["text"]
+        ),
+    )
+    assert (
+        "cho hỏi" in posts[0].params["text"] and "giấy tờ của chồng tôi" in posts[0].params["text"]
+    )
+    await asyncio.sleep(0.5)
+    in_topic = [c for c in rig.staff_calls() if c.params.get("message_thread_id") == thread]
+    assert len(in_topic) == 2  # the header, then one post for the three messages
