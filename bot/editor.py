@@ -8,10 +8,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Awaitable, Callable
 
-from flows.ports import Clock, Storage
+from flows.ports import Clock, FeedbackStatus, Storage
 from knowledge.editing import add_example
 from knowledge.holder import LibraryHolder
 from knowledge.maintenance import group_questions, stale_guides
+from knowledge.normalize import fold
 
 EditorCommand = Callable[[str, list[str]], Awaitable[str]]
 UNMATCHED_KINDS = ("fallback", "clarify_rejected", "rating_reason")
@@ -66,3 +67,36 @@ def editor_commands(
         "unmatched": unmatched,
         "themcau": add_example_command,
     }
+
+
+STATUS_WORDS: dict[str, FeedbackStatus] = {
+    "xuly": "in_progress",
+    "dangxuly": "in_progress",
+    "traloi": "answered",
+    "datraloi": "answered",
+    "xong": "answered",
+}
+STATUS_NAMES = {"new": "mới", "in_progress": "đang xử lý", "answered": "đã trả lời"}
+
+
+def staff_commands(storage: Storage) -> dict[str, EditorCommand]:
+    """Commands desk staff use in the staff group."""
+
+    async def feedback(who: str, args: list[str]) -> str:
+        if not args:
+            items = [f for f in await storage.feedback_items() if f.status != "answered"]
+            if not items:
+                return "Không có phản ánh nào đang chờ."
+            lines = [
+                f"{f.ref} ({STATUS_NAMES[f.status]}): {f.content[:80]}" for f in items[-MAX_LINES:]
+            ]
+            return "Phản ánh chưa trả lời:\n" + "\n".join(lines)
+        status = STATUS_WORDS.get(fold(" ".join(args[1:])).replace(" ", ""))
+        if status is None:
+            return "Cách dùng: /phananh <mã> xuly | traloi (ví dụ: /phananh PA-2026-000001 traloi)"
+        item = await storage.set_feedback_status(args[0], status)
+        if item is None:
+            return f"Không có phản ánh mã {args[0]}."
+        return f"{item.ref}: {STATUS_NAMES[item.status]} ({who})."
+
+    return {"phananh": feedback}

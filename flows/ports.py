@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from flows.models import Button, ConversationKey, Reply, StaffNotice
 
 Direction = Literal["in", "out", "staff"]
+FeedbackStatus = Literal["new", "in_progress", "answered"]
 HandoffStatus = Literal["waiting", "claimed", "returned", "closed", "cancelled"]
 OPEN_STATUSES: tuple[HandoffStatus, ...] = ("waiting", "claimed")
 
@@ -92,7 +93,7 @@ class FeedbackItem(BaseModel):
     content: str
     name: str | None = None
     phone: str | None = None
-    status: Literal["new", "in_progress", "answered"] = "new"
+    status: FeedbackStatus = "new"
     created_at: dt.datetime
 
 
@@ -173,6 +174,10 @@ class Storage(abc.ABC):
 
     @abc.abstractmethod
     async def feedback_items(self) -> list[FeedbackItem]: ...
+
+    @abc.abstractmethod
+    async def set_feedback_status(self, ref: str, status: FeedbackStatus) -> FeedbackItem | None:
+        """Staff mark a feedback item in progress or answered; None if the code is unknown."""
 
     @abc.abstractmethod
     async def add_rating(

@@ -23,6 +23,7 @@ from flows.ports import (
     Conversation,
     Event,
     FeedbackItem,
+    FeedbackStatus,
     Handoff,
     Rating,
     Storage,
@@ -264,6 +265,13 @@ class MemoryStorage(Storage):
     async def feedback_items(self) -> list[FeedbackItem]:
         """Oldest first."""
         return [_copy(item) for _, item in sorted(self._feedback.items())]
+
+    async def set_feedback_status(self, ref: str, status: FeedbackStatus) -> FeedbackItem | None:
+        for key, item in self._feedback.items():
+            if item.ref == ref.strip().upper():
+                self._feedback[key] = item.model_copy(update={"status": status})
+                return _copy(self._feedback[key])
+        return None
 
     async def add_rating(
         self, conversation_id: int | None, guide_id: str | None, helpful: bool, now: dt.datetime

@@ -37,6 +37,7 @@ from flows.ports import (
     ConversationState,
     Event,
     FeedbackItem,
+    FeedbackStatus,
     Handoff,
     Rating,
     Storage,
@@ -499,6 +500,13 @@ class SqliteStorage(Storage):
     async def feedback_items(self) -> list[FeedbackItem]:
         """Oldest first."""
         return [_feedback(row) for row in await self._read("SELECT * FROM feedback ORDER BY id")]
+
+    async def set_feedback_status(self, ref: str, status: FeedbackStatus) -> FeedbackItem | None:
+        rows = await self.execute(
+            "UPDATE feedback SET status = ? WHERE ref = ? RETURNING *",
+            (status, ref.strip().upper()),
+        )
+        return _feedback(rows[0]) if rows else None
 
     async def add_rating(
         self, conversation_id: int | None, guide_id: str | None, helpful: bool, now: dt.datetime

@@ -491,3 +491,16 @@ class TestCopies:
         [(_, got), _] = await store.events()
         got.data["text"] = "changed"
         assert [e.data for _, e in await store.events()] == [{"text": "hỏi"}] * 2
+
+
+async def test_feedback_status_can_be_changed_by_reference(store) -> None:
+    import datetime as dt
+
+    from flows.ports import VN_TZ
+
+    now = dt.datetime(2026, 12, 1, 9, 0, tzinfo=VN_TZ)
+    item = await store.add_feedback(None, "Hồ sơ chậm quá", now)
+    changed = await store.set_feedback_status(item.ref.lower(), "answered")
+    assert changed is not None and changed.status == "answered" and changed.ref == item.ref
+    assert [f.status for f in await store.feedback_items()] == ["answered"]
+    assert await store.set_feedback_status("PA-1999-000001", "answered") is None

@@ -377,3 +377,22 @@ async def test_burst_of_citizen_messages_is_one_post_in_the_topic(rig: TelegramR
     await asyncio.sleep(0.5)
     in_topic = [c for c in rig.staff_calls() if c.params.get("message_thread_id") == thread]
     assert len(in_topic) == 2  # the header, then one post for the three messages
+
+
+async def test_staff_mark_feedback_answered(rig: TelegramRig) -> None:
+    from bot.editor import staff_commands
+
+    rig.channel.bind(rig.engine, staff_commands=staff_commands(rig.storage))
+    item = await rig.storage.add_feedback(
+        None, "Hồ sơ nộp 10 ngày chưa có kết quả", rig.clock.now()
+    )
+    rig.api.push_group_command(STAFF_CHAT, STAFF_USER, "/phananh")
+    listing = await rig.api.wait_for(
+        "sendMessage", predicate=lambda c: c.ok and "Phản ánh chưa trả lời" in c.params["text"]
+    )
+    assert item.ref in listing[0].params["text"]
+    rig.api.push_group_command(STAFF_CHAT, STAFF_USER, f"/phananh {item.ref} đã trả lời")
+    await rig.api.wait_for(
+        "sendMessage", predicate=lambda c: c.ok and f"{item.ref}: đã trả lời" in c.params["text"]
+    )
+    assert [f.status for f in await rig.storage.feedback_items()] == ["answered"]

@@ -96,6 +96,7 @@ class TelegramChannel:
         self._engine: Engine | None = None
         self._editor_commands: dict[str, EditorCommand] = {}
         self._report: ReportMaker | None = None
+        self._staff_commands: dict[str, EditorCommand] = {}
         self._members: dict[int, tuple[bool, dt.datetime]] = {}
         self._register()
 
@@ -104,10 +105,12 @@ class TelegramChannel:
         engine: Engine,
         editor_commands: dict[str, EditorCommand] | None = None,
         report: ReportMaker | None = None,
+        staff_commands: dict[str, EditorCommand] | None = None,
     ) -> None:
         self._engine = engine
         self._editor_commands = dict(editor_commands or {})
         self._report = report
+        self._staff_commands = dict(staff_commands or {})
 
     @property
     def engine(self) -> Engine:
@@ -175,6 +178,7 @@ class TelegramChannel:
         app.add_handler(CallbackQueryHandler(self._example_button, pattern=r"^ex:"), group=0)
         app.add_handler(CommandHandler("hangcho", self._queue, filters=staff), group=0)
         app.add_handler(CommandHandler("baocao", self._report_command, filters=staff), group=0)
+        app.add_handler(CommandHandler("phananh", self._staff_command, filters=staff), group=0)
         app.add_handler(
             MessageHandler(
                 staff & ~filters.COMMAND & ~filters.StatusUpdate.ALL, self._staff_message
@@ -376,6 +380,20 @@ class TelegramChannel:
             Reply(text=await self.engine.queue()),
             thread_id=message.message_thread_id,
         )
+        raise ApplicationHandlerStop
+
+    async def _staff_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        user = update.effective_user
+        if message is None or user is None or not message.text or not await self._is_staff(user.id):
+            raise ApplicationHandlerStop
+        name, *args = message.text[1:].split()
+        command = self._staff_commands.get(name.split("@")[0].lower())
+        if command is not None:
+            answer = await command(self._staff_name(update), args)
+            await self.sender.send_reply(
+                self.desk.chat_id, Reply(text=answer), thread_id=message.message_thread_id
+            )
         raise ApplicationHandlerStop
 
     async def _report_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
