@@ -396,3 +396,19 @@ async def test_staff_mark_feedback_answered(rig: TelegramRig) -> None:
         "sendMessage", predicate=lambda c: c.ok and f"{item.ref}: đã trả lời" in c.params["text"]
     )
     assert [f.status for f in await rig.storage.feedback_items()] == ["answered"]
+
+
+async def test_edited_message_is_not_answered_again(rig: TelegramRig) -> None:
+    update = rig.api.make_private_text(CITIZEN, "khai sinh")
+    rig.api.push_update(update)
+    await wait_citizen(rig, 1)
+    edited = dict(update)
+    message = dict(edited.pop("message"))
+    message["edit_date"] = message["date"] + 5
+    message["text"] = "kết hôn"
+    edited["edited_message"] = message
+    edited["update_id"] = update["update_id"] + 1000
+    rig.api.push_update(edited)
+    await rig.api.wait_updates_consumed()
+    await asyncio.sleep(0.3)
+    assert len(citizen_messages(rig)) == 1

@@ -170,8 +170,10 @@ class TelegramChannel:
     # --- handlers ----------------------------------------------------------------------------
 
     def _register(self) -> None:
-        staff = filters.Chat(self._settings.telegram_staff_chat_id)
-        private = filters.ChatType.PRIVATE
+        # Edited messages are not new questions or answers: sending them again would duplicate.
+        fresh = filters.UpdateType.MESSAGE
+        staff = filters.Chat(self._settings.telegram_staff_chat_id) & fresh
+        private = filters.ChatType.PRIVATE & fresh
         app = self.app
         app.add_handler(TypeHandler(Update, self._dedupe), group=-1)
         app.add_handler(CallbackQueryHandler(self._staff_button, pattern=_staff_pattern()), group=0)
