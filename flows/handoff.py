@@ -12,7 +12,7 @@ from flows import texts
 from flows.hours import OfficeHours, describe_moment
 from flows.menu import MENU
 from flows.models import Button, ConversationKey, MediaKind, Reply, StaffNotice
-from flows.ports import Conversation, Event, Handoff, Outbox, StaffDesk, Storage
+from flows.ports import VN_TZ, Conversation, Event, Handoff, Outbox, StaffDesk, Storage
 from flows.turn import Turn
 from knowledge.library import Library
 from knowledge.placeholders import opening_hours
@@ -79,6 +79,9 @@ class Handoffs:
         else:
             opening = hours.next_opening(turn.now)
             when = describe_moment(opening, turn.now) if opening else "ngày làm việc tiếp theo"
+            holiday = hours.holiday(turn.now.astimezone(VN_TZ).date())
+            if holiday:
+                lines.append(texts.HOLIDAY_TODAY.format(name=holiday))
             lines.append(
                 texts.HANDOFF_CLOSED_NOW.format(hours=opening_hours(library.kb.office), when=when)
             )

@@ -89,6 +89,7 @@ HANDOFF_CLOSED_NOW = (
     "Hiện đang ngoài giờ làm việc ({hours}). Cán bộ sẽ trả lời từ {when}. "
     "Bạn cứ gõ nội dung cần hỏi, cán bộ sẽ đọc khi vào làm."
 )
+HOLIDAY_TODAY = "Hôm nay là ngày nghỉ ({name})."
 HANDOFF_ALREADY = "Bạn đang chờ cán bộ (vị trí số {position}). Bạn cứ gõ nội dung cần hỏi."
 HANDOFF_WITH_STAFF = "Bạn đang nói chuyện với cán bộ {staff}."
 HANDOFF_CLAIMED = "Cán bộ {staff} đã nhận hỗ trợ bạn."

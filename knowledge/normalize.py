@@ -81,6 +81,3 @@ def fold(text: str) -> str:
     """ASCII, lowercase, single-spaced form of `text` (for display-independent keys)."""
     return " ".join(t.plain for t in tokens(text))
 
-
-def has_marks(text: str) -> bool:
-    return any(t.exact is not None for t in tokens(text))

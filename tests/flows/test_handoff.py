@@ -162,5 +162,6 @@ async def test_numbers_typed_while_with_staff_go_to_staff_not_to_buttons(bot):
 async def test_handoff_on_a_public_holiday_points_to_the_next_open_day(bot):
     await bot.clock_to(dt.datetime(2027, 1, 1, 9, 0, tzinfo=VN_TZ))  # Tết Dương lịch, a Friday
     text = texts(to_citizen(await bot.say("gặp cán bộ")))
+    assert "Hôm nay là ngày nghỉ (Tết Dương lịch)." in text
     assert "ngoài giờ làm việc" in text
     assert "7:30 sáng ngày mai (Thứ Bảy, 02/01)" in text
