@@ -142,12 +142,15 @@ async def test_rate_limit_and_server_error_are_retried(zrig: ZaloRig) -> None:
 async def test_zalo_handoff_goes_to_the_telegram_topic_and_staff_reply_arrives_on_zalo(
     zrig: ZaloRig,
 ) -> None:
+    zrig.zalo.profiles[CITIZEN] = "Nguyễn Thị Hoa"
     await zrig.say("đăng ký kết hôn")
     await zrig.say("gặp cán bộ")
     header = await zrig.telegram_api.wait_for(
         "sendMessage", predicate=lambda c: c.ok and int(c.params["chat_id"]) == STAFF_CHAT
     )
-    assert "(zalo)" in header[0].params["text"]
+    assert "Nguyễn Thị Hoa (zalo)" in header[0].params["text"]  # the name from the Zalo profile
+    topic = zrig.telegram_api.calls_to("createForumTopic")[0]
+    assert topic.params["name"].startswith("Nguyễn Thị Hoa")
     thread = header[0].params["message_thread_id"]
     await zrig.say("cho hỏi chồng tôi là người nước ngoài")
     await zrig.telegram_api.wait_for(

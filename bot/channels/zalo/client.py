@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 V3 = "/v3.0/oa/message/cs"
 V2 = "/v2.0/oa/message"
 REFRESH = "/v4/oa/access_token"
+USER_DETAIL = "/v3.0/oa/user/detail"
 TOKEN_ERRORS = (-216, -220)
 TRANSIENT_ERRORS = (-32,)
 UNSUPPORTED = -235
@@ -197,6 +198,25 @@ class ZaloClient:
                 attempt += 1
                 continue
             return result
+
+    async def display_name(self, user_id: str) -> str | None:
+        """The citizen's Zalo name, so staff see who they talk to; None if it cannot be read."""
+        try:
+            token = await self._access_token()
+            response = await self._http.get(
+                self._api + USER_DETAIL,
+                params={"data": json.dumps({"user_id": user_id})},
+                headers={"access_token": token},
+            )
+        except (httpx.HTTPError, RuntimeError) as exc:
+            log.info("Zalo profile of %s not available: %s", user_id, exc)
+            return None
+        data = _json(response)
+        profile = data.get("data")
+        if data.get("error", 0) != 0 or not isinstance(profile, dict):
+            return None
+        name = profile.get("display_name")
+        return str(name)[:100] if name else None
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:

@@ -56,7 +56,7 @@ class ZaloOutbox(Outbox):
     def __init__(
         self, client: ZaloClient, storage: Storage, pending: PendingSends, clock: Clock
     ) -> None:
-        self._client = client
+        self.client = client
         self._storage = storage
         self._pending = pending
         self._clock = clock
@@ -69,10 +69,10 @@ class ZaloOutbox(Outbox):
         return self._clock.now() - conversation.last_seen_at <= WINDOW
 
     async def _send_one(self, user_id: str, message: OutMessage) -> SendResult:
-        result = await self._client.send(user_id, zalo_message(message))
+        result = await self.client.send(user_id, zalo_message(message))
         if not result.ok and message.buttons and result.error in TEMPLATE_REFUSED:
             log.info("Zalo refused a button template (%s); sending a numbered list", result.error)
-            result = await self._client.send(user_id, numbered(message))
+            result = await self.client.send(user_id, numbered(message))
         return result
 
     async def send(self, key: ConversationKey, reply: Reply) -> bool:

@@ -140,6 +140,12 @@ class ZaloReceiver:
         if inbound is None:
             log.info("Zalo event %r ignored", event.get("event_name"))
             return
+        if not inbound.display_name:
+            known = await self._storage.find_by_key(inbound.key)
+            if known is None or not known.display_name:
+                name = await self._outbox.client.display_name(inbound.key.user_id)
+                if name:
+                    inbound = inbound.model_copy(update={"display_name": name})
         for reply in await self._engine.handle(inbound):
             if not await self._outbox.send(inbound.key, reply):
                 break
