@@ -54,7 +54,9 @@ class PendingSends(abc.ABC):
     ) -> int: ...
 
     @abc.abstractmethod
-    async def due(self, now: dt.datetime, limit: int = 50) -> list[PendingSend]: ...
+    async def due(
+        self, now: dt.datetime, limit: int = 50, channel: str | None = None
+    ) -> list[PendingSend]: ...
 
     @abc.abstractmethod
     async def done(self, send_id: int) -> None: ...
@@ -104,8 +106,14 @@ class MemoryPendingSends(PendingSends):
         self._items[send_id] = (PendingSend(send_id, key, reply, reason, 0), due)
         return send_id
 
-    async def due(self, now: dt.datetime, limit: int = 50) -> list[PendingSend]:
-        ready = sorted((d, s.id) for s, d in self._items.values() if d <= now)
+    async def due(
+        self, now: dt.datetime, limit: int = 50, channel: str | None = None
+    ) -> list[PendingSend]:
+        ready = sorted(
+            (d, s.id)
+            for s, d in self._items.values()
+            if d <= now and (channel is None or s.key.channel == channel)
+        )
         return [self._items[i][0] for _, i in ready[:limit]]
 
     async def done(self, send_id: int) -> None:
@@ -185,11 +193,13 @@ class SqlitePendingSends(PendingSends):
         )
         return int(rows[0][0])
 
-    async def due(self, now: dt.datetime, limit: int = 50) -> list[PendingSend]:
+    async def due(
+        self, now: dt.datetime, limit: int = 50, channel: str | None = None
+    ) -> list[PendingSend]:
         rows = await self._storage.query(
             "SELECT id, channel, user_id, reply, reason, attempts FROM pending_sends"
-            " WHERE due_us <= ? ORDER BY due_us, id LIMIT ?",
-            (_us(now), limit),
+            " WHERE due_us <= ? AND (? IS NULL OR channel = ?) ORDER BY due_us, id LIMIT ?",
+            (_us(now), channel, channel, limit),
         )
         return [
             PendingSend(

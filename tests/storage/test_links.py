@@ -72,3 +72,13 @@ async def test_pending_sends_are_due_in_order_and_retried(stores):
     await pending.done(first)
     await pending.done(second)
     assert await pending.due(T0 + dt.timedelta(days=1)) == []
+
+
+async def test_due_sends_can_be_taken_per_channel(stores):
+    _, pending, _ = stores
+    zalo = ConversationKey(channel="zalo", user_id="9")
+    first = await pending.add(zalo, Reply(text="z"), "timeout", T0, T0)
+    second = await pending.add(KEY, Reply(text="t"), "timeout", T0, T0)
+    assert [p.id for p in await pending.due(T0, channel="telegram")] == [second]
+    assert [p.id for p in await pending.due(T0, channel="zalo")] == [first]
+    assert [p.id for p in await pending.due(T0)] == [first, second]

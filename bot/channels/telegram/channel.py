@@ -155,17 +155,7 @@ class TelegramChannel:
         await self.app.update_queue.put(update)
 
     async def retry_pending(self) -> int:
-        async def give_up(key: ConversationKey, reply: Reply) -> None:
-            await self.desk.post(
-                StaffNotice(
-                    key=key,
-                    kind="undelivered",
-                    reply=Reply(text=f"Không gửi được tin nhắn cho người dân: {reply.text[:300]}"),
-                    at=self._clock.now(),
-                )
-            )
-
-        return await self.outbox.retry_pending(give_up)
+        return await self.outbox.retry_pending(self.desk)
 
     # --- handlers ----------------------------------------------------------------------------
 

@@ -20,15 +20,15 @@ from telegram import Bot, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
+from bot.channels.retry import RETRY_LATER, Attempt, retry_due
 from bot.channels.telegram.keyboard import keyboard, messages
-from bot.storage.links import PendingSends
+from bot.storage.links import PendingSend, PendingSends
 from flows.models import ConversationKey, Reply
-from flows.ports import Clock, Outbox
+from flows.ports import Clock, Outbox, StaffDesk
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-RETRY_LATER = dt.timedelta(minutes=1)
-MAX_PENDING_ATTEMPTS = 30
+CHANNEL = "telegram"
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:
@@ -123,27 +123,15 @@ class TelegramOutbox(Outbox):
     async def send(self, key: ConversationKey, reply: Reply) -> bool:
         return await self.deliver(key, reply)
 
-    async def retry_pending(
-        self, on_give_up: Callable[[ConversationKey, Reply], Awaitable[None]]
-    ) -> int:
-        """Retry queued replies that are due; returns how many were delivered."""
-        now = self._clock.now()
-        delivered = 0
-        for item in await self._pending.due(now):
-            if item.key.channel != "telegram":
-                continue
-            try:
-                await self._sender.send_reply(int(item.key.user_id), item.reply)
-            except (Forbidden, BadRequest):
-                await self._pending.done(item.id)
-                await on_give_up(item.key, item.reply)
-            except TelegramError as exc:
-                if item.attempts + 1 >= MAX_PENDING_ATTEMPTS:
-                    await self._pending.done(item.id)
-                    await on_give_up(item.key, item.reply)
-                else:
-                    await self._pending.retry_later(item.id, now + RETRY_LATER, str(exc))
-            else:
-                await self._pending.done(item.id)
-                delivered += 1
-        return delivered
+    async def retry_pending(self, desk: StaffDesk | None) -> int:
+        """Resend queued replies that are due; returns how many were delivered."""
+        return await retry_due(self._pending, CHANNEL, self._clock, self._send_again, desk)
+
+    async def _send_again(self, item: PendingSend) -> tuple[Attempt, str]:
+        try:
+            await self._sender.send_reply(int(item.key.user_id), item.reply)
+        except (Forbidden, BadRequest) as exc:
+            return "failed", str(exc)
+        except TelegramError as exc:
+            return "retry", str(exc)
+        return "sent", ""

@@ -13,7 +13,6 @@ from bot.config import Settings
 from bot.storage.links import PendingSends
 from bot.storage.sqlite import SqliteStorage
 from flows.engine import Engine
-from flows.models import ConversationKey, Reply, StaffNotice
 from flows.ports import Clock, StaffDesk
 
 
@@ -71,17 +70,4 @@ class ZaloChannel:
         await self.http.aclose()
 
     async def retry_pending(self) -> int:
-        async def give_up(key: ConversationKey, reply: Reply) -> None:
-            if self._desk is not None:
-                await self._desk.post(
-                    StaffNotice(
-                        key=key,
-                        kind="undelivered",
-                        reply=Reply(
-                            text=f"Không gửi được tin nhắn Zalo cho người dân: {reply.text[:300]}"
-                        ),
-                        at=self._clock.now(),
-                    )
-                )
-
-        return await self.outbox.retry_pending(give_up)
+        return await self.outbox.retry_pending(self._desk)

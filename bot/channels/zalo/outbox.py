@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
+from bot.channels.retry import RETRY_LATER, Attempt, retry_due
 from bot.channels.zalo.client import SendResult, ZaloClient
 from bot.channels.zalo.events import CHANNEL
 from bot.outbound import ChannelLimits, OutMessage, render
-from bot.storage.links import PendingSends
+from bot.storage.links import PendingSend, PendingSends
 from flows.models import ConversationKey, Reply
-from flows.ports import Clock, Outbox, Storage
+from flows.ports import Clock, Outbox, StaffDesk, Storage
 
 log = logging.getLogger(__name__)
 LIMITS = ChannelLimits(text_chars=2000, max_buttons=5, callback_bytes=60, label_chars=20)
@@ -25,8 +25,6 @@ WINDOW = dt.timedelta(days=7)
 WINDOW_CLOSED = -230
 NOT_REACHABLE = (WINDOW_CLOSED, -213, -232, -244)
 TEMPLATE_REFUSED = (-201,)
-RETRY_LATER = dt.timedelta(minutes=1)
-MAX_PENDING_ATTEMPTS = 30
 
 
 def zalo_message(message: OutMessage) -> dict[str, Any]:
@@ -97,23 +95,13 @@ class ZaloOutbox(Outbox):
             return False
         return True
 
-    async def retry_pending(
-        self, on_give_up: Callable[[ConversationKey, Reply], Awaitable[None]]
-    ) -> int:
-        now = self._clock.now()
-        delivered = 0
-        for item in await self._pending.due(now):
-            if item.key.channel != CHANNEL:
-                continue
-            result = await self._send_one(
-                item.key.user_id, OutMessage(item.reply.text, item.reply.buttons)
-            )
-            if result.ok:
-                await self._pending.done(item.id)
-                delivered += 1
-            elif result.transient and item.attempts + 1 < MAX_PENDING_ATTEMPTS:
-                await self._pending.retry_later(item.id, now + RETRY_LATER, result.message)
-            else:
-                await self._pending.done(item.id)
-                await on_give_up(item.key, item.reply)
-        return delivered
+    async def retry_pending(self, desk: StaffDesk | None) -> int:
+        """Resend queued replies that are due; returns how many were delivered."""
+        return await retry_due(self._pending, CHANNEL, self._clock, self._send_again, desk)
+
+    async def _send_again(self, item: PendingSend) -> tuple[Attempt, str]:
+        message = OutMessage(item.reply.text, item.reply.buttons)
+        result = await self._send_one(item.key.user_id, message)
+        if result.ok:
+            return "sent", ""
+        return ("retry" if result.transient else "failed"), result.message
