@@ -11,11 +11,10 @@ from collections.abc import Awaitable, Callable
 from flows.ports import Clock, FeedbackStatus, Storage
 from knowledge.editing import add_example
 from knowledge.holder import LibraryHolder
-from knowledge.maintenance import group_questions, stale_guides
+from knowledge.maintenance import UNMATCHED_EVENTS, group_questions, stale_guides
 from knowledge.normalize import fold
 
 EditorCommand = Callable[[str, list[str]], Awaitable[str]]
-UNMATCHED_KINDS = ("fallback", "clarify_rejected", "rating_reason")
 MAX_LINES = 20
 
 
@@ -45,7 +44,7 @@ def editor_commands(
         questions = [
             str(event.data.get("query") or event.data.get("reason") or "")
             for _, event in await storage.events(since=since)
-            if event.kind in UNMATCHED_KINDS
+            if event.kind in UNMATCHED_EVENTS
         ]
         groups = group_questions(q for q in questions if q)
         if not groups:

@@ -80,4 +80,3 @@ def tokens(text: str) -> list[Token]:
 def fold(text: str) -> str:
     """ASCII, lowercase, single-spaced form of `text` (for display-independent keys)."""
     return " ".join(t.plain for t in tokens(text))
-

@@ -9,9 +9,7 @@ import os
 import sqlite3
 from pathlib import Path
 
-from knowledge.maintenance import group_questions
-
-KINDS = ("fallback", "clarify_rejected", "rating_reason")
+from knowledge.maintenance import UNMATCHED_EVENTS, group_questions
 
 
 def unmatched_questions(db: Path, since: dt.datetime) -> list[str]:
@@ -19,7 +17,7 @@ def unmatched_questions(db: Path, since: dt.datetime) -> list[str]:
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         rows = conn.execute(
             "SELECT data FROM events WHERE at_us >= ? AND kind IN (?, ?, ?) ORDER BY at_us",
-            (since_us, *KINDS),
+            (since_us, *UNMATCHED_EVENTS),
         ).fetchall()
     questions = []
     for (raw,) in rows:
