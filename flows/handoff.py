@@ -29,7 +29,7 @@ def staff_buttons(conversation_id: int) -> tuple[Button, ...]:
 
 
 def _clock(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone(dt.timedelta(hours=7))).strftime("%H:%M %d/%m/%Y")
+    return moment.astimezone(VN_TZ).strftime("%H:%M %d/%m/%Y")
 
 
 def _one_line(text: str, limit: int = 160) -> str:

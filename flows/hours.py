@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from knowledge.library import VN_TZ
 from knowledge.schema import WEEKDAYS, Office, Session
 
 _DAY_NAMES = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
@@ -24,17 +25,17 @@ class OfficeHours:
         return list(self._office.hours.get(WEEKDAYS[day.weekday()], []))
 
     def is_open(self, moment: dt.datetime) -> bool:
-        local = moment.astimezone(_VN)
+        local = moment.astimezone(VN_TZ)
         return any(s.contains(local.time()) for s in self._sessions(local.date()))
 
     def next_opening(self, moment: dt.datetime) -> dt.datetime | None:
         """The next session start strictly after `moment` (None if no session in 60 days)."""
-        local = moment.astimezone(_VN)
+        local = moment.astimezone(VN_TZ)
         for offset in range(0, 61):
             day = local.date() + dt.timedelta(days=offset)
             for session in self._sessions(day):
                 hour, minute = map(int, session.start.split(":"))
-                start = dt.datetime.combine(day, dt.time(hour, minute), _VN)
+                start = dt.datetime.combine(day, dt.time(hour, minute), VN_TZ)
                 if start > local:
                     return start
         return None
@@ -43,12 +44,9 @@ class OfficeHours:
         return self._holidays.get(day)
 
 
-_VN = dt.timezone(dt.timedelta(hours=7), "ICT")
-
-
 def describe_moment(moment: dt.datetime, now: dt.datetime) -> str:
     """'7:30 sáng mai (Thứ Hai, 07/12)' style, plain words for citizens."""
-    local, today = moment.astimezone(_VN), now.astimezone(_VN).date()
+    local, today = moment.astimezone(VN_TZ), now.astimezone(VN_TZ).date()
     days = (local.date() - today).days
     when = {0: "hôm nay", 1: "ngày mai"}.get(days)
     clock = f"{local.hour}:{local.minute:02d}"

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from flows.models import Button, ConversationKey, Reply, StaffNotice
+from knowledge.library import VN_TZ as VN_TZ  # re-exported: the core and channels use it
 
 Direction = Literal["in", "out", "staff"]
 FeedbackStatus = Literal["new", "in_progress", "answered"]
@@ -220,9 +221,6 @@ class Clock(abc.ABC):
     @abc.abstractmethod
     def now(self) -> dt.datetime:
         """An aware datetime."""
-
-
-VN_TZ = dt.timezone(dt.timedelta(hours=7), "ICT")
 
 
 class SystemClock(Clock):

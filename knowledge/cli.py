@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from knowledge.library import KnowledgeError, Library, load_library, today
+from knowledge.library import VN_TZ, KnowledgeError, Library, load_library, today
 from knowledge.loader import DEFAULT_DIR, load_knowledge
 
 
@@ -101,7 +101,7 @@ def _unmatched(args: argparse.Namespace) -> int:
 def _add_example(args: argparse.Namespace) -> int:
     from knowledge.editing import add_example
 
-    now = dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=7)))
+    now = dt.datetime.now(VN_TZ)
     result = add_example(_root(args), args.guide, " ".join(args.text), args.who, now)
     print(result.message, file=sys.stdout if result.ok else sys.stderr)
     return 0 if result.ok else 1

@@ -55,6 +55,9 @@ def load_library(
     return Library(result.knowledge, day or today(), config)
 
 
+VN_TZ = dt.timezone(dt.timedelta(hours=7), "ICT")  # one zone, no daylight saving
+
+
 def today() -> dt.date:
-    """Today in Vietnam (UTC+7, no daylight saving), whatever the server's zone."""
-    return (dt.datetime.now(dt.UTC) + dt.timedelta(hours=7)).date()
+    """Today in Vietnam, whatever the server's zone."""
+    return dt.datetime.now(VN_TZ).date()

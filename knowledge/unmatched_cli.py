@@ -9,6 +9,7 @@ import os
 import sqlite3
 from pathlib import Path
 
+from knowledge.library import VN_TZ
 from knowledge.maintenance import UNMATCHED_EVENTS, group_questions
 
 
@@ -33,11 +34,10 @@ def print_unmatched(db: str | None, since: str | None, limit: int) -> int:
     if not path.exists():
         print(f"không tìm thấy cơ sở dữ liệu {path}")
         return 1
-    vn = dt.timezone(dt.timedelta(hours=7))
     start = (
-        dt.datetime.combine(dt.date.fromisoformat(since), dt.time(), vn)
+        dt.datetime.combine(dt.date.fromisoformat(since), dt.time(), VN_TZ)
         if since
-        else dt.datetime.now(vn) - dt.timedelta(days=30)
+        else dt.datetime.now(VN_TZ) - dt.timedelta(days=30)
     )
     groups = group_questions(unmatched_questions(path, start))
     for group in groups[:limit]:
