@@ -9,9 +9,8 @@ from __future__ import annotations
 import datetime as dt
 
 from knowledge.library import VN_TZ
+from knowledge.placeholders import DAY_NAMES
 from knowledge.schema import WEEKDAYS, Office, Session
-
-_DAY_NAMES = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
 
 
 class OfficeHours:
@@ -51,7 +50,7 @@ def describe_moment(moment: dt.datetime, now: dt.datetime) -> str:
     when = {0: "hôm nay", 1: "ngày mai"}.get(days)
     clock = f"{local.hour}:{local.minute:02d}"
     part = "sáng" if local.hour < 12 else "chiều"
-    date_text = f"{_DAY_NAMES[local.weekday()]}, {local:%d/%m}"
+    date_text = f"{DAY_NAMES[WEEKDAYS[local.weekday()]]}, {local:%d/%m}"
     if when:
         return f"{clock} {part} {when} ({date_text})"
     return f"{clock} {part} {date_text}"

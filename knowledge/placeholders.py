@@ -13,7 +13,7 @@ from typing import Any
 from knowledge.schema import WEEKDAYS, Office
 
 _PATTERN = re.compile(r"\{([a-z_]+)\}")
-_DAY_NAMES = {
+DAY_NAMES = {
     "mon": "Thứ Hai",
     "tue": "Thứ Ba",
     "wed": "Thứ Tư",
@@ -39,9 +39,9 @@ def opening_hours(office: Office) -> str:
     parts = []
     for days, text in groups:
         label = (
-            _DAY_NAMES[days[0]]
+            DAY_NAMES[days[0]]
             if len(days) == 1
-            else f"{_DAY_NAMES[days[0]]} – {_DAY_NAMES[days[-1]]}"
+            else f"{DAY_NAMES[days[0]]} – {DAY_NAMES[days[-1]]}"
         )
         parts.append(f"{label}: {text}")
     return "; ".join(parts) + " (trừ ngày lễ, Tết)"
