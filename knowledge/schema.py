@@ -33,6 +33,8 @@ class Document(Strict):
     case: Text | None = None
     notes: Text | None = None
     optional: bool = False
+    key: bool = False
+    """A paper nearly everyone needs (the hospital birth paper for a birth): shown on the card."""
     verify: Text | None = None
 
 
@@ -102,6 +104,35 @@ class Fee(Strict):
         return self.amount == 0
 
 
+class Benefit(Strict):
+    """What the citizen receives (a monthly allowance, burial support): never a processing fee.
+
+    `amount` is in đồng per `per` (e.g. "tháng"); `text` explains how it is derived (base level
+    × coefficient) when a single number does not say it all.
+    """
+
+    name: Text
+    amount: int | None = Field(default=None, ge=0)
+    per: Text | None = None
+    text: Text | None = None
+    conditions: Text | None = None
+    legal_basis: Basis
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = None
+    verify: Text | None = None
+
+    def in_force(self, day: dt.date) -> bool:
+        if self.valid_from and day < self.valid_from:
+            return False
+        return not (self.valid_to and day > self.valid_to)
+
+    @model_validator(mode="after")
+    def _something_to_say(self) -> Benefit:
+        if self.amount is None and self.text is None:
+            raise ValueError("mức hưởng phải có 'amount' (số tiền) hoặc 'text' (cách tính)")
+        return self
+
+
 class ProcessingTime(Strict):
     text: Text
     working_days: float | None = Field(default=None, ge=0)
@@ -142,6 +173,7 @@ class Guide(Strict):
     documents_basis: list[Text] = Field(default_factory=list)
     steps: Steps
     fees: list[Fee] = Field(min_length=1)
+    benefits: list[Benefit] = Field(default_factory=list)
     processing_time: ProcessingTime
     deadline: Deadline | None = None
     where: Where
