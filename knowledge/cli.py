@@ -107,6 +107,44 @@ def _add_example(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
+def _import_dvc(args: argparse.Namespace) -> int:
+    from knowledge.dvc import RecordError, import_record
+
+    try:
+        path, missing = import_record(Path(args.record), Path(args.out))
+    except RecordError as exc:
+        print(f"{args.record}: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"{args.out}: không ghi được bản nháp ({exc.strerror})", file=sys.stderr)
+        return 1
+    print(path)
+    print(
+        f"Bản nháp, chưa dùng được: đọc các ghi chú 'verify', thêm ít nhất {missing} câu hỏi của "
+        "người dân vào 'examples', rồi chuyển vào knowledge/guides/<lĩnh vực>/.",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _drift(args: argparse.Namespace) -> int:
+    from knowledge.dvc import drift_report
+
+    records = Path(args.records)
+    if not records.is_dir():
+        print(f"{records}: không phải thư mục", file=sys.stderr)
+        return 2
+    result = load_knowledge(_root(args))
+    if result.knowledge is None:
+        for problem in result.errors:
+            print(problem.render(), file=sys.stderr)
+        return 2
+    day = dt.date.fromisoformat(args.date) if args.date else today()
+    report = drift_report(result.knowledge.active(day), records)
+    print(report.render())
+    return 1 if report.changed else 0
+
+
 def _bench(args: argparse.Namespace) -> int:
     from knowledge.bench import run_bench
 
@@ -152,6 +190,17 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--who", default="cli", help="your name, for the edit log")
     add.add_argument("--dir", help="knowledge directory (default: bundled)")
     add.set_defaults(func=_add_example)
+
+    imp = sub.add_parser("import-dvc", help="draft a guide from a national procedure record")
+    imp.add_argument("record", help="record JSON from the national procedure database")
+    imp.add_argument("--out", default=".", help="folder for the draft (default: current)")
+    imp.set_defaults(func=_import_dvc)
+
+    drift = sub.add_parser("drift", help="compare guides with national records (exit 1: drift)")
+    drift.add_argument("records", help="folder of record JSON files, matched to guides by code")
+    drift.add_argument("--dir", help="knowledge directory (default: bundled)")
+    drift.add_argument("--date", help="guides serving on this day (YYYY-MM-DD)")
+    drift.set_defaults(func=_drift)
 
     bench = sub.add_parser("bench", help="accuracy, latency and memory figures")
     bench.add_argument("--guides", type=int, default=2000, help="generated guides for scale")

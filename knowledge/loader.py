@@ -15,6 +15,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from knowledge.lawdates import LegalTexts, check_outdated_citations
 from knowledge.placeholders import NAMES, unknown_placeholders
 from knowledge.schema import Fields, Guide, Lexicon, Office
 from knowledge.yamlsrc import Located, PathKey, YamlSyntaxError, read_yaml
@@ -55,6 +56,7 @@ class KnowledgeBase:
     lexicon: Lexicon
     fields: Fields
     sources: list[GuideSource] = field(default_factory=list)
+    legal_texts: LegalTexts = field(default_factory=LegalTexts)
 
     @property
     def guides(self) -> list[Guide]:
@@ -182,6 +184,12 @@ def guide_files(root: Path) -> list[Path]:
     return sorted(p for p in guides_dir.rglob("*.yaml") if p.is_file())
 
 
+LEGAL_TEXTS = "legal_texts.yaml"
+INHERITS = "inherits"
+# Keys a successor may take from the previous version; its own dates and review are its own.
+_NOT_INHERITED = {"id", "effective_from", "effective_to", "reviewed_on", INHERITS}
+
+
 def load_knowledge(root: Path = DEFAULT_DIR) -> LoadResult:
     """Read everything under `root`; return the knowledge base and every problem found."""
     problems: list[Problem] = []
@@ -191,13 +199,22 @@ def load_knowledge(root: Path = DEFAULT_DIR) -> LoadResult:
     problems += found
     fields, found = _load_one(Fields, root / "fields.yaml")
     problems += found
+    legal_texts = LegalTexts()
+    if (root / LEGAL_TEXTS).exists():
+        loaded, found = _load_one(LegalTexts, root / LEGAL_TEXTS)
+        problems += found
+        legal_texts = loaded or legal_texts
 
-    sources: list[GuideSource] = []
+    read: list[tuple[Path, Located]] = []
     for path in guide_files(root):
         located, found = _read(path)
         problems += found
-        if located is None:
-            continue
+        if located is not None:
+            read.append((path, located))
+    problems += _resolve_inherits(read)
+
+    sources: list[GuideSource] = []
+    for path, located in read:
         guide, found = _validate(Guide, located, path)
         problems += found
         if guide is not None:
@@ -207,9 +224,84 @@ def load_knowledge(root: Path = DEFAULT_DIR) -> LoadResult:
         return LoadResult(None, problems)
     if not sources and not any(p.path.is_relative_to(root / "guides") for p in problems):
         problems.append(Problem(root / "guides", 1, "không có hướng dẫn thủ tục nào"))
-    kb = KnowledgeBase(root=root, office=office, lexicon=lexicon, fields=fields, sources=sources)
+    kb = KnowledgeBase(
+        root=root,
+        office=office,
+        lexicon=lexicon,
+        fields=fields,
+        sources=sources,
+        legal_texts=legal_texts,
+    )
     problems += cross_check(kb)
     return LoadResult(kb, problems)
+
+
+def _resolve_inherits(read: list[tuple[Path, Located]]) -> list[Problem]:
+    """Fill each successor's `inherits` keys from the previous version of the same id, in place.
+
+    Versions are resolved oldest first, so a chain of successors inherits what the one before
+    it inherited. For a list, the successor's own items follow the inherited ones (so a question
+    added to a successor's `examples` does not hide the inherited phrasings).
+    """
+    problems: list[Problem] = []
+
+    def start(located: Located) -> dt.date:
+        value = located.data.get("effective_from") if isinstance(located.data, dict) else None
+        return value if isinstance(value, dt.date) else dt.date.min
+
+    by_id: dict[str, list[tuple[Path, Located]]] = defaultdict(list)
+    for path, located in read:
+        if isinstance(located.data, dict) and isinstance(located.data.get("id"), str):
+            by_id[located.data["id"]].append((path, located))
+    for versions in by_id.values():
+        versions.sort(key=lambda item: start(item[1]))
+    for path, located in sorted(read, key=lambda item: start(item[1])):
+        data = located.data
+        if not isinstance(data, dict) or INHERITS not in data:
+            continue
+        keys = data.pop(INHERITS)
+        line = located.line_of((INHERITS,))
+        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+            problems.append(
+                Problem(
+                    path,
+                    line,
+                    f"mục '{INHERITS}': phải là danh sách tên mục, ví dụ [aliases, examples]",
+                )
+            )
+            continue
+        wrong = [k for k in keys if k in _NOT_INHERITED or k not in Guide.model_fields]
+        if wrong:
+            problems.append(
+                Problem(path, line, f"mục '{INHERITS}': không kế thừa được mục {', '.join(wrong)}")
+            )
+            continue
+        earlier = [
+            other.data
+            for _, other in by_id.get(str(data.get("id")), [])
+            if other is not located and start(other) < start(located)
+        ]
+        if not earlier or start(located) == dt.date.min:
+            problems.append(
+                Problem(
+                    path,
+                    line,
+                    f"mục '{INHERITS}': không có phiên bản trước của '{data.get('id')}' "
+                    "(cùng id, 'effective_from' sớm hơn) để kế thừa",
+                )
+            )
+            continue
+        previous = earlier[-1]
+        for key in keys:
+            inherited = previous.get(key)
+            if inherited is None:
+                continue
+            own = data.get(key)
+            if isinstance(inherited, list) and isinstance(own, list):
+                data[key] = [*inherited, *(item for item in own if item not in inherited)]
+            elif own is None:
+                data[key] = inherited
+    return problems
 
 
 def cross_check(kb: KnowledgeBase) -> list[Problem]:
@@ -268,6 +360,28 @@ def cross_check(kb: KnowledgeBase) -> list[Problem]:
                     )
                 )
     problems += _check_versions(kb)
+    problems += _check_file_names(kb)
+    problems += check_outdated_citations(kb, kb.legal_texts)
+    return problems
+
+
+def _check_file_names(kb: KnowledgeBase) -> list[Problem]:
+    """One layout for dated versions, so editors find them: `<id>.yaml`, `<id>.<from>.yaml`."""
+    problems: list[Problem] = []
+    for source in kb.sources:
+        guide = source.guide
+        plain = f"{guide.id}.yaml"
+        dated = f"{guide.id}.{guide.effective_from}.yaml" if guide.effective_from else None
+        if source.path.name not in (plain, dated):
+            expected = f"'{plain}'" + (f" hoặc '{dated}'" if dated else "")
+            problems.append(
+                Problem(
+                    source.path,
+                    source.located.line_of(("id",)),
+                    f"tên tệp nên là {expected} (theo id và ngày 'effective_from')",
+                    severity="warning",
+                )
+            )
     return problems
 
 

@@ -92,26 +92,19 @@ async def test_reload_command_reports_errors_to_the_editor(kdir):
 
 
 async def test_future_version_starts_serving_on_its_date(kdir, tmp_path):
-    path = guide_path(kdir)
-    text = path.read_text(encoding="utf-8")
-    path.write_text(
-        text.replace(
-            "effective_from: 2025-07-01", "effective_from: 2025-07-01\neffective_to: 2027-02-28"
-        ),
-        encoding="utf-8",
-    )
-    new = text.replace("effective_from: 2025-07-01", "effective_from: 2027-03-01").replace(
-        "title: Đăng ký khai sinh", "title: Đăng ký khai sinh (Luật Hộ tịch 2026)"
-    )
-    guide_path(kdir, "ho-tich/khai-sinh-2027.yaml").write_text(new, encoding="utf-8")
+    """The bundled successor for Luật Hộ tịch 2026 takes over on 2027-03-01 by itself."""
+    successor = guide_path(kdir, "ho-tich/khai-sinh.2027-03-01.yaml")
+    assert successor.exists()
     async with Driver(
         tmp_path / "db.sqlite3", start=dt.datetime(2027, 2, 28, 9, 0, tzinfo=VN_TZ), knowledge=kdir
     ) as bot:
         out = to_citizen(await bot.say("khai sinh"))
         assert out[0]["text"].startswith("Đăng ký khai sinh\n")
+        assert "Từ 01/03/2027" not in out[0]["text"]
         await bot.clock_to(dt.datetime(2027, 3, 1, 8, 0, tzinfo=VN_TZ))
         out = to_citizen(await bot.say("khai sinh"))
-        assert out[0]["text"].startswith("Đăng ký khai sinh (Luật Hộ tịch 2026)")
+        assert out[0]["text"].startswith("Đăng ký khai sinh\n")
+        assert "Từ 01/03/2027 (Luật Hộ tịch 2026)" in out[0]["text"]
 
 
 def run_cli(*args: str, env_db: Path | None = None) -> subprocess.CompletedProcess[str]:

@@ -9,10 +9,13 @@ EXAMPLE = DEFAULT_DIR / "guides" / "ho-tich" / "khai-sinh.yaml"
 
 
 def standalone_guide_text() -> str:
-    """The bundled birth-registration guide without links to other guides."""
+    """The bundled birth-registration guide without links to other guides, serving on any day
+    (the bundled one ends on 2027-02-28, when its successor file takes over)."""
     lines = EXAMPLE.read_text(encoding="utf-8").splitlines(keepends=True)
     out, skipping = [], False
     for line in lines:
+        if line.startswith("effective_to:"):
+            continue
         if line.startswith("related:"):
             skipping = True
             continue

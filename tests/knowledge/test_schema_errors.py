@@ -109,7 +109,7 @@ def test_too_few_phrases(kdir):
 def test_dated_versions_overlap_is_an_error_and_gap_a_warning(kdir):
     path = guide_file(kdir)
     text = path.read_text(encoding="utf-8")
-    future = kdir / "guides" / "khai-sinh-2027.yaml"
+    future = kdir / "guides" / "khai-sinh.2027-03-01.yaml"
     future.write_text(
         text.replace("effective_from: 2025-07-01", "effective_from: 2027-03-01"), encoding="utf-8"
     )
