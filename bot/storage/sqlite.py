@@ -77,6 +77,8 @@ def _private_file(path: Path) -> None:
     0600 (SQLite gives its -wal and -shm files the same mode). An existing file is tightened."""
     if not path.parent.exists():
         path.parent.mkdir(mode=0o700, parents=True)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder, not a database file")
     if path.exists():
         with contextlib.suppress(OSError):
             path.chmod(path.stat().st_mode & 0o700)
@@ -275,6 +277,18 @@ class SqliteStorage(Storage):
             await db.close()
             raise
         self._db = db
+
+    async def check_writable(self) -> None:
+        """Fail now, not at the first citizen, when the file or its folder is read-only."""
+
+        async def work(db: aiosqlite.Connection) -> None:
+            await _run(
+                db,
+                "INSERT INTO settings_kv (key, value, updated_at) VALUES ('startup.probe', '', '')"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )
+
+        await self._write(work)
 
     async def flush(self) -> None:
         """Wait until every turn handed to commit() (even by a cancelled caller) is written."""
