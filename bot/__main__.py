@@ -11,8 +11,10 @@ import sys
 from pathlib import Path
 
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
-from bot.config import Settings, describe_error
+from bot.config import Settings, StartupError, describe_error
+from bot.logs import configure_logging
 from knowledge.library import KnowledgeError
 
 
@@ -54,16 +56,15 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationError as exc:
         print(describe_error(exc), file=sys.stderr)
         return 2
+    except SettingsError as exc:  # a value pydantic-settings could not even decode
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
     if args.command == "report":
         from bot.report import run_report
 
         db = args.db or settings.bot_db
         return run_report(settings.knowledge_dir, db, args.start, args.end, args.format, args.out)
-    logging.basicConfig(
-        level=settings.log_level,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(settings, sys.stderr)
     from bot import app
 
     try:
@@ -74,6 +75,9 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(app.run_bot(settings))
         else:
             asyncio.run(app.run_console(settings))
+    except StartupError as exc:
+        print(f"start-up error: {exc}", file=sys.stderr)
+        return 2
     except KnowledgeError as exc:
         for problem in exc.problems:
             print(problem.render(), file=sys.stderr)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+import sqlite3
 import sys
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -20,9 +22,9 @@ from bot.channels.routing import RoutingOutbox
 from bot.channels.simulate import Simulation
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.zalo.channel import ZaloChannel
-from bot.config import Settings
-from bot.editor import editor_commands
-from bot.housekeeping import WeeklyStaleReport
+from bot.config import Settings, StartupError
+from bot.editor import editor_commands, staff_commands
+from bot.housekeeping import RetentionPurge, WeeklyStaleReport
 from bot.http import build_http_app, telegram_route
 from bot.storage import MemoryStorage, SqliteStorage
 from bot.storage.links import SqliteDeskLinks, SqlitePendingSends
@@ -33,7 +35,37 @@ from knowledge.holder import LibraryHolder
 log = logging.getLogger(__name__)
 
 
+def check_knowledge_dir(path: Path) -> None:
+    """An unreadable folder would otherwise surface as a traceback from deep in the loader."""
+    where = f"KNOWLEDGE_DIR {path}"
+    if not path.is_dir():
+        raise StartupError(f"{where}: not a folder")
+    try:
+        names = os.listdir(path)
+        for sub in path.rglob("*.yaml"):
+            with sub.open("rb"):
+                pass
+    except OSError as exc:
+        raise StartupError(f"{where}: cannot be read by this user ({exc.strerror})") from None
+    if not names:
+        raise StartupError(f"{where}: the folder is empty")
+
+
+async def open_database(storage: SqliteStorage) -> None:
+    """Open, migrate and prove the database writable, or stop with one line."""
+    try:
+        await storage.open()
+        await storage.check_writable()
+    except (OSError, sqlite3.Error) as exc:
+        await storage.close()
+        raise StartupError(
+            f"BOT_DB {storage.path}: cannot create or write the database ({exc}); "
+            "check the path and that this user may write the file and its folder"
+        ) from None
+
+
 def library_holder(settings: Settings, clock: Clock) -> LibraryHolder:
+    check_knowledge_dir(settings.knowledge_dir)
     holder = LibraryHolder(settings.knowledge_dir, lambda: clock.now().date())
     _, problems = holder.load()
     for problem in problems:
@@ -74,7 +106,9 @@ async def run_console(
     holder = library_holder(settings, clock)
     console = Console(out)
     sink: Sink = console.sink
-    async with opened(sqlite(settings)) as storage:
+    database = sqlite(settings)
+    await open_database(database)
+    async with opened(database) as storage:
         engine = build_engine(settings, holder, storage, LocalDesk(sink), LocalOutbox(sink), clock)
         watcher = asyncio.create_task(watch_knowledge(holder))
         try:
@@ -116,17 +150,23 @@ class HttpServer(uvicorn.Server):
         yield
 
 
+class Periodic(Protocol):
+    async def run(self) -> bool: ...
+
+
 async def _ticker(
-    engine: Engine, channels: list[Retrying], weekly: WeeklyStaleReport, interval: float
+    engine: Engine, channels: list[Retrying], jobs: list[Periodic], interval: float
 ) -> None:
-    """Time-driven work: reminders to staff, retrying queued replies, the weekly review list."""
+    """Time-driven work: reminders to staff, retrying queued replies, the weekly review list,
+    the daily retention purge."""
     while True:
         await asyncio.sleep(interval)
         try:
             await engine.tick()
             for channel in channels:
                 await channel.retry_pending()
-            await weekly.run()
+            for job in jobs:
+                await job.run()
         except Exception:
             log.exception("periodic work failed; will try again")
 
@@ -177,19 +217,23 @@ class Retrying(Protocol):
 
 
 async def run_bot(
-    settings: Settings, stop: asyncio.Event | None = None, tick_seconds: float = TICK_SECONDS
+    settings: Settings,
+    stop: asyncio.Event | None = None,
+    tick_seconds: float = TICK_SECONDS,
+    clock: Clock | None = None,
 ) -> None:
     """Run the configured channels until SIGTERM/SIGINT (or `stop` is set), then stop cleanly:
-    stop taking updates, finish in-flight work, flush the desk, close the database."""
+    stop taking updates, finish in-flight work, flush the desk, close the database.
+    `clock` is for tests (the weekly and daily jobs depend on the time)."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    clock = SystemClock()
+    clock = clock or SystemClock()
     holder = library_holder(settings, clock)
     storage = sqlite(settings)
-    await storage.open()
+    await open_database(storage)
     pending = SqlitePendingSends(storage)
     server: HttpServer | None = None
     tasks: list[asyncio.Task[None]] = []
@@ -213,6 +257,7 @@ async def run_bot(
                 engine,
                 editor_commands(holder, storage, clock),
                 report_maker(holder, storage, clock),
+                staff_commands(storage),
             )
             await telegram.start()
             log.info(
@@ -240,8 +285,11 @@ async def run_bot(
             tasks.append(asyncio.create_task(server.serve()))
             log.info("HTTP on %s:%s", settings.http_host, settings.http_port)
         retrying: list[Retrying] = [c for c in (telegram, zalo) if c is not None]
-        weekly = WeeklyStaleReport(holder, storage, desk, clock)
-        tasks.append(asyncio.create_task(_ticker(engine, retrying, weekly, tick_seconds)))
+        jobs: list[Periodic] = [
+            WeeklyStaleReport(holder, storage, desk, clock),
+            RetentionPurge(storage, clock, settings.retention_months),
+        ]
+        tasks.append(asyncio.create_task(_ticker(engine, retrying, jobs, tick_seconds)))
         tasks.append(asyncio.create_task(watch_knowledge(holder)))
         await stop.wait()
         log.info("stopping")

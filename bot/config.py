@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from knowledge.loader import DEFAULT_DIR
 
@@ -23,14 +24,17 @@ class Settings(BaseSettings):
     sqlite_synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
     handoff_reminder_minutes: int = Field(default=15, ge=1, le=24 * 60)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    retention_months: int = Field(
+        default=12, ge=1, le=120, description="conversations and events older than this are purged"
+    )
 
     telegram_bot_token: SecretStr | None = None
     telegram_base_url: str = "https://api.telegram.org/bot"
     telegram_staff_chat_id: int | None = None
-    telegram_editor_ids: list[int] = Field(default_factory=list)
+    telegram_editor_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: SecretStr | None = None
-    telegram_staff_names: dict[int, str] = Field(
+    telegram_staff_names: Annotated[dict[int, str], NoDecode] = Field(
         default_factory=dict, description="staff user id -> name shown to citizens"
     )
     telegram_poll_timeout: float = Field(default=30.0, ge=0)
@@ -50,6 +54,37 @@ class Settings(BaseSettings):
 
     http_host: str = "0.0.0.0"
     http_port: int = Field(default=8080, ge=1, le=65535)
+
+    @field_validator("telegram_editor_ids", mode="before")
+    @classmethod
+    def _id_list(cls, value: Any) -> Any:
+        """`111,222`, `111 222` or the JSON `[111, 222]`."""
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                return json.loads(text)
+            except ValueError:
+                raise ValueError("not a list of ids: write 111,222 or [111, 222]") from None
+        parts = [p for p in re.split(r"[,;\s]+", text) if p]
+        if not all(re.fullmatch(r"-?\d+", p) for p in parts):
+            raise ValueError("not a list of numeric user ids: write 111,222")
+        return [int(p) for p in parts]
+
+    @field_validator("telegram_staff_names", mode="before")
+    @classmethod
+    def _names(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        if not value.strip():
+            return {}
+        try:
+            return json.loads(value)
+        except ValueError:
+            raise ValueError(
+                'must be JSON mapping user ids to names, e.g. {"111111": "Chị Lan"}'
+            ) from None
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -74,6 +109,14 @@ class Settings(BaseSettings):
             )
         if self.telegram_webhook_url and not self.telegram_webhook_url.startswith("https://"):
             raise ValueError("TELEGRAM_WEBHOOK_URL must start with https://")
+        if self.telegram_webhook_url and not (
+            self.telegram_webhook_secret and self.telegram_webhook_secret.get_secret_value()
+        ):
+            # without it anyone who finds the URL can post updates "from" staff
+            raise ValueError(
+                "TELEGRAM_WEBHOOK_SECRET is required with TELEGRAM_WEBHOOK_URL "
+                "(a random string; Telegram sends it with every update)"
+            )
         return self
 
     @model_validator(mode="after")
@@ -99,6 +142,11 @@ class Settings(BaseSettings):
     @property
     def telegram_enabled(self) -> bool:
         return self.telegram_bot_token is not None
+
+
+class StartupError(RuntimeError):
+    """A problem found before serving (unwritable database, unreadable guides, a staff group
+    that is not a forum): reported as one line, exit status 2, no traceback."""
 
 
 def describe_error(exc: ValidationError) -> str:

@@ -16,6 +16,7 @@ from knowledge.normalize import fold
 
 EditorCommand = Callable[[str, list[str]], Awaitable[str]]
 MAX_LINES = 20
+ERASED = "(nội dung đã xóa theo yêu cầu của người dân)"
 
 
 def editor_commands(
@@ -87,7 +88,8 @@ def staff_commands(storage: Storage) -> dict[str, EditorCommand]:
             if not items:
                 return "Không có phản ánh nào đang chờ."
             lines = [
-                f"{f.ref} ({STATUS_NAMES[f.status]}): {f.content[:80]}" for f in items[-MAX_LINES:]
+                f"{f.ref} ({STATUS_NAMES[f.status]}): {f.content[:80] or ERASED}"
+                for f in items[-MAX_LINES:]
             ]
             return "Phản ánh chưa trả lời:\n" + "\n".join(lines)
         status = STATUS_WORDS.get(fold(" ".join(args[1:])).replace(" ", ""))

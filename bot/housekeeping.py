@@ -1,7 +1,12 @@
-"""Weekly jobs for the desk: the list of guides due for review goes to the staff group once a
-week (the first working moment of the week), so stale guidance is noticed without asking."""
+"""Periodic jobs. Weekly: the list of guides due for review goes to the staff group (the first
+working moment of the week), so stale guidance is noticed without asking. Daily: the retention
+purge, so conversations are not kept longer than RETENTION_MONTHS."""
 
 from __future__ import annotations
+
+import calendar
+import datetime as dt
+import logging
 
 from bot.storage.sqlite import SqliteStorage
 from flows.hours import OfficeHours
@@ -11,6 +16,42 @@ from knowledge.holder import LibraryHolder
 from knowledge.maintenance import stale_guides
 
 KEY = "housekeeping.stale_week"
+PURGE_KEY = "housekeeping.purge_day"
+log = logging.getLogger(__name__)
+
+
+def months_before(moment: dt.datetime, months: int) -> dt.datetime:
+    """The same day and time `months` calendar months earlier (the month's last day if shorter)."""
+    year, month = divmod(moment.year * 12 + moment.month - 1 - months, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return moment.replace(year=year, month=month + 1, day=min(moment.day, last))
+
+
+class RetentionPurge:
+    """Once a day: erase conversations last seen more than `months` ago and strip citizen text
+    from older events and feedback. The report's counts stay (events are kept, without text)."""
+
+    def __init__(self, storage: SqliteStorage, clock: Clock, months: int) -> None:
+        self._storage = storage
+        self._clock = clock
+        self._months = months
+
+    async def run(self) -> bool:
+        now = self._clock.now()
+        stamp = now.date().isoformat()
+        rows = await self._storage.query(
+            "SELECT value FROM settings_kv WHERE key = ?", (PURGE_KEY,)
+        )
+        if rows and rows[0][0] == stamp:
+            return False
+        erased = await self._storage.purge_older_than(months_before(now, self._months))
+        await self._storage.execute(
+            "INSERT INTO settings_kv (key, value, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            (PURGE_KEY, stamp, now.isoformat()),
+        )
+        log.info("retention: %d conversations older than %d months erased", erased, self._months)
+        return True
 
 
 class WeeklyStaleReport:

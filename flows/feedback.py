@@ -6,7 +6,7 @@ Contact details are asked only after saying why, and only stored if the citizen 
 from __future__ import annotations
 
 from flows import texts
-from flows.masking import find_phone
+from flows.masking import find_phone, mask_personal
 from flows.menu import HUMAN, MENU
 from flows.models import Button, Reply, StaffNotice
 from flows.ports import StaffDesk, Storage
@@ -35,7 +35,8 @@ class Feedback:
             if len(text.strip()) < MIN_CHARS:
                 turn.say(texts.FEEDBACK_TOO_SHORT, [cancel])
                 return
-            data["content"] = text.strip()[:MAX_CHARS]
+            # contact details go in their own consented fields; the content is kept masked
+            data["content"] = mask_personal(text.strip())[:MAX_CHARS]
             data["stage"] = "consent"
             turn.say(
                 texts.FEEDBACK_CONSENT,

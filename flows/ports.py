@@ -193,9 +193,16 @@ class Storage(abc.ABC):
 
     @abc.abstractmethod
     async def delete_conversation(self, conversation_id: int) -> None:
-        """Erase the citizen's data: conversation, transcript, handoffs, ratings, and the
-        personal fields of their feedback (the feedback content stays, anonymised, so the
-        commune can still act on it). Events keep no personal data and are detached."""
+        """Erase everything that came from the citizen: conversation, transcript, handoffs,
+        ratings, the text and contact of their feedback, the texts in their events, the ids of
+        their messages. What reports count stays: events (detached, without text) and feedback
+        rows (without content). Deleted content must not stay readable in the store's files."""
+
+    @abc.abstractmethod
+    async def purge_older_than(self, cutoff: dt.datetime) -> int:
+        """Retention: erase conversations last seen before `cutoff` (as delete_conversation;
+        not one with an open handoff), and strip citizen text from older events, feedback and
+        ratings. Counts for reports stay. Returns how many conversations were erased."""
 
     @abc.abstractmethod
     async def first_seen(self, channel: str, message_id: str, now: dt.datetime) -> bool:

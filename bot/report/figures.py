@@ -114,15 +114,14 @@ def compute_report(
         str(e.data["guide"]) for _, e in period if e.kind == "answer" and e.data.get("guide")
     )
     top = sorted(answers.items(), key=lambda item: (-item[1], item[0]))[:TOP]
-    # a rejected clarification logs clarify_rejected and a fallback with the same query
-    queries = list(
-        dict.fromkeys(
-            (cid, e.at, str(e.data.get("query") or ""))
-            for cid, e in period
-            if e.kind in ("fallback", "clarify_rejected") and e.data.get("query")
-        )
-    )
-    groups = group_questions((q for _, _, q in queries), max_examples=1)[:TOP]
+    # a rejected clarification logs clarify_rejected and a fallback in the same turn: one
+    # question. Erased citizens' events have lost their text: counted, not grouped.
+    queries: dict[tuple[int | None, dt.datetime], str] = {}
+    for cid, e in period:
+        if e.kind in ("fallback", "clarify_rejected"):
+            text = str(e.data.get("query") or "")
+            queries[cid, e.at] = queries.get((cid, e.at)) or text
+    groups = group_questions((q for q in queries.values() if q), max_examples=1)[:TOP]
 
     # stored ratings of live conversations, plus rating events of erased ones: each once
     rated: Counter[tuple[str, bool]] = Counter(

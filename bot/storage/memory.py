@@ -67,6 +67,20 @@ def feedback_ref(year: int, seq: int) -> str:
     return f"PA-{year}-{seq:06d}"
 
 
+PERSONAL_EVENT_KEYS = ("text", "query")
+"""Event fields holding what a citizen typed (masked, but still theirs); erased on deletion."""
+PERSONAL_BY_KIND = {"rating_reason": ("reason",)}
+ERASED_FEEDBACK = {"conversation_id": None, "content": "", "name": None, "phone": None}
+
+
+def anonymised(event: Event) -> Event:
+    """The event without the citizen's words: kind, time and the counted fields stay."""
+    drop = {*PERSONAL_EVENT_KEYS, *PERSONAL_BY_KIND.get(event.kind, ())}
+    if not drop & event.data.keys():
+        return event
+    return event.model_copy(update={"data": {k: v for k, v in event.data.items() if k not in drop}})
+
+
 def prune_due(last_prune: dt.datetime | None, now: dt.datetime) -> bool:
     return last_prune is None or now - last_prune >= PRUNE_INTERVAL
 
@@ -309,8 +323,8 @@ class MemoryStorage(Storage):
         del self._by_key[conversation.key]
         del self._transcripts[conversation_id]
         self._events = [
-            (at, event_id, None if owner == conversation_id else owner, event)
-            for at, event_id, owner, event in self._events
+            (at, i, None, anonymised(e)) if owner == conversation_id else (at, i, owner, e)
+            for at, i, owner, e in self._events
         ]
         self._handoffs = {
             i: h for i, h in self._handoffs.items() if h.conversation_id != conversation_id
@@ -320,9 +334,34 @@ class MemoryStorage(Storage):
         }
         for item_id, item in self._feedback.items():
             if item.conversation_id == conversation_id:
-                self._feedback[item_id] = item.model_copy(
-                    update={"conversation_id": None, "name": None, "phone": None}
-                )
+                self._feedback[item_id] = item.model_copy(update=ERASED_FEEDBACK)
+        prefix = f"{conversation.key.user_id}/"
+        self._seen = {
+            k: at
+            for k, at in self._seen.items()
+            if not (k[0] == conversation.key.channel and k[1].startswith(prefix))
+        }
+
+    async def purge_older_than(self, cutoff: dt.datetime) -> int:
+        aware(cutoff)
+        old = [
+            c.id
+            for c in self._conversations.values()
+            if c.last_seen_at < cutoff and self._open_handoff_of(c.id) is None
+        ]
+        for conversation_id in old:
+            await self.delete_conversation(conversation_id)
+        self._events = [
+            (at, i, owner, anonymised(event) if at < cutoff else event)
+            for at, i, owner, event in self._events
+        ]
+        for item_id, item in self._feedback.items():
+            if item.created_at < cutoff:
+                self._feedback[item_id] = item.model_copy(update=ERASED_FEEDBACK)
+        for rating_id, rating in self._ratings.items():
+            if rating.created_at < cutoff:
+                self._ratings[rating_id] = rating.model_copy(update={"reason": None})
+        return len(old)
 
     async def first_seen(self, channel: str, message_id: str, now: dt.datetime) -> bool:
         """Ids older than SEEN_TTL are forgotten (pruned at most once per PRUNE_INTERVAL)."""

@@ -9,6 +9,7 @@ handler, a shutdown) never leaves half a transaction behind: it completes or rol
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import functools
 import os
@@ -22,6 +23,8 @@ import aiosqlite
 from pydantic import TypeAdapter
 
 from bot.storage.memory import (
+    PERSONAL_BY_KIND,
+    PERSONAL_EVENT_KEYS,
     SEEN_TTL,
     aware,
     check_handoff,
@@ -69,6 +72,21 @@ def _us(moment: dt.datetime) -> int:
     return (aware(moment) - _EPOCH) // dt.timedelta(microseconds=1)
 
 
+def _private_file(path: Path) -> None:
+    """Citizens' conversations are personal data: a new directory is 0700, the database file
+    0600 (SQLite gives its -wal and -shm files the same mode). An existing file is tightened."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder, not a database file")
+    if path.exists():
+        with contextlib.suppress(OSError):
+            path.chmod(path.stat().st_mode & 0o700)
+        return
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+    os.close(fd)
+
+
 def _conversation(row: sqlite3.Row) -> Conversation:
     return Conversation(
         id=row["id"],
@@ -109,6 +127,54 @@ async def _run_many(db: aiosqlite.Connection, sql: str, rows: Iterable[Params]) 
 async def _require_conversation(db: aiosqlite.Connection, conversation_id: int) -> None:
     if not await _run(db, "SELECT 1 FROM conversations WHERE id = ?", (conversation_id,)):
         raise LookupError(f"no conversation {conversation_id}")
+
+
+_EVENT_TEXTS = "json_remove(data, {})".format(", ".join(f"'$.{k}'" for k in PERSONAL_EVENT_KEYS))
+
+
+async def _strip_event_texts(db: aiosqlite.Connection, where: str, params: Params) -> None:
+    """The same fields as memory.anonymised: what the citizen typed goes, counts stay."""
+    await _run(db, f"UPDATE events SET data = {_EVENT_TEXTS} WHERE {where}", params)
+    for kind, keys in PERSONAL_BY_KIND.items():
+        paths = ", ".join(f"'$.{k}'" for k in keys)
+        await _run(
+            db,
+            f"UPDATE events SET data = json_remove(data, {paths}) WHERE kind = ? AND ({where})",
+            (kind, *params),
+        )
+
+
+async def _erase(db: aiosqlite.Connection, where: str, params: Params) -> int:
+    """Inside a transaction: erase the conversations matching `where` and everything from
+    their citizens (see delete_conversation). Returns how many were erased."""
+    rows = await _run(db, f"SELECT id, channel, user_id FROM conversations WHERE {where}", params)
+    for row in rows:
+        cid, channel, user = row["id"], row["channel"], row["user_id"]
+        await _strip_event_texts(db, "conversation_id = ?", (cid,))
+        await _run(
+            db,
+            "UPDATE feedback SET conversation_id = NULL, content = '', name = NULL, phone = NULL"
+            " WHERE conversation_id = ?",
+            (cid,),
+        )
+        await _run(
+            db,
+            "DELETE FROM seen_messages WHERE channel = ? AND substr(message_id, 1, ?) = ?",
+            (channel, len(user) + 1, f"{user}/"),
+        )
+        await _run(db, "DELETE FROM pending_sends WHERE channel = ? AND user_id = ?", (channel, user))
+        await _run(
+            db,
+            "DELETE FROM inbound_events WHERE channel = ? AND ? IN ("
+            + ", ".join(
+                f"CAST(json_extract(payload, '$.{path}') AS TEXT)"
+                for path in ("sender.id", "follower.id", "user.id", "user_id_by_app")
+            )
+            + ")",
+            (channel, user),
+        )
+        await _run(db, "DELETE FROM conversations WHERE id = ?", (cid,))
+    return len(rows)
 
 
 @dataclass(frozen=True)
@@ -195,7 +261,7 @@ class SqliteStorage(Storage):
         if self._db is not None:
             return
         if self._path != ":memory:":
-            Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(self._path))
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, sqlite3 must not add its own
         db = await aiosqlite.connect(self._path, isolation_level=None)
         try:
@@ -205,10 +271,24 @@ class SqliteStorage(Storage):
             await migrate(db, self._migrations)
             await _run(db, "PRAGMA journal_mode = WAL")
             await _run(db, f"PRAGMA synchronous = {self._synchronous}")
+            # erased rows are overwritten with zeros, not left readable in free pages
+            await _run(db, "PRAGMA secure_delete = ON")
         except BaseException:
             await db.close()
             raise
         self._db = db
+
+    async def check_writable(self) -> None:
+        """Fail now, not at the first citizen, when the file or its folder is read-only."""
+
+        async def work(db: aiosqlite.Connection) -> None:
+            await _run(
+                db,
+                "INSERT INTO settings_kv (key, value, updated_at) VALUES ('startup.probe', '', '')"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )
+
+        await self._write(work)
 
     async def flush(self) -> None:
         """Wait until every turn handed to commit() (even by a cancelled caller) is written."""
@@ -542,19 +622,54 @@ class SqliteStorage(Storage):
 
     async def delete_conversation(self, conversation_id: int) -> None:
         """Deleting an unknown (or already deleted) conversation does nothing. Transcript,
-        handoffs and ratings go by ON DELETE CASCADE, events are detached by ON DELETE SET NULL;
-        feedback needs an explicit update because its personal fields must be cleared too."""
+        handoffs, ratings and desk links go by ON DELETE CASCADE; events lose their texts and are
+        detached; feedback keeps its row (for the counts) without content or contact; message
+        ids, stored webhook payloads and queued replies of the citizen are deleted. Then the WAL
+        is checkpointed: with secure_delete on, the erased content is gone from the files."""
 
         async def work(db: aiosqlite.Connection) -> None:
-            await _run(
-                db,
-                "UPDATE feedback SET conversation_id = NULL, name = NULL, phone = NULL"
-                " WHERE conversation_id = ?",
-                (conversation_id,),
-            )
-            await _run(db, "DELETE FROM conversations WHERE id = ?", (conversation_id,))
+            await _erase(db, "id = ?", (conversation_id,))
 
         await self._write(work)
+        await self.checkpoint()
+
+    async def purge_older_than(self, cutoff: dt.datetime) -> int:
+        """Also drops every processed webhook payload (raw citizen messages): duplicates of
+        them are recognised by their message ids, remembered for SEEN_TTL."""
+        stamp, stamp_us = _iso(cutoff), _us(cutoff)
+
+        async def work(db: aiosqlite.Connection) -> int:
+            erased = await _erase(
+                db,
+                "julianday(last_seen_at) < julianday(?)"
+                f" AND id NOT IN (SELECT conversation_id FROM handoffs WHERE {_OPEN})",
+                (stamp,),
+            )
+            await _strip_event_texts(db, "at_us < ?", (stamp_us,))
+            await _run(
+                db,
+                "UPDATE feedback SET conversation_id = NULL, content = '', name = NULL,"
+                " phone = NULL WHERE julianday(created_at) < julianday(?) AND content != ''",
+                (stamp,),
+            )
+            await _run(
+                db,
+                "UPDATE ratings SET reason = NULL"
+                " WHERE julianday(created_at) < julianday(?) AND reason IS NOT NULL",
+                (stamp,),
+            )
+            await _run(db, "DELETE FROM inbound_events WHERE processed_at IS NOT NULL")
+            return erased
+
+        erased = await self._write(work)
+        await self.checkpoint()
+        return erased
+
+    async def checkpoint(self) -> None:
+        """Copy the WAL into the database file and truncate it, so old page versions (deleted
+        content) do not linger in the -wal file."""
+        async with self._lock:
+            await _run(self._connection(), "PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def first_seen(self, channel: str, message_id: str, now: dt.datetime) -> bool:
         """Ids older than SEEN_TTL are forgotten (pruned at most once per PRUNE_INTERVAL)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import signal
 import socket
@@ -12,12 +13,16 @@ from pathlib import Path
 import httpx
 
 from bot.app import run_bot
-from tests.telegram.conftest import STAFF_CHAT, TOKEN
+from flows.ports import VN_TZ, ManualClock
+from tests.telegram.conftest import STAFF_CHAT, STAFF_USER, TOKEN
+from tests.telegram.conftest import settings as tg_settings
 from tests.telegram.fakeapi import FakeBotApi
 from tests.zalo.conftest import APP_ID, APP_SECRET, CITIZEN, OA_SECRET, zalo_settings
 from tests.zalo.fakezalo import FakeZalo, make_event, signed_request
 
 ROOT = Path(__file__).resolve().parents[2]
+SUNDAY = dt.datetime(2026, 12, 6, 10, 0, tzinfo=VN_TZ)
+MONDAY = dt.datetime(2026, 12, 7, 9, 0, tzinfo=VN_TZ)
 
 
 def free_port() -> int:
@@ -36,7 +41,10 @@ async def test_telegram_and_zalo_run_together_and_stop_cleanly(tmp_path: Path) -
             update={"bot_db": tmp_path / "bot.sqlite3", "http_host": "127.0.0.1", "http_port": port}
         )
         stop = asyncio.Event()
-        running = asyncio.create_task(run_bot(settings, stop=stop, tick_seconds=0.1))
+        clock = ManualClock(SUNDAY)  # office closed: no weekly post to the staff group
+        running = asyncio.create_task(
+            run_bot(settings, stop=stop, tick_seconds=0.1, clock=clock)
+        )
         async with httpx.AsyncClient(timeout=5) as http:
             for _ in range(200):
                 try:
@@ -48,7 +56,10 @@ async def test_telegram_and_zalo_run_together_and_stop_cleanly(tmp_path: Path) -
             await tg.wait_for(
                 "sendMessage", predicate=lambda c: c.ok and int(c.params["chat_id"]) == 42
             )
-            event = make_event("user_send_text", CITIZEN, text="kết hôn", app_id=APP_ID)
+            stamp = str(int(clock.now().timestamp() * 1000))
+            event = make_event(
+                "user_send_text", CITIZEN, text="kết hôn", app_id=APP_ID, timestamp=stamp
+            )
             body, headers = signed_request(event, OA_SECRET)
             response = await http.post(
                 f"http://127.0.0.1:{port}/zalo/webhook", content=body, headers=headers
@@ -109,3 +120,44 @@ def test_bad_configuration_names_the_variable(tmp_path: Path) -> None:
     )
     assert out.returncode == 2
     assert "TELEGRAM_STAFF_CHAT_ID is required" in out.stderr
+
+
+async def wait_healthy(port: int) -> None:
+    async with httpx.AsyncClient(timeout=5) as http:
+        for _ in range(200):
+            try:
+                if (await http.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
+                    return
+            except httpx.ConnectError:
+                await asyncio.sleep(0.02)
+
+
+async def test_staff_commands_and_weekly_jobs_are_wired_in_production(tmp_path: Path) -> None:
+    """run_bot itself binds /phananh, and the weekly list goes out at the first working moment
+    of the week (the injected clock decides, not the machine's)."""
+    async with FakeBotApi(token=TOKEN) as tg:
+        tg.staff_members[STAFF_CHAT] = {STAFF_USER}
+        settings = tg_settings(telegram_base_url=tg.base_url, bot_db=tmp_path / "bot.sqlite3")
+        clock = ManualClock(SUNDAY)
+        stop = asyncio.Event()
+        running = asyncio.create_task(
+            run_bot(settings, stop=stop, tick_seconds=0.05, clock=clock)
+        )
+        await tg.wait_for("getUpdates", timeout=10)
+        tg.push_group_command(STAFF_CHAT, STAFF_USER, "/phananh")
+        [answer] = await tg.wait_for(
+            "sendMessage",
+            predicate=lambda c: c.ok and int(c.params["chat_id"]) == STAFF_CHAT,
+            timeout=10,
+        )
+        assert "phản ánh" in str(answer.params["text"]).lower()
+        await asyncio.sleep(0.3)
+        assert not [t for t in tg.sent_texts(STAFF_CHAT) if "rà soát" in t]  # Sunday: nothing
+        clock.set(MONDAY)
+        await tg.wait_for(
+            "sendMessage",
+            predicate=lambda c: c.ok and "rà soát" in str(c.params.get("text", "")),
+            timeout=10,
+        )
+        stop.set()
+        await asyncio.wait_for(running, timeout=10)

@@ -377,13 +377,22 @@ class TestDeleteConversation:
                     state=ConversationState(guide_id="g1", data={"phone": "0901"}),
                     seen_at=at(1),
                     transcript=[line("in", "số tôi 0901", 1)],
-                    events=[Event(kind="question", at=at(1), data={"guide": "g1"})],
+                    events=[
+                        Event(
+                            kind="question",
+                            at=at(1),
+                            data={"guide": "g1", "text": "số tôi 0901", "intent": "guide"},
+                        )
+                    ],
                 )
             )
             await store.open_handoff(c.id, at(2), "g1", "")
             await store.add_rating(c.id, "g1", False, at(3))
         item = await store.add_feedback(conv.id, "đường hỏng", at(4), name="An", phone="0901")
         await store.log_event(conv.id, Event(kind="feedback", at=at(4)))
+        await store.log_event(conv.id, Event(kind="rating_reason", at=at(5), data={"reason": "dở"}))
+        assert await store.first_seen("telegram", f"{ALICE.user_id}/77", at(1))
+        assert await store.first_seen("telegram", f"{BOB.user_id}/77", at(1))
 
         await store.delete_conversation(conv.id)
 
@@ -397,14 +406,26 @@ class TestDeleteConversation:
         assert sorted((c or 0, e.kind) for c, e in await store.events()) == [
             (0, "feedback"),
             (0, "question"),
+            (0, "rating_reason"),
             (bob.id, "question"),
         ]
-        # feedback stays so the commune can act on it, without who sent it
+        # ... without what the citizen typed: the counted fields stay
+        detached = {e.kind: e.data for c, e in await store.events() if c is None}
+        assert detached["question"] == {"guide": "g1", "intent": "guide"}
+        assert detached["rating_reason"] == {}
+        # feedback stays counted, without its content or who sent it
         assert await store.feedback_items() == [
-            item.model_copy(update={"conversation_id": None, "name": None, "phone": None})
+            item.model_copy(
+                update={"conversation_id": None, "content": "", "name": None, "phone": None}
+            )
         ]
+        # message ids are forgotten (a new message with the same id is new)
+        assert await store.first_seen("telegram", f"{ALICE.user_id}/77", at(6))
         # the other citizen is untouched
         assert len(await store.recent_transcript(bob.id, 10)) == 1
+        assert not await store.first_seen("telegram", f"{BOB.user_id}/77", at(6))
+        [(_, bobs)] = [(c, e) for c, e in await store.events() if c == bob.id]
+        assert bobs.data["text"] == "số tôi 0901"
 
     async def test_the_citizen_starts_fresh_afterwards(self, store: Storage) -> None:
         conv = await new_conversation(store)
@@ -424,6 +445,44 @@ class TestDeleteConversation:
         assert again.display_name == ""
         assert again.created_at == at(10)
         assert await store.recent_transcript(again.id, 10) == []
+
+
+class TestRetention:
+    async def test_old_conversations_go_and_old_texts_are_stripped(self, store: Storage) -> None:
+        old = await new_conversation(store)
+        recent = await new_conversation(store, BOB)
+        waiting = await new_conversation(store, ConversationKey(channel="zalo", user_id="9"))
+        for c, minutes in ((old, 1), (recent, 500), (waiting, 2)):
+            await store.commit(
+                Turn(
+                    conversation_id=c.id,
+                    state=ConversationState(),
+                    seen_at=at(minutes),
+                    transcript=[line("in", "làm khai sinh", minutes)],
+                    events=[
+                        Event(kind="question", at=at(minutes), data={"text": "x", "guide": "g"})
+                    ],
+                )
+            )
+        await store.open_handoff(waiting.id, at(2), None, "")
+        rating = await store.add_rating(old.id, "g", False, at(1))
+        await store.set_rating_reason(rating.id, "khó hiểu")
+        await store.add_feedback(recent.id, "đường hỏng ở thôn 3", at(3), phone="0901234567")
+
+        erased = await store.purge_older_than(at(100))
+
+        assert erased == 1
+        assert await store.find_conversation(old.id) is None
+        assert await store.find_conversation(recent.id) is not None
+        assert await store.find_conversation(waiting.id) is not None  # open handoff: kept
+        # every question is still counted; the old ones lost their text
+        events = await store.events()
+        assert [e.kind for _, e in events] == ["question"] * 3
+        assert [e.data for _, e in events] == [{"guide": "g"}, {"guide": "g"}, {"text": "x", "guide": "g"}]
+        [item] = await store.feedback_items()
+        assert (item.content, item.phone) == ("", None)
+        assert all(r.reason is None for r in await store.ratings())
+        assert await store.purge_older_than(at(100)) == 0
 
 
 class TestFirstSeen:

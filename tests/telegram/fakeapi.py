@@ -92,6 +92,8 @@ class FakeBotApi(TelegramState):
         self.staff_members: dict[int, set[int]] = {}  # chat_id -> user ids reported as "member"
         self.blocked_users: set[int] = set()
         self.deleted_threads: set[tuple[int, int]] = set()
+        self.plain_groups: set[int] = set()  # supergroups without Topics (is_forum false)
+        self.bot_member: JSON | None = None  # the bot's ChatMember in groups (default: admin)
         self.commands: list[JSON] = []
         self.webhook: JSON = {}  # setWebhook parameters (url, secret_token, ...)
         self.allowed_updates: list[str] = []
@@ -501,7 +503,9 @@ class FakeBotApi(TelegramState):
 
     def _api_getChat(self, p: JSON) -> JSON:
         gifts = dict.fromkeys(_GIFT_TYPES.split(), False)
-        return self.chat(_require(p, "chat_id")) | {
+        chat_id = _require(p, "chat_id")
+        forum = {"is_forum": False} if chat_id in self.plain_groups else {}
+        return self.chat(chat_id) | forum | {
             "accent_color_id": 0,
             "max_reaction_count": 11,
             "accepted_gift_types": gifts,
@@ -509,6 +513,8 @@ class FakeBotApi(TelegramState):
 
     def _api_getChatMember(self, p: JSON) -> JSON:
         chat_id, user_id = _require(p, "chat_id"), _require(p, "user_id")
+        if user_id == self.bot_id and self.bot_member is not None:
+            return {"user": self.bot_user, **self.bot_member}
         if user_id == self.bot_id:
             flags = dict.fromkeys(_ADMIN_RIGHTS.split(), True)
             return {

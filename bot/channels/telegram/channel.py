@@ -32,6 +32,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.channels.telegram.checks import check_staff_group
 from bot.channels.telegram.convert import CHANNEL, citizen_inbound, display_name
 from bot.channels.telegram.desk import TelegramDesk
 from bot.channels.telegram.processor import PerChatUpdateProcessor
@@ -122,6 +123,8 @@ class TelegramChannel:
 
     async def start(self) -> None:
         await self.app.initialize()
+        assert self._settings.telegram_staff_chat_id is not None
+        await check_staff_group(self.app.bot, self._settings.telegram_staff_chat_id)
         with contextlib.suppress(TelegramError):
             await self.app.bot.set_my_commands(CITIZEN_COMMANDS)
         await self.app.start()

@@ -59,7 +59,8 @@ class TelegramDesk(StaffDesk):
         try:
             await self._post(notice)
         except TelegramError:
-            log.exception("could not post to the staff group: %s", notice.reply.text[:80])
+            # the notice's text is the citizen's: name the kind only
+            log.exception("could not post a %s notice to the staff group", notice.kind)
 
     async def _post(self, notice: StaffNotice) -> None:
         conversation = None
