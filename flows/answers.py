@@ -16,18 +16,15 @@ from knowledge.library import Library
 from knowledge.schema import Guide
 
 MAX_COUNT = 500
-LABEL_CHARS = 48
-
-
-def _short(text: str, limit: int = LABEL_CHARS) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def show_card(turn: Turn, library: Library, guide: Guide) -> None:
     turn.reset_flow()
     turn.state.guide_id = guide.id
     turn.state.misses = 0
-    body = render.card(guide, library) + "\n\n" + texts.HELPFUL
+    # The whole message (title, card, question) fits render.CARD_BUDGET characters.
+    budget = render.CARD_BUDGET - len(guide.title) - len(texts.HELPFUL) - 3
+    body = render.card(guide, library, budget) + "\n\n" + texts.HELPFUL
     turn.say_paged(body, card_buttons(guide), title=guide.title, limit=CARD_CHARS)
     turn.log("answer", guide=guide.id)
 
@@ -84,10 +81,8 @@ def show_faq(turn: Turn, guide: Guide) -> None:
     if not guide.faq:
         turn.say(texts.NO_FAQ, section_buttons(guide))
         return
-    buttons = [
-        Button(label=_short(f"{i}. {item.q}"), data=f"qa:{guide.id}:{i - 1}")
-        for i, item in enumerate(guide.faq, start=1)
-    ]
+    # Full questions, unnumbered: a channel that lists them numbers them once.
+    buttons = [Button(label=item.q, data=f"qa:{guide.id}:{i}") for i, item in enumerate(guide.faq)]
     turn.say(texts.FAQ_INTRO.format(title=guide.title), [*buttons, *section_buttons(guide)])
 
 
@@ -165,10 +160,7 @@ def show_checklist(
         turn.state.data["have"] = sorted(have)
     ticked = set(turn.state.data.get("have", []))
     buttons = [
-        Button(
-            label=_short(f"{'☑' if i in ticked else '☐'} {i + 1}. {doc.name}"),
-            data=f"ct:{guide.id}:{i}",
-        )
+        Button(label=f"{'☑' if i in ticked else '☐'} {doc.name}", data=f"ct:{guide.id}:{i}")
         for i, doc in enumerate(guide.documents)
     ]
     turn.say(

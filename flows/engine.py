@@ -32,7 +32,7 @@ from flows.ports import (
 )
 from flows.ports import Turn as StoredTurn
 from flows.router import Router
-from flows.turn import Turn
+from flows.turn import Turn, numbers_are_answers
 from knowledge.library import Library
 from knowledge.matcher import Match
 from knowledge.normalize import fold
@@ -94,6 +94,7 @@ class Engine:
             except Exception:
                 log.exception("turn failed for %s", inbound.key)
                 turn = await self._failed_turn(inbound, name)
+            turn.introduce()
             if not turn.deleted:
                 await self._commit(turn, name or None)
             return turn.replies
@@ -103,10 +104,7 @@ class Engine:
         conversation = await self._storage.conversation(inbound.key, self._clock.now(), name)
         turn = Turn(conversation, self._clock.now())
         turn.heard(inbound.text or f"[{inbound.kind}]")
-        turn.say(
-            "Xin lỗi, hệ thống đang gặp trục trặc. Bạn thử lại sau ít phút, hoặc bấm «Gặp cán bộ».",
-            [HUMAN, MENU],
-        )
+        turn.say(texts.FAILED, [HUMAN, MENU])
         turn.log("error", inbound=inbound.kind)
         return turn
 
@@ -178,14 +176,10 @@ class Engine:
     def _typed_choice(self, turn: Turn, text: str) -> str | None:
         """A typed number or exact button label stands for pressing that button."""
         state = turn.state
-        if state.flow in ("fee", "reason") or (
-            state.flow == "feedback" and state.data.get("stage") != "consent"
-        ):
-            return None
         buttons = state.buttons
         stripped = text.strip().rstrip(".")
-        # With a person, a number is an answer to them ("2 bản"), never "press button 2".
-        if stripped.isdigit() and buttons and state.mode == "bot":
+        # With a person, or when asked for a count or a phone, a number is an answer ("2 bản").
+        if stripped.isdigit() and buttons and not numbers_are_answers(state):
             index = int(stripped) - 1
             return buttons[index].data if 0 <= index < len(buttons) else None
         folded = fold(text)

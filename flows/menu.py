@@ -12,24 +12,33 @@ HUMAN = Button(label=texts.B_HUMAN, data="h")
 MENU = Button(label=texts.B_MENU, data="menu")
 
 
+CARD_BUTTONS = 7  # what a phone shows without scrolling past the card
+
+
 def card_buttons(guide: Guide) -> list[Button]:
+    """At most CARD_BUTTONS, the most needed kept: the online path is also reached through
+    "Các bước" and the card's "Trực tuyến" line, the menu through /menu and every section."""
     gid = guide.id
-    buttons = [
-        Button(label=texts.B_STEPS, data=f"st:{gid}"),
+    wanted: list[Button | None] = [
+        Button(label=texts.B_FEEDBACK, data="fb") if gid == "phan-anh-kien-nghi" else None,
         Button(label=texts.B_DOCS, data=f"d:{gid}"),
+        Button(label=texts.B_STEPS, data=f"st:{gid}"),
         Button(label=texts.B_FEES, data=f"fee:{gid}"),
-        Button(label=texts.B_ONLINE, data=f"on:{gid}"),
-        Button(label=texts.B_FAQ, data=f"q:{gid}"),
-    ]
-    if gid == "phan-anh-kien-nghi":
-        buttons.insert(0, Button(label=texts.B_FEEDBACK, data="fb"))
-    return [
-        *buttons,
         HUMAN,
-        MENU,
         Button(label=texts.B_YES_HELPFUL, data=f"r+:{gid}"),
         Button(label=texts.B_NOT_HELPFUL, data=f"r-:{gid}"),
+        Button(label=texts.B_FAQ, data=f"q:{gid}") if guide.faq else None,
+        Button(label=texts.B_ONLINE, data=f"on:{gid}") if _online(guide) else None,
+        MENU,
     ]
+    kept = [b for b in wanted if b is not None][:CARD_BUTTONS]
+    order = [texts.B_FEEDBACK, texts.B_STEPS, texts.B_DOCS, texts.B_FEES, texts.B_ONLINE]
+    order += [texts.B_FAQ, texts.B_HUMAN, texts.B_MENU, texts.B_YES_HELPFUL, texts.B_NOT_HELPFUL]
+    return sorted(kept, key=lambda b: order.index(b.label))
+
+
+def _online(guide: Guide) -> bool:
+    return bool(guide.where.online or guide.steps.online)
 
 
 def section_buttons(guide: Guide) -> list[Button]:
@@ -43,12 +52,8 @@ def main_menu_buttons(library: Library) -> list[Button]:
         for f in library.kb.fields.fields
         if library.by_field(f.id)
     ]
-    return [
-        *fields,
-        Button(label=texts.B_FEEDBACK, data="fb"),
-        Button(label=texts.B_PRIVACY, data="priv"),
-        HUMAN,
-    ]
+    # Feedback is reached through its field ("Liên hệ & phản ánh"): one way in, not two.
+    return [*fields, Button(label=texts.B_PRIVACY, data="priv"), HUMAN]
 
 
 def show_menu(turn: Turn, library: Library, text: str = texts.MENU) -> None:
@@ -58,6 +63,7 @@ def show_menu(turn: Turn, library: Library, text: str = texts.MENU) -> None:
 
 def show_welcome(turn: Turn, library: Library) -> None:
     show_menu(turn, library, texts.WELCOME.format(commune=library.kb.office.commune))
+    turn.state.introduced = True
 
 
 def show_field(turn: Turn, library: Library, field_id: str) -> bool:
@@ -67,7 +73,7 @@ def show_field(turn: Turn, library: Library, field_id: str) -> bool:
     turn.reset_flow()
     buttons = [Button(label=g.title, data=f"g:{g.id}") for g in guides]
     turn.say(
-        texts.FIELD_LIST.format(field=library.kb.field_title(field_id)) + "\n" + texts.NUMBER_HINT,
+        texts.FIELD_LIST.format(field=library.kb.field_title(field_id)),
         [*buttons, MENU, HUMAN],
     )
     return True

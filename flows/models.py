@@ -64,6 +64,9 @@ class Reply(BaseModel):
     # A hint: this reply updates the message whose button was pressed (e.g. a checklist tick).
     # Channels that can edit messages do so; others just send it.
     replace: bool = False
+    # False while a typed number answers the question (a page count, a phone number): then a
+    # channel that lists choices in text asks for the choice's words, not its number.
+    numbered_choices: bool = True
 
 
 class StaffNotice(BaseModel):

@@ -33,6 +33,7 @@ class ConversationState(BaseModel):
     buttons: list[Button] = Field(default_factory=list)
     pages: list[str] = Field(default_factory=list)
     misses: int = 0
+    introduced: bool = False  # told that this is an automated assistant (flows.turn.introduce)
 
 
 class Conversation(BaseModel):

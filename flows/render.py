@@ -5,20 +5,73 @@ Pure functions of (guide, library): no state, no channel markup. Placeholders ar
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from flows import texts
 from flows.feecalc import fee_amount_text, money
 from knowledge.library import Library
 from knowledge.schema import Document, Fee, Guide
 
+CARD_BUDGET = 700  # characters of the whole card message: one phone screen
+CARD_PAPERS = 3  # papers named on the card
+_KEEP = 80  # a line cut as a last resort keeps at least this many characters
+_BRACKETS = re.compile(r" \([^()]*\)")
+_CLAUSE_BREAKS = ("; ", " – ", ", ", " (")
 
-def _docs_short(guide: Guide, library: Library) -> str:
-    required = [d for d in guide.documents if not d.optional and d.case is None]
-    if not required:
+
+def _card_docs(guide: Guide, papers: int = CARD_PAPERS) -> list[Document]:
+    """Key papers first (marked in the guide), then the ones everybody brings."""
+    key = [d for d in guide.documents if d.key]
+    general = [d for d in guide.documents if not d.key and not d.optional and d.case is None]
+    return [*key, *general][:papers]
+
+
+def _doc_short(doc: Document, library: Library) -> str:
+    name = library.fill(doc.name)
+    if doc.case is None:
+        return name
+    case = library.fill(doc.case)
+    return f"{name} (nếu {case[0].lower() + case[1:]})"
+
+
+def _docs_short(guide: Guide, library: Library, papers: int = CARD_PAPERS) -> str:
+    shown = _card_docs(guide, papers)
+    if not shown:
         return "xem mục «Giấy tờ cần mang»"
-    names = [d.name for d in required[:3]]
-    more = len(guide.documents) - len(names)
-    shown = "; ".join(library.fill(n) for n in names)
-    return shown + (f" (và {more} giấy tờ khác tùy trường hợp)" if more > 0 else "")
+    more = len(guide.documents) - len(shown)
+    text = "; ".join(_doc_short(d, library) for d in shown)
+    return text + (f" (và {more} giấy tờ khác tùy trường hợp)" if more > 0 else "")
+
+
+def _sentences(text: str) -> list[str]:
+    return text.replace(". ", ".\n").split("\n")
+
+
+def first_sentences(text: str, limit: int) -> str:
+    """Whole sentences within `limit`; at least the first one, however long."""
+    sentences = _sentences(text)
+    kept = sentences[0]
+    for sentence in sentences[1:]:
+        if len(f"{kept} {sentence}") > limit:
+            break
+        kept = f"{kept} {sentence}"
+    return kept
+
+
+def shorten(text: str, limit: int) -> str:
+    """At most `limit` characters: whole sentences if possible, else a clause and "…"."""
+    if len(text) <= limit:
+        return text
+    kept = first_sentences(text, limit)
+    if len(kept) <= limit:
+        return kept
+    window = text[: limit - 1]
+    cut = max(window.rfind(sep) for sep in _CLAUSE_BREAKS)
+    if cut < limit // 2:
+        cut = window.rfind(" ")
+    return window[: cut if cut > 0 else limit - 1].rstrip(" ,;–(") + "…"
 
 
 def fees_in_force(guide: Guide, library: Library) -> list[Fee]:
@@ -29,26 +82,76 @@ def _fee_short(guide: Guide, library: Library) -> str:
     current = fees_in_force(guide, library)
     text = fee_amount_text(current[0], library.kb.office)
     if len(current) > 1:
-        text += " (xem thêm ở mục «Lệ phí»)"
+        text += " (xem mục «Lệ phí»)"
     return text
 
 
-def card(guide: Guide, library: Library) -> str:
-    lines = [
-        library.fill(guide.summary),
-        "",
-        texts.CARD_WHO.format(agency=library.fill(guide.agency)),
-        texts.CARD_DOCS.format(docs=_docs_short(guide, library)),
-        texts.CARD_FEE.format(fee=_fee_short(guide, library)),
-        texts.CARD_TIME.format(time=library.fill(guide.processing_time.text)),
-        texts.CARD_WHERE.format(where=library.fill(guide.where.desk)),
-    ]
+@dataclass
+class _Line:
+    template: str
+    text: str
+    suffix: str = ""  # kept whole (the portal's address)
+
+    def render(self) -> str:
+        return self.template.format(self.text + self.suffix) if self.template else ""
+
+
+def card(guide: Guide, library: Library, budget: int | None = None) -> str:
+    """The summary. With a `budget`, it is made shorter step by step, the least needed first:
+    the agency line goes (the desk line says where), long lines keep their first sentences,
+    two papers instead of three; a clause is cut with "…" only as a last resort."""
+    summary = _Line("{}", library.fill(guide.summary))
+    who = _Line(texts.CARD_WHO, library.fill(guide.agency))
+    docs = _Line(texts.CARD_DOCS, _docs_short(guide, library))
+    time = _Line(texts.CARD_TIME, library.fill(guide.processing_time.text))
+    where = _Line(texts.CARD_WHERE, library.fill(guide.where.desk))
+    lines = [summary, _Line("", ""), who, docs, _Line(texts.CARD_FEE, _fee_short(guide, library))]
+    lines += [time, where]
+    online = None
     if guide.where.online:
-        online = library.fill(guide.where.online)
-        if guide.where.online_url:
-            online += f" ({guide.where.online_url})"
-        lines.append(texts.CARD_ONLINE.format(online=online))
-    return "\n".join(lines)
+        online = _Line(texts.CARD_ONLINE, library.fill(guide.where.online))
+        online.suffix = f" ({guide.where.online_url})" if guide.where.online_url else ""
+        lines.append(online)
+
+    def size() -> int:
+        return len("\n".join(line.render() for line in lines))
+
+    def fits() -> bool:
+        return budget is None or size() <= budget
+
+    def trim(line: _Line, cut: bool = False) -> None:
+        assert budget is not None
+        limit = max(1, len(line.text) - (size() - budget))
+        line.text = shorten(line.text, limit) if cut else first_sentences(line.text, limit)
+
+    def unbracket(*targets: _Line | None) -> None:
+        for line in targets:
+            if line is not None:
+                line.text = _BRACKETS.sub("", line.text)
+
+    steps: list[Callable[[], None]] = [
+        lambda: lines.remove(who),
+        lambda: trim(summary),
+        lambda: trim(time),
+        lambda: setattr(docs, "text", _docs_short(guide, library, papers=2)),
+        lambda: trim(where),
+        lambda: trim(online) if online is not None else None,
+        lambda: unbracket(where, online, summary),
+        lambda: setattr(docs, "text", _docs_short(guide, library, papers=1)),
+    ]
+    for step in steps:
+        if fits():
+            break
+        step()
+    cuttable = [line for line in (summary, time, where, online) if line is not None]
+    while not fits():  # the last resort: cut the longest line at a clause, never below _KEEP
+        longest = max(cuttable, key=lambda x: len(x.text))
+        if len(longest.text) <= _KEEP:
+            break
+        assert budget is not None
+        limit = max(_KEEP, len(longest.text) - (size() - budget))
+        longest.text = shorten(longest.text, limit)
+    return "\n".join(line.render() for line in lines)
 
 
 def document_line(index: int, doc: Document, library: Library) -> str:

@@ -53,6 +53,8 @@ class Router:
             await self._handoffs.start(turn, library, "command")
         elif name == "xoadulieu":
             self._ask_delete(turn)
+        elif name == "riengtu":  # like /xoadulieu, answered even while waiting for a person
+            self._privacy(turn)
         else:
             if turn.state.mode != "bot":
                 await self._handoffs.forward(turn, text)
@@ -82,7 +84,7 @@ class Router:
             self._fallback(turn, library, state.data.get("query", ""))
         elif data == "priv":
             turn.reset_flow()
-            turn.say(texts.PRIVACY, [Button(label="Xóa dữ liệu của tôi", data="del"), MENU])
+            self._privacy(turn)
         elif data == "fb":
             self._feedback.start(turn)
         elif data.startswith("fb:"):
@@ -137,6 +139,9 @@ class Router:
         else:
             return False
         return True
+
+    def _privacy(self, turn: Turn) -> None:
+        turn.say(texts.PRIVACY, [Button(label=texts.B_DELETE_ME, data="del"), MENU])
 
     def _stale(self, turn: Turn, library: Library) -> None:
         turn.log("stale_button")

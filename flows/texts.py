@@ -5,15 +5,55 @@ Short, polite, plain Vietnamese for people who may be old or unused to phones.
 
 from __future__ import annotations
 
+from flows.wording import press
+
+# Button labels
+B_STEPS = "Các bước"
+B_DOCS = "Giấy tờ cần mang"
+B_FEES = "Lệ phí"
+B_ONLINE = "Nộp trực tuyến"
+B_FAQ = "Câu hỏi thường gặp"
+B_HUMAN = "Gặp cán bộ"
+B_MENU = "Menu"
+B_NEXT = "Tiếp"
+B_BACK = "Quay lại"
+B_DONE = "Xong"
+B_MORE = "Xem tiếp"
+B_YES_HELPFUL = "👍 Hữu ích"
+B_NOT_HELPFUL = "👎 Chưa hữu ích"
+B_IN_PERSON = "Nộp tại quầy"
+B_CALC = "Tính lệ phí"
+B_CARD = "Tóm tắt thủ tục"
+B_CANCEL = "Hủy"
+B_SKIP = "Bỏ qua"
+B_YES = "Đồng ý"
+B_NO = "Không"
+B_DELETE_YES = "Có, xóa dữ liệu"
+B_DELETE_NO = "Không xóa"
+B_FEEDBACK = "Phản ánh, kiến nghị"
+B_PRIVACY = "Quyền riêng tư"
+B_CANCEL_HANDOFF = "Hủy gặp cán bộ"
+B_DELETE_ME = "Xóa dữ liệu của tôi"
+
+# How to reach a person or the privacy notice: the channel words it ("bấm «Gặp cán bộ»", "gõ số 9",
+# or the command when the message has no such button).
+HUMAN_REF = press(B_HUMAN, "/canbo")
+PRIVACY_REF = press(B_PRIVACY, "/riengtu")
+
+# The first message of every conversation says this (the AI law from 2026-03-01: people are told
+# they deal with an automated system; the personal data law: they know how to see and delete it).
+INTRO = (
+    f"🤖 Đây là trợ lý tự động; muốn gặp cán bộ (người thật), {HUMAN_REF}. "
+    f"Quyền riêng tư: {PRIVACY_REF}; xóa dữ liệu: gõ /xoadulieu."
+)
+
 WELCOME = (
-    "Xin chào! Tôi là trợ lý thủ tục hành chính của {commune}.\n"
-    "Tôi hướng dẫn giấy tờ, các bước, lệ phí và cách nộp hồ sơ trực tuyến.\n"
-    "Bạn có thể gõ câu hỏi (ví dụ: «làm giấy khai sinh») hoặc chọn lĩnh vực bên dưới. "
-    "Muốn gặp cán bộ, bấm «Gặp cán bộ»."
+    "Xin chào! Tôi hướng dẫn thủ tục hành chính của {commune}: giấy tờ, các bước, lệ phí, "
+    "nộp hồ sơ trực tuyến.\n"
+    "Bạn gõ câu hỏi (ví dụ: «làm giấy khai sinh») hoặc chọn lĩnh vực bên dưới.\n" + INTRO
 )
 MENU = "Bạn cần hỏi về lĩnh vực nào? Chọn một mục hoặc gõ câu hỏi."
 FIELD_LIST = "Các thủ tục về {field}. Bạn chọn một thủ tục:"
-NUMBER_HINT = "(Có thể gõ số thứ tự thay cho bấm nút.)"
 
 CLARIFY = "Tôi chưa chắc bạn hỏi thủ tục nào. Có phải một trong các thủ tục này không?"
 NOT_THESE = "Không phải các mục này"
@@ -22,40 +62,41 @@ FALLBACK_FIRST = (
     "ví dụ: «đăng ký kết hôn», «chứng thực bản sao», «trợ cấp người cao tuổi»."
 )
 FALLBACK_SECOND = (
-    "Tôi vẫn chưa tìm được thủ tục bạn cần. Bạn có thể chọn trong menu, "
-    "hoặc bấm «Gặp cán bộ» để được cán bộ trả lời trực tiếp."
+    "Tôi vẫn chưa tìm được thủ tục bạn cần. Bạn có thể chọn một lĩnh vực bên dưới, "
+    f"hoặc {HUMAN_REF} để được cán bộ trả lời trực tiếp."
 )
 EMPTY = "Bạn chưa nhập nội dung. Hãy gõ câu hỏi hoặc chọn một mục bên dưới."
 NO_WORDS = "Tôi chỉ đọc được chữ. Bạn hãy gõ câu hỏi bằng chữ, hoặc chọn một mục bên dưới."
 TOO_LONG = "Tin nhắn khá dài, tôi đã đọc phần đầu."
-UNKNOWN_COMMAND = "Tôi không có lệnh này. Các lệnh: /menu, /canbo, /huy, /xoadulieu."
+UNKNOWN_COMMAND = "Tôi không có lệnh này. Các lệnh: /menu, /canbo, /huy, /riengtu, /xoadulieu."
 MEDIA = (
     "Tôi chưa đọc được ảnh, âm thanh, tệp hay nhãn dán. Bạn hãy gõ câu hỏi bằng chữ. "
-    "Nếu cần gửi giấy tờ cho cán bộ xem, bấm «Gặp cán bộ»."
+    f"Nếu cần gửi giấy tờ cho cán bộ xem, {HUMAN_REF}."
 )
 CONTACT_THANKS = (
     "Cảm ơn bạn đã gửi thông tin liên hệ. Cán bộ sẽ dùng thông tin này khi cần liên hệ lại."
 )
 STALE = "Menu này đã cũ. Đây là menu hiện tại:"
 CANCELLED = "Đã hủy. Bạn cần hỏi gì tiếp?"
+FAILED = f"Xin lỗi, hệ thống đang gặp trục trặc. Bạn thử lại sau ít phút, hoặc {HUMAN_REF}."
 NOTHING_TO_CANCEL = "Không có việc gì đang làm dở. Bạn cần hỏi gì?"
 MORE_DONE = "Đã hết nội dung."
 
 # Answer card and sections
-CARD_WHO = "Cơ quan giải quyết: {agency}"
+CARD_WHO = "Cơ quan giải quyết: {}"
 CARD_APPLICANT = "Người nộp: {who}"
-CARD_DOCS = "Cần mang: {docs}"
-CARD_FEE = "Lệ phí: {fee}"
-CARD_TIME = "Thời gian: {time}"
-CARD_WHERE = "Nộp ở: {where}"
-CARD_ONLINE = "Trực tuyến: {online}"
+CARD_DOCS = "Cần mang: {}"
+CARD_FEE = "Lệ phí: {}"
+CARD_TIME = "Thời gian: {}"
+CARD_WHERE = "Nộp ở: {}"
+CARD_ONLINE = "Trực tuyến: {}"
 CARD_ASK = "Bạn muốn xem thêm gì?"
 HELPFUL = "Thông tin này có hữu ích không?"
 STEP = "Bước {n}/{total}"
 STEPS_DONE = "Bạn đã xem hết các bước. Chúc bạn làm thủ tục thuận lợi!"
 STEPS_CHOOSE = "Bạn muốn làm theo cách nào?"
 DOCS_INTRO = "Giấy tờ cần chuẩn bị cho «{title}»:"
-CHECKLIST = "Bấm vào giấy tờ bạn ĐÃ CÓ (bấm lại để bỏ chọn). Xong thì bấm «Xong»."
+CHECKLIST = f"Chọn những giấy tờ bạn ĐÃ CÓ (chọn lại để bỏ). Xong thì {press(B_DONE)}."
 CHECKLIST_MISSING = "Bạn còn thiếu những giấy tờ sau, nhớ mang theo khi đến nộp:"
 CHECKLIST_COMPLETE = "Bạn đã có đủ giấy tờ cần thiết. Có thể đến nộp hồ sơ."
 FEES_INTRO = "Lệ phí «{title}»:"
@@ -78,7 +119,7 @@ FEE_CAPPED = "Mỗi bản đã tính theo mức tối đa."
 THANKS_HELPFUL = "Cảm ơn bạn! Bạn cần hỏi gì thêm cứ gõ nhé."
 ASK_REASON = (
     "Xin lỗi vì thông tin chưa giúp được bạn. Bạn có thể gõ vài chữ cho biết chưa đúng ở đâu, "
-    "hoặc bấm «Gặp cán bộ» để hỏi trực tiếp."
+    f"hoặc {HUMAN_REF} để hỏi trực tiếp."
 )
 THANKS_REASON = "Cảm ơn bạn đã góp ý. Chúng tôi sẽ xem lại hướng dẫn này."
 
@@ -110,7 +151,7 @@ FEEDBACK_CONSENT = (
 FEEDBACK_NAME = "Bạn gõ họ và tên:"
 FEEDBACK_PHONE = "Bạn gõ số điện thoại (ví dụ: 0912345678):"
 FEEDBACK_BAD_PHONE = (
-    "Số điện thoại chưa đúng. Bạn gõ lại (10 chữ số, ví dụ: 0912345678), hoặc bấm «Bỏ qua»."
+    f"Số điện thoại chưa đúng. Bạn gõ lại (10 chữ số, ví dụ: 0912345678), hoặc {press(B_SKIP)}."
 )
 FEEDBACK_DONE = (
     "Đã ghi nhận phản ánh của bạn. Mã phản ánh: {ref}.\n"
@@ -131,33 +172,6 @@ DELETE_CONFIRM = (
 )
 DELETED = "Đã xóa dữ liệu của bạn. Nếu cần hỏi tiếp, bạn cứ gõ như bình thường."
 DELETE_KEPT = "Đã giữ nguyên dữ liệu. Bạn cần hỏi gì tiếp?"
-
-# Button labels
-B_STEPS = "Các bước"
-B_DOCS = "Giấy tờ cần mang"
-B_FEES = "Lệ phí"
-B_ONLINE = "Nộp trực tuyến"
-B_FAQ = "Câu hỏi thường gặp"
-B_HUMAN = "Gặp cán bộ"
-B_MENU = "Menu"
-B_NEXT = "Tiếp"
-B_BACK = "Quay lại"
-B_DONE = "Xong"
-B_MORE = "Xem tiếp"
-B_YES_HELPFUL = "👍 Hữu ích"
-B_NOT_HELPFUL = "👎 Chưa hữu ích"
-B_IN_PERSON = "Nộp tại quầy"
-B_CALC = "Tính lệ phí"
-B_CARD = "Tóm tắt thủ tục"
-B_CANCEL = "Hủy"
-B_SKIP = "Bỏ qua"
-B_YES = "Đồng ý"
-B_NO = "Không"
-B_DELETE_YES = "Có, xóa dữ liệu"
-B_DELETE_NO = "Không xóa"
-B_FEEDBACK = "Phản ánh, kiến nghị"
-B_PRIVACY = "Quyền riêng tư"
-B_CANCEL_HANDOFF = "Hủy gặp cán bộ"
 
 # Staff desk (Vietnamese: desk staff are commune officials)
 S_HANDOFF = (

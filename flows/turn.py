@@ -14,30 +14,67 @@ from flows import texts
 from flows.masking import mask_personal
 from flows.models import Button, ConversationKey, Reply
 from flows.ports import Conversation, ConversationState, Event, TranscriptLine
+from flows.wording import plain
 
 PAGE_CHARS = 900  # a phone screen or two; longer answers get a "Xem tiếp" button
 CARD_CHARS = 1600  # the summary card keeps its buttons in place unless it is really long
 
 
+def numbers_are_answers(state: ConversationState) -> bool:
+    """In these steps a typed number answers the question (a count, a phone), never a choice."""
+    return (
+        state.mode != "bot"
+        or state.flow in ("fee", "reason")
+        or (state.flow == "feedback" and state.data.get("stage") != "consent")
+    )
+
+
+def _blocks(text: str) -> list[str]:
+    """Lines that must stay on one page: an item with its indented notes, a heading with the
+    first line under it ("Nếu ...:" never ends a page, "   Mẫu: ..." never starts one)."""
+    blocks: list[str] = []
+    for line in text.split("\n"):
+        note = line.startswith((" ", "\t"))
+        if blocks and line.strip() and (note or blocks[-1].rstrip().endswith(":")):
+            blocks[-1] += "\n" + line
+        else:
+            blocks.append(line)
+    return blocks
+
+
 def split_pages(text: str, limit: int = PAGE_CHARS) -> list[str]:
-    """Split at paragraph, then line, then sentence boundaries; never mid-word if avoidable."""
+    """Split between blocks (see `_blocks`); a block longer than a page is split at a line,
+    sentence or word boundary."""
     if len(text) <= limit:
         return [text]
     pages: list[str] = []
-    rest = text
-    while len(rest) > limit:
-        window = rest[:limit]
-        cut = max(window.rfind("\n\n"), window.rfind("\n"))
-        if cut < limit // 3:
-            cut = max(window.rfind(". "), window.rfind("; "))
-            cut = cut + 1 if cut >= limit // 3 else window.rfind(" ")
-        if cut < limit // 3:
-            cut = limit
-        pages.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    if rest:
-        pages.append(rest)
+    current = ""
+    for block in _blocks(text):
+        candidate = f"{current}\n{block}" if current else block
+        if len(candidate.strip()) <= limit:
+            current = candidate
+            continue
+        if current.strip():
+            pages.append(current.strip())
+        current = block
+        while len(current.strip()) > limit:
+            head, current = _cut(current.strip(), limit)
+            pages.append(head)
+    if current.strip():
+        pages.append(current.strip())
     return pages
+
+
+def _cut(rest: str, limit: int) -> tuple[str, str]:
+    """One page off a block longer than a page: at a line, sentence or word boundary."""
+    window = rest[:limit]
+    cut = window.rfind("\n")
+    if cut < limit // 3:
+        cut = max(window.rfind(". "), window.rfind("; "))
+        cut = cut + 1 if cut >= limit // 3 else window.rfind(" ")
+    if cut < limit // 3:
+        cut = limit
+    return rest[:cut].rstrip(), rest[cut:].lstrip()
 
 
 @dataclass
@@ -74,14 +111,40 @@ class Turn:
         replace: bool = False,
     ) -> None:
         """Send a message; its buttons become the ones typed numbers refer to."""
-        reply = Reply(text=text, title=title, buttons=tuple(buttons or ()), replace=replace)
+        reply = Reply(
+            text=text,
+            title=title,
+            buttons=tuple(buttons or ()),
+            replace=replace,
+            numbered_choices=not numbers_are_answers(self.state),
+        )
         self.replies.append(reply)
         if buttons is not None:
             self.state.buttons = list(buttons)
-        shown = f"{title}\n{text}" if title else text
+        self._record(reply)
+
+    def _record(self, reply: Reply) -> None:
+        text = plain(reply.text, reply.buttons)
+        shown = f"{reply.title}\n{text}" if reply.title else text
         self.transcript.append(
             TranscriptLine(direction="out", text=mask_personal(shown), at=self.now)
         )
+
+    def introduce(self) -> None:
+        """The first message of a conversation opens with one line saying it is an automated
+        assistant, how to reach a person and the privacy notice (texts.INTRO); the welcome
+        carries that line already."""
+        if self.state.introduced or not self.replies:
+            return
+        self.state.introduced = True
+        first = self.replies[0]
+        if texts.INTRO in first.text:
+            return
+        self.replies[0] = first.model_copy(update={"text": f"{texts.INTRO}\n\n{first.text}"})
+        said = [i for i, line in enumerate(self.transcript) if line.direction == "out"]
+        self._record(Reply(text=texts.INTRO, buttons=first.buttons))
+        if said:  # in the order the citizen reads it
+            self.transcript.insert(said[0], self.transcript.pop())
 
     def say_paged(
         self, text: str, buttons: list[Button], title: str | None = None, limit: int = PAGE_CHARS

@@ -1,4 +1,4 @@
-"""`python -m bot console`: chat with the bot in a terminal, buttons shown numbered.
+"""`python -m bot console`: chat with the bot in a terminal, choices listed to type by number.
 
 Lines starting with "!" act as desk staff, so the whole handoff can be tried locally:
 !nhan (claim), !tl <text> (reply), !tra (return to bot), !dong (close).
@@ -16,9 +16,9 @@ from flows.models import ConversationKey, Inbound, Reply
 from flows.ports import Storage
 
 CHANNEL = "console"
-LIMITS = ChannelLimits(text_chars=4096)
+LIMITS = ChannelLimits(text_chars=4096, max_buttons=0)  # a terminal: choices are typed
 HELP = (
-    "Trò chuyện với trợ lý thủ tục hành chính. Gõ câu hỏi, hoặc gõ số để bấm nút.\n"
+    "Trò chuyện với trợ lý thủ tục hành chính. Gõ câu hỏi, hoặc gõ số để chọn.\n"
     "Thử vai cán bộ: !nhan, !tl <nội dung>, !tra, !dong. Thoát: Ctrl+D hoặc !thoat."
 )
 STAFF_NAME = "Lan (thử trên máy)"
@@ -33,8 +33,6 @@ class Console:
         prefix = "[Gửi cán bộ] " if to == "staff" else ""
         for message in render(reply, LIMITS):
             self._out.write(f"\n{prefix}{message.text}\n")
-            for index, button in enumerate(message.buttons, start=1):
-                self._out.write(f"  [{index}] {button.label}\n")
         self._out.flush()
 
     async def _staff(self, engine: Engine, storage: Storage, command: str) -> None:

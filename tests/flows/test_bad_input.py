@@ -51,7 +51,7 @@ async def test_stale_and_unknown_buttons_get_the_current_menu(bot):
         "s:khai-sinh:p:x",
     ):
         replies = await bot.engine.handle(Inbound(key=key, kind="button", button=data))
-        assert replies[0].text.startswith("Menu này đã cũ"), data
+        assert "Menu này đã cũ" in replies[-1].text, data
     assert await bot.storage.current_handoff(1) is None  # a forged staff button did nothing
 
 

@@ -73,7 +73,7 @@ async def test_checklist_tick_edits_the_message_in_place(rig: TelegramRig) -> No
     rig.api.push_callback(CITIZEN, "ct:khai-sinh:0", checklist_id)
     edits = await rig.api.wait_for("editMessageText", predicate=lambda c: c.ok)
     assert int(edits[0].params["message_id"]) == checklist_id
-    assert buttons(edits[0])[0][0].startswith("☑ 1.")
+    assert buttons(edits[0])[0][0].startswith("☑ Tờ khai")
 
 
 async def test_deep_link_start_opens_the_guide(rig: TelegramRig) -> None:

@@ -36,7 +36,7 @@ async def test_question_gets_an_answer_within_zalo_limits(zrig: ZaloRig) -> None
 async def test_button_payload_comes_back_as_a_message_and_works(zrig: ZaloRig) -> None:
     await zrig.say("#s:khai-sinh:p:0")
     [step] = await zrig.zalo.wait_sent(1, CITIZEN)
-    assert step["text"].startswith("Bước 1/")
+    assert "Bước 1/" in step["text"]
     assert "#s:khai-sinh:p:1" in [b["payload"] for b in buttons(step)]
 
 

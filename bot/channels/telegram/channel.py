@@ -52,6 +52,7 @@ CITIZEN_COMMANDS = [
     BotCommand("menu", "Menu thủ tục"),
     BotCommand("canbo", "Gặp cán bộ"),
     BotCommand("huy", "Hủy việc đang làm"),
+    BotCommand("riengtu", "Quyền riêng tư"),
     BotCommand("xoadulieu", "Xóa dữ liệu của tôi"),
 ]
 EditorCommand = Callable[[str, list[str]], Awaitable[str]]

@@ -46,6 +46,8 @@ def zalo_message(message: OutMessage) -> dict[str, Any]:
 
 def numbered(message: OutMessage) -> dict[str, Any]:
     """The same choices as a numbered list, for when a button template is refused."""
+    if message.listed is not None:
+        return {"text": message.listed}
     listing = "\n".join(f"{i}. {b.label}" for i, b in enumerate(message.buttons, start=1))
     return {"text": f"{message.text}\n\n{listing}\n(Gõ số để chọn.)"[: LIMITS.text_chars]}
 
