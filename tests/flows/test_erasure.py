@@ -35,6 +35,8 @@ async def citizen_history(bot: Driver) -> None:
     await bot.say(f"khai sinh cho con {MARK}", user=USER)
     await bot.say(f"{MARK} lam sao", user=USER)  # not understood: kept as an unmatched query
     await bot.say("/menu", user=USER)
+    await bot.press("☎️ Liên hệ & phản ánh", user=USER)
+    await bot.press("Phản ánh, kiến nghị về thủ tục hành chính", user=USER)
     await bot.press("Phản ánh, kiến nghị", user=USER)
     await bot.say(f"Đường thôn {MARK} hỏng nặng, xin sửa giúp", user=USER)
     await bot.press("Đồng ý", user=USER)

@@ -45,6 +45,8 @@ def test_amounts_dates_and_codes_stay(text: str) -> None:
 
 async def test_feedback_content_is_masked(bot: Driver) -> None:
     await bot.say("/menu")
+    await bot.press("☎️ Liên hệ & phản ánh")
+    await bot.press("Phản ánh, kiến nghị về thủ tục hành chính")
     await bot.press("Phản ánh, kiến nghị")
     await bot.say("Cán bộ thu sai phí, tôi chuyển khoản từ stk 0071000123456, cccd 001 203 004 567")
     records = await bot.press("Không")
