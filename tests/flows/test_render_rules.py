@@ -7,9 +7,22 @@ import datetime as dt
 
 import pytest
 
+from bot.channels.console import LIMITS as CONSOLE
+from bot.channels.telegram.keyboard import LIMITS as TELEGRAM
+from bot.channels.zalo.outbox import LIMITS as ZALO
 from bot.outbound import ChannelLimits, render
 from flows import render as texts_of
-from flows.answers import show_card
+from flows.answers import (
+    show_card,
+    show_checklist,
+    show_documents,
+    show_faq,
+    show_faq_answer,
+    show_fees,
+    show_online,
+    show_step,
+    start_steps,
+)
 from flows.models import Button, ConversationKey, Reply
 from flows.ports import Conversation
 from flows.turn import Turn, split_pages
@@ -18,6 +31,7 @@ from knowledge.holder import LibraryHolder
 from knowledge.library import Library
 from knowledge.loader import DEFAULT_DIR
 from tests.flows.driver import OPEN_TIME
+from tests.readable import Seen, problems
 
 
 @pytest.fixture(scope="module")
@@ -124,3 +138,44 @@ def test_intro_comes_once_and_first(library: Library) -> None:
     show_card(again, library, guide)
     again.introduce()
     assert "trợ lý tự động" not in again.replies[0].text
+
+
+CHANNELS = {
+    "telegram": (TELEGRAM, "html"),
+    "zalo": (ZALO, "plain"),
+    "console": (CONSOLE, "plain"),
+}
+
+
+def every_answer(library: Library) -> list[Reply]:
+    """Card, sections, FAQ list and answers, checklist and steps of every bundled guide."""
+    replies: list[Reply] = []
+    for guide in library.kb.guides:
+        turn = new_turn()
+        show_card(turn, library, guide)
+        show_documents(turn, library, guide)
+        show_fees(turn, library, guide)
+        show_online(turn, library, guide)
+        show_faq(turn, guide)
+        for index in range(len(guide.faq)):
+            show_faq_answer(turn, library, guide, index)
+        show_checklist(turn, guide, {0})
+        start_steps(turn, library, guide)
+        for online in (False, True):
+            steps = guide.steps.online if online else guide.steps.in_person
+            for index in range(len(steps)):
+                show_step(turn, library, guide, online, index)
+        replies += turn.replies
+    return replies
+
+
+@pytest.mark.parametrize("channel", sorted(CHANNELS))
+def test_every_answer_of_every_guide_is_readable_on_every_channel(
+    library: Library, channel: str
+) -> None:
+    limits, markup = CHANNELS[channel]
+    for reply in every_answer(library):
+        for message in render(reply, limits):
+            seen = Seen(message.text, tuple(b.label for b in message.buttons))
+            max_buttons = limits.max_buttons
+            assert problems(seen, limits.text_chars, max_buttons, markup) == [], seen.text[:200]
