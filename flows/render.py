@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from flows import texts
 from flows.feecalc import fee_amount_text, money
+from flows.wording import press
 from knowledge.library import Library
 from knowledge.schema import Document, Fee, Guide
 
@@ -21,6 +22,27 @@ _BRACKETS = re.compile(r" \([^()]*\)")
 _CLAUSE_BREAKS = ("; ", " – ", ", ", " (")
 
 
+# Guide authors write "bấm «Gặp cán bộ»" for the assistant's own buttons: such phrases become
+# references (flows.wording), so each channel words them as it shows that button.
+_GUIDE_PRESS = re.compile(r"bấm «([^»]+)»")
+_GUIDE_BUTTONS = {
+    texts.B_HUMAN: "/canbo",
+    texts.B_MENU: "/menu",
+    texts.B_PRIVACY: "/riengtu",
+    texts.B_FEEDBACK: None,
+}
+
+
+def _fill(library: Library, text: str) -> str:
+    def reference(match: re.Match[str]) -> str:
+        label = match.group(1)
+        if label not in _GUIDE_BUTTONS:
+            return match.group(0)  # a button of a web portal, not ours
+        return press(label, _GUIDE_BUTTONS[label])
+
+    return _GUIDE_PRESS.sub(reference, library.fill(text))
+
+
 def _card_docs(guide: Guide, papers: int = CARD_PAPERS) -> list[Document]:
     """Key papers first (marked in the guide), then the ones everybody brings."""
     key = [d for d in guide.documents if d.key]
@@ -29,10 +51,10 @@ def _card_docs(guide: Guide, papers: int = CARD_PAPERS) -> list[Document]:
 
 
 def _doc_short(doc: Document, library: Library) -> str:
-    name = library.fill(doc.name)
+    name = _fill(library, doc.name)
     if doc.case is None:
         return name
-    case = library.fill(doc.case)
+    case = _fill(library, doc.case)
     return f"{name} (nếu {case[0].lower() + case[1:]})"
 
 
@@ -100,16 +122,16 @@ def card(guide: Guide, library: Library, budget: int | None = None) -> str:
     """The summary. With a `budget`, it is made shorter step by step, the least needed first:
     the agency line goes (the desk line says where), long lines keep their first sentences,
     two papers instead of three; a clause is cut with "…" only as a last resort."""
-    summary = _Line("{}", library.fill(guide.summary))
-    who = _Line(texts.CARD_WHO, library.fill(guide.agency))
+    summary = _Line("{}", _fill(library, guide.summary))
+    who = _Line(texts.CARD_WHO, _fill(library, guide.agency))
     docs = _Line(texts.CARD_DOCS, _docs_short(guide, library))
-    time = _Line(texts.CARD_TIME, library.fill(guide.processing_time.text))
-    where = _Line(texts.CARD_WHERE, library.fill(guide.where.desk))
+    time = _Line(texts.CARD_TIME, _fill(library, guide.processing_time.text))
+    where = _Line(texts.CARD_WHERE, _fill(library, guide.where.desk))
     lines = [summary, _Line("", ""), who, docs, _Line(texts.CARD_FEE, _fee_short(guide, library))]
     lines += [time, where]
     online = None
     if guide.where.online:
-        online = _Line(texts.CARD_ONLINE, library.fill(guide.where.online))
+        online = _Line(texts.CARD_ONLINE, _fill(library, guide.where.online))
         online.suffix = f" ({guide.where.online_url})" if guide.where.online_url else ""
         lines.append(online)
 
@@ -160,15 +182,15 @@ def document_line(index: int, doc: Document, library: Library) -> str:
         counts.append(f"{doc.originals} bản chính")
     if doc.copies:
         counts.append(f"{doc.copies} bản sao")
-    line = f"{index}. {library.fill(doc.name)}"
+    line = f"{index}. {_fill(library, doc.name)}"
     if counts:
         line += f" ({', '.join(counts)})"
     if doc.optional:
         line += " — nếu có"
     if doc.form:
-        line += f"\n   Mẫu: {library.fill(doc.form)}"
+        line += f"\n   Mẫu: {_fill(library, doc.form)}"
     if doc.notes:
-        line += f"\n   {library.fill(doc.notes)}"
+        line += f"\n   {_fill(library, doc.notes)}"
     return line
 
 
@@ -182,14 +204,14 @@ def documents(guide: Guide, library: Library) -> str:
             cases.setdefault(doc.case, []).append(doc)
     parts = [
         texts.DOCS_INTRO.format(title=guide.title),
-        texts.CARD_APPLICANT.format(who=library.fill(guide.who)),
+        texts.CARD_APPLICANT.format(who=_fill(library, guide.who)),
     ]
     number = 0
     for doc in general:
         number += 1
         parts.append(document_line(number, doc, library))
     for case, docs in cases.items():
-        case_text = library.fill(case)
+        case_text = _fill(library, case)
         parts.append(f"\nNếu {case_text[0].lower() + case_text[1:]}:")
         for doc in docs:
             number += 1
@@ -202,46 +224,46 @@ def fees(guide: Guide, library: Library) -> str:
     office = library.kb.office
     parts = [texts.FEES_INTRO.format(title=guide.title)]
     for fee in fees_in_force(guide, library):
-        line = f"• {library.fill(fee.name)}: {fee_amount_text(fee, office)}"
+        line = f"• {_fill(library, fee.name)}: {fee_amount_text(fee, office)}"
         if fee.conditions:
-            line += f"\n  Áp dụng: {library.fill(fee.conditions)}"
+            line += f"\n  Áp dụng: {_fill(library, fee.conditions)}"
         if fee.exemptions:
             line += f"\n  Miễn cho: {', '.join(fee.exemptions)}"
         line += f"\n  Căn cứ: {'; '.join(fee.legal_basis)}"
         parts.append(line)
     if guide.deadline:
-        parts.append(f"Lưu ý thời hạn: {library.fill(guide.deadline.text)}")
+        parts.append(f"Lưu ý thời hạn: {_fill(library, guide.deadline.text)}")
     return "\n".join(parts)
 
 
 def processing_time(guide: Guide, library: Library) -> str:
-    text = f"Thời gian giải quyết «{guide.title}»: {library.fill(guide.processing_time.text)}"
+    text = f"Thời gian giải quyết «{guide.title}»: {_fill(library, guide.processing_time.text)}"
     if guide.deadline:
-        text += f"\nThời hạn phải làm: {library.fill(guide.deadline.text)}"
+        text += f"\nThời hạn phải làm: {_fill(library, guide.deadline.text)}"
     return text + f"\nCăn cứ: {'; '.join(guide.processing_time.legal_basis)}"
 
 
 def where(guide: Guide, library: Library) -> str:
     office = library.kb.office
-    text = f"Nơi nộp: {library.fill(guide.where.desk)}."
+    text = f"Nơi nộp: {_fill(library, guide.where.desk)}."
     if "công an" in guide.agency.lower():
         text += f"\nĐịa chỉ: {office.police_name}, {office.police_address}."
     else:
         text += f"\nĐịa chỉ: {office.center_name}, {office.address}."
-    return text + f"\nGiờ làm việc: {library.fill('{gio_lam_viec}')}."
+    return text + f"\nGiờ làm việc: {_fill(library, '{gio_lam_viec}')}."
 
 
 def online(guide: Guide, library: Library) -> str:
     if not guide.where.online and not guide.steps.online:
-        return texts.ONLINE_NONE.format(desk=library.fill(guide.where.desk))
+        return texts.ONLINE_NONE.format(desk=_fill(library, guide.where.desk))
     lines = []
     if guide.where.online:
-        lines.append(library.fill(guide.where.online))
+        lines.append(_fill(library, guide.where.online))
     if guide.where.online_url:
         lines.append(f"Địa chỉ: {guide.where.online_url}")
     if guide.steps.online:
         lines.append("Các bước:")
-        lines += [f"{i}. {library.fill(s)}" for i, s in enumerate(guide.steps.online, start=1)]
+        lines += [f"{i}. {_fill(library, s)}" for i, s in enumerate(guide.steps.online, start=1)]
     return "\n".join(lines)
 
 
@@ -249,12 +271,12 @@ def step_text(guide: Guide, library: Library, online_mode: bool, index: int) -> 
     steps = guide.steps.online if online_mode else guide.steps.in_person
     header = texts.STEP.format(n=index + 1, total=len(steps))
     way = "nộp trực tuyến" if online_mode else "nộp tại quầy"
-    return f"{header} ({way})\n{library.fill(steps[index])}"
+    return f"{header} ({way})\n{_fill(library, steps[index])}"
 
 
 def faq_answer(guide: Guide, library: Library, index: int) -> str:
     item = guide.faq[index]
-    text = f"{library.fill(item.q)}\n{library.fill(item.a)}"
+    text = f"{_fill(library, item.q)}\n{_fill(library, item.a)}"
     if item.legal_basis:
         text += f"\nCăn cứ: {'; '.join(item.legal_basis)}"
     if item.verify:

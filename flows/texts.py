@@ -81,6 +81,7 @@ CANCELLED = "Đã hủy. Bạn cần hỏi gì tiếp?"
 FAILED = f"Xin lỗi, hệ thống đang gặp trục trặc. Bạn thử lại sau ít phút, hoặc {HUMAN_REF}."
 NOTHING_TO_CANCEL = "Không có việc gì đang làm dở. Bạn cần hỏi gì?"
 MORE_DONE = "Đã hết nội dung."
+CONTINUED = "(tiếp) {item}"
 
 # Answer card and sections
 CARD_WHO = "Cơ quan giải quyết: {}"

@@ -44,7 +44,7 @@ def _blocks(text: str) -> list[str]:
 
 def split_pages(text: str, limit: int = PAGE_CHARS) -> list[str]:
     """Split between blocks (see `_blocks`); a block longer than a page is split at a line,
-    sentence or word boundary."""
+    sentence or word boundary, and the next page names the item it continues."""
     if len(text) <= limit:
         return [text]
     pages: list[str] = []
@@ -57,18 +57,32 @@ def split_pages(text: str, limit: int = PAGE_CHARS) -> list[str]:
         if current.strip():
             pages.append(current.strip())
         current = block
+        item = block.strip().split("\n", 1)[0]
         while len(current.strip()) > limit:
             head, current = _cut(current.strip(), limit)
             pages.append(head)
+            if "\n" in block.strip():  # the rest of an item's notes: say whose they are
+                current = _continued(item, limit) + current
     if current.strip():
         pages.append(current.strip())
     return pages
+
+
+def _continued(item: str, limit: int) -> str:
+    """A short reminder of the item a page continues, at most a quarter of the page."""
+    room = limit // 4 - len(texts.CONTINUED.format(item="")) - 1
+    if room < 10:
+        return ""
+    short = item if len(item) <= room else item[: room - 1].rstrip() + "…"
+    return texts.CONTINUED.format(item=short) + "\n"
 
 
 def _cut(rest: str, limit: int) -> tuple[str, str]:
     """One page off a block longer than a page: at a line, sentence or word boundary."""
     window = rest[:limit]
     cut = window.rfind("\n")
+    if cut >= 0 and window[:cut].rstrip().endswith(":"):
+        cut = -1  # never leave a heading at the bottom of a page
     if cut < limit // 3:
         cut = max(window.rfind(". "), window.rfind("; "))
         cut = cut + 1 if cut >= limit // 3 else window.rfind(" ")
