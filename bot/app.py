@@ -29,8 +29,10 @@ from bot.http import build_http_app, telegram_route
 from bot.storage import MemoryStorage, SqliteStorage
 from bot.storage.links import SqliteDeskLinks, SqlitePendingSends
 from flows.engine import Engine, EngineConfig
+from flows.models import Reply, StaffNotice
 from flows.ports import Clock, ManualClock, Outbox, StaffDesk, Storage, SystemClock
 from knowledge.holder import LibraryHolder
+from knowledge.samples import sample_keys, sample_message
 
 log = logging.getLogger(__name__)
 
@@ -284,6 +286,10 @@ async def run_bot(
             server = HttpServer(config)
             tasks.append(asyncio.create_task(server.serve()))
             log.info("HTTP on %s:%s", settings.http_host, settings.http_port)
+        if keys := sample_keys(holder.current().kb.office):  # real channels: say it loudly
+            log.warning("office.yaml still holds SAMPLE values: %s", ", ".join(keys))
+            with contextlib.suppress(Exception):
+                await desk.post(StaffNotice(key=None, reply=Reply(text=sample_message(keys))))
         retrying: list[Retrying] = [c for c in (telegram, zalo) if c is not None]
         jobs: list[Periodic] = [
             WeeklyStaleReport(holder, storage, desk, clock),

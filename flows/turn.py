@@ -35,6 +35,9 @@ def _blocks(text: str) -> list[str]:
     blocks: list[str] = []
     for line in text.split("\n"):
         note = line.startswith((" ", "\t"))
+        if blocks and not line.strip() and blocks[-1].rstrip().endswith(":"):
+            blocks[-1] += "\n"  # a blank line does not end a heading's block
+            continue
         if blocks and line.strip() and (note or blocks[-1].rstrip().endswith(":")):
             blocks[-1] += "\n" + line
         else:
@@ -86,6 +89,8 @@ def _cut(rest: str, limit: int) -> tuple[str, str]:
     if cut < limit // 3:
         cut = max(window.rfind(". "), window.rfind("; "))
         cut = cut + 1 if cut >= limit // 3 else window.rfind(" ")
+    while cut > limit // 3 and rest[:cut].rstrip().endswith(":"):
+        cut = rest.rfind(" ", 0, len(rest[:cut].rstrip()))  # "Phí ...:" stays with its amount
     if cut < limit // 3:
         cut = limit
     return rest[:cut].rstrip(), rest[cut:].lstrip()

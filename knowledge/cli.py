@@ -10,6 +10,7 @@ from pathlib import Path
 
 from knowledge.library import VN_TZ, KnowledgeError, Library, load_library, today
 from knowledge.loader import DEFAULT_DIR, load_knowledge
+from knowledge.samples import sample_problem
 
 
 def _root(args: argparse.Namespace) -> Path:
@@ -20,9 +21,15 @@ def _validate(args: argparse.Namespace) -> int:
     root = _root(args)
     result = load_knowledge(root)
     cwd = Path.cwd()
-    for problem in result.problems:
+    problems = list(result.problems)
+    if result.knowledge is not None and (sample := sample_problem(result.knowledge)):
+        problems.append(sample)
+    for problem in problems:
         print(problem.render(cwd if root.resolve().is_relative_to(cwd) else None))
     if result.errors or result.knowledge is None:
+        return 1
+    if getattr(args, "strict", False) and problems:
+        print("--strict: còn cảnh báo (ví dụ dữ liệu mẫu trong office.yaml)", file=sys.stderr)
         return 1
     kb = result.knowledge
     print(
@@ -157,6 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     validate = sub.add_parser("validate", help="check every guide file")
     validate.add_argument("dir", nargs="?", help="knowledge directory (default: bundled)")
+    validate.add_argument(
+        "--strict", action="store_true", help="warnings fail too (sample office values)"
+    )
     validate.set_defaults(func=_validate)
 
     for name, func, helptext in (

@@ -16,7 +16,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from knowledge.lawdates import LegalTexts, check_outdated_citations
-from knowledge.placeholders import NAMES, unknown_placeholders
+from knowledge.placeholders import NAMES, local_names, unknown_placeholders
 from knowledge.schema import Fields, Guide, Lexicon, Office
 from knowledge.yamlsrc import Located, PathKey, YamlSyntaxError, read_yaml
 
@@ -348,6 +348,16 @@ def cross_check(kb: KnowledgeBase) -> list[Problem]:
                     + ", ".join(f"{{{n}}}" for n in sorted(NAMES)),
                 )
             )
+        for path, key in local_names(source.located.data):
+            if key not in kb.office.local:
+                problems.append(
+                    Problem(
+                        source.path,
+                        line_of(path),
+                        f"mục '{_where(path)}': office.yaml chưa có '{key}' trong 'local'",
+                        severity="warning",
+                    )
+                )
     for field_def in kb.fields.fields:
         for gid in field_def.guides:
             if gid not in guide_ids:
@@ -419,3 +429,4 @@ def _check_versions(kb: KnowledgeBase) -> list[Problem]:
                     )
                 )
     return problems
+

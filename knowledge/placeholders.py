@@ -51,6 +51,13 @@ def _next_day(day: str) -> str:
     return WEEKDAYS[(WEEKDAYS.index(day) + 1) % 7]  # type: ignore[arg-type,unused-ignore]
 
 
+def police_hours(office: Office) -> str:
+    """The police's own reception hours; they differ from the commune centre's."""
+    if not office.police_hours:
+        return f"theo lịch tiếp dân của {office.police_name} (nên gọi hỏi trước)"
+    return opening_hours(office.model_copy(update={"hours": office.police_hours}))
+
+
 def _phones(office: Office) -> str:
     return "; ".join(f"{p.label}: {p.number}" for p in office.phones)
 
@@ -64,17 +71,45 @@ _VALUES: dict[str, Callable[[Office], str]] = {
     "dia_chi_cong_an": lambda o: o.police_address,
     "dien_thoai": _phones,
     "gio_lam_viec": opening_hours,
+    "gio_cong_an": police_hours,
     "email": lambda o: o.email or "(chưa có)",
     "cong_dvc": lambda o: o.portal_url,
 }
 NAMES = frozenset(_VALUES)
+LOCAL_PREFIX = "local_"
+"""`{local_KEY}` is filled from `local:` in office.yaml: what the province decides (forms, steps)."""
+LOCAL_MISSING = "theo hướng dẫn của tỉnh (hỏi cán bộ tại quầy)"
+
+
+def local_names(data: Any) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Yield (path, KEY) for every {local_KEY} in `data`, to check against office.yaml."""
+    for path, name in _all_names(data):
+        if name.startswith(LOCAL_PREFIX):
+            yield path, name.removeprefix(LOCAL_PREFIX)
+
+
+def _all_names(
+    data: Any, path: tuple[str | int, ...] = ()
+) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    if isinstance(data, str):
+        for name in _PATTERN.findall(data):
+            yield path, name
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield from _all_names(value, (*path, str(key)))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from _all_names(value, (*path, index))
 
 
 def fill(text: str, office: Office) -> str:
     """Replace known placeholders; unknown ones are left visible (validation reports them)."""
 
     def replace(match: re.Match[str]) -> str:
-        getter = _VALUES.get(match.group(1))
+        name = match.group(1)
+        if name.startswith(LOCAL_PREFIX):
+            return office.local.get(name.removeprefix(LOCAL_PREFIX), LOCAL_MISSING)
+        getter = _VALUES.get(name)
         return getter(office) if getter else match.group(0)
 
     return _PATTERN.sub(replace, text)
@@ -86,7 +121,7 @@ def unknown_placeholders(
     """Yield (path, name) for every {name} in string values of `data` that we cannot fill."""
     if isinstance(data, str):
         for name in _PATTERN.findall(data):
-            if name not in NAMES:
+            if name not in NAMES and not name.startswith(LOCAL_PREFIX):
                 yield path, name
     elif isinstance(data, dict):
         for key, value in data.items():

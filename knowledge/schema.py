@@ -265,12 +265,33 @@ class Office(Strict):
     email: Text | None = None
     timezone: Text = "Asia/Ho_Chi_Minh"
     hours: dict[Weekday, list[Session]]
+    police_hours: dict[Weekday, list[Session]] = Field(default_factory=dict)
+    """The police keep their own reception hours (residence, ID cards); empty = not known."""
     holidays: list[Holiday] = Field(default_factory=list)
     provincial_fees: dict[str, ProvincialFee] = Field(default_factory=dict)
+    local: dict[str, Text] = Field(default_factory=dict)
+    """What the province decides (forms, steps, offices), shown in guides as {local_KEY}."""
     portal_url: Text = "https://dichvucong.gov.vn"
     stale_after_days: int = Field(default=180, ge=1)
     reviewed_on: dt.date
+    samples: list[Text] = Field(default_factory=list)
+    """Keys that still hold sample values ('phones', 'provincial_fees.<key>'): a commune must
+    replace them and delete the key from this list; strict validation and start-up insist."""
     verify: list[Text] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _known_samples(self) -> Office:
+        for key in self.samples:
+            head, _, rest = key.partition(".")
+            if head not in type(self).model_fields or head in ("samples", "verify"):
+                raise ValueError(f"'samples': không có mục '{head}' trong office.yaml")
+            tables: dict[str, set[str]] = {
+                "provincial_fees": set(self.provincial_fees),
+                "local": set(self.local),
+            }
+            if rest and rest not in tables.get(head, set()):
+                raise ValueError(f"'samples': không có mục '{key}' trong office.yaml")
+        return self
 
 
 # --- lexicon and fields ----------------------------------------------------------------------

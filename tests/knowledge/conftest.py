@@ -26,13 +26,27 @@ def standalone_guide_text() -> str:
     return "".join(out)
 
 
+def office_without_samples() -> str:
+    """The bundled office settings as a commune would ship them: no key marked as a sample."""
+    out, skipping = [], False
+    for line in (DEFAULT_DIR / "office.yaml").read_text(encoding="utf-8").splitlines(keepends=True):
+        if line.startswith("samples:"):
+            skipping = True
+            continue
+        if skipping and line.startswith("  - "):
+            continue
+        skipping = False
+        out.append(line)
+    return "".join(out)
+
+
 @pytest.fixture
 def kdir(tmp_path: Path) -> Path:
     """A small valid knowledge directory the test may break."""
     root = tmp_path / "knowledge"
     (root / "guides").mkdir(parents=True)
-    for name in ("office.yaml", "lexicon.yaml"):
-        shutil.copy(DEFAULT_DIR / name, root / name)
+    shutil.copy(DEFAULT_DIR / "lexicon.yaml", root / "lexicon.yaml")
+    (root / "office.yaml").write_text(office_without_samples(), encoding="utf-8")
     # the bundled menu order names all 28 guides; this small library has one
     fields = (DEFAULT_DIR / "fields.yaml").read_text(encoding="utf-8")
     kept = [
