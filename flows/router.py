@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flows import answers, texts
 from flows.aspects import detect, without_cues
-from flows.feedback import Feedback
+from flows.feedback import Feedback, feedback_wish
 from flows.handoff import Handoffs
 from flows.masking import mask_personal
 from flows.menu import HUMAN, MENU, main_menu_buttons, show_field, show_menu, show_welcome
@@ -211,6 +211,10 @@ class Router:
             return
         if state.flow == "reason":
             await self._reason(turn, text)
+            return
+        wish = feedback_wish(text)
+        if wish is not None:  # "tôi muốn phản ánh": the intake, not the guide about feedback
+            self._feedback.start(turn, wish)
             return
         folded = fold(text)
         if folded in _GREETINGS:

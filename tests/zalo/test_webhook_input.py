@@ -52,3 +52,14 @@ async def test_signed_events_whose_sender_is_not_an_id_are_refused(
     await zrig.say("khai sinh")
     [card] = await zrig.zalo.wait_sent(1, CITIZEN)
     assert card["text"].startswith("Đăng ký khai sinh")
+
+
+async def test_a_zalo_citizen_is_told_their_data_was_deleted(zrig: ZaloRig) -> None:
+    await zrig.say("khai sinh")
+    await zrig.say("/xoadulieu")
+    await zrig.zalo.wait_sent(2, CITIZEN)
+    await zrig.say("#del:y")
+    sent = await zrig.zalo.wait_sent(3, CITIZEN)
+    assert "Đã xóa dữ liệu" in sent[2]["text"]
+    rows = await zrig.storage.query("SELECT payload FROM inbound_events")
+    assert all(CITIZEN not in row[0] for row in rows)

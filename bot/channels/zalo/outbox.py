@@ -73,8 +73,10 @@ class ZaloOutbox(Outbox):
             result = await self.client.send(user_id, numbered(message))
         return result
 
-    async def send(self, key: ConversationKey, reply: Reply) -> bool:
-        if not await self._window_open(key):
+    async def send(self, key: ConversationKey, reply: Reply, *, answering: bool = False) -> bool:
+        """`answering`: a reply to the message the citizen just sent, so the window is open even
+        when the conversation is gone (the confirmation of /xoadulieu)."""
+        if not answering and not await self._window_open(key):
             self.last_error[key] = WINDOW_CLOSED
             return False
         for message in render(reply, LIMITS):

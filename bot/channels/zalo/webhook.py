@@ -182,7 +182,7 @@ class ZaloReceiver:
                 if name:
                     inbound = inbound.model_copy(update={"display_name": name})
         for reply in await self._engine.handle(inbound):
-            if not await self._outbox.send(inbound.key, reply):
+            if not await self._outbox.send(inbound.key, reply, answering=True):
                 break
 
     async def _run(self) -> None:
