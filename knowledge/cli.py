@@ -7,13 +7,32 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from knowledge.library import VN_TZ, KnowledgeError, Library, load_library, today
-from knowledge.loader import DEFAULT_DIR, load_knowledge
+from knowledge.loader import load_knowledge
+
+
+def _settings() -> Any:
+    """The bot's own settings model (environment and .env), so the CLI reads the same
+    KNOWLEDGE_DIR and BOT_DB as the running bot. Imported here, at the entry point: the
+    knowledge core itself does not depend on the bot."""
+    from pydantic import ValidationError
+
+    from bot.config import Settings, describe_error
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        print(describe_error(exc), file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def _root(args: argparse.Namespace) -> Path:
-    return Path(args.dir) if getattr(args, "dir", None) else DEFAULT_DIR
+    if getattr(args, "dir", None):
+        return Path(args.dir)
+    root: Path = _settings().knowledge_dir
+    return root
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -95,7 +114,7 @@ def _stale(args: argparse.Namespace) -> int:
 def _unmatched(args: argparse.Namespace) -> int:
     from knowledge.unmatched_cli import print_unmatched
 
-    return print_unmatched(args.db, args.since, args.limit)
+    return print_unmatched(args.db or str(_settings().bot_db), args.since, args.limit)
 
 
 def _add_example(args: argparse.Namespace) -> int:
@@ -118,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     validate = sub.add_parser("validate", help="check every guide file")
-    validate.add_argument("dir", nargs="?", help="knowledge directory (default: bundled)")
+    validate.add_argument("dir", nargs="?", help="knowledge directory (default: KNOWLEDGE_DIR, else bundled)")
     validate.set_defaults(func=_validate)
 
     for name, func, helptext in (
@@ -126,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("export", _export, "print every serving guide as JSON"),
     ):
         cmd = sub.add_parser(name, help=helptext)
-        cmd.add_argument("--dir", help="knowledge directory (default: bundled)")
+        cmd.add_argument("--dir", help="knowledge directory (default: KNOWLEDGE_DIR, else bundled)")
         cmd.add_argument("--date", help="serve guides effective on this day (YYYY-MM-DD)")
         cmd.add_argument("--json", action="store_true", help="JSON output")
         cmd.set_defaults(func=func)
@@ -136,13 +155,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     stale = sub.add_parser("stale", help="guides not reviewed for N days, or ending soon")
     stale.add_argument("--days", type=int, help="default: stale_after_days in office.yaml")
-    stale.add_argument("--dir", help="knowledge directory (default: bundled)")
+    stale.add_argument("--dir", help="knowledge directory (default: KNOWLEDGE_DIR, else bundled)")
     stale.add_argument("--date", help="as of this day (YYYY-MM-DD)")
     stale.set_defaults(func=_stale)
 
     unmatched = sub.add_parser("unmatched", help="questions the bot could not place, grouped")
     unmatched.add_argument("--since", help="from this day (YYYY-MM-DD); default: 30 days ago")
-    unmatched.add_argument("--db", help="bot database (default: BOT_DB or data/bot.sqlite3)")
+    unmatched.add_argument("--db", help="bot database (default: BOT_DB, as for the bot)")
     unmatched.add_argument("--limit", type=int, default=30)
     unmatched.set_defaults(func=_unmatched)
 
@@ -150,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("guide", help="guide id, e.g. khai-sinh")
     add.add_argument("text", nargs="+", help="the question as citizens type it")
     add.add_argument("--who", default="cli", help="your name, for the edit log")
-    add.add_argument("--dir", help="knowledge directory (default: bundled)")
+    add.add_argument("--dir", help="knowledge directory (default: KNOWLEDGE_DIR, else bundled)")
     add.set_defaults(func=_add_example)
 
     bench = sub.add_parser("bench", help="accuracy, latency and memory figures")
