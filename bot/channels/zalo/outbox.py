@@ -60,6 +60,17 @@ class ZaloOutbox(Outbox):
         self._clock = clock
         self.last_error: dict[ConversationKey, int] = {}
 
+    def failure_reason(self, key: ConversationKey) -> str | None:
+        error = self.last_error.get(key)
+        if error == WINDOW_CLOSED:
+            return (
+                "Zalo chỉ cho phép trả lời trong vòng 7 ngày kể từ tin nhắn cuối của người dân; "
+                "tin sẽ gửi được khi người dân nhắn lại"
+            )
+        if error in NOT_REACHABLE:
+            return f"Zalo không cho gửi tới người dân này (mã lỗi {error})"
+        return None
+
     async def _window_open(self, key: ConversationKey) -> bool:
         conversation = await self._storage.find_by_key(key)
         if conversation is None:
