@@ -275,9 +275,10 @@ async def run_bot(
             await zalo.start()
             routes.append(zalo.receiver.route())
             log.info("Zalo started: webhook at /zalo/webhook")
-        if routes:
+        if routes or settings.healthz_always:
+            checks = [c.health for c in (telegram, zalo) if c is not None]
             config = uvicorn.Config(
-                build_http_app(routes),
+                build_http_app(routes, checks),
                 host=settings.http_host,
                 port=settings.http_port,
                 log_level="warning",

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
 
     http_host: str = "0.0.0.0"
     http_port: int = Field(default=8080, ge=1, le=65535)
+    healthz_always: bool = Field(
+        default=False, description="serve /healthz even without webhooks (polling, Docker)"
+    )
 
     @field_validator("telegram_editor_ids", mode="before")
     @classmethod

@@ -46,18 +46,30 @@ def telegram_route(feed: Feed, secret: str | None) -> Route:
             return PlainTextResponse("too large", status_code=413)
         try:
             data = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):
             return PlainTextResponse("bad json", status_code=400)
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
             return PlainTextResponse("not an update", status_code=400)
-        await feed(data)
+        try:
+            await feed(data)
+        except ValueError:
+            log.warning("Telegram webhook update %s cannot be read; refused", data["update_id"])
+            return PlainTextResponse("not an update", status_code=400)
         return PlainTextResponse("ok")
 
     return Route("/telegram/webhook", webhook, methods=["POST"])
 
 
-def build_http_app(routes: list[Route]) -> Starlette:
+Health = Callable[[], str | None]
+
+
+def build_http_app(routes: list[Route], checks: list[Health] | None = None) -> Starlette:
+    """`checks` each return None when fine, or why a channel is not working (then 503)."""
+
     async def healthz(request: Request) -> Response:
+        problems = [p for p in (check() for check in checks or []) if p]
+        if problems:
+            return JSONResponse({"ok": False, "problems": problems}, status_code=503)
         return JSONResponse({"ok": True})
 
     return Starlette(routes=[Route("/healthz", healthz, methods=["GET"]), *routes])

@@ -6,6 +6,7 @@ isolation); different conversations run concurrently. Every turn ends with one s
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 from collections.abc import AsyncIterator, Callable
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from flows import texts
+from flows.aspects import detect, without_cues
 from flows.feedback import Feedback
 from flows.handoff import Handoffs
 from flows.hours import OfficeHours
@@ -48,6 +50,21 @@ class EngineConfig:
     max_text_chars: int = 4000
     match_chars: int = 600
     long_text_chars: int = 2000
+
+
+EXAMPLE_LOOKBACK = dt.timedelta(hours=6)
+_SMALL_TALK = ("cam on", "thank", "ok", "vang", "da vang", "xin chao", "chao", "alo", "tks")
+
+
+def _is_question(text: str) -> bool:
+    """Worth teaching the assistant: a few words, not a command or button, not small talk,
+    and not an aspect follow-up without its subject ("cần mang gì", "bao lâu")."""
+    folded = fold(text)
+    if text.startswith(("/", "[")) or len(folded.split()) < 3:
+        return False
+    if folded.startswith(_SMALL_TALK):
+        return False
+    return not (detect(text) is not None and len(without_cues(text).split()) < 2)
 
 
 def sanitize(text: str, limit: int) -> str:
@@ -202,6 +219,12 @@ class Engine:
             if action == "claim":
                 if handoff.status == "claimed" and handoff.claimed_by == staff:
                     return True
+                if handoff.status == "claimed" and handoff.claimed_by:
+                    # two officers on one citizen: say so, so neither answers blind
+                    await self._note(
+                        conversation.key,
+                        texts.S_ALREADY_CLAIMED.format(staff=handoff.claimed_by, other=staff),
+                    )
                 await self.handoffs.claim(conversation, handoff, staff, now)
                 turn.log(
                     "handoff_claimed",
@@ -222,19 +245,9 @@ class Engine:
         """A question staff had to answer is a candidate example for a guide: offer it to the
         editors in the desk, with the likely guides as buttons."""
         library = self._library()
-        lines = await self._storage.recent_transcript(conversation.id, 30)
-        asked = [
-            line.text
-            for line in lines
-            if line.direction == "in"
-            and line.at <= handoff.created_at
-            and not line.text.startswith(("/", "["))
-            and len(line.text.split()) >= 3
-            and library.match(line.text).intent in ("clarify", "none")  # not already answered
-        ]
-        if not asked:
+        question = await self._unanswered_question(conversation, handoff)
+        if question is None:
             return
-        question = asked[-1][:300]
         options = [m for m in library.match(question).matches[:3]]
         if handoff.guide_id and handoff.guide_id not in [m.id for m in options]:
             guide = library.guide(handoff.guide_id)
@@ -252,6 +265,34 @@ class Engine:
                 ),
             )
         )
+
+    async def _unanswered_question(
+        self, conversation: Conversation, handoff: Handoff
+    ) -> str | None:
+        """The question that made a person necessary: the last one before the handoff the bot
+        could not match (its question event says so), else the first real question the citizen
+        put to staff. Never a thank-you or a follow-up such as "cần mang gì"."""
+        since = handoff.created_at - EXAMPLE_LOOKBACK
+        until = handoff.created_at + dt.timedelta(seconds=1)
+        unmatched = [
+            str(e.data.get("text") or "")
+            for cid, e in await self._storage.events(since, until)
+            if cid == conversation.id
+            and e.kind == "question"
+            and e.data.get("intent") in ("clarify", "none")
+        ]
+        library = self._library()
+        to_staff = [
+            line.text
+            for line in await self._storage.recent_transcript(conversation.id, 30)
+            if line.direction == "in"
+            and line.at >= handoff.created_at
+            and library.match(line.text).intent in ("clarify", "none")  # not answerable yet
+        ]
+        for text in [*reversed(unmatched), *to_staff]:
+            if _is_question(text):
+                return text[:300]
+        return None
 
     async def staff_reply(
         self, staff: str, conversation_id: int, text: str, center: str = "", deliver: bool = True

@@ -5,15 +5,39 @@ Contact details are asked only after saying why, and only stored if the citizen 
 
 from __future__ import annotations
 
+import re
+
 from flows import texts
 from flows.masking import find_phone, mask_personal
 from flows.menu import HUMAN, MENU
 from flows.models import Button, Reply, StaffNotice
 from flows.ports import StaffDesk, Storage
 from flows.turn import Turn
+from knowledge.normalize import fold
 
 MIN_CHARS = 10
 MAX_CHARS = 3000
+# "tôi muốn phản ánh", "em xin góp ý", "cho tôi kiến nghị": the wish to give feedback, said in
+# words instead of pressing the menu button. What follows it, if long enough, is the content.
+_WISH = re.compile(
+    r"^(?:(?:toi|em|minh|chau|con|cho (?:toi|em|minh)|xin|ad|anh|chi|oi|a|\W)\s*)*"
+    r"(?:muon|can|xin|dinh|can duoc|co y kien)?\s*"
+    r"(?:phan anh|gop y|kien nghi|khieu nai|to cao|y kien)"
+    r"(?:\s+(?:voi|len|ve|a|nhe|cho)\b)*\s*[:,.\-]?\s*(?P<rest>.*)$"
+)
+_NOT_A_WISH = ("the nao", "o dau", "nhu the nao", "ra sao", "the nao", "cach", "bao lau", "?")
+
+
+def feedback_wish(text: str) -> str | None:
+    """The feedback content already given with the wish ("" when only the wish), or None when
+    the text is not a wish to give feedback (e.g. "phản ánh ở đâu?" is a question)."""
+    folded = fold(text)
+    match = _WISH.match(folded)
+    if match is None or any(cue in folded for cue in _NOT_A_WISH):
+        return None
+    rest = match.group("rest").strip()
+    # the whole message is the content: "tôi muốn khiếu nại về ..." reads well to staff
+    return text.strip() if len(rest) >= MIN_CHARS else ""
 
 
 class Feedback:
@@ -21,11 +45,24 @@ class Feedback:
         self._storage = storage
         self._desk = desk
 
-    def start(self, turn: Turn) -> None:
+    def start(self, turn: Turn, content: str = "") -> None:
+        """Ask for the content, or, when it came with the wish, go straight to consent."""
         turn.reset_flow()
         turn.state.flow = "feedback"
         turn.state.data = {"stage": "content"}
+        if content:
+            self._take_content(turn, content)
+            return
         turn.say(texts.FEEDBACK_ASK, [Button(label=texts.B_CANCEL, data="x"), HUMAN])
+
+    def _take_content(self, turn: Turn, text: str) -> None:
+        # contact details go in their own consented fields; the content is kept masked
+        turn.state.data["content"] = mask_personal(text.strip())[:MAX_CHARS]
+        turn.state.data["stage"] = "consent"
+        turn.say(
+            texts.FEEDBACK_CONSENT,
+            [Button(label=texts.B_YES, data="fb:y"), Button(label=texts.B_NO, data="fb:n")],
+        )
 
     async def on_text(self, turn: Turn, text: str) -> None:
         data = turn.state.data
@@ -35,13 +72,7 @@ class Feedback:
             if len(text.strip()) < MIN_CHARS:
                 turn.say(texts.FEEDBACK_TOO_SHORT, [cancel])
                 return
-            # contact details go in their own consented fields; the content is kept masked
-            data["content"] = mask_personal(text.strip())[:MAX_CHARS]
-            data["stage"] = "consent"
-            turn.say(
-                texts.FEEDBACK_CONSENT,
-                [Button(label=texts.B_YES, data="fb:y"), Button(label=texts.B_NO, data="fb:n")],
-            )
+            self._take_content(turn, text)
         elif stage == "consent":
             turn.say(
                 texts.FEEDBACK_CONSENT,

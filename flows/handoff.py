@@ -165,16 +165,16 @@ class Handoffs:
             await self._storage.log_event(
                 conversation.id, Event(kind="unreachable", at=now, data={"text": reply.text[:200]})
             )
+            why = self._outbox.failure_reason(conversation.key)
+            name = display_name(conversation)
+            text = (
+                texts.S_UNDELIVERED_WHY.format(name=name, why=why, text=reply.text[:200])
+                if why
+                else texts.S_UNDELIVERED.format(name=name, reason=reply.text[:200])
+            )
             await self._desk.post(
                 StaffNotice(
-                    key=conversation.key,
-                    kind="undelivered",
-                    at=now,
-                    reply=Reply(
-                        text=texts.S_UNDELIVERED.format(
-                            name=display_name(conversation), reason=reply.text[:200]
-                        )
-                    ),
+                    key=conversation.key, kind="undelivered", at=now, reply=Reply(text=text)
                 )
             )
         return delivered

@@ -224,6 +224,10 @@ class Outbox(abc.ABC):
     async def send(self, key: ConversationKey, reply: Reply) -> bool:
         """False when the citizen cannot be reached (blocked the bot, window closed...)."""
 
+    def failure_reason(self, key: ConversationKey) -> str | None:
+        """Why the last send to `key` failed, in words staff understand (None: unknown)."""
+        return None
+
 
 class Clock(abc.ABC):
     @abc.abstractmethod

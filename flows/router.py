@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flows import answers, texts
 from flows.aspects import detect, without_cues
-from flows.feedback import Feedback
+from flows.feedback import Feedback, feedback_wish
 from flows.handoff import Handoffs
 from flows.masking import mask_personal
 from flows.menu import HUMAN, MENU, main_menu_buttons, show_field, show_menu, show_welcome
@@ -215,7 +215,11 @@ class Router:
             await self._feedback.on_text(turn, text)
             return
         if state.flow == "reason":
-            await self._reason(turn, text)
+            await self._reason(turn, library, text)
+            return
+        wish = feedback_wish(text)
+        if wish is not None:  # "tôi muốn phản ánh": the intake, not the guide about feedback
+            self._feedback.start(turn, wish)
             return
         folded = fold(text)
         if folded in _GREETINGS:
@@ -279,26 +283,26 @@ class Router:
         else:
             turn.say(texts.FALLBACK_SECOND, main_menu_buttons(library))
 
-    async def _reason(self, turn: Turn, text: str) -> None:
+    async def _reason(self, turn: Turn, library: Library, text: str) -> None:
         data = turn.state.data
         rating_id = data.get("rating")
+        reason = _masked(text)[:500]
         if isinstance(rating_id, int):
-            await self._storage.set_rating_reason(rating_id, _masked(text)[:500])
-        guide = data.get("guide") or "hỗ trợ của cán bộ"
+            await self._storage.set_rating_reason(rating_id, reason)
+        guide_id = data.get("guide")
         turn.reset_flow()
-        turn.log("rating_reason", guide=data.get("guide"), reason=_masked(text)[:500])
-        turn.say(texts.THANKS_REASON, [MENU, HUMAN])
+        turn.log("rating_reason", guide=guide_id, reason=reason)
+        if guide_id:
+            # staff read titles, not internal ids like «cap-so-do»
+            found = library.guide(str(guide_id))
+            title = found.title if found is not None else str(guide_id)
+            turn.say(texts.THANKS_REASON, [MENU, HUMAN])
+            note = texts.S_RATING_BAD.format(name=turn.name, guide=title, reason=reason)
+        else:  # a 👎 on a staff member's help is not about a guide
+            turn.say(texts.THANKS_REASON_STAFF, [MENU, HUMAN])
+            note = texts.S_RATING_BAD_STAFF.format(name=turn.name, reason=reason)
         await self._desk.post(
-            StaffNotice(
-                key=turn.key,
-                kind="info",
-                at=turn.now,
-                reply=Reply(
-                    text=texts.S_RATING_BAD.format(
-                        name=turn.name, guide=guide, reason=_masked(text)[:500]
-                    )
-                ),
-            )
+            StaffNotice(key=turn.key, kind="info", at=turn.now, reply=Reply(text=note))
         )
 
 

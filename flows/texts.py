@@ -123,6 +123,9 @@ ASK_REASON = (
     f"hoặc {HUMAN_REF} để hỏi trực tiếp."
 )
 THANKS_REASON = "Cảm ơn bạn đã góp ý. Chúng tôi sẽ xem lại hướng dẫn này."
+THANKS_REASON_STAFF = (
+    "Cảm ơn bạn đã góp ý. Ý kiến của bạn được chuyển tới bộ phận tiếp nhận để phục vụ tốt hơn."
+)
 
 # Handoff
 HANDOFF_QUEUED = "Đã chuyển cho cán bộ. Bạn đang ở vị trí số {position} trong hàng chờ."
@@ -186,6 +189,7 @@ S_CLAIM = "Nhận xử lý"
 S_RETURN = "Trả về bot"
 S_CLOSE = "Đóng"
 S_CLAIMED = "{staff} đã nhận xử lý."
+S_ALREADY_CLAIMED = "⚠️ {staff} đang xử lý cuộc trò chuyện này; {other} nhận thay từ bây giờ."
 S_RETURNED = "{staff} đã trả cuộc trò chuyện về bot."
 S_CLOSED = "{staff} đã đóng cuộc trò chuyện."
 S_CITIZEN = "{name}: {text}"
@@ -208,6 +212,7 @@ S_REMIND_OPENING = "Đầu giờ làm việc: {name} đang chờ cán bộ từ 
 S_FEEDBACK = "Phản ánh mới {ref}\nNội dung: {content}\nLiên hệ: {contact}"
 S_NOT_OPEN = "Cuộc trò chuyện này không còn chờ cán bộ."
 S_UNDELIVERED = "Không gửi được tin nhắn tới {name}: {reason}"
+S_UNDELIVERED_WHY = "Không gửi được tin nhắn tới {name}. Lý do: {why}.\nNội dung chưa gửi: {text}"
 S_NO_CONVERSATION = "Không tìm thấy cuộc trò chuyện này."
 S_CANDIDATE = (
     "Câu hỏi cán bộ vừa trả lời: «{question}»\n"
@@ -215,3 +220,4 @@ S_CANDIDATE = (
 )
 S_SKIP_CANDIDATE = "Không thêm"
 S_RATING_BAD = "{name} chưa hài lòng với hướng dẫn «{guide}»: {reason}"
+S_RATING_BAD_STAFF = "{name} chưa hài lòng với sự hỗ trợ của cán bộ: {reason}"

@@ -7,14 +7,33 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from knowledge.library import VN_TZ, KnowledgeError, Library, load_library, today
-from knowledge.loader import DEFAULT_DIR, load_knowledge
+from knowledge.loader import load_knowledge
 from knowledge.samples import sample_problem
 
 
+def _settings() -> Any:
+    """The bot's own settings model (environment and .env), so the CLI reads the same
+    KNOWLEDGE_DIR and BOT_DB as the running bot. Imported here, at the entry point: the
+    knowledge core itself does not depend on the bot."""
+    from pydantic import ValidationError
+
+    from bot.config import Settings, describe_error
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        print(describe_error(exc), file=sys.stderr)
+        raise SystemExit(2) from None
+
+
 def _root(args: argparse.Namespace) -> Path:
-    return Path(args.dir) if getattr(args, "dir", None) else DEFAULT_DIR
+    if getattr(args, "dir", None):
+        return Path(args.dir)
+    root: Path = _settings().knowledge_dir
+    return root
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -102,7 +121,7 @@ def _stale(args: argparse.Namespace) -> int:
 def _unmatched(args: argparse.Namespace) -> int:
     from knowledge.unmatched_cli import print_unmatched
 
-    return print_unmatched(args.db, args.since, args.limit)
+    return print_unmatched(args.db or str(_settings().bot_db), args.since, args.limit)
 
 
 def _add_example(args: argparse.Namespace) -> int:
@@ -163,7 +182,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     validate = sub.add_parser("validate", help="check every guide file")
-    validate.add_argument("dir", nargs="?", help="knowledge directory (default: bundled)")
+    validate.add_argument(
+        "dir", nargs="?", help="knowledge directory (default: KNOWLEDGE_DIR, else bundled)"
+    )
     validate.add_argument(
         "--strict", action="store_true", help="warnings fail too (sample office values)"
     )
@@ -174,7 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("export", _export, "print every serving guide as JSON"),
     ):
         cmd = sub.add_parser(name, help=helptext)
-        cmd.add_argument("--dir", help="knowledge directory (default: bundled)")
+        cmd.add_argument("--dir", help="knowledge directory (default: KNOWLEDGE_DIR, else bundled)")
         cmd.add_argument("--date", help="serve guides effective on this day (YYYY-MM-DD)")
         cmd.add_argument("--json", action="store_true", help="JSON output")
         cmd.set_defaults(func=func)
@@ -184,13 +205,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     stale = sub.add_parser("stale", help="guides not reviewed for N days, or ending soon")
     stale.add_argument("--days", type=int, help="default: stale_after_days in office.yaml")
-    stale.add_argument("--dir", help="knowledge directory (default: bundled)")
+    stale.add_argument("--dir", help="knowledge directory (default: KNOWLEDGE_DIR, else bundled)")
     stale.add_argument("--date", help="as of this day (YYYY-MM-DD)")
     stale.set_defaults(func=_stale)
 
     unmatched = sub.add_parser("unmatched", help="questions the bot could not place, grouped")
     unmatched.add_argument("--since", help="from this day (YYYY-MM-DD); default: 30 days ago")
-    unmatched.add_argument("--db", help="bot database (default: BOT_DB or data/bot.sqlite3)")
+    unmatched.add_argument("--db", help="bot database (default: BOT_DB, as for the bot)")
     unmatched.add_argument("--limit", type=int, default=30)
     unmatched.set_defaults(func=_unmatched)
 
@@ -198,7 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("guide", help="guide id, e.g. khai-sinh")
     add.add_argument("text", nargs="+", help="the question as citizens type it")
     add.add_argument("--who", default="cli", help="your name, for the edit log")
-    add.add_argument("--dir", help="knowledge directory (default: bundled)")
+    add.add_argument("--dir", help="knowledge directory (default: KNOWLEDGE_DIR, else bundled)")
     add.set_defaults(func=_add_example)
 
     imp = sub.add_parser("import-dvc", help="draft a guide from a national procedure record")
@@ -208,7 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     drift = sub.add_parser("drift", help="compare guides with national records (exit 1: drift)")
     drift.add_argument("records", help="folder of record JSON files, matched to guides by code")
-    drift.add_argument("--dir", help="knowledge directory (default: bundled)")
+    drift.add_argument("--dir", help="knowledge directory (default: KNOWLEDGE_DIR, else bundled)")
     drift.add_argument("--date", help="guides serving on this day (YYYY-MM-DD)")
     drift.set_defaults(func=_drift)
 

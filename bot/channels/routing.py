@@ -20,3 +20,7 @@ class RoutingOutbox(Outbox):
             log.warning("no channel %r configured to reach %s", key.channel, key)
             return False
         return await outbox.send(key, reply)
+
+    def failure_reason(self, key: ConversationKey) -> str | None:
+        outbox = self._outboxes.get(key.channel)
+        return outbox.failure_reason(key) if outbox is not None else None

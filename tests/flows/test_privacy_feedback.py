@@ -91,3 +91,28 @@ async def test_privacy_notice_from_menu(bot):
     await bot.say("/menu")
     out = to_citizen(await bot.press("Quyền riêng tư"))
     assert "/xoadulieu" in out[0]["text"]
+
+
+async def test_saying_i_want_to_give_feedback_starts_the_intake(bot):
+    out = to_citizen(await bot.say("tôi muốn phản ánh"))
+    assert "Hãy gõ nội dung" in out[0]["text"]
+    # the next message is the complaint itself, not a new question
+    out = to_citizen(await bot.say("Hồ sơ khai sinh nộp 10 ngày chưa có kết quả"))
+    assert "chỉ dùng để trả lời" in out[0]["text"]
+    records = await bot.press("Không")
+    assert "PA-2026-" in texts(to_citizen(records))
+    [item] = await bot.storage.feedback_items()
+    assert item.content == "Hồ sơ khai sinh nộp 10 ngày chưa có kết quả"
+
+
+async def test_a_wish_with_the_complaint_goes_straight_to_consent(bot):
+    out = to_citizen(await bot.say("Em muốn góp ý: nên mở cửa một cửa cả sáng thứ Bảy"))
+    assert "chỉ dùng để trả lời" in out[0]["text"]
+    await bot.press("Không")
+    [item] = await bot.storage.feedback_items()
+    assert "sáng thứ Bảy" in item.content
+
+
+async def test_asking_how_to_give_feedback_is_still_a_question(bot):
+    out = to_citizen(await bot.say("phản ánh ở đâu?"))
+    assert "Hãy gõ nội dung" not in out[0]["text"]

@@ -81,3 +81,27 @@ def test_export_lists_guides_with_match_phrases(kdir):
 def test_bundled_knowledge_validates():
     out = run("validate")
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_the_cli_reads_knowledge_dir_and_bot_db_like_the_bot(kdir, tmp_path):
+    """One settings model: .env (or the environment) points the CLI where it points the bot."""
+    import os
+
+    guide = kdir / "guides" / "khai-sinh.yaml"
+    guide.write_text(guide.read_text(encoding="utf-8").replace("code: ", "cod: "), encoding="utf-8")
+    workdir = tmp_path / "site"
+    workdir.mkdir()
+    db = tmp_path / "elsewhere.sqlite3"
+    (workdir / ".env").write_text(f"KNOWLEDGE_DIR={kdir}\nBOT_DB={db}\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k not in ("KNOWLEDGE_DIR", "BOT_DB")}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "knowledge", *args],
+            capture_output=True, text=True, cwd=workdir, env=env, timeout=120,
+        )  # fmt: skip
+
+    bad = cli("validate")
+    assert bad.returncode == 1 and str(guide) in bad.stdout
+    missing = cli("unmatched")
+    assert str(db) in missing.stdout + missing.stderr

@@ -183,7 +183,9 @@ async def test_reply_window_closed_is_told_to_staff(zrig: ZaloRig) -> None:
             and "Không gửi được" in c.params["text"]
         ),
     )
-    assert note
+    # the reason, not just the text: Zalo's 7-day reply window
+    assert "trong vòng 7 ngày kể từ tin nhắn cuối" in note[0].params["text"]
+    assert "Chào anh" in note[0].params["text"]
 
 
 async def test_event_stored_before_a_crash_is_processed_after_restart(zrig: ZaloRig) -> None:

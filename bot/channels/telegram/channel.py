@@ -37,6 +37,7 @@ from bot.channels.telegram.convert import CHANNEL, citizen_inbound, display_name
 from bot.channels.telegram.desk import TelegramDesk
 from bot.channels.telegram.processor import PerChatUpdateProcessor
 from bot.channels.telegram.sender import Sender, TelegramOutbox
+from bot.channels.telegram.tolerant import UpdatesRequest
 from bot.config import Settings
 from bot.storage.links import DeskLinks, PendingSends
 from flows.engine import Engine
@@ -46,6 +47,7 @@ from flows.ports import Clock, Storage
 log = logging.getLogger(__name__)
 TYPING_AFTER = 0.8  # seconds of work before showing "typing…"
 MEMBER_CACHE = dt.timedelta(minutes=5)
+STALL_AFTER = dt.timedelta(minutes=2)  # beyond the long-poll timeout: the channel is stalled
 STAFF_ACTIONS = ("claim", "return", "close")
 CITIZEN_COMMANDS = [
     BotCommand("start", "Bắt đầu"),
@@ -85,7 +87,12 @@ class TelegramChannel:
             .concurrent_updates(PerChatUpdateProcessor(64))
             .connect_timeout(10)
             .read_timeout(settings.telegram_poll_timeout + 10)
+            .get_updates_request(
+                UpdatesRequest(on_poll=self._polled, connection_pool_size=1, connect_timeout=10)
+            )
         )
+        self._last_poll: dt.datetime | None = None
+        self._started: dt.datetime | None = None
         if self._webhook:
             builder = builder.updater(None)
         self.app: Application[Any, Any, Any, Any, Any, Any] = builder.build()
@@ -123,6 +130,7 @@ class TelegramChannel:
     # --- lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
+        self._started = self._clock.now()
         await self.app.initialize()
         assert self._settings.telegram_staff_chat_id is not None
         await check_staff_group(self.app.bot, self._settings.telegram_staff_chat_id)
@@ -154,9 +162,29 @@ class TelegramChannel:
         await self.app.shutdown()
 
     async def feed(self, data: dict[str, Any]) -> None:
-        """A webhook delivery: parsed and queued like a polled update."""
-        update = Update.de_json(data, self.app.bot)
+        """A webhook delivery: parsed and queued like a polled update. ValueError when it is
+        not an update python-telegram-bot can read (the webhook answers 400)."""
+        try:
+            update = Update.de_json(data, self.app.bot)
+        except Exception:
+            raise ValueError("not a readable Telegram update") from None
         await self.app.update_queue.put(update)
+
+    def _polled(self) -> None:
+        self._last_poll = self._clock.now()
+
+    def health(self) -> str | None:
+        """None when fine; otherwise why the channel is not taking updates."""
+        if self._webhook:
+            return None if self.app.running else "telegram: not running"
+        updater = self.app.updater
+        if updater is None or not updater.running:
+            return "telegram: not polling"
+        allowed = dt.timedelta(seconds=self._settings.telegram_poll_timeout) + STALL_AFTER
+        since = self._last_poll or self._started
+        if since is not None and self._clock.now() - since > allowed:
+            return f"telegram: no successful getUpdates since {since.isoformat()}"
+        return None
 
     async def retry_pending(self) -> int:
         return await self.outbox.retry_pending(self.desk)

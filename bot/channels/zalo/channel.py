@@ -69,5 +69,8 @@ class ZaloChannel:
         await self.receiver.stop()
         await self.http.aclose()
 
+    def health(self) -> str | None:
+        return self.receiver.health()
+
     async def retry_pending(self) -> int:
         return await self.outbox.retry_pending(self._desk)

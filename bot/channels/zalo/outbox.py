@@ -62,6 +62,17 @@ class ZaloOutbox(Outbox):
         self._clock = clock
         self.last_error: dict[ConversationKey, int] = {}
 
+    def failure_reason(self, key: ConversationKey) -> str | None:
+        error = self.last_error.get(key)
+        if error == WINDOW_CLOSED:
+            return (
+                "Zalo chỉ cho phép trả lời trong vòng 7 ngày kể từ tin nhắn cuối của người dân; "
+                "tin sẽ gửi được khi người dân nhắn lại"
+            )
+        if error in NOT_REACHABLE:
+            return f"Zalo không cho gửi tới người dân này (mã lỗi {error})"
+        return None
+
     async def _window_open(self, key: ConversationKey) -> bool:
         conversation = await self._storage.find_by_key(key)
         if conversation is None:
@@ -75,8 +86,10 @@ class ZaloOutbox(Outbox):
             result = await self.client.send(user_id, numbered(message))
         return result
 
-    async def send(self, key: ConversationKey, reply: Reply) -> bool:
-        if not await self._window_open(key):
+    async def send(self, key: ConversationKey, reply: Reply, *, answering: bool = False) -> bool:
+        """`answering`: a reply to the message the citizen just sent, so the window is open even
+        when the conversation is gone (the confirmation of /xoadulieu)."""
+        if not answering and not await self._window_open(key):
             self.last_error[key] = WINDOW_CLOSED
             return False
         for message in render(reply, LIMITS):

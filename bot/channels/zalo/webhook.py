@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import json
 import logging
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,6 +31,36 @@ from flows.ports import Clock
 
 log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024  # Zalo events are small; anything bigger is not from Zalo
+
+
+USER_FIELDS = ("sender", "follower", "user")
+_ID = re.compile(r"[0-9A-Za-z_-]{1,40}")  # Zalo ids are digit strings; never objects or numbers
+
+
+def malformed(event: dict[str, Any]) -> str | None:
+    """Why a signed event cannot be stored and processed, or None. Lone surrogates cannot be
+    stored as UTF-8; an id that is not a short string is not a Zalo user id."""
+    try:
+        json.dumps(event, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return "text that is not valid Unicode"
+    except RecursionError:
+        return "nested too deeply"
+    if not isinstance(event.get("event_name", ""), str):
+        return "event_name is not a string"
+    for field in USER_FIELDS:
+        value = event.get(field)
+        if value is None:
+            continue
+        if not isinstance(value, dict):
+            return f"{field} is not an object"
+        user_id = value.get("id")
+        if user_id is not None and not (isinstance(user_id, str) and _ID.fullmatch(user_id)):
+            return f"{field}.id is not an id string"
+    message = event.get("message")
+    if message is not None and not isinstance(message, dict):
+        return "message is not an object"
+    return None
 
 
 class ZaloReceiver:
@@ -73,7 +104,7 @@ class ZaloReceiver:
             return PlainTextResponse("missing signature", status_code=401)
         try:
             event = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
             return PlainTextResponse("bad json", status_code=400)
         if not isinstance(event, dict):
             return PlainTextResponse("bad event", status_code=400)
@@ -84,6 +115,10 @@ class ZaloReceiver:
         if variant not in self.matched:
             log.info("Zalo webhook signature variant that matched: %s", variant)
         self.matched[variant] = self.matched.get(variant, 0) + 1
+        problem = malformed(event)
+        if problem is not None:
+            log.warning("Zalo webhook event refused: %s", problem)
+            return PlainTextResponse("bad event", status_code=400)
         if not self._fresh(event):
             log.warning(
                 "Zalo webhook with a timestamp too far from now: %s", event.get("timestamp")
@@ -147,7 +182,7 @@ class ZaloReceiver:
                 if name:
                     inbound = inbound.model_copy(update={"display_name": name})
         for reply in await self._engine.handle(inbound):
-            if not await self._outbox.send(inbound.key, reply):
+            if not await self._outbox.send(inbound.key, reply, answering=True):
                 break
 
     async def _run(self) -> None:
@@ -159,6 +194,11 @@ class ZaloReceiver:
                     pass
             except Exception:
                 log.exception("processing Zalo events failed; will retry on the next event")
+
+    def health(self) -> str | None:
+        if self._worker is None or self._worker.done():
+            return "zalo: event processing is not running"
+        return None
 
     def start(self) -> None:
         """Begin processing (including events left over from before a restart)."""

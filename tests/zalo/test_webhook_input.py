@@ -1,0 +1,65 @@
+"""Hostile or broken webhook bodies get a clean 4xx, never a 500, and change nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from tests.zalo.conftest import CITIZEN, OA_SECRET, ZaloRig
+from tests.zalo.fakezalo import sign
+
+
+def signed(event: dict, body: bytes) -> dict[str, str]:
+    return {
+        "Content-Type": "application/json",
+        "X-ZEvent-Signature": sign(body, event["app_id"], event["timestamp"], OA_SECRET),
+    }
+
+
+async def test_deeply_nested_json_is_a_400(zrig: ZaloRig) -> None:
+    body = b'{"a": ' * 50_000 + b"1" + b"}" * 50_000
+    headers = {"Content-Type": "application/json", "X-ZEvent-Signature": "mac=" + "0" * 64}
+    response = await zrig.http.post(zrig.url, content=body[:60_000], headers=headers)
+    assert response.status_code == 400
+    body = b"[" * 30_000 + b"]" * 30_000
+    response = await zrig.http.post(zrig.url, content=body, headers=headers)
+    assert response.status_code == 400
+
+
+async def test_lone_surrogates_in_a_signed_body_are_a_400(zrig: ZaloRig) -> None:
+    event = zrig.event("user_send_text", text="khai sinh \ud800 x")
+    body = json.dumps(event).encode()  # ASCII escapes: valid JSON, invalid Unicode
+    response = await zrig.http.post(zrig.url, content=body, headers=signed(event, body))
+    assert response.status_code == 400
+    assert await zrig.stored_events() == 0
+
+
+@pytest.mark.parametrize("sender_id", [8463212345678901234, {"id": "1"}, ["1"], "", "x" * 200])
+async def test_signed_events_whose_sender_is_not_an_id_are_refused(
+    zrig: ZaloRig, sender_id: object
+) -> None:
+    event = zrig.event("user_send_text", text="khai sinh")
+    event["sender"] = {"id": sender_id}
+    body = json.dumps(event, ensure_ascii=False).encode()
+    response = await zrig.http.post(zrig.url, content=body, headers=signed(event, body))
+    assert response.status_code == 400
+    await asyncio.sleep(0.1)
+    assert await zrig.stored_events() == 0
+    assert zrig.zalo.sent() == []
+    # and the channel keeps working
+    await zrig.say("khai sinh")
+    [card] = await zrig.zalo.wait_sent(1, CITIZEN)
+    assert card["text"].startswith("Đăng ký khai sinh")
+
+
+async def test_a_zalo_citizen_is_told_their_data_was_deleted(zrig: ZaloRig) -> None:
+    await zrig.say("khai sinh")
+    await zrig.say("/xoadulieu")
+    await zrig.zalo.wait_sent(2, CITIZEN)
+    await zrig.say("#del:y")
+    sent = await zrig.zalo.wait_sent(3, CITIZEN)
+    assert "Đã xóa dữ liệu" in sent[2]["text"]
+    rows = await zrig.storage.query("SELECT payload FROM inbound_events")
+    assert all(CITIZEN not in row[0] for row in rows)
