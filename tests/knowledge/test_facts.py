@@ -58,6 +58,26 @@ FACTS: dict[str, Facts] = {
     "nop-ho-so-truc-tuyen": Facts(None, "Cổng Dịch vụ công", None, [0]),
     "thanh-toan-le-phi": Facts(None, "Trung tâm", None, [0, 0]),
     "tra-cuu-ho-so": Facts(None, "Trung tâm", None, [0]),
+    # The wider catalogue (issue 11): facts as written from the national records and laws; most
+    # carry 'verify' notes in their guides, so a change here must come with its source.
+    "tro-cap-tre-mo-coi": Facts("1.001776", "UBND xã/phường", None, [0], benefits=[1350000, 810000, 540000]),
+    "chung-thuc-di-chuc": Facts("2.001019", "UBND xã/phường", 2, [50000, 30000]),
+    "chung-thuc-phan-chia-di-san": Facts("2.001406", "UBND xã/phường", 2, [50000]),
+    "chuyen-muc-dich-su-dung-dat": Facts("1.013949", "UBND xã/phường", None, ["provincial:dat_dai_chuyen_muc_dich"]),
+    "chuyen-nhuong-dat": Facts("1.013831", "Văn phòng đăng ký đất đai", None, ["provincial:dat_dai_dang_ky_bien_dong", "provincial:dat_dai_tham_dinh_bien_dong"], deadline="30 ngày"),
+    "hoa-giai-tranh-chap-dat": Facts("1.012812", "UBND xã/phường", None, [0]),
+    "tach-thua-dat": Facts("1.012784", "Văn phòng đăng ký đất đai", None, ["provincial:dat_dai_tach_hop_thua"]),
+    "dang-ky-lai-ket-hon": Facts("1.004746", "UBND xã/phường", 5, ["provincial:ho_tich_dang_ky_lai"]),
+    "dang-ky-lai-khai-tu": Facts("1.005461", "UBND xã/phường", 5, ["provincial:ho_tich_dang_ky_lai", 8000]),
+    "ghi-chu-ly-hon-nuoc-ngoai": Facts("2.000554", "UBND xã/phường", 5, ["provincial:ho_tich_ghi_chu_ly_hon", 8000]),
+    "ket-hon-yeu-to-nuoc-ngoai": Facts("2.000806", "UBND xã/phường", 10, ["provincial:ho_tich_ket_hon_yeu_to_nuoc_ngoai"]),
+    "khai-sinh-nhan-cha": Facts("1.000689", "UBND xã/phường", 3, [0, "provincial:ho_tich_nhan_cha_me_con", "provincial:ho_tich_khai_sinh_qua_han"], deadline="60 ngày"),
+    "khai-sinh-yeu-to-nuoc-ngoai": Facts("2.000528", "UBND xã/phường", 1, ["provincial:ho_tich_khai_sinh_yeu_to_nuoc_ngoai", 8000], deadline="60 ngày"),
+    "khai-tu-yeu-to-nuoc-ngoai": Facts("1.001766", "UBND xã/phường", 1, ["provincial:ho_tich_khai_tu_yeu_to_nuoc_ngoai", 8000], deadline="15 ngày"),
+    "xac-nhan-thong-tin-ho-tich": Facts("2.002516", "UBND xã/phường", 1, [8000]),
+    "dang-ky-ho-kinh-doanh": Facts("1.001612", "UBND xã/phường", 3, ["provincial:kinh_doanh_dang_ky_ho_kinh_doanh"]),
+    "dang-ky-nghia-vu-quan-su": Facts("1.013133", "Ban Chỉ huy quân sự", None, [0], deadline="17 tuổi"),
+    "giay-phep-xay-dung": Facts("1.013225", "UBND xã/phường", 7, ["provincial:xay_dung_giay_phep_nha_o"]),
 }
 
 
