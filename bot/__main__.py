@@ -25,6 +25,18 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
 
 
+def _moment(text: str) -> dt.datetime:
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a time like 2026-12-01T09:00+07:00"
+        ) from None
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} needs a UTC offset, e.g. +07:00")
+    return moment
+
+
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("PTB_TIMEDELTA", "1")  # python-telegram-bot: durations as timedelta
     parser = argparse.ArgumentParser(prog="python -m bot")
@@ -33,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("console", help="chat in this terminal")
     simulate = sub.add_parser("simulate", help="JSON lines in, JSON lines out (for tests)")
     simulate.add_argument("--db", type=Path, help="SQLite file to continue from (default: fresh)")
+    simulate.add_argument(
+        "--clock", type=_moment, help="start of the simulated time, ISO 8601 (default: now)"
+    )
     bench = sub.add_parser("bench", help="throughput and latency of the core")
     bench.add_argument("--citizens", type=int, default=1000)
     bench.add_argument("--messages", type=int, default=5, help="messages per citizen")
@@ -70,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "simulate":
             logging.getLogger().setLevel(max(logging.WARNING, logging.getLogger().level))
-            asyncio.run(app.run_simulation(settings, args.db))
+            asyncio.run(app.run_simulation(settings, args.db, start=args.clock))
         elif args.command == "run" and (settings.telegram_enabled or settings.zalo_enabled):
             asyncio.run(app.run_bot(settings))
         else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import os
 import signal
@@ -126,8 +127,9 @@ async def run_simulation(
     out: IO[str] = sys.stdout,
     err: IO[str] = sys.stderr,
     memory: bool = False,
+    start: dt.datetime | None = None,
 ) -> None:
-    clock = ManualClock(SystemClock().now())
+    clock = ManualClock(start or SystemClock().now())
     holder = library_holder(settings, clock)
     sim = Simulation(out, err)
     with tempfile.TemporaryDirectory(prefix="bot-sim-") as tmp:

@@ -56,7 +56,14 @@ def editor_commands(
     async def add_example_command(who: str, args: list[str]) -> str:
         if len(args) < 2:
             return "Cách dùng: /themcau <id thủ tục> <câu hỏi>, ví dụ: /themcau khai-sinh lam giay khai sinh o dau"
-        result = add_example(holder.root, args[0], " ".join(args[1:]), who, clock.now())
+        try:
+            result = add_example(holder.root, args[0], " ".join(args[1:]), who, clock.now())
+        except PermissionError as exc:
+            # guides bind-mounted from the host belong to the host's user (see README, Docker)
+            return (
+                f"Bot không có quyền ghi vào thư mục hướng dẫn ({exc.filename}). "
+                "Người quản trị cần cho tài khoản chạy bot quyền ghi thư mục này."
+            )
         if result.ok:
             holder.load()
         return result.message

@@ -107,7 +107,11 @@ def compute_report(
     )
     handed = {r.cid for r in requests if r.cid is not None}
     with_question = {cid for cid, e in period if cid is not None and e.kind == "question"}
+    # who needed the desk counts in the denominator even without a typed question (a press
+    # of «Gặp cán bộ»): otherwise 2 handoffs could sit next to "100% self-served"
+    served = with_question | handed
     outcomes = _outcomes(period)
+    answered = sum(1 for _, x in outcomes if x == "answered")
     stages = Counter(e.data.get("stage") for _, e in period if e.kind == "fallback")
 
     answers = Counter(
@@ -146,11 +150,10 @@ def compute_report(
         detached_events=detached,
         questions=kinds["question"],
         outcomes={o: sum(1 for _, x in outcomes if x == o) for o in OUTCOMES},
-        asked_conversations=len(with_question),
-        contained_conversations=len(with_question - handed),
-        direct_answers=sum(
-            1 for _, e in period if e.kind == "question" and e.data.get("intent") == "guide"
-        ),
+        asked_conversations=len(served),
+        contained_conversations=len(served - handed),
+        # one definition with the outcome table: a question answered with a guide in its turn
+        direct_answers=answered,
         clarifications=kinds["clarify"],
         clarify_rejected=kinds["clarify_rejected"],
         fallbacks_stage1=stages[1],

@@ -16,12 +16,12 @@ from bot.report.model import (
 
 TITLE = "Báo cáo tình hình hỗ trợ người dân qua trợ lý thủ tục hành chính"
 CONTAINMENT_FORMULA = (
-    "Tỷ lệ trợ lý tự giải quyết = số cuộc trao đổi có ít nhất một câu hỏi và không có yêu cầu "
-    "gặp cán bộ trong kỳ ÷ số cuộc trao đổi có ít nhất một câu hỏi trong kỳ"
+    "Tỷ lệ trợ lý tự giải quyết = số cuộc trao đổi không có yêu cầu gặp cán bộ trong kỳ ÷ số "
+    "cuộc trao đổi có câu hỏi hoặc có yêu cầu gặp cán bộ trong kỳ"
 )
 DIRECT_FORMULA = (
-    "Tỷ lệ câu hỏi được trả lời trực tiếp = số câu hỏi trợ lý nhận ra ngay đúng một thủ tục "
-    "(intent = guide) ÷ tổng số câu hỏi"
+    "Tỷ lệ câu hỏi được trả lời trực tiếp = số câu hỏi trợ lý trả lời bằng một hướng dẫn thủ "
+    "tục ngay khi được hỏi (dòng «Trợ lý trả lời» ở bảng trên) ÷ tổng số câu hỏi"
 )
 PERCENTILE_NOTE = (
     "Thời gian chờ tính từ lúc người dân yêu cầu đến tin nhắn đầu tiên của cán bộ (kể cả thời "

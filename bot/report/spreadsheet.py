@@ -35,8 +35,8 @@ def csv_rows(r: ServiceReport) -> list[tuple[str, str, str]]:
     rows += [(s, "Tổng số câu hỏi", val(r.questions))]
     rows += [(s, f"Câu hỏi – {OUTCOME_LABELS[o]}", val(n)) for o, n in r.outcomes.items()]
     rows += [
-        (s, "Cuộc trao đổi có câu hỏi", val(r.asked_conversations)),
-        (s, "Cuộc trao đổi có câu hỏi, không cần cán bộ", val(r.contained_conversations)),
+        (s, "Cuộc trao đổi có câu hỏi hoặc yêu cầu gặp cán bộ", val(r.asked_conversations)),
+        (s, "Trong đó không cần cán bộ", val(r.contained_conversations)),
         (s, "Tỷ lệ trợ lý tự giải quyết (%)", rate(r.containment)),
         (s, "Câu hỏi được trả lời trực tiếp", val(r.direct_answers)),
         (s, "Tỷ lệ câu hỏi được trả lời trực tiếp (%)", rate(r.direct_share)),

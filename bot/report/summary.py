@@ -34,7 +34,10 @@ def summary_text(report: ServiceReport) -> str:
         [
             f"Báo cáo {day(report.start)} – {day(report.end)}",
             f"• Lượt trao đổi: {num(report.conversations)}; câu hỏi: {num(report.questions)}",
-            f"• Trợ lý tự giải quyết: {pct(report.containment)} số cuộc trao đổi có câu hỏi",
+            f"• Trợ lý tự giải quyết: {pct(report.containment)} số cuộc trao đổi có câu hỏi"
+            " hoặc cần cán bộ (không có yêu cầu gặp cán bộ)",
+            f"• Câu hỏi được trợ lý trả lời ngay: {num(report.direct_answers)}"
+            f" ({pct(report.direct_share)})",
             f"• Chuyển cán bộ: {num(report.handoffs)} lần; chờ trung vị {duration(report.waits_all.p50_s)},"
             f" 90% trong vòng {duration(report.waits_all.p90_s)}",
             f"• Chưa được trả lời: {num(report.waits_all.unanswered)}",

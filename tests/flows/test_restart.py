@@ -6,11 +6,12 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+CLOCK = "2026-12-01T09:00:00+07:00"  # a working Tuesday: no test depends on the real time
 
 
 def simulate(db: Path, *items: dict) -> list[dict]:
     result = subprocess.run(
-        [sys.executable, "-m", "bot", "simulate", "--db", str(db)],
+        [sys.executable, "-m", "bot", "simulate", "--db", str(db), "--clock", CLOCK],
         input="".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items),
         capture_output=True,
         text=True,

@@ -268,9 +268,11 @@ async def test_questions_and_containment(report: ServiceReport) -> None:
         "other": 0,
     }
     # with a question: A B C D H I; a person was needed by B and C (E, F, G asked nothing)
-    assert (report.contained_conversations, report.asked_conversations) == (4, 6)
-    assert report.containment == pytest.approx(4 / 6)
-    assert report.direct_answers == 7
+    # those who pressed «Gặp cán bộ» without a question count too: 9 served, 5 needed a person
+    assert (report.contained_conversations, report.asked_conversations) == (4, 9)
+    assert report.containment == pytest.approx(4 / 9)
+    # one definition: the outcome table's "answered"
+    assert report.direct_answers == report.outcomes["answered"] == 7
     assert report.direct_share == pytest.approx(7 / 13)
 
 
@@ -395,7 +397,7 @@ async def test_markdown_shows_the_figures(report: ServiceReport) -> None:
         "Tổng số câu hỏi người dân gửi: **13**",
         "| Trợ lý trả lời | 7 | 53,8% |",
         "| Chưa hiểu câu hỏi | 4 | 30,8% |",
-        "**Tỷ lệ trợ lý tự giải quyết (không cần cán bộ): 66,7%** (4/6 cuộc trao đổi)",
+        "**Tỷ lệ trợ lý tự giải quyết (không cần cán bộ): 44,4%** (4/9 cuộc trao đổi)",
         CONTAINMENT_FORMULA,
         "Tỷ lệ câu hỏi được trả lời trực tiếp: 53,8% (7/13)",
         "«không phải các mục này»: 100,0% (1/1)",
@@ -438,7 +440,7 @@ async def test_csv_parses_with_every_figure(report: ServiceReport) -> None:
     assert values[s1, "Số câu hỏi – Zalo"] == "6"
     assert values[s1, "Số cuộc trao đổi – không rõ (đã xóa dữ liệu)"] == ""
     assert values[s2, "Tổng số câu hỏi"] == "13"
-    assert values[s2, "Tỷ lệ trợ lý tự giải quyết (%)"] == "66.67"
+    assert values[s2, "Tỷ lệ trợ lý tự giải quyết (%)"] == "44.44"
     assert values[s2, "Tỷ lệ câu hỏi được trả lời trực tiếp (%)"] == "53.85"
     assert values[s4, "Tỷ lệ cuộc trao đổi cần cán bộ (%)"] == "55.56"
     assert values[s4, "Thời gian chờ P50 (giây) – trong giờ"] == "300.00"
@@ -479,7 +481,7 @@ async def test_cli_writes_report_and_charts(db: Path, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     report = out / "bao-cao-2026-01-01-2026-06-30.md"
     text = report.read_text(encoding="utf-8")
-    assert "**Tỷ lệ trợ lý tự giải quyết (không cần cán bộ): 66,7%**" in text
+    assert "**Tỷ lệ trợ lý tự giải quyết (không cần cán bộ): 44,4%**" in text
     assert "![Câu hỏi theo tuần](cau-hoi-theo-tuan.png)" in text
     assert_png(out / "cau-hoi-theo-tuan.png")
     assert_png(out / "thu-tuc-hoi-nhieu.png")
@@ -517,3 +519,25 @@ async def test_cli_rejects_bad_periods_and_missing_db(db: Path, tmp_path: Path) 
     assert done.returncode == 2
     assert "no database at" in done.stderr
     assert not missing.exists()
+
+
+async def test_one_definition_per_figure(tmp_path: Path, kb: KnowledgeBase) -> None:
+    """An aspect answer ("khai sinh mất bao lâu" matched after removing the aspect words) is
+    answered though its question's intent is not "guide"; a press of «Gặp cán bộ» without a
+    question still needed a person. Neither may make the figures contradict each other."""
+    store = SqliteStorage(tmp_path / "defs.sqlite3")
+    await store.open()
+    try:
+        s = Seeder(store)
+        a, b = await s.conv("telegram", "1"), await s.conv("zalo", "2")
+        await s.turn(
+            a, at(3, 2, 9), question("khai sinh mất bao lâu", "clarify", "khai-sinh"),
+            ("answer", {"guide": "khai-sinh", "aspect": "time"}),
+        )  # fmt: skip
+        await s.handoff(b, at(3, 2, 10), is_open=True, wait_s=60)
+        report = await build_report(store.path, kb, START, END)
+    finally:
+        await store.close()
+    assert report.outcomes["answered"] == report.direct_answers == 1
+    assert report.handoffs == 1
+    assert report.containment == pytest.approx(1 / 2)  # not 100% next to a handoff
