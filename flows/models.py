@@ -64,6 +64,10 @@ class Reply(BaseModel):
     # A hint: this reply updates the message whose button was pressed (e.g. a checklist tick).
     # Channels that can edit messages do so; others just send it.
     replace: bool = False
+    # Which guide (and which part of it) the reply is about, when it is about one: the
+    # simulate channel prints them so outside checks can tell which procedure was answered.
+    guide: str | None = None
+    aspect: str | None = None
 
 
 class StaffNotice(BaseModel):

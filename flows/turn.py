@@ -48,6 +48,8 @@ class Turn:
     events: list[Event] = field(default_factory=list)
     transcript: list[TranscriptLine] = field(default_factory=list)
     deleted: bool = False
+    # (guide id, aspect) the replies being said are about; set by the answers.
+    about: tuple[str | None, str | None] = (None, None)
 
     @property
     def state(self) -> ConversationState:
@@ -74,7 +76,15 @@ class Turn:
         replace: bool = False,
     ) -> None:
         """Send a message; its buttons become the ones typed numbers refer to."""
-        reply = Reply(text=text, title=title, buttons=tuple(buttons or ()), replace=replace)
+        guide, aspect = self.about
+        reply = Reply(
+            text=text,
+            title=title,
+            buttons=tuple(buttons or ()),
+            replace=replace,
+            guide=guide,
+            aspect=aspect,
+        )
         self.replies.append(reply)
         if buttons is not None:
             self.state.buttons = list(buttons)
