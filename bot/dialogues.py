@@ -87,9 +87,7 @@ async def _run(library: Library, dialogues: list[dict[str, Any]]) -> DialogueRep
         sim = Simulation(out, io.StringIO())
         storage = MemoryStorage()
         clock = ManualClock(START)
-        engine = Engine(
-            lambda: library, storage, LocalDesk(sim.sink), LocalOutbox(sim.sink), clock
-        )
+        engine = Engine(lambda: library, storage, LocalDesk(sim.sink), LocalOutbox(sim.sink), clock)
         user = "d"
         for number, turn in enumerate(dialogue["turns"]):
             expected = turn.get("guide")

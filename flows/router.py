@@ -327,8 +327,9 @@ class Router:
             return
         guide = self._about(turn, library, text, result, aspect, flow_guide)
         if guide is not None:
-            if aspect is None and guide is flow_guide and state.data.get("aspect"):
-                aspect = state.data["aspect"]  # "thế còn ..." on the same guide: same question
+            previous = state.data.get("aspect")
+            if aspect is None and previous and _switch_target(text) is not None:
+                aspect = previous  # "thế còn khai sinh thì sao": the same question, other guide
             self._answer(turn, library, guide, aspect, text)
             return
         if result.pointer is not None:

@@ -71,9 +71,19 @@ def catalogue_names(count: int, path: Path = CATALOG, seed: int = 7) -> list[str
 
 
 def generated_guides(real: Sequence[Guide], count: int, seed: int = 7) -> list[Guide]:
-    """A province-size library: real procedure names, ~15 phrases each from citizen templates."""
+    """A province-size library: real procedure names, ~15 phrases each from citizen templates.
+    A province holds each procedure once, so names that are a bundled guide's own procedure
+    (by wording) are left out rather than indexed twice."""
+    from rapidfuzz import fuzz
+
+    own = [fold(g.title) for g in real] + [fold(a) for g in real for a in g.aliases]
+    names = [
+        name
+        for name in catalogue_names(count * 2, seed=seed)
+        if max(fuzz.token_set_ratio(fold(name), o) for o in own) < 90
+    ][:count]
     made = []
-    for index, name in enumerate(catalogue_names(count, seed=seed)):
+    for index, name in enumerate(names):
         topic = name.removeprefix("Thủ tục ").removeprefix("thủ tục ").strip()
         low = topic[0].lower() + topic[1:]
         short = " ".join(low.split()[:6])

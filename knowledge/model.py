@@ -54,10 +54,14 @@ def word_grams(text: str) -> list[str]:
 class ModelConfig:
     c: float = 1.0
     word_weight: float = 1.0
-    block_home: int = 40
-    block_neighbours: int = 40
-    rest_sample: int = 400
+    block_home: int = 10
+    block_neighbours: int = 12
+    rest_sample: int = 250
+    max_iter: int = 300
     seed: int = 7
+
+
+SINGLE_BLOCK = 120  # up to this many classes, one exact one-vs-rest over everything
 
 
 class _Part:
@@ -134,7 +138,7 @@ class TrainedModel:
             sub = sub[:, columns]
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
-                svm = LinearSVC(C=cfg.c, max_iter=2000).fit(sub, labels)
+                svm = LinearSVC(C=cfg.c, dual=True, max_iter=cfg.max_iter).fit(sub, labels)
             known = list(svm.classes_)
             coef = svm.coef_ if len(known) > 2 else np.vstack([-svm.coef_[0], svm.coef_[0]])
             intercept = (
@@ -157,7 +161,7 @@ class TrainedModel:
         cfg = self.config
         n_classes = len(self.classes)
         everyone = list(range(n_classes))
-        if n_classes <= cfg.block_home + cfg.block_neighbours:
+        if n_classes <= SINGLE_BLOCK:
             return [(everyone, everyone)]
         indicator = sp.csr_matrix(
             (np.ones(len(y)), (y, np.arange(len(y)))), shape=(n_classes, len(y))
@@ -179,20 +183,18 @@ class TrainedModel:
             blocks.append((home, sorted(members)))
         return blocks
 
-    def vector(self, text: str) -> sp.csr_matrix:
-        ci, cv = self._chars.transform_one(char_grams(text))
-        wi, wv = self._words.transform_one(word_grams(text))
-        ids, values = ci + wi, cv + wv
-        return sp.csr_matrix(
-            (values, ids, [0, len(ids)]), shape=(1, self.n_features), dtype=np.float64
-        )
-
     def scores(self, text: str) -> np.ndarray:
         """Decision value per class (in `self.classes` order); about -1 for unrelated text."""
-        vector = self.vector(text)
-        if vector.nnz == 0:
+        ci, cv = self._chars.transform_one(char_grams(text))
+        wi, wv = self._words.transform_one(word_grams(text))
+        ids = ci + wi
+        if not ids:
             bias: np.ndarray = self._bias.copy()
             return bias
-        values: np.ndarray = np.asarray((vector @ self._weights_t).todense()).ravel()
+        rows = self._weights_t[ids]  # one row per query feature: its weight in every class
+        spread = np.repeat(np.asarray(cv + wv), np.diff(rows.indptr))
+        values: np.ndarray = np.bincount(
+            rows.indices, weights=rows.data * spread, minlength=len(self.classes)
+        )
         total: np.ndarray = values + self._bias
         return total
