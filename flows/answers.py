@@ -13,12 +13,20 @@ from flows.menu import HUMAN, MENU, card_buttons, section_buttons
 from flows.models import Button
 from flows.turn import CARD_CHARS, Turn
 from knowledge.library import Library
+from knowledge.normalize import fold
 from knowledge.schema import Guide
 
 MAX_COUNT = 500
 
 
+def named(guide: Guide, text: str) -> str:
+    """Every answer about a part of a guide says which procedure it is about."""
+    mark = f"«{guide.title}»"
+    return text if mark in text else f"{mark} — {text[0].lower() + text[1:]}"
+
+
 def show_card(turn: Turn, library: Library, guide: Guide) -> None:
+    turn.about = (guide.id, None)
     turn.reset_flow()
     turn.state.guide_id = guide.id
     turn.state.misses = 0
@@ -29,13 +37,22 @@ def show_card(turn: Turn, library: Library, guide: Guide) -> None:
     turn.log("answer", guide=guide.id)
 
 
-def show_aspect(turn: Turn, library: Library, guide: Guide, aspect: Aspect) -> None:
+def show_aspect(turn: Turn, library: Library, guide: Guide, aspect: Aspect, text: str = "") -> None:
     """Answer a follow-up ("mất bao lâu") about the guide in context."""
+    turn.about = (guide.id, aspect)
     turn.state.guide_id = guide.id
     turn.state.misses = 0
     turn.log("answer", guide=guide.id, aspect=aspect)
+    _show_aspect(turn, library, guide, aspect, text)
+    if turn.state.flow is None:
+        turn.state.data["aspect"] = aspect  # "thế còn khai tử thì sao" asks the same again
+
+
+def _show_aspect(turn: Turn, library: Library, guide: Guide, aspect: Aspect, text: str) -> None:
+    if guide.id == CONTACT_GUIDE and _contact_line(turn, library, text):
+        return
     if aspect == "steps":
-        start_steps(turn, library, guide)
+        start_steps(turn, library, guide, name=True)
     elif aspect == "docs":
         show_documents(turn, library, guide)
     elif aspect == "fee":
@@ -47,9 +64,115 @@ def show_aspect(turn: Turn, library: Library, guide: Guide, aspect: Aspect) -> N
     elif aspect == "time":
         turn.reset_flow()
         turn.say(render.processing_time(guide, library), section_buttons(guide))
+    elif aspect == "who":
+        turn.reset_flow()
+        turn.say_paged(_who(guide, library), section_buttons(guide))
+    elif aspect == "late":
+        turn.reset_flow()
+        turn.say_paged(_late(guide, library), section_buttons(guide))
+    elif aspect == "benefit":
+        turn.reset_flow()
+        turn.say_paged(_benefit(guide, library), section_buttons(guide))
     else:
         turn.reset_flow()
-        turn.say(render.where(guide, library), section_buttons(guide))
+        turn.say(named(guide, render.where(guide, library)), section_buttons(guide))
+
+
+CONTACT_GUIDE = "lien-he"
+_HOURS_CUES = (
+    "may gio",
+    "gio lam",
+    "gio nao",
+    "thu 7",
+    "thu bay",
+    "chu nhat",
+    "mo cua",
+    "nghi trua",
+)
+_PHONE_CUES = ("so dien thoai", "sdt", "dien thoai", "hotline", "goi so", "so may", "so dt")
+_ADDRESS_CUES = ("dia chi", "o dau", "cho nao", "duong nao")
+
+
+def _contact_line(turn: Turn, library: Library, text: str) -> bool:
+    """The one line asked for ("mấy giờ", "số điện thoại"), not the whole contact card."""
+    padded = f" {fold(text)} "
+    office = library.kb.office
+    line = None
+    if any(f" {cue} " in padded for cue in _HOURS_CUES):
+        line = f"Giờ làm việc: {library.fill('{gio_lam_viec}')}."
+    elif any(f" {cue} " in padded for cue in _PHONE_CUES):
+        line = "Điện thoại: " + "; ".join(f"{p.label}: {p.number}" for p in office.phones) + "."
+    elif any(f" {cue} " in padded for cue in _ADDRESS_CUES):
+        line = f"Địa chỉ: {office.center_name}, {office.address}."
+    if line is None:
+        return False
+    guide = library.guide(CONTACT_GUIDE)
+    turn.reset_flow()
+    turn.say(line, section_buttons(guide) if guide else [MENU, HUMAN])
+    return True
+
+
+def _faq_about(guide: Guide, library: Library, cues: tuple[str, ...]) -> list[str]:
+    found = []
+    for item in guide.faq:
+        padded = f" {fold(item.q)} "
+        if any(f" {cue} " in padded for cue in cues):
+            found.append(f"• {library.fill(item.q)}\n  {library.fill(item.a)}")
+    return found
+
+
+def _who(guide: Guide, library: Library) -> str:
+    lines = [f"«{guide.title}» — người nộp: {library.fill(guide.who)}"]
+    lines += _faq_about(guide, library, WHO_FAQ_CUES)
+    return "\n".join(lines)
+
+
+def _late(guide: Guide, library: Library) -> str:
+    lines = []
+    if guide.deadline:
+        lines.append(f"«{guide.title}» — thời hạn phải làm: {library.fill(guide.deadline.text)}")
+        lines.append(f"Căn cứ: {'; '.join(guide.deadline.legal_basis)}")
+    lines += _faq_about(guide, library, LATE_FAQ_CUES)
+    if not lines:
+        return texts.LATE_UNKNOWN.format(title=guide.title)
+    if not guide.deadline:
+        lines.insert(0, f"«{guide.title}» — về việc làm muộn:")
+    return "\n".join(lines)
+
+
+def _benefit(guide: Guide, library: Library) -> str:
+    """What the citizen receives. Never the processing fee: "miễn phí" is not an amount."""
+    benefits = [b for b in guide.benefits if b.in_force(library.day)]
+    if not benefits:
+        return texts.BENEFIT_UNKNOWN.format(title=guide.title)
+    lines = [f"«{guide.title}» — mức được hưởng:"]
+    for item in benefits:
+        line = f"• {library.fill(item.name)}"
+        if item.amount is not None:
+            line += f": {money(item.amount)}" + (f"/{item.per}" if item.per else "")
+        if item.text:
+            line += f"\n  {library.fill(item.text)}"
+        if item.conditions:
+            line += f"\n  Áp dụng: {library.fill(item.conditions)}"
+        line += f"\n  Căn cứ: {'; '.join(item.legal_basis)}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+WHO_FAQ_CUES = (
+    "nguoi khac",
+    "uy quyen",
+    "nho nguoi",
+    "lam thay",
+    "nop thay",
+    "di thay",
+    "lam ho",
+    "nop ho",
+    "ai di",
+    "ai nop",
+    "ai lam",
+)
+LATE_FAQ_CUES = ("qua han", "tre", "muon", "phat", "het han")
 
 
 # --- sections ------------------------------------------------------------------------------
@@ -60,7 +183,7 @@ def show_documents(turn: Turn, library: Library, guide: Guide) -> None:
     buttons = section_buttons(guide)
     if guide.documents:
         buttons.insert(0, Button(label="Đánh dấu giấy tờ đã có", data=f"ck:{guide.id}"))
-    turn.say_paged(render.documents(guide, library), buttons)
+    turn.say_paged(named(guide, render.documents(guide, library)), buttons)
 
 
 def show_fees(turn: Turn, library: Library, guide: Guide) -> None:
@@ -73,13 +196,13 @@ def show_fees(turn: Turn, library: Library, guide: Guide) -> None:
 
 def show_online(turn: Turn, library: Library, guide: Guide) -> None:
     turn.reset_flow()
-    turn.say_paged(render.online(guide, library), section_buttons(guide))
+    turn.say_paged(named(guide, render.online(guide, library)), section_buttons(guide))
 
 
 def show_faq(turn: Turn, guide: Guide) -> None:
     turn.reset_flow()
     if not guide.faq:
-        turn.say(texts.NO_FAQ, section_buttons(guide))
+        turn.say(named(guide, texts.NO_FAQ), section_buttons(guide))
         return
     # Full questions, unnumbered: a channel that lists them numbers them once.
     buttons = [Button(label=item.q, data=f"qa:{guide.id}:{i}") for i, item in enumerate(guide.faq)]
@@ -98,11 +221,11 @@ def show_faq_answer(turn: Turn, library: Library, guide: Guide, index: int) -> b
 # --- walkthrough ---------------------------------------------------------------------------
 
 
-def start_steps(turn: Turn, library: Library, guide: Guide) -> None:
+def start_steps(turn: Turn, library: Library, guide: Guide, name: bool = False) -> None:
     if guide.steps.in_person and guide.steps.online:
         turn.reset_flow()
         turn.say(
-            texts.STEPS_CHOOSE,
+            named(guide, texts.STEPS_CHOOSE) if name else texts.STEPS_CHOOSE,
             [
                 Button(label=texts.B_IN_PERSON, data=f"s:{guide.id}:p:0"),
                 Button(label=texts.B_ONLINE, data=f"s:{guide.id}:o:0"),

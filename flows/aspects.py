@@ -10,9 +10,73 @@ from typing import Literal
 
 from knowledge.normalize import fold
 
-Aspect = Literal["time", "fee", "docs", "online", "steps", "where", "faq"]
+Aspect = Literal["time", "fee", "docs", "online", "steps", "where", "faq", "who", "late", "benefit"]
 
 _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
+    (
+        "benefit",
+        (
+            "duoc bao nhieu",
+            "huong bao nhieu",
+            "nhan bao nhieu",
+            "nhan duoc bao nhieu",
+            "lanh bao nhieu",
+            "bao nhieu 1 thang",
+            "bao nhieu mot thang",
+            "bao nhieu tien 1 thang",
+            "bao nhieu tien mot thang",
+            "moi thang bao nhieu",
+            "muc huong",
+            "muc tro cap",
+            "muc ho tro",
+            "ho tro bao nhieu",
+            "tro cap bao nhieu",
+            "duoc nhan tien",
+            "duoc may tien",
+            "duoc nhieu khong",
+        ),
+    ),
+    (
+        "late",
+        (
+            "qua han",
+            "tre han",
+            "bi phat",
+            "phat khong",
+            "phat bao nhieu",
+            "nop phat",
+            "phat tien",
+            "lam muon",
+            "dang ky muon",
+            "khai muon",
+            "de lau roi",
+            "chua lam kip",
+            "muon qua",
+            "tre qua",
+        ),
+    ),
+    (
+        "who",
+        (
+            "ai di lam",
+            "ai lam duoc",
+            "ai nop",
+            "ai di nop",
+            "ai duoc",
+            "ai co the",
+            "ai phai",
+            "nguoi khac",
+            "nho nguoi",
+            "nho ai",
+            "lam thay",
+            "lam ho",
+            "nop thay",
+            "nop ho",
+            "di thay",
+            "uy quyen",
+            "doi tuong",
+        ),
+    ),
     (
         "online",
         (
@@ -48,6 +112,9 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
         "time",
         (
             "bao lau",
+            "co ket qua",
+            "lay ket qua",
+            "tra ket qua",
             "may ngay",
             "bao nhieu ngay",
             "bao gio co",
@@ -90,6 +157,9 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
         ),
     ),
 )
+
+
+FEE_WORDS = ("le phi", "phi", "nop tien", "mat tien", "ton tien")
 
 
 def detect(text: str) -> Aspect | None:

@@ -177,6 +177,18 @@ class Engine:
                 await self._router.command(turn, library, text)
                 return
             data = self._typed_choice(turn, text)
+            count = len(state.buttons)
+            stripped = text.strip().rstrip(".")
+            if (
+                data is None
+                and stripped.isdigit()
+                and count
+                and state.mode == "bot"
+                and (state.flow not in ("fee", "reason", "feedback"))
+            ):
+                # A number that is not one of the buttons: never a guide, never a handoff.
+                turn.say(texts.CHOOSE_NUMBER.format(count=count), list(state.buttons))
+                return
         if data is not None:
             await self._router.press(turn, library, data)
             return

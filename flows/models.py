@@ -67,6 +67,10 @@ class Reply(BaseModel):
     # False while a typed number answers the question (a page count, a phone number): then a
     # channel that lists choices in text asks for the choice's words, not its number.
     numbered_choices: bool = True
+    # Which guide (and which part of it) the reply is about, when it is about one: the
+    # simulate channel prints them so outside checks can tell which procedure was answered.
+    guide: str | None = None
+    aspect: str | None = None
 
 
 class StaffNotice(BaseModel):

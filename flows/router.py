@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 from flows import answers, texts
-from flows.aspects import detect, without_cues
+from flows.aspects import Aspect, detect, without_cues
 from flows.feedback import Feedback, feedback_wish
 from flows.handoff import Handoffs
 from flows.masking import mask_personal
@@ -12,11 +14,92 @@ from flows.models import Button, Reply, StaffNotice
 from flows.ports import StaffDesk, Storage
 from flows.turn import Turn
 from knowledge.library import Library
+from knowledge.matcher import MatchResult
 from knowledge.normalize import fold
+from knowledge.schema import Guide
 
 _GREETINGS = {"xin chao", "chao", "chao ban", "hello", "hi", "alo", "chao bot", "chao ad", "hey"}
 _THANKS = {"cam on", "cam on ban", "cam on nhieu", "thanks", "thank you", "tks", "ok cam on"}
+_CANCEL = {"huy", "huy bo", "thoi", "thoi khong", "dung", "dung lai", "thoat", "bo qua", "cancel"}
 CLARIFY_OPTIONS = 4
+HANDOFF_WORDS = 8
+# Leaving the guide being discussed needs clear evidence for another one (confidence 0..1).
+SWITCH_CONFIDENCE = 0.8
+SWITCH_MARGIN = 0.25
+_SWITCH = re.compile(
+    r"^(?:the |vay |con |the con |vay con |con ve )+(.+?)(?: thi sao| thi the nao| the nao| sao| nua| thi)?$"
+)
+_FEE_WORDS = ("le phi", "phi", "nop tien", "lam mat tien", "ton tien")
+
+
+def _switch_target(text: str) -> str | None:
+    """'thế còn khai tử thì sao' -> 'khai tu'."""
+    found = _SWITCH.match(fold(text))
+    if found is None or not found.group(1).strip():
+        return None
+    return found.group(1).strip()
+
+
+def _content_words(text: str) -> int:
+    return len([w for w in text.split() if w not in _LIGHT])
+
+
+_LIGHT = {
+    "cho",
+    "toi",
+    "em",
+    "anh",
+    "chi",
+    "minh",
+    "hoi",
+    "xin",
+    "a",
+    "ha",
+    "nhe",
+    "nha",
+    "vay",
+    "the",
+    "thi",
+    "la",
+    "co",
+    "khong",
+    "duoc",
+    "can",
+    "muon",
+    "lam",
+    "gi",
+    "sao",
+    "nao",
+    "do",
+    "nay",
+    "con",
+    "roi",
+    "di",
+    "voi",
+    "va",
+    "ma",
+    "o",
+    "ko",
+    "k",
+    "dc",
+    "oi",
+    "bac",
+    "chau",
+    "ong",
+    "ba",
+    "chu",
+    "nua",
+    "cung",
+    "phai",
+    "bi",
+    "khi",
+    "neu",
+}
+
+
+def _says_fee(text: str) -> bool:
+    padded = f" {fold(text)} "
+    return any(f" {cue} " in padded for cue in _FEE_WORDS)
 
 
 class Router:
@@ -208,6 +291,10 @@ class Router:
     async def text(self, turn: Turn, library: Library, text: str) -> None:
         state = turn.state
         flow_guide = library.guide(state.guide_id) if state.guide_id else None
+        if state.flow in ("fee", "feedback", "reason") and await self._leave_flow(
+            turn, library, text
+        ):
+            return
         if state.flow == "fee" and flow_guide is not None:
             answers.fee_calc_input(turn, library, flow_guide, text)
             return
@@ -226,15 +313,10 @@ class Router:
             show_welcome(turn, library)
             return
         if folded in _THANKS:
-            turn.say("Dạ, không có gì ạ! Bạn cần hỏi gì thêm cứ gõ nhé.", [MENU, HUMAN])
+            turn.say(texts.YOU_ARE_WELCOME, [MENU, HUMAN])
             return
         aspect = detect(text)
         result = library.match(text)
-        if aspect is not None and result.intent != "guide":
-            # "khai sinh mất bao lâu": the aspect words are shared by every guide; match the rest.
-            core = library.match(without_cues(text))
-            if core.intent == "guide":
-                result = core
         best = result.best
         turn.log(
             "question",
@@ -246,30 +328,111 @@ class Router:
         if result.intent == "handoff":
             await self._handoffs.start(turn, library, "text")
             return
-        if result.intent == "guide" and best is not None:
-            guide = library.guide(best.id)
-            assert guide is not None
-            if aspect is not None and aspect != "steps":
-                answers.show_aspect(turn, library, guide, aspect)
+        if result.intent == "chitchat" and aspect is None:
+            if result.chitchat == "greeting":
+                show_welcome(turn, library)
             else:
-                answers.show_card(turn, library, guide)
+                turn.say(texts.YOU_ARE_WELCOME, [MENU, HUMAN])
             return
-        if aspect is not None and flow_guide is not None:
-            answers.show_aspect(turn, library, flow_guide, aspect)
+        guide = self._about(turn, library, text, result, aspect, flow_guide)
+        if guide is not None:
+            previous = state.data.get("aspect")
+            if aspect is None and previous and _switch_target(text) is not None:
+                aspect = previous  # "thế còn khai sinh thì sao": the same question, other guide
+            self._answer(turn, library, guide, aspect, text)
             return
+        if result.pointer is not None:
+            pointer = library.kb.lexicon.pointers.get(result.pointer)
+            if pointer is not None:
+                turn.reset_flow()
+                body = texts.POINTER.format(title=pointer.title, agency=pointer.agency)
+                if pointer.note:
+                    body += "\n" + pointer.note
+                turn.say(body, [MENU, HUMAN])
+                turn.log("pointer", pointer=result.pointer, query=_masked(text))
+                return
         if result.intent == "clarify":
             options = [m for m in result.matches[:CLARIFY_OPTIONS]]
             turn.reset_flow()
             state.flow = "clarify"
             state.data = {"query": _masked(text)}
             buttons = [Button(label=m.title, data=f"g:{m.id}") for m in options]
-            turn.say(
-                texts.CLARIFY,
-                [*buttons, Button(label=texts.NOT_THESE, data="nf"), HUMAN],
-            )
+            intro = texts.MULTI.format(count=len(options)) if result.multi else texts.CLARIFY
+            turn.say(intro, [*buttons, Button(label=texts.NOT_THESE, data="nf"), HUMAN])
             turn.log("clarify", options=[m.id for m in options], query=_masked(text))
             return
         self._fallback(turn, library, _masked(text))
+
+    def _about(
+        self,
+        turn: Turn,
+        library: Library,
+        text: str,
+        result: MatchResult,
+        aspect: Aspect | None,
+        current: Guide | None,
+    ) -> Guide | None:
+        """The guide this message is about, keeping the conversation's guide unless the message
+        carries stronger evidence for another one (or switches with "thế còn ... thì sao")."""
+        best = result.best
+        if current is not None:
+            switch = _switch_target(text)
+            if switch is not None:
+                target = library.match(switch)
+                if target.intent == "guide" and target.best is not None:
+                    return library.guide(target.best.id)
+                if aspect is None and detect(switch) is None:
+                    return None
+            core = without_cues(text)
+            core_result = library.match(core) if _content_words(core) >= 2 else None
+            if core_result is not None and core_result.intent == "guide":
+                other = core_result.best
+                assert other is not None
+                if other.id == current.id:
+                    return current
+                scores = {m.id: m.score for m in core_result.matches}
+                if (
+                    other.score >= SWITCH_CONFIDENCE
+                    and other.score - scores.get(current.id, 0.0) >= SWITCH_MARGIN
+                ):
+                    return library.guide(other.id)
+            if aspect is not None or result.intent != "guide":
+                return current if aspect is not None else None
+        if result.intent == "guide" and best is not None:
+            return library.guide(best.id)
+        if aspect is not None and result.intent != "clarify":
+            # "khai sinh mất bao lâu": the aspect words are shared by every guide; match the rest.
+            rest = library.match(without_cues(text))
+            if rest.intent == "guide" and rest.best is not None:
+                return library.guide(rest.best.id)
+        return None
+
+    def _answer(
+        self, turn: Turn, library: Library, guide: Guide, aspect: Aspect | None, text: str
+    ) -> None:
+        if aspect == "fee" and guide.benefits and not _says_fee(text):
+            aspect = "benefit"  # "bao nhiêu tiền" about an allowance asks what one receives
+        if (aspect is not None and aspect != "steps") or (
+            aspect == "steps" and turn.state.guide_id == guide.id
+        ):
+            answers.show_aspect(turn, library, guide, aspect, text)
+        elif guide.id == answers.CONTACT_GUIDE:
+            answers.show_aspect(turn, library, guide, "where", text)
+        else:
+            answers.show_card(turn, library, guide)
+
+    async def _leave_flow(self, turn: Turn, library: Library, text: str) -> bool:
+        """Inside a form (fee calculator, feedback, rating reason) "hủy" cancels and "gặp cán
+        bộ" hands over, instead of being taken as the form's answer."""
+        folded = fold(text)
+        if folded in _CANCEL:
+            await self._cancel(turn, library)
+            return True
+        if len(folded.split()) <= HANDOFF_WORDS and library.match(text).intent == "handoff":
+            turn.reset_flow()
+            await self._handoffs.start(turn, library, "text")
+            return True
+        return False
 
     def _fallback(self, turn: Turn, library: Library, query: str) -> None:
         """Two stages: first a hint to rephrase, then the menu and a person."""

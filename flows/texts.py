@@ -221,3 +221,17 @@ S_CANDIDATE = (
 S_SKIP_CANDIDATE = "Không thêm"
 S_RATING_BAD = "{name} chưa hài lòng với hướng dẫn «{guide}»: {reason}"
 S_RATING_BAD_STAFF = "{name} chưa hài lòng với sự hỗ trợ của cán bộ: {reason}"
+
+# Understanding v2: answers about who may file, late filing, benefit amounts; pointers; numbers.
+BENEFIT_UNKNOWN = (
+    "«{title}» — hướng dẫn chưa ghi mức tiền được hưởng. Mức cụ thể tùy từng trường hợp; "
+    "bạn vui lòng hỏi cán bộ tại bộ phận một cửa hoặc bấm «Gặp cán bộ»."
+)
+LATE_UNKNOWN = (
+    "«{title}» — hướng dẫn không ghi thời hạn phải làm hay mức phạt khi làm muộn. "
+    "Bạn vui lòng hỏi cán bộ tại bộ phận một cửa."
+)
+POINTER = "«{title}» không do Ủy ban xã giải quyết. Bạn liên hệ: {agency}."
+CHOOSE_NUMBER = "Vui lòng chọn số từ 1 đến {count}."
+MULTI = "Bạn đang hỏi về {count} thủ tục. Bấm vào từng thủ tục để xem hướng dẫn:"
+YOU_ARE_WELCOME = "Dạ, không có gì ạ! Bạn cần hỏi gì thêm cứ gõ nhé."

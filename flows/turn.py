@@ -104,6 +104,8 @@ class Turn:
     events: list[Event] = field(default_factory=list)
     transcript: list[TranscriptLine] = field(default_factory=list)
     deleted: bool = False
+    # (guide id, aspect) the replies being said are about; set by the answers.
+    about: tuple[str | None, str | None] = (None, None)
 
     @property
     def state(self) -> ConversationState:
@@ -130,12 +132,15 @@ class Turn:
         replace: bool = False,
     ) -> None:
         """Send a message; its buttons become the ones typed numbers refer to."""
+        guide, aspect = self.about
         reply = Reply(
             text=text,
             title=title,
             buttons=tuple(buttons or ()),
             replace=replace,
             numbered_choices=not numbers_are_answers(self.state),
+            guide=guide,
+            aspect=aspect,
         )
         self.replies.append(reply)
         if buttons is not None:

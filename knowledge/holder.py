@@ -1,5 +1,8 @@
 """Keeps the Library that serves today: rebuilt when the date changes or files are reloaded.
 
+The matcher is trained when files are (re)loaded, over every dated version; a new day only
+filters which guides it may answer with, so nothing is trained on the request path.
+
 A reload that does not validate keeps the previous library serving, so an editor's typo never
 takes the bot down or empties an answer.
 """
@@ -10,9 +13,9 @@ import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
-from knowledge.library import Library
+from knowledge.library import Library, build_matcher
 from knowledge.loader import KnowledgeBase, Problem, load_knowledge
-from knowledge.matcher import MatcherConfig
+from knowledge.matcher import Matcher, MatcherConfig
 
 
 class LibraryHolder:
@@ -27,6 +30,7 @@ class LibraryHolder:
         self._config = config
         self._kb: KnowledgeBase | None = None
         self._library: Library | None = None
+        self._matcher: Matcher | None = None
         self._fingerprint = self.fingerprint()
         self.last_problems: list[Problem] = []
 
@@ -66,6 +70,8 @@ class LibraryHolder:
         if result.knowledge is None or result.errors:
             self.last_problems = result.errors or result.problems
             return False, self.last_problems
+        # Train here, on load or reload, never on a citizen's message (nor after midnight).
+        self._matcher = build_matcher(result.knowledge, self._config)
         self._kb = result.knowledge
         self._library = None
         self.last_problems = result.problems
@@ -80,5 +86,5 @@ class LibraryHolder:
                 raise KnowledgeError(problems)
         day = self._today()
         if self._library is None or self._library.day != day:
-            self._library = Library(self._kb, day, self._config)
+            self._library = Library(self._kb, day, self._config, self._matcher)
         return self._library

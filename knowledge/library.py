@@ -19,20 +19,33 @@ class KnowledgeError(Exception):
         self.problems = problems
 
 
+def build_matcher(kb: KnowledgeBase, config: MatcherConfig | None = None) -> Matcher:
+    """Train over every dated version of every guide, so one model serves every day."""
+    return Matcher(kb.guides, kb.lexicon, config)
+
+
 class Library:
+    """The guides serving on `day`. The matcher is shared between days; pass the one built at
+    load time (see `LibraryHolder`) so a new day never trains a model on the request path."""
+
     def __init__(
-        self, kb: KnowledgeBase, day: dt.date, config: MatcherConfig | None = None
+        self,
+        kb: KnowledgeBase,
+        day: dt.date,
+        config: MatcherConfig | None = None,
+        matcher: Matcher | None = None,
     ) -> None:
         self.kb = kb
         self.day = day
         self.guides: dict[str, Guide] = {g.id: g for g in kb.active(day)}
-        self.matcher = Matcher(list(self.guides.values()), kb.lexicon, config)
+        self.matcher = matcher or build_matcher(kb, config)
+        self._allowed = frozenset(self.guides)
 
     def guide(self, guide_id: str) -> Guide | None:
         return self.guides.get(guide_id)
 
     def match(self, text: str, top: int | None = None) -> MatchResult:
-        return self.matcher.match(text, top)
+        return self.matcher.match(text, top, self._allowed)
 
     def fill(self, text: str) -> str:
         return fill(text, self.kb.office)

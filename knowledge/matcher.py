@@ -1,344 +1,218 @@
-"""Find the guide a citizen means, or decide to ask, hand off, or admit not knowing.
+"""Find the guide a citizen means, or decide to ask, hand off, chat, point elsewhere, or admit
+not knowing.
 
-Design: every guide contributes phrases (title, aliases, examples, FAQ questions). Phrases are
-normalised (see `normalize`), rewritten by the lexicon, and indexed by unigram and bigram
-features weighted by inverse document frequency over guides. A query picks candidate phrases
-through the inverted index (rarest features first, so 2,000 guides cost about the same as 30),
-then each candidate guide is scored by its best phrase (how much of the phrase the query covers,
-and how much of the query the phrase explains) blended with how much of the query the guide's
-whole vocabulary explains. Two pseudo-guides, "handoff" and "out of scope", compete like guides,
-so "cho tôi gặp cán bộ" and "giá vàng hôm nay" win their own class instead of a procedure.
+Pipeline: the Vietnamese normaliser and the lexicon rewrite the message (diacritics, teencode,
+synonyms, typos against the indexed vocabulary); a trained model (`knowledge.model`: TF-IDF
+n-grams + linear SVMs) scores every class; the lexical index (`knowledge.lexical`, the first
+matcher) adds its evidence; the decision is calibrated on those scores. Classes are the guide
+ids and explicit special classes with real examples: a person (handoff), out of scope, small
+talk (greetings, thanks), and pointers to well-known procedures of other agencies.
+
+The matcher is built once per knowledge base over every dated version of every guide, off the
+request path (at load or reload); the library of a day asks it with the ids serving that day.
 """
 
 from __future__ import annotations
 
-import heapq
+import dataclasses
 import math
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
-from rapidfuzz import process
-from rapidfuzz.distance import OSA
+import numpy as np
 
-from knowledge.lexrules import LexiconRules
-from knowledge.normalize import Token, tokens
+from knowledge.lexical import LexicalIndex
+from knowledge.model import ModelConfig, TrainedModel
+from knowledge.normalize import fold
+from knowledge.results import HANDOFF, OUT_OF_SCOPE, Intent, Match, MatchResult
 from knowledge.schema import Guide, Lexicon
 
-Intent = Literal["guide", "clarify", "handoff", "none"]
-HANDOFF = "__handoff__"
-OUT_OF_SCOPE = "__none__"
+__all__ = ["HANDOFF", "OUT_OF_SCOPE", "Match", "MatchResult", "Matcher", "MatcherConfig"]
+
+CHITCHAT = "__chitchat__:"
+POINTER = "__pointer__:"
+# Where a message asking two things splits: "khai tử và xin hỗ trợ mai táng".
+_JOINERS = re.compile(r"\s*(?:,|;|\+|&|\bvà\b|\bva\b|\bvới\b|\bvoi\b|\blẫn\b|\bkèm\b)\s*")
 
 
 @dataclass(frozen=True)
 class MatcherConfig:
-    """Weights and thresholds, calibrated on tests/data/questions.tsv (see `knowledge bench`)."""
+    """Decision thresholds on the combined score (SVM decision value + lexical evidence),
+    calibrated on tests/data/questions.tsv and checked on the held-out set (`knowledge bench`)."""
 
-    guide_threshold: float = 0.50
-    clarify_threshold: float = 0.40
-    margin: float = 0.10
-    handoff_threshold: float = 0.45
-    phrase_recall_exp: float = 0.6
-    phrase_precision_exp: float = 0.3
-    phrase_weight: float = 0.7
-    stopword_factor: float = 0.15
-    unknown_weight: float = 2.0
-    corrected_factor: float = 0.8
-    candidate_phrases: int = 120
-    postings_budget: int = 6000
-    idf_power: float = 1.0
+    lexical_weight: float = 0.8
+    guide_threshold: float = -0.35
+    margin: float = 0.3
+    clarify_threshold: float = -0.7
+    clarify_window: float = 0.3
+    special_threshold: float = -0.5
+    pointer_threshold: float = 0.3
+    chitchat_words: int = 8
     max_matches: int = 5
-    min_listed: float = 0.1
-
-
-@dataclass(frozen=True)
-class Match:
-    id: str
-    title: str
-    score: float
-
-
-@dataclass(frozen=True)
-class MatchResult:
-    query: str
-    intent: Intent
-    matches: tuple[Match, ...]
-
-    @property
-    def best(self) -> Match | None:
-        return self.matches[0] if self.matches else None
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "query": self.query,
-            "intent": self.intent,
-            "matches": [
-                {"id": m.id, "title": m.title, "score": round(m.score, 4)} for m in self.matches
-            ],
-        }
-
-
-@dataclass
-class _Phrase:
-    doc: int
-    features: dict[int, float]
-    total: float
-    text: str
-
-
-@dataclass
-class _Doc:
-    id: str
-    title: str
-    features: set[int] = field(default_factory=set)
+    model: ModelConfig = field(default_factory=ModelConfig)
 
 
 class Matcher:
-    """Immutable after construction; safe to share between concurrent conversations."""
+    """Immutable after construction; safe to share between conversations and between days."""
 
     def __init__(
-        self,
-        guides: Sequence[Guide],
-        lexicon: Lexicon,
-        config: MatcherConfig | None = None,
+        self, guides: Sequence[Guide], lexicon: Lexicon, config: MatcherConfig | None = None
     ) -> None:
-        self.config = config or MatcherConfig()
-        self._lex = LexiconRules(lexicon)
-        self._docs: list[_Doc] = []
-        self._phrase_texts: dict[str, list[str]] = {}
-        for guide in guides:
-            self._add_doc(guide.id, guide.title, [*guide.phrases, *(f.q for f in guide.faq)])
-        self._add_doc(HANDOFF, "Gặp cán bộ", lexicon.handoff)
-        self._add_doc(OUT_OF_SCOPE, "Ngoài phạm vi", lexicon.out_of_scope)
-
-        self._feature_ids: dict[str, int] = {}
-        self._stop_features: set[int] = set()
-        doc_tokens: list[list[list[Token]]] = []
-        vocab: set[str] = set()
-        for doc in self._docs:
-            per_phrase = [self._rewrite(tokens(t)) for t in self._phrase_texts[doc.id]]
-            doc_tokens.append(per_phrase)
-            for words in per_phrase:
-                vocab.update(t.plain for t in words)
-                doc.features.update(self._features(words, create=True))
-        vocab.update(t.plain for t in self._lex.outputs())
-        self._vocab = vocab
-        self._vocab_list = sorted(w for w in vocab if len(w) >= 3 and w.isalpha())
-
-        df: dict[int, int] = defaultdict(int)
-        for doc in self._docs:
-            for fid in doc.features:
-                df[fid] += 1
-        n_docs = max(len(self._docs), 1)
-        self._df = df
-        power = self.config.idf_power
-        self._idf = {fid: math.log(1 + n_docs / count) ** power for fid, count in df.items()}
-        self._unknown_idf = math.log(1 + n_docs)
-
-        self._phrases: list[_Phrase] = []
-        self._postings: dict[int, list[int]] = defaultdict(list)
-        for doc_index, per_phrase in enumerate(doc_tokens):
-            for words, text in zip(
-                per_phrase, self._phrase_texts[self._docs[doc_index].id], strict=True
-            ):
-                weights = self._weights(words)
-                if not weights:
-                    continue
-                phrase_id = len(self._phrases)
-                self._phrases.append(_Phrase(doc_index, weights, sum(weights.values()), text))
-                for fid in weights:
-                    self._postings[fid].append(phrase_id)
-        self._inverse_total = [1.0 / p.total for p in self._phrases]
-        self._correction_cache: dict[str, str | None] = {}
-
-    # --- construction helpers ------------------------------------------------------------
-
-    def _add_doc(self, doc_id: str, title: str, phrases: Iterable[str]) -> None:
-        texts = list(phrases)
-        if texts:
-            self._docs.append(_Doc(doc_id, title))
-            self._phrase_texts[doc_id] = texts
-
-    def _rewrite(self, words: list[Token]) -> list[Token]:
-        return self._lex.rewrite(words)
-
-    def _feature_keys(self, words: Sequence[Token]) -> list[tuple[str, bool]]:
-        """(feature, is_stop) for unigrams and adjacent bigrams."""
-        stops = [self._lex.is_stopword(t) for t in words]
-        keys = [(t.plain, s) for t, s in zip(words, stops, strict=True)]
-        keys += [
-            (f"{a.plain} {b.plain}", sa and sb)
-            for a, b, sa, sb in zip(words, words[1:], stops, stops[1:], strict=False)
+        self.config = cfg = config or MatcherConfig()
+        extra: list[tuple[str, str, list[str]]] = [
+            (f"{CHITCHAT}{kind}", kind, list(phrases)) for kind, phrases in lexicon.chitchat.items()
         ]
-        return keys
+        extra += [
+            (f"{POINTER}{key}", p.title, list(p.phrases)) for key, p in lexicon.pointers.items()
+        ]
+        self.lexical = LexicalIndex(guides, lexicon, extra=extra)
+        self.titles: dict[str, str] = {}
+        self._phrases: dict[str, list[str]] = {}
+        for guide in guides:
+            self.titles[guide.id] = guide.title
+            known = self._phrases.setdefault(guide.id, [])
+            known += [p for p in (*guide.phrases, *(f.q for f in guide.faq)) if p not in known]
+        texts: list[str] = []
+        labels: list[str] = []
 
-    def _features(self, words: Sequence[Token], create: bool) -> list[int]:
-        result = []
-        for key, is_stop in self._feature_keys(words):
-            fid = self._feature_ids.get(key)
-            if fid is None and create:
-                fid = self._feature_ids[key] = len(self._feature_ids)
-            if fid is not None:
-                result.append(fid)
-                if is_stop:
-                    self._stop_features.add(fid)
-        return result
+        def add(label: str, phrases: Sequence[str]) -> None:
+            for phrase in phrases:
+                normal = self.normalise(phrase)
+                if normal:
+                    texts.append(normal)
+                    labels.append(label)
 
-    def _weights(self, words: Sequence[Token]) -> dict[int, float]:
-        weights: dict[int, float] = {}
-        for key, is_stop in self._feature_keys(words):
-            fid = self._feature_ids.get(key)
-            if fid is None:
-                continue
-            weight = self._idf[fid] * (self.config.stopword_factor if is_stop else 1.0)
-            weights[fid] = max(weights.get(fid, 0.0), weight)
-        return weights
+        for guide_id, phrases in self._phrases.items():
+            add(guide_id, phrases)
+        add(HANDOFF, lexicon.handoff)
+        add(OUT_OF_SCOPE, lexicon.out_of_scope)
+        for class_id, _, texts_of_class in extra:
+            add(class_id, texts_of_class)
+        self.model = TrainedModel(texts, labels, cfg.model)
+        self._is_guide = np.array([not c.startswith("__") for c in self.model.classes])
+        self._n_phrases = len(texts)
 
-    # --- query side ----------------------------------------------------------------------
+    def _content_words(self, text: str) -> int:
+        return sum(not self.lexical.is_stopword(t) for t in self.lexical.normalise(text))
 
-    def _correct(self, word: str) -> str | None:
-        """A vocabulary word for a typo, a run-together pair, or a stretched word; else None."""
-        if word in self._correction_cache:
-            return self._correction_cache[word]
-        fixed: str | None = None
-        squeezed = "".join(ch for i, ch in enumerate(word) if i == 0 or ch != word[i - 1])
-        if squeezed in self._vocab:
-            fixed = squeezed
-        elif len(word) >= 6:
-            for cut in range(2, len(word) - 1):
-                left, right = word[:cut], word[cut:]
-                if left in self._vocab and right in self._vocab:
-                    fixed = f"{left} {right}"
-                    break
-        if fixed is None and len(word) >= 4 and word.isalpha():
-            limit = 1 if len(word) <= 6 else 2
-            found = process.extractOne(
-                word, self._vocab_list, scorer=OSA.distance, score_cutoff=limit
-            )
-            if found is not None and found[0][0] == word[0]:
-                fixed = found[0]
-        if len(self._correction_cache) < 50_000:
-            self._correction_cache[word] = fixed
-        return fixed
+    def normalise(self, text: str) -> str:
+        return " ".join(t.plain for t in self.lexical.normalise(text))
 
-    def _query_tokens(self, text: str) -> tuple[list[Token], set[str]]:
-        words = self._rewrite(tokens(text))
-        result: list[Token] = []
-        corrected: set[str] = set()
-        for token in words:
-            if token.plain in self._vocab or token.plain.isdigit():
-                result.append(token)
-                continue
-            fixed = self._correct(token.plain)
-            if fixed is None:
-                result.append(token)
-                continue
-            for part in fixed.split():
-                result.append(Token(part, None))
-                corrected.add(part)
-        if corrected:  # a corrected word may complete a lexicon entry ("khia sanh")
-            result = self._rewrite(result)
-        return result, corrected
+    # --- scoring -------------------------------------------------------------------------
 
-    def _query_weights(
-        self, words: Sequence[Token], corrected: set[str]
-    ) -> tuple[dict[int, float], float]:
+    def _scored(self, text: str, allowed: Collection[str] | None) -> list[tuple[float, str]]:
+        """(combined score, class id) for every class allowed today, best first."""
         cfg = self.config
-        weights: dict[int, float] = {}
-        unknown = 0.0
-        for key, is_stop in self._feature_keys(words):
-            factor = cfg.stopword_factor if is_stop else 1.0
-            if any(part in corrected for part in key.split()):
-                factor *= cfg.corrected_factor
-            fid = self._feature_ids.get(key)
-            if fid is None:
-                if " " not in key and not key.isdigit():
-                    unknown += cfg.unknown_weight * factor
+        values = self.model.scores(self.normalise(text))
+        lexical = self.lexical.scores(text, allowed)
+        classes = self.model.classes
+        out = []
+        for index, class_id in enumerate(classes):
+            if allowed is not None and self._is_guide[index] and class_id not in allowed:
                 continue
-            weights[fid] = max(weights.get(fid, 0.0), self._idf[fid] * factor)
-        return weights, sum(weights.values()) + unknown
-
-    def _candidates(self, qweights: dict[int, float]) -> dict[int, float]:
-        cfg = self.config
-        partial: dict[int, float] = defaultdict(float)
-        spent = 0
-        for fid in sorted(qweights, key=lambda f: self._df[f]):
-            postings = self._postings.get(fid, ())
-            if spent and spent + len(postings) > cfg.postings_budget:
-                continue
-            spent += len(postings)
-            weight = qweights[fid]
-            for phrase_id in postings:
-                partial[phrase_id] += weight
-        if len(partial) > cfg.candidate_phrases:
-            inverse = self._inverse_total
-            ranked = heapq.nlargest(
-                cfg.candidate_phrases, partial.items(), key=lambda item: item[1] * inverse[item[0]]
+            out.append(
+                (float(values[index]) + cfg.lexical_weight * lexical.get(class_id, 0.0), class_id)
             )
-            return dict(ranked)
-        return partial
+        out.sort(reverse=True)
+        return out
 
-    def match(self, text: str, top: int | None = None) -> MatchResult:
+    def match(
+        self, text: str, top: int | None = None, allowed: Collection[str] | None = None
+    ) -> MatchResult:
         cfg = self.config
         limit = min(top or cfg.max_matches, cfg.max_matches)
-        words, corrected = self._query_tokens(text)
-        qweights, qtotal = self._query_weights(words, corrected)
-        if not qweights or qtotal <= 0:
+        if not fold(text):
             return MatchResult(text, "none", ())
+        scored = self._scored(text, allowed)
+        result = self._decide(text, scored, limit)
+        if result.intent in ("guide", "clarify"):
+            both = self._two_procedures(text, scored, allowed, limit)
+            if both is not None:
+                result = both
+        return self._shown(result)
 
-        best_phrase: dict[int, float] = {}
-        for phrase_id in self._candidates(qweights):
-            phrase = self._phrases[phrase_id]
-            matched = sum(
-                min(w, phrase.features[f]) for f, w in qweights.items() if f in phrase.features
-            )
-            if matched <= 0:
-                continue
-            recall = matched / phrase.total
-            precision = min(matched / qtotal, 1.0)
-            score = recall**cfg.phrase_recall_exp * precision**cfg.phrase_precision_exp
-            if score > best_phrase.get(phrase.doc, 0.0):
-                best_phrase[phrase.doc] = score
+    def confidence(self, score: float) -> float:
+        """The combined score mapped into (0, 1): 0.5 at the answering threshold."""
+        return 1.0 / (1.0 + math.exp(-2.5 * (score - self.config.guide_threshold)))
 
-        scored: list[tuple[float, int]] = []
-        for doc_index, phrase_score in best_phrase.items():
-            doc = self._docs[doc_index]
-            explained = sum(w for f, w in qweights.items() if f in doc.features) / qtotal
-            score = cfg.phrase_weight * phrase_score + (1 - cfg.phrase_weight) * min(explained, 1.0)
-            scored.append((score, doc_index))
-        scored.sort(reverse=True)
-        return self._decide(text, scored, limit)
+    def _guides(self, scored: list[tuple[float, str]], limit: int) -> list[Match]:
+        return [
+            Match(cid, self.titles[cid], score) for score, cid in scored if not cid.startswith("__")
+        ][:limit]
 
-    def _decide(self, text: str, scored: list[tuple[float, int]], limit: int) -> MatchResult:
+    def _shown(self, result: MatchResult) -> MatchResult:
+        matches = tuple(
+            Match(m.id, m.title, round(self.confidence(m.score), 4)) for m in result.matches
+        )
+        return dataclasses.replace(result, matches=matches)
+
+    def _decide(self, text: str, scored: list[tuple[float, str]], limit: int) -> MatchResult:
         cfg = self.config
+        guides = self._guides(scored, limit)
         if not scored:
             return MatchResult(text, "none", ())
-        top_score, top_doc = scored[0]
-        top_id = self._docs[top_doc].id
-        guides = [
-            Match(self._docs[d].id, self._docs[d].title, round(min(s, 1.0), 4))
-            for s, d in scored
-            if self._docs[d].id not in (HANDOFF, OUT_OF_SCOPE) and s >= cfg.min_listed
-        ][:limit]
-        if top_id == HANDOFF and top_score >= cfg.handoff_threshold:
-            return MatchResult(text, "handoff", tuple(guides))
-        if top_id in (HANDOFF, OUT_OF_SCOPE) or not guides:
+        top_score, top_id = scored[0]
+        if top_id.startswith("__"):
+            if top_id == HANDOFF and top_score >= cfg.special_threshold:
+                return MatchResult(text, "handoff", tuple(guides))
+            if top_id.startswith(CHITCHAT) and len(fold(text).split()) <= cfg.chitchat_words:
+                return MatchResult(
+                    text, "chitchat", tuple(guides), chitchat=top_id.removeprefix(CHITCHAT)
+                )
+            if top_id.startswith(POINTER) and top_score >= cfg.pointer_threshold:
+                return MatchResult(
+                    text, "none", tuple(guides), pointer=top_id.removeprefix(POINTER)
+                )
             return MatchResult(text, "none", tuple(guides))
+        if not guides:
+            return MatchResult(text, "none", ())
         best = guides[0].score
-        runner_up = guides[1].score if len(guides) > 1 else 0.0
+        runner_up = guides[1].score if len(guides) > 1 else cfg.clarify_threshold - 1
+        intent: Intent = "none"
         if best >= cfg.guide_threshold and best - runner_up >= cfg.margin:
-            return MatchResult(text, "guide", tuple(guides))
-        if best >= cfg.clarify_threshold:
-            return MatchResult(text, "clarify", tuple(guides))
-        return MatchResult(text, "none", tuple(guides))
+            intent = "guide"
+        elif best >= cfg.clarify_threshold:
+            intent = "clarify"
+            close = [m for m in guides if best - m.score <= cfg.clarify_window][:4]
+            guides = close if len(close) >= 2 else guides[:2]
+        return MatchResult(text, intent, tuple(guides))
+
+    def _two_procedures(
+        self,
+        text: str,
+        scored: list[tuple[float, str]],
+        allowed: Collection[str] | None,
+        limit: int,
+    ) -> MatchResult | None:
+        """Both procedures when the parts of a short message each name a different one and the
+        whole message supports both ("khai tử và xin hỗ trợ mai táng")."""
+        cfg = self.config
+        parts = [p for p in _JOINERS.split(text) if self._content_words(p) >= 2]
+        if not 2 <= len(parts) <= 3 or len(fold(text).split()) > 24:
+            return None
+        whole = {cid: score for score, cid in scored[:4] if not cid.startswith("__")}
+        found: list[Match] = []
+        for part in parts:
+            result = self._decide(part, self._scored(part, allowed), limit)
+            best = result.best
+            if (
+                result.intent == "guide"
+                and best is not None
+                and whole.get(best.id, -9.0) >= cfg.guide_threshold
+                and best.id not in [m.id for m in found]
+            ):
+                found.append(Match(best.id, best.title, whole[best.id]))
+        if len(found) < 2:
+            return None
+        return MatchResult(text, "clarify", tuple(found[:limit]), multi=True)
 
     # --- introspection -------------------------------------------------------------------
 
     def match_phrases(self, guide_id: str) -> list[str]:
-        return list(self._phrase_texts.get(guide_id, []))
+        return list(self._phrases.get(guide_id, []))
 
     @property
     def size(self) -> tuple[int, int]:
-        """(number of guides and classes, number of indexed phrases)."""
-        return len(self._docs), len(self._phrases)
+        """(number of guides and classes, number of training phrases)."""
+        return len(self.model.classes), self._n_phrases

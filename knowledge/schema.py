@@ -297,6 +297,17 @@ class Office(Strict):
 # --- lexicon and fields ----------------------------------------------------------------------
 
 
+class Pointer(Strict):
+    """A well-known procedure another agency handles: where to send the citizen instead."""
+
+    title: Text
+    agency: Text
+    note: Text | None = None
+    legal_basis: Basis
+    phrases: list[Text] = Field(min_length=1)
+    verify: Text | None = None
+
+
 class Lexicon(Strict):
     """Editor-maintained language data: every section maps what citizens type to what we index."""
 
@@ -307,6 +318,8 @@ class Lexicon(Strict):
     stopwords: list[str] = Field(default_factory=list)
     handoff: list[Text] = Field(min_length=1)
     out_of_scope: list[Text] = Field(default_factory=list)
+    chitchat: dict[Literal["greeting", "thanks"], list[Text]] = Field(default_factory=dict)
+    pointers: dict[str, Pointer] = Field(default_factory=dict)
 
     def entries(self) -> list[tuple[str, str, bool]]:
         """(typed, standard, marks matter). Abbreviations and chat forms are matched on letters

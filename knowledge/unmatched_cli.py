@@ -17,7 +17,9 @@ def unmatched_questions(db: Path, since: dt.datetime) -> list[str]:
     since_us = int((since - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) / dt.timedelta(microseconds=1))
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         rows = conn.execute(
-            "SELECT data FROM events WHERE at_us >= ? AND kind IN (?, ?, ?) ORDER BY at_us",
+            "SELECT data FROM events WHERE at_us >= ? AND kind IN ("
+            + ", ".join("?" for _ in UNMATCHED_EVENTS)
+            + ") ORDER BY at_us",
             (since_us, *UNMATCHED_EVENTS),
         ).fetchall()
     questions = []

@@ -2,7 +2,8 @@
 
 Input lines: {"user","text"} | {"user","press": n|label} | {"user","media"} |
 {"staff","user","text"} | {"staff","user","action"} | {"clock": iso}. Output: one JSON line per
-message ({"to": "citizen"|"staff", "user", "text", "buttons", "in"}) and {"done": n} per input.
+message ({"to": "citizen"|"staff", "user", "text", "buttons", "in"}, plus "guide": id and
+"aspect" when a citizen reply is about a guide) and {"done": n} per input.
 """
 
 from __future__ import annotations
@@ -39,6 +40,10 @@ class Simulation:
                 "buttons": [b.label for b in message.buttons],
                 "in": self.line,
             }
+            if to == "citizen" and reply.guide:
+                record["guide"] = reply.guide
+                if reply.aspect:
+                    record["aspect"] = reply.aspect
             if to == "citizen" and user is not None and message.buttons:
                 self._last_buttons[user] = message.buttons
             self._out.write(json.dumps(record, ensure_ascii=False) + "\n")

@@ -117,3 +117,17 @@ def test_scores_are_between_0_and_1_and_sorted(matcher):
     assert scores == sorted(scores, reverse=True)
     assert all(0 <= s <= 1 for s in scores)
     assert len(result.matches) <= 5
+
+
+def test_model_is_trained_at_load_and_shared_by_every_day(kdir):
+    import datetime as dt
+
+    from knowledge.holder import LibraryHolder
+
+    day = [dt.date(2026, 12, 1)]
+    holder = LibraryHolder(kdir, lambda: day[0])
+    holder.load()
+    first = holder.current().matcher
+    day[0] = dt.date(2026, 12, 2)  # midnight: a new library, no new training
+    assert holder.current().day == day[0]
+    assert holder.current().matcher is first

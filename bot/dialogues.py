@@ -1,0 +1,124 @@
+"""Dialogue accuracy: labelled multi-turn conversations run through the real engine.
+
+Each line of a dialogue file is {"id", "kind", "turns": [{"text", "guide", "aspect"}]} where
+`guide` is a guide id, or none / handoff / chitchat. A turn is right when the bot's replies are
+about the expected guide (the simulate contract's "guide" field) or, for the special labels,
+about no guide (and, for handoff, the conversation went to staff); it is wrong when a reply is
+about another guide. Asking "which of these?" or not understanding is neither.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import io
+import json
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.channels.local import LocalDesk, LocalOutbox
+from bot.channels.simulate import CHANNEL, Simulation
+from bot.storage.memory import MemoryStorage
+from flows.engine import Engine
+from flows.models import ConversationKey
+from flows.ports import VN_TZ, ManualClock
+from knowledge.library import Library
+
+SPECIAL = ("none", "handoff", "chitchat")
+# A Tuesday morning, inside working hours: handoffs behave as on a working day.
+START = dt.datetime(2026, 12, 1, 9, 0, tzinfo=VN_TZ)
+
+
+@dataclass
+class DialogueReport:
+    dialogues: int = 0
+    turns: int = 0
+    right: int = 0
+    wrong: int = 0
+    aspect_turns: int = 0
+    aspect_right: int = 0
+    skipped: int = 0
+    failures: list[tuple[str, int, str, str | None]] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        n = max(self.turns, 1)
+        return [
+            f"turns right procedure  {self.right / n:7.2%}  ({self.right}/{self.turns} turns, "
+            f"{self.dialogues} dialogues; {self.skipped} skipped: guide not in library)",
+            f"turns wrong procedure  {self.wrong / n:7.2%}  ({self.wrong})",
+            f"aspect right           {self.aspect_right / max(self.aspect_turns, 1):7.2%}  "
+            f"({self.aspect_right}/{self.aspect_turns} labelled)",
+        ]
+
+    @property
+    def right_rate(self) -> float:
+        return self.right / self.turns if self.turns else 0.0
+
+    @property
+    def wrong_rate(self) -> float:
+        return self.wrong / self.turns if self.turns else 0.0
+
+
+def read_dialogues(path: Path) -> list[dict[str, Any]]:
+    items = []
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        if raw.strip() and not raw.startswith("#"):
+            items.append(json.loads(raw))
+    return items
+
+
+def _measurable(dialogue: dict[str, Any], known: Collection[str]) -> bool:
+    return all(
+        t.get("guide") in SPECIAL or t.get("guide") in known or t.get("guide") is None
+        for t in dialogue["turns"]
+    )
+
+
+async def _run(library: Library, dialogues: list[dict[str, Any]]) -> DialogueReport:
+    report = DialogueReport()
+    for dialogue in dialogues:
+        if not _measurable(dialogue, library.guides):
+            report.skipped += 1
+            continue
+        report.dialogues += 1
+        out = io.StringIO()
+        sim = Simulation(out, io.StringIO())
+        storage = MemoryStorage()
+        clock = ManualClock(START)
+        engine = Engine(lambda: library, storage, LocalDesk(sim.sink), LocalOutbox(sim.sink), clock)
+        user = "d"
+        for number, turn in enumerate(dialogue["turns"]):
+            expected = turn.get("guide")
+            before = len(out.getvalue())
+            line = json.dumps({"user": user, "text": turn["text"]}, ensure_ascii=False)
+            await sim.run(engine, storage, clock, io.StringIO(line + "\n"))
+            records = [json.loads(x) for x in out.getvalue()[before:].splitlines()]
+            replies = [r for r in records if r.get("to") == "citizen"]
+            guides = {r["guide"] for r in replies if r.get("guide")}
+            aspects = {r["aspect"] for r in replies if r.get("aspect")}
+            if expected is None:
+                continue
+            report.turns += 1
+            conversation = await storage.find_by_key(ConversationKey(channel=CHANNEL, user_id=user))
+            handed = conversation is not None and conversation.state.mode != "bot"
+            if expected in SPECIAL:
+                ok = not guides and (expected != "handoff" or handed)
+                wrong = bool(guides)
+            else:
+                ok = guides == {expected}
+                wrong = bool(guides - {expected})
+            report.right += ok
+            report.wrong += wrong
+            if turn.get("aspect") and expected not in SPECIAL:
+                report.aspect_turns += 1
+                report.aspect_right += ok and turn["aspect"] in aspects
+            if not ok:
+                got = ",".join(sorted(guides)) or None
+                report.failures.append((str(dialogue.get("id")), number, turn["text"], got))
+    return report
+
+
+def evaluate_dialogues(library: Library, path: Path) -> DialogueReport:
+    return asyncio.run(_run(library, read_dialogues(path)))

@@ -1,0 +1,341 @@
+"""The lexical index: the first matcher, now one source of evidence for `knowledge.matcher`.
+
+It also serves as the "previous matcher" baseline in `knowledge bench` (its own decisions).
+Design: every guide contributes phrases (title, aliases, examples, FAQ questions). Phrases are
+normalised (see `normalize`), rewritten by the lexicon, and indexed by unigram and bigram
+features weighted by inverse document frequency over guides. A query picks candidate phrases
+through the inverted index (rarest features first, so 2,000 guides cost about the same as 30),
+then each candidate guide is scored by its best phrase (how much of the phrase the query covers,
+and how much of the query the phrase explains) blended with how much of the query the guide's
+whole vocabulary explains. Two pseudo-guides, "handoff" and "out of scope", compete like guides,
+so "cho tôi gặp cán bộ" and "giá vàng hôm nay" win their own class instead of a procedure.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from knowledge.lexrules import LexiconRules
+from knowledge.normalize import Token, tokens
+from knowledge.results import HANDOFF, OUT_OF_SCOPE, Match, MatchResult
+from knowledge.schema import Guide, Lexicon
+
+
+@dataclass(frozen=True)
+class LexicalConfig:
+    """Weights and thresholds, calibrated on tests/data/questions.tsv (see `knowledge bench`)."""
+
+    guide_threshold: float = 0.50
+    clarify_threshold: float = 0.40
+    margin: float = 0.10
+    handoff_threshold: float = 0.45
+    phrase_recall_exp: float = 0.6
+    phrase_precision_exp: float = 0.3
+    phrase_weight: float = 0.7
+    stopword_factor: float = 0.15
+    unknown_weight: float = 2.0
+    corrected_factor: float = 0.8
+    candidate_phrases: int = 120
+    postings_budget: int = 6000
+    idf_power: float = 1.0
+    max_matches: int = 5
+    min_listed: float = 0.1
+
+
+@dataclass
+class _Phrase:
+    doc: int
+    features: dict[int, float]
+    total: float
+    text: str
+
+
+@dataclass
+class _Doc:
+    id: str
+    title: str
+    features: set[int] = field(default_factory=set)
+
+
+class LexicalIndex:
+    """Immutable after construction; safe to share between concurrent conversations."""
+
+    def __init__(
+        self,
+        guides: Sequence[Guide],
+        lexicon: Lexicon,
+        config: LexicalConfig | None = None,
+        extra: Sequence[tuple[str, str, Sequence[str]]] = (),
+    ) -> None:
+        self.config = config or LexicalConfig()
+        self._lex = LexiconRules(lexicon)
+        self._docs: list[_Doc] = []
+        self._phrase_texts: dict[str, list[str]] = {}
+        merged: dict[str, tuple[str, list[str]]] = {}
+        for guide in guides:  # dated versions of one guide share an id: index their union
+            _, known = merged.setdefault(guide.id, (guide.title, []))
+            known += [p for p in (*guide.phrases, *(f.q for f in guide.faq)) if p not in known]
+            merged[guide.id] = (guide.title, known)
+        for guide_id, (title, phrases) in merged.items():
+            self._add_doc(guide_id, title, phrases)
+        self._add_doc(HANDOFF, "Gặp cán bộ", lexicon.handoff)
+        self._add_doc(OUT_OF_SCOPE, "Ngoài phạm vi", lexicon.out_of_scope)
+        for class_id, title, texts in extra:  # more special classes ("__...")
+            self._add_doc(class_id, title, texts)
+
+        self._feature_ids: dict[str, int] = {}
+        self._stop_features: set[int] = set()
+        doc_tokens: list[list[list[Token]]] = []
+        vocab: set[str] = set()
+        for doc in self._docs:
+            per_phrase = [self._rewrite(tokens(t)) for t in self._phrase_texts[doc.id]]
+            doc_tokens.append(per_phrase)
+            for words in per_phrase:
+                vocab.update(t.plain for t in words)
+                doc.features.update(self._features(words, create=True))
+        vocab.update(t.plain for t in self._lex.outputs())
+        self._vocab = vocab
+        self._vocab_list = sorted(w for w in vocab if len(w) >= 3 and w.isalpha())
+
+        df: dict[int, int] = defaultdict(int)
+        for doc in self._docs:
+            for fid in doc.features:
+                df[fid] += 1
+        n_docs = max(len(self._docs), 1)
+        self._df = df
+        power = self.config.idf_power
+        self._idf = {fid: math.log(1 + n_docs / count) ** power for fid, count in df.items()}
+        self._unknown_idf = math.log(1 + n_docs)
+
+        self._phrases: list[_Phrase] = []
+        self._postings: dict[int, list[int]] = defaultdict(list)
+        for doc_index, per_phrase in enumerate(doc_tokens):
+            for words, text in zip(
+                per_phrase, self._phrase_texts[self._docs[doc_index].id], strict=True
+            ):
+                weights = self._weights(words)
+                if not weights:
+                    continue
+                phrase_id = len(self._phrases)
+                self._phrases.append(_Phrase(doc_index, weights, sum(weights.values()), text))
+                for fid in weights:
+                    self._postings[fid].append(phrase_id)
+        self._inverse_total = [1.0 / p.total for p in self._phrases]
+        self._correction_cache: dict[str, str | None] = {}
+
+    # --- construction helpers ------------------------------------------------------------
+
+    def _add_doc(self, doc_id: str, title: str, phrases: Iterable[str]) -> None:
+        texts = list(phrases)
+        if texts:
+            self._docs.append(_Doc(doc_id, title))
+            self._phrase_texts[doc_id] = texts
+
+    def _rewrite(self, words: list[Token]) -> list[Token]:
+        return self._lex.rewrite(words)
+
+    def _feature_keys(self, words: Sequence[Token]) -> list[tuple[str, bool]]:
+        """(feature, is_stop) for unigrams and adjacent bigrams."""
+        stops = [self._lex.is_stopword(t) for t in words]
+        keys = [(t.plain, s) for t, s in zip(words, stops, strict=True)]
+        keys += [
+            (f"{a.plain} {b.plain}", sa and sb)
+            for a, b, sa, sb in zip(words, words[1:], stops, stops[1:], strict=False)
+        ]
+        return keys
+
+    def _features(self, words: Sequence[Token], create: bool) -> list[int]:
+        result = []
+        for key, is_stop in self._feature_keys(words):
+            fid = self._feature_ids.get(key)
+            if fid is None and create:
+                fid = self._feature_ids[key] = len(self._feature_ids)
+            if fid is not None:
+                result.append(fid)
+                if is_stop:
+                    self._stop_features.add(fid)
+        return result
+
+    def _weights(self, words: Sequence[Token]) -> dict[int, float]:
+        weights: dict[int, float] = {}
+        for key, is_stop in self._feature_keys(words):
+            fid = self._feature_ids.get(key)
+            if fid is None:
+                continue
+            weight = self._idf[fid] * (self.config.stopword_factor if is_stop else 1.0)
+            weights[fid] = max(weights.get(fid, 0.0), weight)
+        return weights
+
+    # --- query side ----------------------------------------------------------------------
+
+    def _correct(self, word: str) -> str | None:
+        """A vocabulary word for a typo, a run-together pair, or a stretched word; else None."""
+        if word in self._correction_cache:
+            return self._correction_cache[word]
+        fixed: str | None = None
+        squeezed = "".join(ch for i, ch in enumerate(word) if i == 0 or ch != word[i - 1])
+        if squeezed in self._vocab:
+            fixed = squeezed
+        elif len(word) >= 6:
+            for cut in range(2, len(word) - 1):
+                left, right = word[:cut], word[cut:]
+                if left in self._vocab and right in self._vocab:
+                    fixed = f"{left} {right}"
+                    break
+        if fixed is None and len(word) >= 4 and word.isalpha():
+            limit = 1 if len(word) <= 6 else 2
+            found = process.extractOne(
+                word, self._vocab_list, scorer=OSA.distance, score_cutoff=limit
+            )
+            if found is not None and found[0][0] == word[0]:
+                fixed = found[0]
+        if len(self._correction_cache) < 50_000:
+            self._correction_cache[word] = fixed
+        return fixed
+
+    def _query_tokens(self, text: str) -> tuple[list[Token], set[str]]:
+        words = self._rewrite(tokens(text))
+        result: list[Token] = []
+        corrected: set[str] = set()
+        for token in words:
+            if token.plain in self._vocab or token.plain.isdigit():
+                result.append(token)
+                continue
+            fixed = self._correct(token.plain)
+            if fixed is None:
+                result.append(token)
+                continue
+            for part in fixed.split():
+                result.append(Token(part, None))
+                corrected.add(part)
+        if corrected:  # a corrected word may complete a lexicon entry ("khia sanh")
+            result = self._rewrite(result)
+        return result, corrected
+
+    def _query_weights(
+        self, words: Sequence[Token], corrected: set[str]
+    ) -> tuple[dict[int, float], float]:
+        cfg = self.config
+        weights: dict[int, float] = {}
+        unknown = 0.0
+        for key, is_stop in self._feature_keys(words):
+            factor = cfg.stopword_factor if is_stop else 1.0
+            if any(part in corrected for part in key.split()):
+                factor *= cfg.corrected_factor
+            fid = self._feature_ids.get(key)
+            if fid is None:
+                if " " not in key and not key.isdigit():
+                    unknown += cfg.unknown_weight * factor
+                continue
+            weights[fid] = max(weights.get(fid, 0.0), self._idf[fid] * factor)
+        return weights, sum(weights.values()) + unknown
+
+    def _candidates(self, qweights: dict[int, float]) -> dict[int, float]:
+        cfg = self.config
+        partial: dict[int, float] = defaultdict(float)
+        spent = 0
+        for fid in sorted(qweights, key=lambda f: self._df[f]):
+            postings = self._postings.get(fid, ())
+            if spent and spent + len(postings) > cfg.postings_budget:
+                continue
+            spent += len(postings)
+            weight = qweights[fid]
+            for phrase_id in postings:
+                partial[phrase_id] += weight
+        if len(partial) > cfg.candidate_phrases:
+            inverse = self._inverse_total
+            ranked = heapq.nlargest(
+                cfg.candidate_phrases, partial.items(), key=lambda item: item[1] * inverse[item[0]]
+            )
+            return dict(ranked)
+        return partial
+
+    def is_stopword(self, token: Token) -> bool:
+        return self._lex.is_stopword(token)
+
+    def normalise(self, text: str) -> list[Token]:
+        """Lexicon-rewritten tokens with typos corrected against the indexed vocabulary."""
+        return self._query_tokens(text)[0]
+
+    def scores(self, text: str, allowed: Collection[str] | None = None) -> dict[str, float]:
+        """Score per guide or class id (only those in `allowed`, plus the special classes)."""
+        return {self._docs[d].id: s for s, d in self._score(text, allowed)}
+
+    def match(
+        self, text: str, top: int | None = None, allowed: Collection[str] | None = None
+    ) -> MatchResult:
+        cfg = self.config
+        limit = min(top or cfg.max_matches, cfg.max_matches)
+        return self._decide(text, self._score(text, allowed), limit)
+
+    def _score(self, text: str, allowed: Collection[str] | None) -> list[tuple[float, int]]:
+        cfg = self.config
+        words, corrected = self._query_tokens(text)
+        qweights, qtotal = self._query_weights(words, corrected)
+        if not qweights or qtotal <= 0:
+            return []
+
+        best_phrase: dict[int, float] = {}
+        for phrase_id in self._candidates(qweights):
+            phrase = self._phrases[phrase_id]
+            matched = sum(
+                min(w, phrase.features[f]) for f, w in qweights.items() if f in phrase.features
+            )
+            if matched <= 0:
+                continue
+            recall = matched / phrase.total
+            precision = min(matched / qtotal, 1.0)
+            score = recall**cfg.phrase_recall_exp * precision**cfg.phrase_precision_exp
+            if score > best_phrase.get(phrase.doc, 0.0):
+                best_phrase[phrase.doc] = score
+
+        scored: list[tuple[float, int]] = []
+        for doc_index, phrase_score in best_phrase.items():
+            doc = self._docs[doc_index]
+            if allowed is not None and doc.id not in allowed and not doc.id.startswith("__"):
+                continue
+            explained = sum(w for f, w in qweights.items() if f in doc.features) / qtotal
+            score = cfg.phrase_weight * phrase_score + (1 - cfg.phrase_weight) * min(explained, 1.0)
+            scored.append((score, doc_index))
+        scored.sort(reverse=True)
+        return scored
+
+    def _decide(self, text: str, scored: list[tuple[float, int]], limit: int) -> MatchResult:
+        cfg = self.config
+        if not scored:
+            return MatchResult(text, "none", ())
+        top_score, top_doc = scored[0]
+        top_id = self._docs[top_doc].id
+        guides = [
+            Match(self._docs[d].id, self._docs[d].title, round(min(s, 1.0), 4))
+            for s, d in scored
+            if not self._docs[d].id.startswith("__") and s >= cfg.min_listed
+        ][:limit]
+        if top_id == HANDOFF and top_score >= cfg.handoff_threshold:
+            return MatchResult(text, "handoff", tuple(guides))
+        if top_id.startswith("__") or not guides:
+            return MatchResult(text, "none", tuple(guides))
+        best = guides[0].score
+        runner_up = guides[1].score if len(guides) > 1 else 0.0
+        if best >= cfg.guide_threshold and best - runner_up >= cfg.margin:
+            return MatchResult(text, "guide", tuple(guides))
+        if best >= cfg.clarify_threshold:
+            return MatchResult(text, "clarify", tuple(guides))
+        return MatchResult(text, "none", tuple(guides))
+
+    # --- introspection -------------------------------------------------------------------
+
+    def match_phrases(self, guide_id: str) -> list[str]:
+        return list(self._phrase_texts.get(guide_id, []))
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(number of guides and classes, number of indexed phrases)."""
+        return len(self._docs), len(self._phrases)

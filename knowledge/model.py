@@ -1,0 +1,200 @@
+"""The trained part of the matcher: TF-IDF n-grams and linear SVMs, one per class.
+
+Features are those of the usual strong baseline for short texts (character 2–5-grams within
+words and word 1–2-grams, TF-IDF with sublinear counts, each part L2-normalised), computed on
+text the normaliser and lexicon have already rewritten. Classes are guide ids and the special
+classes (handoff, out of scope, chitchat, pointers).
+
+One multi-class LinearSVC needs a dense weight row per class and trains every class against
+every phrase: fine for 30 guides, minutes and gigabytes for 2,000. So classes are trained in
+blocks: each block holds a few dozen classes together with their nearest neighbours (by
+centroid similarity) and a random sample of all other phrases as a "rest" class; a class keeps
+the weights from the block where it is "home". With fewer classes than a block, this is exactly
+one-vs-rest over everything. Weights are kept sparse (a class only has weights on the features
+of its block), so scoring is one sparse product whatever the library size.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import warnings
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import normalize
+from sklearn.svm import LinearSVC
+
+
+def char_grams(text: str) -> list[str]:
+    """Character 2–5-grams inside space-padded words (scikit-learn's `char_wb`)."""
+    grams: list[str] = []
+    for word in text.split():
+        padded = f" {word} "
+        size = len(padded)
+        for n in range(2, 6):
+            if size <= n:
+                grams.append(padded)
+                break
+            grams.extend(padded[i : i + n] for i in range(size - n + 1))
+    return grams
+
+
+def word_grams(text: str) -> list[str]:
+    words = text.split()
+    return words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    c: float = 1.0
+    word_weight: float = 1.0
+    block_home: int = 10
+    block_neighbours: int = 12
+    rest_sample: int = 250
+    max_iter: int = 300
+    seed: int = 7
+
+
+SINGLE_BLOCK = 120  # up to this many classes, one exact one-vs-rest over everything
+
+
+class _Part:
+    """One TF-IDF feature family with a fast single-text transform (no per-call validation)."""
+
+    def __init__(self, analyzer: object, offset: int, weight: float) -> None:
+        self.vectorizer = TfidfVectorizer(analyzer=analyzer, sublinear_tf=True)
+        self.offset = offset
+        self.weight = weight
+        self.vocab: dict[str, int] = {}
+        self.idf = np.zeros(0)
+
+    def fit_transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        matrix = self.vectorizer.fit_transform(texts)
+        self.vocab = dict(self.vectorizer.vocabulary_)
+        self.idf = np.asarray(self.vectorizer.idf_, dtype=np.float64)
+        return sp.csr_matrix(matrix * self.weight)
+
+    def transform_one(self, grams: list[str]) -> tuple[list[int], list[float]]:
+        counts = Counter(g for g in grams if g in self.vocab)
+        if not counts:
+            return [], []
+        ids = [self.vocab[g] for g in counts]
+        values = [
+            (1.0 + math.log(c)) * self.idf[i] for c, i in zip(counts.values(), ids, strict=True)
+        ]
+        norm = math.sqrt(sum(v * v for v in values)) or 1.0
+        scale = self.weight / norm
+        return [i + self.offset for i in ids], [v * scale for v in values]
+
+    @property
+    def size(self) -> int:
+        return len(self.vocab)
+
+
+class TrainedModel:
+    """Immutable after `__init__`; `scores` is safe to call from concurrent conversations."""
+
+    def __init__(
+        self, texts: Sequence[str], labels: Sequence[str], config: ModelConfig | None = None
+    ) -> None:
+        cfg = self.config = config or ModelConfig()
+        self.classes: list[str] = sorted(set(labels))
+        self.index = {c: i for i, c in enumerate(self.classes)}
+        self._chars = _Part(char_grams, 0, 1.0)
+        x_chars = self._chars.fit_transform(texts)
+        self._words = _Part(word_grams, self._chars.size, cfg.word_weight)
+        x_words = self._words.fit_transform(texts)
+        x = sp.hstack([x_chars, x_words], format="csr")
+        self.n_features = x.shape[1]
+        y = np.array([self.index[label] for label in labels])
+        weights, bias = self._train(x, y)
+        self._weights_t = weights.T.tocsr()  # features x classes: one sparse product per query
+        self._bias: np.ndarray = bias
+
+    def _train(self, x: sp.csr_matrix, y: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray]:
+        cfg = self.config
+        n_classes = len(self.classes)
+        rows_of = [np.flatnonzero(y == c) for c in range(n_classes)]
+        weights = sp.lil_matrix((n_classes, x.shape[1]))
+        bias = np.full(n_classes, -1.0)
+        rng = np.random.default_rng(cfg.seed)
+        blocks = self._blocks(x, y, rows_of)
+        for home, members in blocks:
+            index = np.concatenate([rows_of[c] for c in members])
+            labels = y[index]
+            if len(members) < n_classes:  # everything else, sampled, is the "rest" class
+                outside = np.setdiff1d(np.arange(len(y)), index, assume_unique=False)
+                take = rng.choice(outside, size=min(cfg.rest_sample, len(outside)), replace=False)
+                index = np.concatenate([index, take])
+                labels = np.concatenate([labels, np.full(len(take), -1)])
+            sub = x[index]
+            columns = np.unique(sub.indices)
+            sub = sub[:, columns]
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                svm = LinearSVC(C=cfg.c, dual=True, max_iter=cfg.max_iter).fit(sub, labels)
+            known = list(svm.classes_)
+            coef = svm.coef_ if len(known) > 2 else np.vstack([-svm.coef_[0], svm.coef_[0]])
+            intercept = (
+                svm.intercept_
+                if len(known) > 2
+                else np.array([-svm.intercept_[0], svm.intercept_[0]])
+            )
+            for c in home:
+                row = known.index(c)
+                dense = coef[row]
+                keep = np.flatnonzero(np.abs(dense) > 1e-6)
+                weights[c, columns[keep]] = dense[keep]
+                bias[c] = intercept[row]
+        return sp.csr_matrix(weights), bias
+
+    def _blocks(
+        self, x: sp.csr_matrix, y: np.ndarray, rows_of: list[np.ndarray]
+    ) -> list[tuple[list[int], list[int]]]:
+        """(home classes, all classes of the block). One block when the library is small."""
+        cfg = self.config
+        n_classes = len(self.classes)
+        everyone = list(range(n_classes))
+        if n_classes <= SINGLE_BLOCK:
+            return [(everyone, everyone)]
+        indicator = sp.csr_matrix(
+            (np.ones(len(y)), (y, np.arange(len(y)))), shape=(n_classes, len(y))
+        )
+        centroids = normalize(indicator @ x)
+        similar = (centroids @ centroids.T).toarray()
+        nearest = np.argsort(-similar, axis=1)
+        blocks: list[tuple[list[int], list[int]]] = []
+        unassigned = set(everyone)
+        for seed in everyone:
+            if seed not in unassigned:
+                continue
+            ranked = [int(c) for c in nearest[seed]]
+            home = [c for c in ranked if c in unassigned][: cfg.block_home]
+            members = set(ranked[: cfg.block_home + cfg.block_neighbours]) | set(home)
+            for c in home:  # each home class brings its own nearest neighbours
+                members.update(int(k) for k in nearest[c, :6])
+            unassigned.difference_update(home)
+            blocks.append((home, sorted(members)))
+        return blocks
+
+    def scores(self, text: str) -> np.ndarray:
+        """Decision value per class (in `self.classes` order); about -1 for unrelated text."""
+        ci, cv = self._chars.transform_one(char_grams(text))
+        wi, wv = self._words.transform_one(word_grams(text))
+        ids = ci + wi
+        if not ids:
+            bias: np.ndarray = self._bias.copy()
+            return bias
+        rows = self._weights_t[ids]  # one row per query feature: its weight in every class
+        spread = np.repeat(np.asarray(cv + wv), np.diff(rows.indptr))
+        values: np.ndarray = np.bincount(
+            rows.indices, weights=rows.data * spread, minlength=len(self.classes)
+        )
+        total: np.ndarray = values + self._bias
+        return total

@@ -1,0 +1,112 @@
+"""Follow-ups keep their procedure; new aspects; the simulate guide/aspect contract.
+
+The first three tests replay the failures listed in issue 9 through the simulation channel.
+"""
+
+from tests.flows.driver import to_citizen
+
+
+def about(out: list[dict]) -> tuple[str | None, str | None]:
+    return out[0].get("guide"), out[0].get("aspect")
+
+
+async def test_death_registration_documents_stay_on_death_registration(bot):
+    out = to_citizen(await bot.say("đăng ký khai tử"))
+    assert about(out) == ("khai-tu", None)
+    out = to_citizen(await bot.say("cần mang giấy tờ gì"))
+    assert about(out) == ("khai-tu", "docs")
+    assert "«Đăng ký khai tử»" in out[0]["text"]
+    out = to_citizen(await bot.say("mất bao lâu"))  # "mất" is also "died": still the same guide
+    assert about(out) == ("khai-tu", "time")
+
+
+async def test_allowance_amount_is_never_answered_with_a_fee(bot):
+    await bot.say("trợ cấp cho bà 78 tuổi")
+    out = to_citizen(await bot.say("được bao nhiêu tiền 1 tháng"))
+    assert about(out) == ("tro-cap-nguoi-cao-tuoi", "benefit")
+    assert "miễn phí" not in out[0]["text"].lower()
+    assert "«Trợ cấp hằng tháng cho người cao tuổi" in out[0]["text"]
+    out = to_citizen(await bot.say("cần mang gì"))
+    assert about(out) == ("tro-cap-nguoi-cao-tuoi", "docs")
+
+
+async def test_id_card_processing_time_stays_on_the_id_card(bot):
+    await bot.say("làm căn cước cho con 14 tuổi")
+    out = to_citizen(await bot.say("bao lâu thì có"))
+    assert about(out) == ("can-cuoc", "time")
+
+
+async def test_the_con_thi_sao_switches_with_the_same_question(bot):
+    await bot.say("đăng ký kết hôn")
+    await bot.say("mất bao lâu")
+    out = to_citizen(await bot.say("thế còn khai sinh thì sao"))
+    assert about(out) == ("khai-sinh", "time")
+
+
+async def test_strong_evidence_for_another_guide_switches(bot):
+    await bot.say("đăng ký tạm trú")
+    out = to_citizen(await bot.say("còn sổ đỏ thì làm ở đâu"))
+    assert out[0]["guide"] == "cap-so-do"
+
+
+async def test_who_may_file_and_late_filing(bot):
+    await bot.say("khai sinh cho con")
+    out = to_citizen(await bot.say("nhờ người khác đi làm được không"))
+    assert about(out) == ("khai-sinh", "who")
+    assert out[0]["text"].startswith("«Đăng ký khai sinh»")
+    out = to_citizen(await bot.say("quá hạn thì có bị phạt không"))
+    assert about(out) == ("khai-sinh", "late")
+    assert "60 ngày" in out[0]["text"]
+
+
+async def test_contact_questions_answer_the_line_asked(bot):
+    await bot.say("địa chỉ ủy ban ở đâu")
+    out = to_citizen(await bot.say("thứ 7 có làm không"))
+    assert out[0]["text"].startswith("Giờ làm việc:") and "Thứ Bảy" in out[0]["text"]
+    assert "Điện thoại" not in out[0]["text"]
+    out = to_citizen(await bot.say("số điện thoại"))
+    assert out[0]["text"].startswith("Điện thoại:")
+
+
+async def test_number_outside_the_buttons_asks_for_a_valid_one(bot):
+    out = to_citizen(await bot.say("khai sinh"))
+    count = len(out[-1]["buttons"])
+    out = to_citizen(await bot.say(str(count + 5)))
+    assert out[0]["text"] == f"Vui lòng chọn số từ 1 đến {count}."
+    assert "guide" not in out[0]
+
+
+async def test_handoff_and_cancel_work_inside_forms(bot):
+    await bot.say("chứng thực bản sao")
+    await bot.press("Lệ phí")
+    await bot.press("Tính lệ phí")
+    out = to_citizen(await bot.say("hủy"))
+    assert "hủy" in out[0]["text"].lower() or "Đã" in out[0]["text"]
+    await bot.press("Menu")
+    await bot.press("Phản ánh, kiến nghị")
+    await bot.say("cho tôi gặp cán bộ")
+    conversation = await bot.storage.find_by_key(
+        __import__("flows.models", fromlist=["ConversationKey"]).ConversationKey(
+            channel="sim", user_id="u1"
+        )
+    )
+    assert conversation is not None and conversation.state.mode != "bot"
+
+
+async def test_two_procedures_in_one_message_are_both_offered(bot):
+    out = to_citizen(await bot.say("khai tử và xin hỗ trợ mai táng"))
+    assert {"Đăng ký khai tử", "Hỗ trợ chi phí mai táng"} <= set(out[0]["buttons"])
+
+
+async def test_well_known_procedures_of_other_agencies_get_a_pointer(bot):
+    out = to_citizen(await bot.say("thủ tục ly hôn"))
+    assert "Tòa án" in out[0]["text"]
+    out = to_citizen(await bot.say("làm hộ chiếu ở đâu"))
+    assert "xuất nhập cảnh" in out[0]["text"]
+
+
+async def test_greetings_and_closings_in_their_usual_forms(bot):
+    out = to_citizen(await bot.say("dạ em cảm ơn ad ạ"))
+    assert out[0]["text"].startswith("Dạ, không có gì")
+    out = to_citizen(await bot.say("cảm ơn cán bộ"))
+    assert out[0]["text"].startswith("Dạ, không có gì")
