@@ -428,7 +428,11 @@ class Router:
         if folded in _CANCEL:
             await self._cancel(turn, library)
             return True
-        if len(folded.split()) <= HANDOFF_WORDS and library.match(text).intent == "handoff":
+        # Only an explicit request: a complaint typed as a rating reason ("chờ lâu quá mới được
+        # trả lời") is the form's answer, even when the model leans to "handoff".
+        padded = f" {folded} "
+        explicit = any(f" {fold(p)} " in padded for p in library.kb.lexicon.handoff)
+        if explicit and len(folded.split()) <= HANDOFF_WORDS:
             turn.reset_flow()
             await self._handoffs.start(turn, library, "text")
             return True
