@@ -283,7 +283,7 @@ class Router:
         turn.reset_flow()
         turn.log("rating_reason", guide=data.get("guide"), reason=_masked(text)[:500])
         turn.say(texts.THANKS_REASON, [MENU, HUMAN])
-        await self._desk.post(
+        turn.notify(
             StaffNotice(
                 key=turn.key,
                 kind="info",

@@ -12,8 +12,8 @@ from typing import Any
 
 from flows import texts
 from flows.masking import mask_personal
-from flows.models import Button, ConversationKey, Reply
-from flows.ports import Conversation, ConversationState, Event, TranscriptLine
+from flows.models import Button, ConversationKey, Reply, StaffNotice
+from flows.ports import Conversation, ConversationState, Event, Handoff, Outgoing, TranscriptLine
 
 PAGE_CHARS = 900  # a phone screen or two; longer answers get a "Xem tiếp" button
 CARD_CHARS = 1600  # the summary card keeps its buttons in place unless it is really long
@@ -48,6 +48,25 @@ class Turn:
     events: list[Event] = field(default_factory=list)
     transcript: list[TranscriptLine] = field(default_factory=list)
     deleted: bool = False
+    edit: str | None = None  # the message a `replace` reply may edit (the pressed one)
+    # everything else the turn sends (desk notices, messages to the citizen outside `replies`)
+    # and the handoff changes: all committed with the turn, in one transaction
+    outgoing: list[Outgoing] = field(default_factory=list)
+    handoffs: list[Handoff] = field(default_factory=list)
+
+    def notify(self, notice: StaffNotice) -> None:
+        """A notice for the desk, sent once the turn is committed."""
+        self.outgoing.append(Outgoing(notice=notice, conversation_id=self.conversation.id))
+
+    def send(self, reply: Reply) -> None:
+        """A message to this citizen outside the replies to their own message (staff turns)."""
+        self.outgoing.append(
+            Outgoing(key=self.key, reply=reply, conversation_id=self.conversation.id)
+        )
+
+    def save(self, handoff: Handoff) -> None:
+        """Record a handoff change (or a new handoff) to commit with the turn."""
+        self.handoffs = [h for h in self.handoffs if h.id != handoff.id] + [handoff]
 
     @property
     def state(self) -> ConversationState:
