@@ -24,14 +24,15 @@ from bot.channels.simulate import Simulation
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.zalo.channel import ZaloChannel
 from bot.config import Settings, StartupError
+from bot.delivery import OutboxSender, QueuedDesk, Transport
 from bot.editor import editor_commands, staff_commands
 from bot.housekeeping import RetentionPurge, WeeklyStaleReport
 from bot.http import build_http_app, telegram_route
 from bot.storage import MemoryStorage, SqliteStorage
-from bot.storage.links import SqliteDeskLinks, SqlitePendingSends
+from bot.storage.links import SqliteDeskLinks
 from flows.engine import Engine, EngineConfig
 from flows.models import Reply, StaffNotice
-from flows.ports import Clock, ManualClock, Outbox, StaffDesk, Storage, SystemClock
+from flows.ports import Clock, Delivery, ManualClock, Outbox, StaffDesk, Storage, SystemClock
 from knowledge.holder import LibraryHolder
 from knowledge.samples import sample_keys, sample_message
 
@@ -84,9 +85,10 @@ def build_engine(
     desk: StaffDesk,
     outbox: Outbox,
     clock: Clock,
+    delivery: Delivery | None = None,
 ) -> Engine:
     config = EngineConfig(reminder_minutes=settings.handoff_reminder_minutes)
-    return Engine(holder.current, storage, desk, outbox, clock, config)
+    return Engine(holder.current, storage, desk, outbox, clock, config, delivery)
 
 
 @contextlib.asynccontextmanager
@@ -158,17 +160,13 @@ class Periodic(Protocol):
     async def run(self) -> bool: ...
 
 
-async def _ticker(
-    engine: Engine, channels: list[Retrying], jobs: list[Periodic], interval: float
-) -> None:
-    """Time-driven work: reminders to staff, retrying queued replies, the weekly review list,
-    the daily retention purge."""
+async def _ticker(engine: Engine, jobs: list[Periodic], interval: float) -> None:
+    """Time-driven work: reminders to staff, the weekly review list, the daily retention purge
+    (queued replies are retried by the outbox sender)."""
     while True:
         await asyncio.sleep(interval)
         try:
             await engine.tick()
-            for channel in channels:
-                await channel.retry_pending()
             for job in jobs:
                 await job.run()
         except Exception:
@@ -216,10 +214,6 @@ async def watch_knowledge(holder: LibraryHolder, interval: float = WATCH_SECONDS
             log.error("guide files have errors; still serving the previous version")
 
 
-class Retrying(Protocol):
-    async def retry_pending(self) -> int: ...
-
-
 async def run_bot(
     settings: Settings,
     stop: asyncio.Event | None = None,
@@ -238,22 +232,28 @@ async def run_bot(
     holder = library_holder(settings, clock)
     storage = sqlite(settings)
     await open_database(storage)
-    pending = SqlitePendingSends(storage)
     server: HttpServer | None = None
     tasks: list[asyncio.Task[None]] = []
     telegram = (
-        TelegramChannel(settings, storage, SqliteDeskLinks(storage), pending, clock)
+        TelegramChannel(settings, storage, SqliteDeskLinks(storage), clock)
         if settings.telegram_enabled
         else None
     )
-    zalo = ZaloChannel(settings, storage, pending, clock) if settings.zalo_enabled else None
-    desk: StaffDesk = telegram.desk if telegram is not None else LogDesk()
+    zalo = ZaloChannel(settings, storage, clock) if settings.zalo_enabled else None
+    log_desk = LogDesk()
+    desk: StaffDesk = telegram.desk if telegram is not None else log_desk
     outboxes: dict[str, Outbox] = {}
+    transports: dict[str, Transport] = {"desk": telegram.desk if telegram else log_desk}
     if telegram is not None:
         outboxes["telegram"] = telegram.outbox
+        transports["telegram"] = telegram.outbox
     if zalo is not None:
         outboxes["zalo"] = zalo.outbox
-    engine = build_engine(settings, holder, storage, desk, RoutingOutbox(outboxes), clock)
+        transports["zalo"] = zalo.outbox
+    sender = OutboxSender(storage, transports, clock)
+    engine = build_engine(
+        settings, holder, storage, desk, RoutingOutbox(outboxes), clock, delivery=sender
+    )
     routes = []
     try:
         if telegram is not None:
@@ -273,7 +273,7 @@ async def run_bot(
                     telegram_route(telegram.feed, secret.get_secret_value() if secret else None)
                 )
         if zalo is not None:
-            zalo.bind(engine, desk)
+            zalo.bind(engine)
             await zalo.start()
             routes.append(zalo.receiver.route())
             log.info("Zalo started: webhook at /zalo/webhook")
@@ -289,16 +289,19 @@ async def run_bot(
             server = HttpServer(config)
             tasks.append(asyncio.create_task(server.serve()))
             log.info("HTTP on %s:%s", settings.http_host, settings.http_port)
+        await sender.start()
+        queued_desk = QueuedDesk(storage, sender, clock)
         if keys := sample_keys(holder.current().kb.office):  # real channels: say it loudly
             log.warning("office.yaml still holds SAMPLE values: %s", ", ".join(keys))
             with contextlib.suppress(Exception):
-                await desk.post(StaffNotice(key=None, reply=Reply(text=sample_message(keys))))
-        retrying: list[Retrying] = [c for c in (telegram, zalo) if c is not None]
+                await queued_desk.post(
+                    StaffNotice(key=None, reply=Reply(text=sample_message(keys)))
+                )
         jobs: list[Periodic] = [
-            WeeklyStaleReport(holder, storage, desk, clock),
+            WeeklyStaleReport(holder, storage, queued_desk, clock),
             RetentionPurge(storage, clock, settings.retention_months),
         ]
-        tasks.append(asyncio.create_task(_ticker(engine, retrying, jobs, tick_seconds)))
+        tasks.append(asyncio.create_task(_ticker(engine, jobs, tick_seconds)))
         tasks.append(asyncio.create_task(watch_knowledge(holder)))
         await stop.wait()
         log.info("stopping")
@@ -308,6 +311,7 @@ async def run_bot(
         for task in tasks[1 if server is not None else 0 :]:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await sender.stop()
         if zalo is not None:
             with contextlib.suppress(Exception):
                 await zalo.stop()

@@ -1,7 +1,10 @@
 """The conversation engine: one entry point for citizens, one for staff, one for time passing.
 
 Messages of one conversation are handled in order (a lock per conversation, like aiogram's event
-isolation); different conversations run concurrently. Every turn ends with one storage commit.
+isolation); different conversations run concurrently. Every turn ends with one storage commit:
+state, transcript, events, handoff changes, the inbox entry it answers and, with a `delivery`
+(production), every message it sends, written to the durable outbox and delivered afterwards.
+Without one (console, simulation, tests) the messages are delivered right after the commit.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import Literal
 from flows import texts
 from flows.aspects import detect, without_cues
 from flows.feedback import Feedback
-from flows.handoff import Handoffs
+from flows.handoff import Handoffs, display_name, undelivered_notice
 from flows.hours import OfficeHours
 from flows.locks import KeyedLocks
 from flows.masking import mask_personal
@@ -26,8 +29,11 @@ from flows.models import Button, ConversationKey, Inbound, Reply, StaffNotice
 from flows.ports import (
     Clock,
     Conversation,
+    Delivery,
+    Event,
     Handoff,
     Outbox,
+    Outgoing,
     StaffDesk,
     Storage,
     TranscriptLine,
@@ -80,31 +86,46 @@ class Engine:
         outbox: Outbox,
         clock: Clock,
         config: EngineConfig | None = None,
+        delivery: Delivery | None = None,
     ) -> None:
         self._library = library
         self._storage = storage
         self._desk = desk
+        self._outbox = outbox
         self._clock = clock
+        self._delivery = delivery
         self.config = config or EngineConfig()
         self._locks: KeyedLocks[ConversationKey] = KeyedLocks()
-        self.handoffs = Handoffs(storage, desk, outbox, self.config.reminder_minutes)
+        self.handoffs = Handoffs(storage, self.config.reminder_minutes)
         self.feedback = Feedback(storage, desk)
         self._router = Router(self.handoffs, self.feedback, storage, desk)
 
     # --- citizens ------------------------------------------------------------------------
 
+    @property
+    def durable(self) -> bool:
+        """True when turns queue their messages in the outbox (a sender delivers them)."""
+        return self._delivery is not None
+
     async def handle(self, inbound: Inbound) -> list[Reply]:
-        """Handle one citizen message; return the replies to send back on its channel."""
+        """Handle one citizen message. Returns the replies; with a delivery they are already
+        queued in the outbox (the caller must not send them), else the caller sends them."""
         async with self._locks.hold(inbound.key):
             now = self._clock.now()
-            # Platform message ids are unique per chat (Telegram) or per account (Zalo).
-            if inbound.message_id is not None and not await self._storage.first_seen(
-                inbound.key.channel, f"{inbound.key.user_id}/{inbound.message_id}", now
+            # Platform message ids are unique per chat (Telegram) or per account (Zalo). An
+            # inbox entry has its own unique key, checked when it was stored: a re-processed
+            # entry (after a crash before its commit) must be handled, not dropped.
+            if (
+                inbound.receipt is None
+                and inbound.message_id is not None
+                and not await self._storage.first_seen(
+                    inbound.key.channel, f"{inbound.key.user_id}/{inbound.message_id}", now
+                )
             ):
                 return []
             name = inbound.display_name.strip()[:100]
             conversation = await self._storage.conversation(inbound.key, now, name)
-            turn = Turn(conversation, now)
+            turn = Turn(conversation, now, edit=inbound.reply_to)
             library = self._library()
             try:
                 await self._dispatch(turn, library, inbound)
@@ -112,8 +133,7 @@ class Engine:
                 log.exception("turn failed for %s", inbound.key)
                 turn = await self._failed_turn(inbound, name)
             turn.introduce()
-            if not turn.deleted:
-                await self._commit(turn, name or None)
+            await self._commit(turn, name or None, inbound.receipt)
             return turn.replies
 
     async def _failed_turn(self, inbound: Inbound, name: str) -> Turn:
@@ -125,17 +145,73 @@ class Engine:
         turn.log("error", inbound=inbound.kind)
         return turn
 
-    async def _commit(self, turn: Turn, display_name: str | None) -> None:
-        await self._storage.commit(
-            StoredTurn(
-                conversation_id=turn.conversation.id,
-                state=turn.state,
-                seen_at=turn.now,
-                display_name=display_name,
-                transcript=turn.transcript,
-                events=turn.events,
+    async def _commit(
+        self,
+        turn: Turn,
+        display_name: str | None,
+        receipt: int | None = None,
+        citizen: bool = True,
+    ) -> bool:
+        """One transaction for the whole turn, then delivery. Returns False when a message to
+        the citizen could not be delivered inline (always True with a durable outbox).
+        `citizen=False` (staff and time turns) keeps the citizen's last-seen time, which is what
+        platform reply windows are measured from."""
+        outgoing = list(turn.outgoing)
+        if self._delivery is not None:
+            replies = [
+                Outgoing(
+                    key=turn.key,
+                    reply=reply,
+                    edit=turn.edit if reply.replace else None,
+                    conversation_id=turn.conversation.id,
+                )
+                for reply in turn.replies
+            ]
+            outgoing = [*replies, *outgoing]
+        if turn.deleted:  # the conversation is gone: only the goodbyes remain
+            if self._delivery is not None:
+                await self._storage.enqueue(outgoing, turn.now)
+            if receipt is not None:
+                await self._storage.inbound_done(receipt, turn.now)
+        else:
+            await self._storage.commit(
+                StoredTurn(
+                    conversation_id=turn.conversation.id,
+                    state=turn.state,
+                    seen_at=turn.now if citizen else turn.conversation.last_seen_at,
+                    display_name=display_name,
+                    transcript=turn.transcript,
+                    events=turn.events,
+                    handoffs=turn.handoffs,
+                    outgoing=outgoing if self._delivery is not None else [],
+                    receipt=receipt,
+                )
             )
-        )
+        if self._delivery is not None:
+            self._delivery.wake()
+            return True
+        return await self._deliver_inline(turn.conversation, outgoing)
+
+    async def _deliver_inline(self, conversation: Conversation, outgoing: list[Outgoing]) -> bool:
+        delivered = True
+        for item in outgoing:
+            if item.notice is not None:
+                await self._desk.post(item.notice)
+                continue
+            if item.key is None or item.reply is None:
+                continue
+            if await self._outbox.send(item.key, item.reply):
+                continue
+            delivered = False
+            now = self._clock.now()
+            await self._storage.log_event(
+                conversation.id,
+                Event(kind="unreachable", at=now, data={"text": item.reply.text[:200]}),
+            )
+            await self._desk.post(
+                undelivered_notice(item.key, display_name(conversation), item.reply.text, "", now)
+            )
+        return delivered
 
     async def _dispatch(self, turn: Turn, library: Library, inbound: Inbound) -> None:
         state = turn.state
@@ -221,23 +297,32 @@ class Engine:
 
     # --- staff ---------------------------------------------------------------------------
 
-    async def staff_action(self, staff: str, conversation_id: int, action: StaffAction) -> bool:
+    async def staff_action(
+        self, staff: str, conversation_id: int, action: StaffAction, receipt: int | None = None
+    ) -> bool:
         """Claim, return to bot, or close. False (and a note to the desk) if nothing is open."""
-        async with self._staff_turn(conversation_id) as opened:
+        async with self._staff_turn(conversation_id, receipt) as opened:
             if opened is None:
                 return False
-            conversation, handoff, turn = opened
+            _, handoff, turn = opened
             now = turn.now
             if action == "claim":
                 if handoff.status == "claimed" and handoff.claimed_by == staff:
                     return True
                 if handoff.status == "claimed" and handoff.claimed_by:
                     # two officers on one citizen: say so, so neither answers blind
-                    await self._note(
-                        conversation.key,
-                        texts.S_ALREADY_CLAIMED.format(staff=handoff.claimed_by, other=staff),
+                    turn.notify(
+                        StaffNotice(
+                            key=turn.key,
+                            at=turn.now,
+                            reply=Reply(
+                                text=texts.S_ALREADY_CLAIMED.format(
+                                    staff=handoff.claimed_by, other=staff
+                                )
+                            ),
+                        )
                     )
-                await self.handoffs.claim(conversation, handoff, staff, now)
+                self.handoffs.claim(turn, handoff, staff)
                 turn.log(
                     "handoff_claimed",
                     handoff=handoff.id,
@@ -245,18 +330,19 @@ class Engine:
                     wait_s=(now - handoff.created_at).total_seconds(),
                 )
             else:
-                await self.handoffs.end(conversation, handoff, staff, action == "close", now)
+                self.handoffs.end(turn, handoff, staff, action == "close")
                 kind = "handoff_closed" if action == "close" else "handoff_returned"
                 turn.log(kind, handoff=handoff.id, staff=staff)
                 if handoff.first_response_at is not None:
-                    await self._offer_example(conversation, handoff)
-            await self._commit(turn, None)
+                    await self._offer_example(turn, handoff)
+            await self._commit(turn, None, receipt, citizen=False)
             return True
 
-    async def _offer_example(self, conversation: Conversation, handoff: Handoff) -> None:
+    async def _offer_example(self, turn: Turn, handoff: Handoff) -> None:
         """A question staff had to answer is a candidate example for a guide: offer it to the
         editors in the desk, with the likely guides as buttons."""
         library = self._library()
+        conversation = turn.conversation
         question = await self._unanswered_question(conversation, handoff)
         if question is None:
             return
@@ -266,7 +352,7 @@ class Engine:
             if guide is not None:
                 options.insert(0, Match(guide.id, guide.title, 1.0))
         buttons = [Button(label=m.title[:40], data=f"ex:{m.id}") for m in options[:3]]
-        await self._desk.post(
+        turn.notify(
             StaffNotice(
                 key=conversation.key,
                 kind="info",
@@ -307,20 +393,26 @@ class Engine:
         return None
 
     async def staff_reply(
-        self, staff: str, conversation_id: int, text: str, center: str = "", deliver: bool = True
+        self,
+        staff: str,
+        conversation_id: int,
+        text: str,
+        center: str = "",
+        deliver: bool = True,
+        receipt: int | None = None,
     ) -> bool:
-        """Relay a staff answer to the citizen. False if no handoff is open or not delivered.
-        `deliver=False` records an answer the channel already delivered itself (a file)."""
-        async with self._staff_turn(conversation_id) as opened:
+        """Relay a staff answer to the citizen. False if no handoff is open or (without a
+        durable outbox) not delivered; with one, True once it is queued (staff are told later
+        if it cannot be delivered). `deliver=False` records an answer the channel already
+        delivered itself (a file)."""
+        async with self._staff_turn(conversation_id, receipt) as opened:
             if opened is None:
                 return False
-            conversation, handoff, turn = opened
+            _, handoff, turn = opened
             now = turn.now
             first = handoff.first_response_at is None
             center = center or self._library().kb.office.center_name
-            delivered = await self.handoffs.staff_message(
-                conversation, handoff, staff, text, center, now, deliver
-            )
+            self.handoffs.staff_message(turn, handoff, staff, text, center, deliver)
             turn.transcript.append(
                 TranscriptLine(direction="staff", text=mask_personal(text), at=now)
             )
@@ -331,32 +423,42 @@ class Engine:
                     staff=staff,
                     wait_s=(now - handoff.created_at).total_seconds(),
                 )
-            turn.log("staff_reply", handoff=handoff.id, delivered=delivered)
-            await self._commit(turn, None)
-            return delivered
+            turn.log("staff_reply", handoff=handoff.id, queued=self.durable)
+            return await self._commit(turn, None, receipt, citizen=False)
 
     @asynccontextmanager
     async def _staff_turn(
-        self, conversation_id: int
+        self, conversation_id: int, receipt: int | None = None
     ) -> AsyncIterator[tuple[Conversation, Handoff, Turn] | None]:
         """Under the conversation's lock: the conversation, its open handoff and a turn to log
         in; None (after telling the desk why) when there is nothing to act on."""
         found = await self._storage.find_conversation(conversation_id)
         if found is None:
-            await self._note(None, texts.S_NO_CONVERSATION)
+            await self._note(None, texts.S_NO_CONVERSATION, receipt)
             yield None
             return
         async with self._locks.hold(found.key):
             conversation = await self._storage.find_conversation(conversation_id)
             handoff = await self._storage.current_handoff(conversation_id)
             if conversation is None or handoff is None:
-                await self._note(found.key, texts.S_NOT_OPEN)
+                await self._note(found.key, texts.S_NOT_OPEN, receipt)
                 yield None
                 return
             yield conversation, handoff, Turn(conversation, self._clock.now())
 
-    async def _note(self, key: ConversationKey | None, text: str) -> None:
-        await self._desk.post(StaffNotice(key=key, reply=Reply(text=text), at=self._clock.now()))
+    async def _note(
+        self, key: ConversationKey | None, text: str, receipt: int | None = None
+    ) -> None:
+        """A desk note that belongs to no turn (queued durably when there is an outbox)."""
+        now = self._clock.now()
+        notice = StaffNotice(key=key, reply=Reply(text=text), at=now)
+        if self._delivery is None:
+            await self._desk.post(notice)
+        else:
+            await self._storage.enqueue([Outgoing(notice=notice)], now)
+            self._delivery.wake()
+        if receipt is not None:
+            await self._storage.inbound_done(receipt, now)
 
     async def queue(self) -> str:
         """The waiting list for staff: who, since when, claimed by whom."""
@@ -388,9 +490,17 @@ class Engine:
                 continue
             async with self._locks.hold(conversation.key):
                 current = await self._storage.current_handoff(conversation.id)
-                if current is None or current.id != handoff.id or current.reminded_at is not None:
+                fresh = await self._storage.find_conversation(conversation.id)
+                if (
+                    fresh is None
+                    or current is None
+                    or current.id != handoff.id
+                    or current.reminded_at is not None
+                ):
                     continue
                 opening = not hours.is_open(current.created_at)
-                await self.handoffs.remind(current, conversation, opening, now)
+                turn = Turn(fresh, now)
+                self.handoffs.remind(turn, current, opening)
+                await self._commit(turn, None, citizen=False)
                 sent += 1
         return sent

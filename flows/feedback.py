@@ -113,7 +113,7 @@ class Feedback:
         turn.say(texts.FEEDBACK_DONE.format(ref=item.ref), [MENU, HUMAN])
         turn.log("feedback", ref=item.ref, contact=bool(name or phone))
         contact = ", ".join(x for x in (name, phone) if x) or "không để lại"
-        await self._desk.post(
+        turn.notify(
             StaffNotice(
                 key=turn.key,
                 kind="feedback",

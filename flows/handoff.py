@@ -2,6 +2,10 @@
 
 While a citizen waits or talks with staff the bot stays quiet (their messages go to the desk),
 except for the escapes /huy and /xoadulieu. Timestamps feed waiting-time figures in reports.
+
+Every change is part of the caller's Turn: the handoff row, the conversation's mode, the desk
+notices and the messages to the citizen commit together (a crash never leaves `waiting` with
+`mode=bot`, or a topic nobody was told about), and are delivered from the outbox afterwards.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from flows import texts
 from flows.hours import OfficeHours, describe_moment
 from flows.menu import MENU
 from flows.models import Button, ConversationKey, MediaKind, Reply, StaffNotice
-from flows.ports import VN_TZ, Conversation, Event, Handoff, Outbox, StaffDesk, Storage
+from flows.ports import VN_TZ, Conversation, Handoff, Storage
 from flows.turn import Turn
 from knowledge.library import Library
 from knowledge.placeholders import opening_hours
@@ -42,18 +46,15 @@ def display_name(conversation: Conversation) -> str:
 
 
 class Handoffs:
-    def __init__(
-        self, storage: Storage, desk: StaffDesk, outbox: Outbox, reminder_minutes: int
-    ) -> None:
+    def __init__(self, storage: Storage, reminder_minutes: int) -> None:
         self._storage = storage
-        self._desk = desk
-        self._outbox = outbox
         self._reminder = dt.timedelta(minutes=reminder_minutes)
 
     async def _position(self, handoff: Handoff) -> int:
+        """Place in the waiting queue; a handoff not committed yet comes last."""
         queue = [h for h in await self._storage.open_handoffs() if h.status == "waiting"]
         ids = [h.id for h in queue]
-        return ids.index(handoff.id) + 1 if handoff.id in ids else 1
+        return ids.index(handoff.id) + 1 if handoff.id in ids else len(ids) + 1
 
     async def start(self, turn: Turn, library: Library, reason: str) -> None:
         """Queue the conversation for a person and tell the citizen what happens next."""
@@ -69,7 +70,15 @@ class Handoffs:
             return
         guide_id = turn.state.guide_id
         turn.reset_flow()
-        handoff = await self._storage.open_handoff(conversation.id, turn.now, guide_id, reason)
+        handoff = Handoff(
+            id=await self._storage.reserve_handoff_id(),
+            conversation_id=conversation.id,
+            status="waiting",
+            guide_id=guide_id,
+            reason=reason,
+            created_at=turn.now,
+        )
+        turn.save(handoff)
         turn.state.mode = "waiting"
         position = await self._position(handoff)
         hours = OfficeHours(library.kb.office)
@@ -103,7 +112,7 @@ class Handoffs:
             f"{_one_line(line.text)}"
             for line in recent_lines
         )
-        await self._desk.post(
+        turn.notify(
             StaffNotice(
                 key=conversation.key,
                 kind="handoff",
@@ -129,9 +138,9 @@ class Handoffs:
             return False
         handoff.status = "cancelled"
         handoff.ended_at = turn.now
-        await self._storage.save_handoff(handoff)
+        turn.save(handoff)
         turn.log("handoff_cancelled", handoff=handoff.id)
-        await self._post(turn.conversation.key, notice.format(name=turn.name), turn.now)
+        self._post(turn, notice.format(name=turn.name))
         return True
 
     async def forward(
@@ -145,7 +154,7 @@ class Handoffs:
             )
         else:
             body = texts.S_CITIZEN.format(name=turn.name, text=text)
-        await self._desk.post(
+        turn.notify(
             StaffNotice(
                 key=turn.key,
                 kind="citizen",
@@ -156,78 +165,41 @@ class Handoffs:
             )
         )
 
-    async def _post(self, key: ConversationKey | None, text: str, now: dt.datetime) -> None:
-        await self._desk.post(StaffNotice(key=key, reply=Reply(text=text), kind="info", at=now))
-
-    async def _tell(self, conversation: Conversation, reply: Reply, now: dt.datetime) -> bool:
-        delivered = await self._outbox.send(conversation.key, reply)
-        if not delivered:
-            await self._storage.log_event(
-                conversation.id, Event(kind="unreachable", at=now, data={"text": reply.text[:200]})
-            )
-            why = self._outbox.failure_reason(conversation.key)
-            name = display_name(conversation)
-            text = (
-                texts.S_UNDELIVERED_WHY.format(name=name, why=why, text=reply.text[:200])
-                if why
-                else texts.S_UNDELIVERED.format(name=name, reason=reply.text[:200])
-            )
-            await self._desk.post(
-                StaffNotice(
-                    key=conversation.key, kind="undelivered", at=now, reply=Reply(text=text)
-                )
-            )
-        return delivered
+    def _post(self, turn: Turn, text: str) -> None:
+        turn.notify(StaffNotice(key=turn.key, reply=Reply(text=text), kind="info", at=turn.now))
 
     # --- staff side: called by the engine under the conversation's lock ----------------------
 
-    async def claim(
-        self, conversation: Conversation, handoff: Handoff, staff: str, now: dt.datetime
-    ) -> None:
+    def claim(self, turn: Turn, handoff: Handoff, staff: str) -> None:
         handoff.status = "claimed"
         handoff.claimed_by = staff
-        handoff.claimed_at = now
-        await self._storage.save_handoff(handoff)
-        conversation.state.mode = "staff"
-        await self._post(conversation.key, texts.S_CLAIMED.format(staff=staff), now)
-        await self._tell(conversation, Reply(text=texts.HANDOFF_CLAIMED.format(staff=staff)), now)
+        handoff.claimed_at = turn.now
+        turn.save(handoff)
+        turn.state.mode = "staff"
+        self._post(turn, texts.S_CLAIMED.format(staff=staff))
+        turn.send(Reply(text=texts.HANDOFF_CLAIMED.format(staff=staff)))
 
-    async def staff_message(
-        self,
-        conversation: Conversation,
-        handoff: Handoff,
-        staff: str,
-        text: str,
-        center: str,
-        now: dt.datetime,
-        deliver: bool = True,
-    ) -> bool:
+    def staff_message(
+        self, turn: Turn, handoff: Handoff, staff: str, text: str, center: str, deliver: bool = True
+    ) -> None:
         if handoff.status == "waiting":
             handoff.status = "claimed"
             handoff.claimed_by = staff
-            handoff.claimed_at = now
-            conversation.state.mode = "staff"
+            handoff.claimed_at = turn.now
+            turn.state.mode = "staff"
         if handoff.first_response_at is None:
-            handoff.first_response_at = now
-        await self._storage.save_handoff(handoff)
-        if not deliver:
-            return True
-        signed = texts.STAFF_SIGNATURE.format(text=text, staff=staff, center=center)
-        return await self._tell(conversation, Reply(text=signed), now)
+            handoff.first_response_at = turn.now
+        turn.save(handoff)
+        if deliver:
+            signed = texts.STAFF_SIGNATURE.format(text=text, staff=staff, center=center)
+            turn.send(Reply(text=signed))
 
-    async def end(
-        self,
-        conversation: Conversation,
-        handoff: Handoff,
-        staff: str,
-        close: bool,
-        now: dt.datetime,
-    ) -> None:
+    def end(self, turn: Turn, handoff: Handoff, staff: str, close: bool) -> None:
         handoff.status = "closed" if close else "returned"
-        handoff.ended_at = now
-        await self._storage.save_handoff(handoff)
-        conversation.state.mode = "bot"
-        conversation.state.flow = None
+        handoff.ended_at = turn.now
+        turn.save(handoff)
+        turn.state.mode = "bot"
+        turn.state.flow = None
         if close:
             reply = Reply(
                 text=texts.HANDOFF_CLOSED,
@@ -237,12 +209,12 @@ class Handoffs:
                     MENU,
                 ),
             )
-            await self._post(conversation.key, texts.S_CLOSED.format(staff=staff), now)
+            self._post(turn, texts.S_CLOSED.format(staff=staff))
         else:
             reply = Reply(text=texts.HANDOFF_RETURNED, buttons=(MENU,))
-            await self._post(conversation.key, texts.S_RETURNED.format(staff=staff), now)
-        conversation.state.buttons = list(reply.buttons)
-        await self._tell(conversation, reply, now)
+            self._post(turn, texts.S_RETURNED.format(staff=staff))
+        turn.state.buttons = list(reply.buttons)
+        turn.send(reply)
 
     async def due_reminders(self, hours: OfficeHours, now: dt.datetime) -> list[Handoff]:
         """Waiting handoffs to remind once: after N minutes if asked in working hours, else at
@@ -261,21 +233,34 @@ class Handoffs:
                 due.append(handoff)
         return due
 
-    async def remind(
-        self, handoff: Handoff, conversation: Conversation, opening: bool, now: dt.datetime
-    ) -> None:
-        minutes = int((now - handoff.created_at).total_seconds() // 60)
+    def remind(self, turn: Turn, handoff: Handoff, opening: bool) -> None:
+        minutes = int((turn.now - handoff.created_at).total_seconds() // 60)
         template = texts.S_REMIND_OPENING if opening else texts.S_REMIND
         text = template.format(
-            name=display_name(conversation), since=_clock(handoff.created_at), minutes=minutes
+            name=display_name(turn.conversation),
+            since=_clock(handoff.created_at),
+            minutes=minutes,
         )
-        await self._desk.post(
+        turn.notify(
             StaffNotice(
-                key=conversation.key,
+                key=turn.key,
                 kind="reminder",
-                at=now,
-                reply=Reply(text=text, buttons=staff_buttons(conversation.id)),
+                at=turn.now,
+                reply=Reply(text=text, buttons=staff_buttons(turn.conversation.id)),
             )
         )
-        handoff.reminded_at = now
-        await self._storage.save_handoff(handoff)
+        handoff.reminded_at = turn.now
+        turn.save(handoff)
+
+
+def undelivered_notice(
+    key: ConversationKey, name: str, text: str, why: str, now: dt.datetime
+) -> StaffNotice:
+    """What staff are told when a message to a citizen cannot be delivered: the text and why."""
+    reason = f"«{_one_line(text, 150)}»" + (f" ({why[:120]})" if why else "")
+    return StaffNotice(
+        key=key,
+        kind="undelivered",
+        at=now,
+        reply=Reply(text=texts.S_UNDELIVERED.format(name=name, reason=reason)),
+    )

@@ -41,6 +41,11 @@ class Inbound(BaseModel):
     # Platform id of the message (unique within the conversation): duplicate deliveries are
     # handled once, and a staff desk on the same platform can copy the original (photos...).
     message_id: str | None = None
+    # Platform id of the message whose button was pressed: a `replace` reply may edit it.
+    reply_to: str | None = None
+    # The durable-inbox entry this message came from: marked done in the turn's commit (and
+    # then the inbox key, not message_id, is what guards against duplicate deliveries).
+    receipt: int | None = None
     raw: dict[str, Any] = Field(default_factory=dict, repr=False)
 
 

@@ -63,17 +63,6 @@ class Event(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)
 
 
-class Turn(BaseModel):
-    """Writes caused by one inbound message, committed atomically in one transaction."""
-
-    conversation_id: int
-    state: ConversationState
-    seen_at: dt.datetime
-    display_name: str | None = None
-    transcript: list[TranscriptLine] = Field(default_factory=list)
-    events: list[Event] = Field(default_factory=list)
-
-
 class Handoff(BaseModel):
     id: int
     conversation_id: int
@@ -86,6 +75,70 @@ class Handoff(BaseModel):
     first_response_at: dt.datetime | None = None
     ended_at: dt.datetime | None = None
     reminded_at: dt.datetime | None = None
+
+
+class Outgoing(BaseModel):
+    """One message a turn sends: to a citizen (`reply` to `key`) or to the desk (`notice`).
+
+    Written to the durable outbox in the turn's own transaction and delivered afterwards, so a
+    crash never loses what the turn decided to say, and never says it without the state.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    key: ConversationKey | None = None
+    reply: Reply | None = None
+    notice: StaffNotice | None = None
+    edit: str | None = None  # platform id of the message a `replace` reply may edit
+    conversation_id: int | None = None  # for the "unreachable" event when it cannot be sent
+
+    @property
+    def queue(self) -> str:
+        """Messages of one queue are delivered in order; different queues independently."""
+        if self.notice is not None:
+            return f"desk:{self.notice.key or '-'}"
+        return str(self.key)
+
+    @property
+    def target(self) -> str:
+        """Which transport delivers it: 'desk' or the citizen's channel."""
+        return "desk" if self.notice is not None else (self.key.channel if self.key else "-")
+
+
+class OutboxItem(BaseModel):
+    """A claimed outbox entry. `progress`: parts of a split message already delivered."""
+
+    id: int
+    outgoing: Outgoing
+    attempts: int = 0
+    progress: int = 0
+    created_at: dt.datetime
+
+
+class InboxItem(BaseModel):
+    """A stored platform update (raw JSON text), claimed for processing."""
+
+    id: int
+    channel: str
+    event_key: str
+    payload: str
+    attempts: int = 0
+
+
+class Turn(BaseModel):
+    """Writes caused by one inbound message, committed atomically in one transaction: the
+    conversation state, transcript, events, handoff changes, the messages it sends (outbox) and
+    the inbox entry it came from (marked done)."""
+
+    conversation_id: int
+    state: ConversationState
+    seen_at: dt.datetime
+    display_name: str | None = None
+    transcript: list[TranscriptLine] = Field(default_factory=list)
+    events: list[Event] = Field(default_factory=list)
+    handoffs: list[Handoff] = Field(default_factory=list)
+    outgoing: list[Outgoing] = Field(default_factory=list)
+    receipt: int | None = None
 
 
 class FeedbackItem(BaseModel):
@@ -209,6 +262,67 @@ class Storage(abc.ABC):
     async def first_seen(self, channel: str, message_id: str, now: dt.datetime) -> bool:
         """True the first time a platform message id is seen (duplicate delivery guard)."""
 
+    # --- durable inbox: updates stored before the platform is told they arrived ----------------
+
+    @abc.abstractmethod
+    async def receive(self, channel: str, event_key: str, payload: str, now: dt.datetime) -> bool:
+        """Store an update; False if this key was stored before (a redelivery). Raises when it
+        cannot be stored: the caller must then not acknowledge it."""
+
+    @abc.abstractmethod
+    async def claim_inbound(
+        self, channel: str, now: dt.datetime, lease: dt.timedelta, limit: int = 100
+    ) -> list[InboxItem]:
+        """Unprocessed updates not claimed by someone else, oldest first, claimed for `lease`."""
+
+    @abc.abstractmethod
+    async def inbound_done(self, item_id: int, now: dt.datetime) -> None:
+        """Mark processed without a turn (updates that change nothing); a turn does it with
+        `Turn.receipt`. The payload is dropped, the key kept against redeliveries."""
+
+    @abc.abstractmethod
+    async def pending_inbound(self, channel: str | None = None) -> int:
+        """How many stored updates are not processed yet."""
+
+    # --- durable outbox: what turns send, delivered afterwards ----------------------------
+
+    @abc.abstractmethod
+    async def reserve_handoff_id(self) -> int:
+        """A fresh handoff id, so a turn can create its handoff inside its own commit."""
+
+    @abc.abstractmethod
+    async def enqueue(self, items: list[Outgoing], now: dt.datetime) -> None:
+        """Queue messages that belong to no turn (desk notes, ticks), in one transaction."""
+
+    @abc.abstractmethod
+    async def claim_outgoing(
+        self, now: dt.datetime, lease: dt.timedelta, limit: int = 50
+    ) -> list[OutboxItem]:
+        """The oldest due entry of each queue whose earlier entries are all delivered, claimed
+        for `lease` (an entry claimed by a sender that died is taken again after it)."""
+
+    @abc.abstractmethod
+    async def outgoing_sent(self, item_id: int) -> None: ...
+
+    @abc.abstractmethod
+    async def outgoing_retry(
+        self, item_id: int, due: dt.datetime, reason: str, progress: int
+    ) -> None: ...
+
+    @abc.abstractmethod
+    async def outgoing_failed(
+        self, item_id: int, now: dt.datetime, report: list[Outgoing], event: Event | None
+    ) -> None:
+        """Give up on an entry; in the same transaction queue `report` (tell staff) and log
+        `event` for the entry's conversation."""
+
+    @abc.abstractmethod
+    async def release_claims(self) -> None:
+        """Forget every claim (start-up of the only process serving this database)."""
+
+    @abc.abstractmethod
+    async def pending_outgoing(self) -> int: ...
+
 
 class StaffDesk(abc.ABC):
     """Where notices for desk staff go (a Telegram forum group, the console, the simulator)."""
@@ -227,6 +341,14 @@ class Outbox(abc.ABC):
     def failure_reason(self, key: ConversationKey) -> str | None:
         """Why the last send to `key` failed, in words staff understand (None: unknown)."""
         return None
+
+
+class Delivery(abc.ABC):
+    """The sender that delivers the durable outbox after commits (bot.delivery)."""
+
+    @abc.abstractmethod
+    def wake(self) -> None:
+        """New entries were committed: deliver them soon."""
 
 
 class Clock(abc.ABC):

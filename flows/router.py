@@ -468,7 +468,7 @@ class Router:
         else:  # a 👎 on a staff member's help is not about a guide
             turn.say(texts.THANKS_REASON_STAFF, [MENU, HUMAN])
             note = texts.S_RATING_BAD_STAFF.format(name=turn.name, reason=reason)
-        await self._desk.post(
+        turn.notify(
             StaffNotice(key=turn.key, kind="info", at=turn.now, reply=Reply(text=note))
         )
 

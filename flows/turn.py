@@ -12,8 +12,8 @@ from typing import Any
 
 from flows import texts
 from flows.masking import mask_personal
-from flows.models import Button, ConversationKey, Reply
-from flows.ports import Conversation, ConversationState, Event, TranscriptLine
+from flows.models import Button, ConversationKey, Reply, StaffNotice
+from flows.ports import Conversation, ConversationState, Event, Handoff, Outgoing, TranscriptLine
 from flows.wording import plain
 
 PAGE_CHARS = 900  # a phone screen or two; longer answers get a "Xem tiếp" button
@@ -106,6 +106,25 @@ class Turn:
     deleted: bool = False
     # (guide id, aspect) the replies being said are about; set by the answers.
     about: tuple[str | None, str | None] = (None, None)
+    edit: str | None = None  # the message a `replace` reply may edit (the pressed one)
+    # everything else the turn sends (desk notices, messages to the citizen outside `replies`)
+    # and the handoff changes: all committed with the turn, in one transaction
+    outgoing: list[Outgoing] = field(default_factory=list)
+    handoffs: list[Handoff] = field(default_factory=list)
+
+    def notify(self, notice: StaffNotice) -> None:
+        """A notice for the desk, sent once the turn is committed."""
+        self.outgoing.append(Outgoing(notice=notice, conversation_id=self.conversation.id))
+
+    def send(self, reply: Reply) -> None:
+        """A message to this citizen outside the replies to their own message (staff turns)."""
+        self.outgoing.append(
+            Outgoing(key=self.key, reply=reply, conversation_id=self.conversation.id)
+        )
+
+    def save(self, handoff: Handoff) -> None:
+        """Record a handoff change (or a new handoff) to commit with the turn."""
+        self.handoffs = [h for h in self.handoffs if h.id != handoff.id] + [handoff]
 
     @property
     def state(self) -> ConversationState:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bot.delivery import Outcome
 from flows.models import ConversationKey, Reply, StaffNotice
-from flows.ports import Outbox, StaffDesk
+from flows.ports import Outbox, OutboxItem, StaffDesk
 
 Sink = Callable[[str, ConversationKey | None, Reply], None]
 
@@ -37,11 +38,17 @@ class LocalOutbox(Outbox):
 
 
 class LogDesk(StaffDesk):
-    """Used when no staff desk is configured: notices are logged, so nothing is silently lost."""
+    """Used when no staff desk is configured: the log says a notice was due (not its text,
+    which may hold what a citizen wrote), so nothing is silently lost."""
 
     async def post(self, notice: StaffNotice) -> None:
         import logging
 
         logging.getLogger(__name__).warning(
-            "no staff desk configured; notice for %s: %s", notice.key, notice.reply.text
+            "no staff desk configured; a %s notice for %s was not posted", notice.kind, notice.key
         )
+
+    async def attempt(self, item: OutboxItem) -> Outcome:
+        if item.outgoing.notice is not None:
+            await self.post(item.outgoing.notice)
+        return Outcome("sent")

@@ -25,6 +25,9 @@ from flows.ports import (
     FeedbackItem,
     FeedbackStatus,
     Handoff,
+    InboxItem,
+    OutboxItem,
+    Outgoing,
     Rating,
     Storage,
     TranscriptLine,
@@ -52,6 +55,8 @@ def check_turn(turn: Turn) -> None:
         aware(line.at, "transcript time")
     for event in turn.events:
         aware(event.at, "event time")
+    for handoff in turn.handoffs:
+        check_handoff(handoff)
 
 
 def check_handoff(handoff: Handoff) -> None:
@@ -114,6 +119,13 @@ class MemoryStorage(Storage):
         self._handoff_ids: Iterator[int] = itertools.count(1)
         self._feedback_ids: Iterator[int] = itertools.count(1)
         self._rating_ids: Iterator[int] = itertools.count(1)
+        # inbox: id -> (item, processed, claimed until); keys seen per channel
+        self._inbox: dict[int, tuple[InboxItem, bool, dt.datetime | None]] = {}
+        self._inbox_keys: set[tuple[str, str]] = set()
+        self._inbox_ids: Iterator[int] = itertools.count(1)
+        # outbox: id -> (item, due, claimed until)
+        self._outbox: dict[int, tuple[OutboxItem, dt.datetime, dt.datetime | None]] = {}
+        self._outbox_ids: Iterator[int] = itertools.count(1)
 
     def _require(self, conversation_id: int) -> Conversation:
         found = self._conversations.get(conversation_id)
@@ -165,6 +177,15 @@ class MemoryStorage(Storage):
         )
         lines = [_copy(line) for line in turn.transcript]
         events = [_copy(event) for event in turn.events]
+        handoffs = [_copy(h) for h in turn.handoffs]
+        staged = dict(self._handoffs)
+        for handoff in handoffs:
+            self._check_save(handoff, staged, create=True)
+            staged[handoff.id] = handoff
+        self._handoffs = staged
+        self._enqueue(turn.outgoing, turn.seen_at)
+        if turn.receipt is not None:
+            self._inbound_done(turn.receipt)
         self._conversations[turn.conversation_id] = updated
         self._transcripts[turn.conversation_id].extend(lines)
         for event in events:
@@ -233,15 +254,29 @@ class MemoryStorage(Storage):
         """Raises LookupError for an unknown handoff, ValueError when reopening it would give
         its conversation a second open handoff."""
         check_handoff(handoff)
-        existing = self._handoffs.get(handoff.id)
-        if existing is None or existing.conversation_id != handoff.conversation_id:
+        self._check_save(handoff, self._handoffs, create=False)
+        self._handoffs[handoff.id] = _copy(handoff)
+
+    def _check_save(self, handoff: Handoff, handoffs: dict[int, Handoff], create: bool) -> None:
+        existing = handoffs.get(handoff.id)
+        if (existing is None and not create) or (
+            existing is not None and existing.conversation_id != handoff.conversation_id
+        ):
             raise LookupError(f"no handoff {handoff.id} for conversation {handoff.conversation_id}")
-        other = self._open_handoff_of(handoff.conversation_id)
+        if existing is None:
+            self._require(handoff.conversation_id)
+        other = next(
+            (
+                h
+                for h in handoffs.values()
+                if h.conversation_id == handoff.conversation_id and _is_open(h)
+            ),
+            None,
+        )
         if _is_open(handoff) and other is not None and other.id != handoff.id:
             raise ValueError(
                 f"conversation {handoff.conversation_id} already has open handoff {other.id}"
             )
-        self._handoffs[handoff.id] = _copy(handoff)
 
     async def open_handoffs(self) -> list[Handoff]:
         queue = [h for h in self._handoffs.values() if _is_open(h)]
@@ -374,3 +409,108 @@ class MemoryStorage(Storage):
             return False
         self._seen[(channel, message_id)] = now
         return True
+
+    # --- inbox -----------------------------------------------------------------------------
+
+    async def receive(self, channel: str, event_key: str, payload: str, now: dt.datetime) -> bool:
+        aware(now)
+        if (channel, event_key) in self._inbox_keys:
+            return False
+        self._inbox_keys.add((channel, event_key))
+        item_id = next(self._inbox_ids)
+        item = InboxItem(id=item_id, channel=channel, event_key=event_key, payload=payload)
+        self._inbox[item_id] = (item, False, None)
+        return True
+
+    async def claim_inbound(
+        self, channel: str, now: dt.datetime, lease: dt.timedelta, limit: int = 100
+    ) -> list[InboxItem]:
+        claimed: list[InboxItem] = []
+        for item_id, (item, done, until) in sorted(self._inbox.items()):
+            if len(claimed) >= limit:
+                break
+            if item.channel != channel or done or (until is not None and until > now):
+                continue
+            item = item.model_copy(update={"attempts": item.attempts + 1})
+            self._inbox[item_id] = (item, False, now + lease)
+            claimed.append(_copy(item))
+        return claimed
+
+    def _inbound_done(self, item_id: int) -> None:
+        found = self._inbox.get(item_id)
+        if found is not None:
+            self._inbox[item_id] = (found[0].model_copy(update={"payload": ""}), True, None)
+
+    async def inbound_done(self, item_id: int, now: dt.datetime) -> None:
+        aware(now)
+        self._inbound_done(item_id)
+
+    async def pending_inbound(self, channel: str | None = None) -> int:
+        return sum(
+            1
+            for item, done, _ in self._inbox.values()
+            if not done and (channel is None or item.channel == channel)
+        )
+
+    # --- outbox ----------------------------------------------------------------------------
+
+    async def reserve_handoff_id(self) -> int:
+        return next(self._handoff_ids)
+
+    def _enqueue(self, items: list[Outgoing], now: dt.datetime) -> None:
+        for outgoing in items:
+            item_id = next(self._outbox_ids)
+            item = OutboxItem(id=item_id, outgoing=_copy(outgoing), created_at=now)
+            self._outbox[item_id] = (item, now, None)
+
+    async def enqueue(self, items: list[Outgoing], now: dt.datetime) -> None:
+        aware(now)
+        self._enqueue(items, now)
+
+    async def claim_outgoing(
+        self, now: dt.datetime, lease: dt.timedelta, limit: int = 50
+    ) -> list[OutboxItem]:
+        heads: dict[str, int] = {}
+        for item_id, (item, _, _) in sorted(self._outbox.items()):
+            heads.setdefault(item.outgoing.queue, item_id)
+        claimed: list[OutboxItem] = []
+        for item_id in sorted(heads.values()):
+            item, due, until = self._outbox[item_id]
+            if len(claimed) >= limit:
+                break
+            if due > now or (until is not None and until > now):
+                continue
+            self._outbox[item_id] = (item, due, now + lease)
+            claimed.append(_copy(item))
+        return claimed
+
+    async def outgoing_sent(self, item_id: int) -> None:
+        self._outbox.pop(item_id, None)
+
+    async def outgoing_retry(
+        self, item_id: int, due: dt.datetime, reason: str, progress: int
+    ) -> None:
+        aware(due)
+        found = self._outbox.get(item_id)
+        if found is not None:
+            item = found[0].model_copy(
+                update={"attempts": found[0].attempts + 1, "progress": progress}
+            )
+            self._outbox[item_id] = (item, due, None)
+
+    async def outgoing_failed(
+        self, item_id: int, now: dt.datetime, report: list[Outgoing], event: Event | None
+    ) -> None:
+        aware(now)
+        found = self._outbox.pop(item_id, None)
+        self._enqueue(report, now)
+        owner = found[0].outgoing.conversation_id if found is not None else None
+        if event is not None and owner is not None and owner in self._conversations:
+            self._events.append((event.at, next(self._event_ids), owner, _copy(event)))
+
+    async def release_claims(self) -> None:
+        self._outbox = {i: (item, due, None) for i, (item, due, _) in self._outbox.items()}
+        self._inbox = {i: (item, done, None) for i, (item, done, _) in self._inbox.items()}
+
+    async def pending_outgoing(self) -> int:
+        return len(self._outbox)

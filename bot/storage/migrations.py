@@ -151,6 +151,37 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     );
     CREATE INDEX inbound_events_pending ON inbound_events (processed_at, id);
     """,
+    # 4: the inbox for every channel (claims), the durable outbox (replaces pending_sends), and
+    # handoff ids reserved before the turn that creates the handoff commits
+    """
+    ALTER TABLE inbound_events ADD COLUMN claimed_until_us INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE inbound_events ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        queue TEXT NOT NULL,
+        target TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        progress INTEGER NOT NULL DEFAULT 0,
+        reason TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        due_us INTEGER NOT NULL,
+        claimed_until_us INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX outbox_queue ON outbox (queue, id);
+
+    INSERT INTO outbox (queue, target, payload, attempts, reason, created_at, due_us)
+    SELECT channel || ':' || user_id, channel,
+        json_object('key', json_object('channel', channel, 'user_id', user_id),
+                    'reply', json(reply)),
+        attempts, reason, created_at, due_us
+    FROM pending_sends ORDER BY id;
+    DROP TABLE pending_sends;
+
+    CREATE TABLE sequences (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+    INSERT INTO sequences (name, value) SELECT 'handoffs', COALESCE(MAX(id), 0) FROM handoffs;
+    """,
 )
 
 

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 import aiosqlite
 from pydantic import TypeAdapter
 
+from bot.crashpoints import crash_point
 from bot.storage.memory import (
     PERSONAL_BY_KIND,
     PERSONAL_EVENT_KEYS,
@@ -42,6 +43,9 @@ from flows.ports import (
     FeedbackItem,
     FeedbackStatus,
     Handoff,
+    InboxItem,
+    OutboxItem,
+    Outgoing,
     Rating,
     Storage,
     TranscriptLine,
@@ -175,6 +179,82 @@ async def _erase(db: aiosqlite.Connection, where: str, params: Params) -> int:
         )
         await _run(db, "DELETE FROM conversations WHERE id = ?", (cid,))
     return len(rows)
+def _handoff_params(h: Handoff) -> tuple[Any, ...]:
+    return (
+        h.status,
+        h.guide_id,
+        h.reason,
+        _iso(h.created_at),
+        _us(h.created_at),
+        _iso_or_none(h.claimed_at),
+        h.claimed_by,
+        _iso_or_none(h.first_response_at),
+        _iso_or_none(h.ended_at),
+        _iso_or_none(h.reminded_at),
+        h.id,
+    )
+
+
+async def _save_handoff(db: aiosqlite.Connection, h: Handoff, create: bool) -> None:
+    """Update a handoff; with `create`, insert it (under its reserved id) if it is new."""
+    found = await _run(db, "SELECT conversation_id FROM handoffs WHERE id = ?", (h.id,))
+    if (found and found[0][0] != h.conversation_id) or (not found and not create):
+        raise LookupError(f"no handoff {h.id} for conversation {h.conversation_id}")
+    if h.status in OPEN_STATUSES:
+        other = await _run(
+            db,
+            f"SELECT id FROM handoffs WHERE conversation_id = ? AND id != ? AND {_OPEN}",
+            (h.conversation_id, h.id),
+        )
+        if other:
+            raise ValueError(
+                f"conversation {h.conversation_id} already has open handoff {other[0][0]}"
+            )
+    if not found:
+        await _require_conversation(db, h.conversation_id)
+        await _run(
+            db,
+            "INSERT INTO handoffs (status, guide_id, reason, created_at, created_us, claimed_at,"
+            " claimed_by, first_response_at, ended_at, reminded_at, id, conversation_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (*_handoff_params(h), h.conversation_id),
+        )
+        return
+    await _run(
+        db,
+        "UPDATE handoffs SET status = ?, guide_id = ?, reason = ?, created_at = ?,"
+        " created_us = ?, claimed_at = ?, claimed_by = ?, first_response_at = ?,"
+        " ended_at = ?, reminded_at = ? WHERE id = ?",
+        _handoff_params(h),
+    )
+
+
+async def _enqueue(db: aiosqlite.Connection, items: Sequence[Outgoing], now: dt.datetime) -> None:
+    if items:
+        await _run_many(
+            db,
+            "INSERT INTO outbox (queue, target, payload, created_at, due_us)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [(o.queue, o.target, o.model_dump_json(), _iso(now), _us(now)) for o in items],
+        )
+
+
+async def _inbound_done(db: aiosqlite.Connection, item_id: int, now: dt.datetime) -> None:
+    await _run(
+        db,
+        "UPDATE inbound_events SET processed_at = ?, payload = '' WHERE id = ?",
+        (_iso(now), item_id),
+    )
+
+
+async def _reserve(db: aiosqlite.Connection, name: str) -> int:
+    rows = await _run(
+        db,
+        "INSERT INTO sequences (name, value) VALUES (?, 1)"
+        " ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value",
+        (name,),
+    )
+    return int(rows[0][0])
 
 
 @dataclass(frozen=True)
@@ -182,6 +262,10 @@ class _PreparedTurn:
     conversation: tuple[Any, ...]
     lines: list[tuple[Any, ...]]
     events: list[tuple[Any, ...]]
+    handoffs: list[Handoff]
+    outgoing: list[Outgoing]
+    receipt: int | None
+    now: dt.datetime
 
 
 def _prepare(turn: Turn) -> _PreparedTurn:
@@ -198,6 +282,10 @@ def _prepare(turn: Turn) -> _PreparedTurn:
             (cid, e.kind, _DATA.dump_json(e.data).decode(), _iso(e.at), _us(e.at))
             for e in turn.events
         ],
+        handoffs=list(turn.handoffs),
+        outgoing=list(turn.outgoing),
+        receipt=turn.receipt,
+        now=turn.seen_at,
     )
 
 
@@ -226,6 +314,12 @@ async def _commit_turns(db: aiosqlite.Connection, turns: Sequence[_PreparedTurn]
             "INSERT INTO events (conversation_id, kind, data, at, at_us) VALUES (?, ?, ?, ?, ?)",
             events,
         )
+    for t in turns:
+        for handoff in t.handoffs:
+            await _save_handoff(db, handoff, create=True)
+        await _enqueue(db, t.outgoing, t.now)
+        if t.receipt is not None:
+            await _inbound_done(db, t.receipt, t.now)
 
 
 class SqliteStorage(Storage):
@@ -387,6 +481,8 @@ class SqliteStorage(Storage):
         and each caller still returns only once its own turn is durable.
         """
         check_turn(turn)
+        if turn.handoffs:
+            crash_point("commit-handoff")
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append((_prepare(turn), future))
         if self._flusher is None or self._flusher.done():
@@ -482,9 +578,9 @@ class SqliteStorage(Storage):
                 rows = await _run(
                     db,
                     "INSERT INTO handoffs"
-                    " (conversation_id, status, guide_id, reason, created_at, created_us)"
-                    " VALUES (?, 'waiting', ?, ?, ?, ?) RETURNING *",
-                    params,
+                    " (id, conversation_id, status, guide_id, reason, created_at, created_us)"
+                    " VALUES (?, ?, 'waiting', ?, ?, ?, ?) RETURNING *",
+                    (await _reserve(db, "handoffs"), *params),
                 )
             return _handoff(rows[0])
 
@@ -500,48 +596,7 @@ class SqliteStorage(Storage):
         """Raises LookupError for an unknown handoff, ValueError when reopening it would give
         its conversation a second open handoff."""
         check_handoff(handoff)
-        h = handoff
-        params = (
-            h.status,
-            h.guide_id,
-            h.reason,
-            _iso(h.created_at),
-            _us(h.created_at),
-            _iso_or_none(h.claimed_at),
-            h.claimed_by,
-            _iso_or_none(h.first_response_at),
-            _iso_or_none(h.ended_at),
-            _iso_or_none(h.reminded_at),
-            h.id,
-        )
-
-        async def work(db: aiosqlite.Connection) -> None:
-            found = await _run(
-                db,
-                "SELECT 1 FROM handoffs WHERE id = ? AND conversation_id = ?",
-                (h.id, h.conversation_id),
-            )
-            if not found:
-                raise LookupError(f"no handoff {h.id} for conversation {h.conversation_id}")
-            if h.status in OPEN_STATUSES:
-                other = await _run(
-                    db,
-                    f"SELECT id FROM handoffs WHERE conversation_id = ? AND id != ? AND {_OPEN}",
-                    (h.conversation_id, h.id),
-                )
-                if other:
-                    raise ValueError(
-                        f"conversation {h.conversation_id} already has open handoff {other[0][0]}"
-                    )
-            await _run(
-                db,
-                "UPDATE handoffs SET status = ?, guide_id = ?, reason = ?, created_at = ?,"
-                " created_us = ?, claimed_at = ?, claimed_by = ?, first_response_at = ?,"
-                " ended_at = ?, reminded_at = ? WHERE id = ?",
-                params,
-            )
-
-        await self._write(work)
+        await self._write(functools.partial(_save_handoff, h=handoff, create=False))
 
     async def open_handoffs(self) -> list[Handoff]:
         rows = await self._read(f"SELECT * FROM handoffs WHERE {_OPEN} ORDER BY created_us, id")
@@ -688,3 +743,122 @@ class SqliteStorage(Storage):
             return bool(inserted)
 
         return await self._write(work)
+
+    # --- inbox -----------------------------------------------------------------------------
+
+    async def receive(self, channel: str, event_key: str, payload: str, now: dt.datetime) -> bool:
+        rows = await self.execute(
+            "INSERT INTO inbound_events (channel, event_key, payload, received_at)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (channel, event_key) DO NOTHING RETURNING id",
+            (channel, event_key, payload, _iso(now)),
+        )
+        return bool(rows)
+
+    async def claim_inbound(
+        self, channel: str, now: dt.datetime, lease: dt.timedelta, limit: int = 100
+    ) -> list[InboxItem]:
+        rows = await self.execute(
+            "UPDATE inbound_events SET claimed_until_us = ?, attempts = attempts + 1"
+            " WHERE id IN (SELECT id FROM inbound_events WHERE channel = ?"
+            " AND processed_at IS NULL AND claimed_until_us <= ? ORDER BY id LIMIT ?)"
+            " RETURNING id, channel, event_key, payload, attempts",
+            (_us(now + lease), channel, _us(now), limit),
+        )
+        items = [InboxItem.model_validate(dict(row)) for row in rows]
+        return sorted(items, key=lambda item: item.id)
+
+    async def inbound_done(self, item_id: int, now: dt.datetime) -> None:
+        await self._write(functools.partial(_inbound_done, item_id=item_id, now=now))
+
+    async def pending_inbound(self, channel: str | None = None) -> int:
+        rows = await self._read(
+            "SELECT count(*) FROM inbound_events WHERE processed_at IS NULL"
+            " AND (? IS NULL OR channel = ?)",
+            (channel, channel),
+        )
+        return int(rows[0][0])
+
+    # --- outbox ----------------------------------------------------------------------------
+
+    async def reserve_handoff_id(self) -> int:
+        return await self._write(functools.partial(_reserve, name="handoffs"))
+
+    async def enqueue(self, items: list[Outgoing], now: dt.datetime) -> None:
+        aware(now)
+        await self._write(functools.partial(_enqueue, items=items, now=now))
+
+    async def claim_outgoing(
+        self, now: dt.datetime, lease: dt.timedelta, limit: int = 50
+    ) -> list[OutboxItem]:
+        rows = await self.execute(
+            "UPDATE outbox SET claimed_until_us = ? WHERE id IN ("
+            " SELECT o.id FROM (SELECT MIN(id) AS id FROM outbox GROUP BY queue) AS head"
+            " JOIN outbox AS o ON o.id = head.id"
+            " WHERE o.due_us <= ? AND o.claimed_until_us <= ? ORDER BY o.id LIMIT ?)"
+            " RETURNING id, payload, attempts, progress, created_at",
+            (_us(now + lease), _us(now), _us(now), limit),
+        )
+        items = [
+            OutboxItem(
+                id=row["id"],
+                outgoing=Outgoing.model_validate_json(row["payload"]),
+                attempts=row["attempts"],
+                progress=row["progress"],
+                created_at=row["created_at"],
+            )
+            for row in rows
+        ]
+        return sorted(items, key=lambda item: item.id)
+
+    async def outgoing_sent(self, item_id: int) -> None:
+        await self.execute("DELETE FROM outbox WHERE id = ?", (item_id,))
+
+    async def outgoing_retry(
+        self, item_id: int, due: dt.datetime, reason: str, progress: int
+    ) -> None:
+        await self.execute(
+            "UPDATE outbox SET attempts = attempts + 1, due_us = ?, reason = ?, progress = ?,"
+            " claimed_until_us = 0 WHERE id = ?",
+            (_us(due), reason[:500], progress, item_id),
+        )
+
+    async def outgoing_failed(
+        self, item_id: int, now: dt.datetime, report: list[Outgoing], event: Event | None
+    ) -> None:
+        async def work(db: aiosqlite.Connection) -> None:
+            rows = await _run(db, "DELETE FROM outbox WHERE id = ? RETURNING payload", (item_id,))
+            await _enqueue(db, report, now)
+            if rows and event is not None:
+                owner = Outgoing.model_validate_json(rows[0][0]).conversation_id
+                if owner is not None and await _run(
+                    db, "SELECT 1 FROM conversations WHERE id = ?", (owner,)
+                ):
+                    await _run(
+                        db,
+                        "INSERT INTO events (conversation_id, kind, data, at, at_us)"
+                        " VALUES (?, ?, ?, ?, ?)",
+                        (
+                            owner,
+                            event.kind,
+                            _DATA.dump_json(event.data).decode(),
+                            _iso(event.at),
+                            _us(event.at),
+                        ),
+                    )
+
+        await self._write(work)
+
+    async def release_claims(self) -> None:
+        async def work(db: aiosqlite.Connection) -> None:
+            await _run(db, "UPDATE outbox SET claimed_until_us = 0 WHERE claimed_until_us != 0")
+            await _run(
+                db,
+                "UPDATE inbound_events SET claimed_until_us = 0"
+                " WHERE claimed_until_us != 0 AND processed_at IS NULL",
+            )
+
+        await self._write(work)
+
+    async def pending_outgoing(self) -> int:
+        rows = await self._read("SELECT count(*) FROM outbox")
+        return int(rows[0][0])

@@ -9,12 +9,9 @@ from bot.storage import SqliteStorage
 from bot.storage.links import (
     DeskLinks,
     MemoryDeskLinks,
-    MemoryPendingSends,
-    PendingSends,
     SqliteDeskLinks,
-    SqlitePendingSends,
 )
-from flows.models import Button, ConversationKey, Reply
+from flows.models import ConversationKey
 from flows.ports import VN_TZ
 
 T0 = dt.datetime(2026, 12, 1, 9, 0, tzinfo=VN_TZ)
@@ -22,14 +19,14 @@ KEY = ConversationKey(channel="telegram", user_id="42")
 
 
 @pytest.fixture(params=["memory", "sqlite"])
-async def stores(request, tmp_path) -> AsyncIterator[tuple[DeskLinks, PendingSends, int]]:
+async def stores(request, tmp_path) -> AsyncIterator[tuple[DeskLinks, None, int]]:
     if request.param == "memory":
-        yield MemoryDeskLinks(), MemoryPendingSends(), 1
+        yield MemoryDeskLinks(), None, 1
         return
     storage = SqliteStorage(tmp_path / "db.sqlite3")
     await storage.open()
     conversation = await storage.conversation(KEY, T0)
-    yield SqliteDeskLinks(storage), SqlitePendingSends(storage), conversation.id
+    yield SqliteDeskLinks(storage), None, conversation.id
     await storage.close()
 
 
@@ -52,33 +49,3 @@ async def test_message_links(stores):
     await links.link_message(-100, 55, cid)
     assert await links.conversation_for_message(-100, 55) == cid
     assert await links.conversation_for_message(-100, 56) is None
-
-
-async def test_pending_sends_are_due_in_order_and_retried(stores):
-    _, pending, _ = stores
-    reply = Reply(text="Chào anh", buttons=(Button(label="Menu", data="menu"),))
-    first = await pending.add(KEY, reply, "timeout", T0, T0)
-    second = await pending.add(KEY, Reply(text="2"), "timeout", T0, T0 + dt.timedelta(minutes=1))
-    due = await pending.due(T0)
-    assert [p.id for p in due] == [first]
-    assert due[0].reply == reply and due[0].key == KEY and due[0].attempts == 0
-    await pending.retry_later(first, T0 + dt.timedelta(minutes=5), "500")
-    assert [p.id for p in await pending.due(T0 + dt.timedelta(minutes=2))] == [second]
-    later = await pending.due(T0 + dt.timedelta(minutes=10))
-    assert [(p.id, p.attempts, p.reason) for p in later] == [
-        (second, 0, "timeout"),
-        (first, 1, "500"),
-    ]
-    await pending.done(first)
-    await pending.done(second)
-    assert await pending.due(T0 + dt.timedelta(days=1)) == []
-
-
-async def test_due_sends_can_be_taken_per_channel(stores):
-    _, pending, _ = stores
-    zalo = ConversationKey(channel="zalo", user_id="9")
-    first = await pending.add(zalo, Reply(text="z"), "timeout", T0, T0)
-    second = await pending.add(KEY, Reply(text="t"), "timeout", T0, T0)
-    assert [p.id for p in await pending.due(T0, channel="telegram")] == [second]
-    assert [p.id for p in await pending.due(T0, channel="zalo")] == [first]
-    assert [p.id for p in await pending.due(T0)] == [first, second]

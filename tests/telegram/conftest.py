@@ -12,9 +12,10 @@ import pytest
 from bot.channels.routing import RoutingOutbox
 from bot.channels.telegram.channel import TelegramChannel
 from bot.config import Settings
+from bot.delivery import OutboxSender
 from bot.editor import editor_commands
 from bot.storage import SqliteStorage
-from bot.storage.links import SqliteDeskLinks, SqlitePendingSends
+from bot.storage.links import SqliteDeskLinks
 from flows.engine import Engine
 from flows.ports import VN_TZ, ManualClock
 from knowledge.holder import LibraryHolder
@@ -36,6 +37,13 @@ class TelegramRig:
     engine: Engine
     storage: SqliteStorage
     clock: ManualClock
+    sender: OutboxSender
+
+    async def settle(self) -> None:
+        """Process the inbox and deliver the outbox until both are empty."""
+        for _ in range(3):
+            await self.channel.drain()
+            await self.sender.drain()
 
     async def citizen_texts(self, chat_id: int = CITIZEN, count: int = 1) -> list[str]:
         calls = await self.api.wait_for(
@@ -76,10 +84,16 @@ async def rig(tmp_path: Path) -> AsyncIterator[TelegramRig]:
             config,
             storage,
             SqliteDeskLinks(storage),
-            SqlitePendingSends(storage),
             clock,
             backoff=(0.01, 0.02, 0.05),
-            batch_seconds=0,
+            poll_seconds=0.05,
+        )
+        sender = OutboxSender(
+            storage,
+            {"desk": channel.desk, "telegram": channel.outbox},
+            clock,
+            backoff=(0.0,),
+            poll_seconds=0.05,
         )
         engine = Engine(
             holder.current,
@@ -87,11 +101,14 @@ async def rig(tmp_path: Path) -> AsyncIterator[TelegramRig]:
             channel.desk,
             RoutingOutbox({"telegram": channel.outbox}),
             clock,
+            delivery=sender,
         )
         channel.bind(engine, editor_commands(holder, storage, clock))
         await channel.start()
+        await sender.start()
         try:
-            yield TelegramRig(api, channel, engine, storage, clock)
+            yield TelegramRig(api, channel, engine, storage, clock, sender)
         finally:
+            await sender.stop()
             await channel.stop()
             await storage.close()

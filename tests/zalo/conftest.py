@@ -16,9 +16,10 @@ from bot.channels.routing import RoutingOutbox
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.zalo.channel import ZaloChannel
 from bot.config import Settings
+from bot.delivery import OutboxSender
 from bot.http import build_http_app
 from bot.storage import SqliteStorage
-from bot.storage.links import SqliteDeskLinks, SqlitePendingSends
+from bot.storage.links import SqliteDeskLinks
 from flows.engine import Engine
 from flows.ports import VN_TZ, ManualClock
 from knowledge.holder import LibraryHolder
@@ -99,34 +100,37 @@ async def zrig(tmp_path: Path) -> AsyncIterator[ZaloRig]:
         await storage.open()
         clock = ManualClock(OPEN_TIME)
         holder = LibraryHolder(DEFAULT_DIR, lambda: clock.now().date())
-        pending = SqlitePendingSends(storage)
         telegram = TelegramChannel(
-            settings,
-            storage,
-            SqliteDeskLinks(storage),
-            pending,
-            clock,
-            backoff=(0.01,),
-            batch_seconds=0,
+            settings, storage, SqliteDeskLinks(storage), clock, backoff=(0.01,), poll_seconds=0.05
         )
-        channel = ZaloChannel(settings, storage, pending, clock, backoff=(0.01, 0.02))
+        channel = ZaloChannel(settings, storage, clock, backoff=(0.01, 0.02))
+        sender = OutboxSender(
+            storage,
+            {"desk": telegram.desk, "telegram": telegram.outbox, "zalo": channel.outbox},
+            clock,
+            backoff=(0.0,),
+            poll_seconds=0.05,
+        )
         engine = Engine(
             holder.current,
             storage,
             telegram.desk,
             RoutingOutbox({"telegram": telegram.outbox, "zalo": channel.outbox}),
             clock,
+            delivery=sender,
         )
         telegram.bind(engine)
-        channel.bind(engine, telegram.desk)
+        channel.bind(engine)
         await telegram.start()
         await channel.start()
+        await sender.start()
         app = build_http_app([channel.receiver.route()])
         try:
             async with LoopbackServer(app) as server, httpx.AsyncClient(timeout=5) as http:
                 url = f"{server.url}/zalo/webhook"
                 yield ZaloRig(zalo, tg, channel, engine, storage, clock, url, http)
         finally:
+            await sender.stop()
             await channel.stop()
             await telegram.stop()
             await storage.close()

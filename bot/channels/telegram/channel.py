@@ -3,6 +3,12 @@
 PTB handlers only translate: updates become neutral Inbound models for the engine, replies are
 rendered back by the sender. Citizens are served in private chats; desk staff act in the forum
 supergroup; every other chat is ignored.
+
+Nothing Telegram hands us is confirmed before it is stored: polling stores each update in the
+inbox before the next getUpdates offset confirms it (if it cannot be stored, the offset does
+not move and Telegram delivers it again); a webhook delivery is stored before the 200. Updates
+are then processed from the inbox, in order per chat and concurrently across chats, and the
+turn that answers an update marks it done in its own commit.
 """
 
 from __future__ import annotations
@@ -11,8 +17,10 @@ import asyncio
 import contextlib
 import datetime as dt
 import functools
+import json
 import logging
 import re
+import warnings
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -28,21 +36,22 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     MessageHandler,
-    TypeHandler,
     filters,
 )
+from telegram.warnings import PTBUserWarning
 
 from bot.channels.telegram.checks import check_staff_group
 from bot.channels.telegram.convert import CHANNEL, citizen_inbound, display_name
 from bot.channels.telegram.desk import TelegramDesk
-from bot.channels.telegram.processor import PerChatUpdateProcessor
+from bot.channels.telegram.processor import PerChatUpdateProcessor, chat_key
 from bot.channels.telegram.sender import Sender, TelegramOutbox
-from bot.channels.telegram.tolerant import UpdatesRequest
 from bot.config import Settings
-from bot.storage.links import DeskLinks, PendingSends
+from bot.crashpoints import crash_point
+from bot.storage.links import DeskLinks
 from flows.engine import Engine
+from flows.locks import KeyedLocks
 from flows.models import ConversationKey, Reply, StaffNotice
-from flows.ports import Clock, Storage
+from flows.ports import Clock, InboxItem, Storage
 
 log = logging.getLogger(__name__)
 TYPING_AFTER = 0.8  # seconds of work before showing "typing…"
@@ -57,6 +66,9 @@ CITIZEN_COMMANDS = [
     BotCommand("riengtu", "Quyền riêng tư"),
     BotCommand("xoadulieu", "Xóa dữ liệu của tôi"),
 ]
+INBOX_LEASE = dt.timedelta(seconds=30)  # a failed update is tried again after this
+MAX_UPDATE_ATTEMPTS = 10  # an update that fails this often is skipped (logged), not retried
+POLL_BACKOFF = (0.5, 1.0, 2.0, 5.0)
 EditorCommand = Callable[[str, list[str]], Awaitable[str]]
 ReportMaker = Callable[[], Awaitable[tuple[str, bytes | None]]]
 
@@ -67,10 +79,10 @@ class TelegramChannel:
         settings: Settings,
         storage: Storage,
         links: DeskLinks,
-        pending: PendingSends,
         clock: Clock,
         backoff: tuple[float, ...] = (0.5, 1.0, 2.0),
-        batch_seconds: float = 2.0,
+        concurrency: int = 64,
+        poll_seconds: float = 1.0,
     ) -> None:
         assert (
             settings.telegram_bot_token is not None and settings.telegram_staff_chat_id is not None
@@ -84,23 +96,29 @@ class TelegramChannel:
             .token(settings.telegram_bot_token.get_secret_value())
             .base_url(settings.telegram_base_url)
             .rate_limiter(AIORateLimiter(max_retries=2))
-            .concurrent_updates(PerChatUpdateProcessor(64))
+            .concurrent_updates(PerChatUpdateProcessor(concurrency))
             .connect_timeout(10)
             .read_timeout(settings.telegram_poll_timeout + 10)
-            .get_updates_request(
-                UpdatesRequest(on_poll=self._polled, connection_pool_size=1, connect_timeout=10)
-            )
+            .updater(None)  # we poll ourselves: store first, confirm after
         )
         self._last_poll: dt.datetime | None = None
         self._started: dt.datetime | None = None
-        if self._webhook:
-            builder = builder.updater(None)
         self.app: Application[Any, Any, Any, Any, Any, Any] = builder.build()
         self.sender = Sender(self.app.bot, backoff=backoff)
-        self.outbox = TelegramOutbox(self.sender, pending, clock)
+        self.outbox = TelegramOutbox(self.sender)
         self.desk = TelegramDesk(
-            self.sender, settings.telegram_staff_chat_id, storage, links, clock, batch_seconds
+            self.sender, settings.telegram_staff_chat_id, storage, links, clock
         )
+        self._concurrency = asyncio.Semaphore(concurrency)
+        self._poll_seconds = poll_seconds
+        self._chat_locks: KeyedLocks[int] = KeyedLocks()
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._inflight: dict[int, asyncio.Task[None]] = {}
+        self._receipts: dict[int, int] = {}  # update id -> inbox id, while it is processed
+        self._failed: set[int] = set()  # update ids whose handler raised
+        self.offset = 0
+        self._stopping = False
         self._links = links
         self._engine: Engine | None = None
         self._editor_commands: dict[str, EditorCommand] = {}
@@ -145,40 +163,158 @@ class TelegramChannel:
                 allowed_updates=Update.ALL_TYPES,
             )
         else:
-            assert self.app.updater is not None
-            await self.app.updater.start_polling(
-                poll_interval=0,
-                timeout=int(self._settings.telegram_poll_timeout),
-                allowed_updates=Update.ALL_TYPES,
-                drop_pending_updates=False,
-            )
+            self._tasks.append(asyncio.create_task(self._poll()))
+        self._tasks.append(asyncio.create_task(self._process_inbox()))
 
     async def stop(self) -> None:
-        if self.app.updater is not None and self.app.updater.running:
-            await self.app.updater.stop()
+        self._stopping = True
+        for task in self._tasks:
+            task.cancel()  # Python 3.11's wait_for can swallow a cancel: wait, bounded
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=5)
+        self._tasks = []
+        if self._inflight:
+            await asyncio.wait(list(self._inflight.values()), timeout=5)
         if self.app.running:
             await self.app.stop()
-        await self.desk.flush()
         await self.app.shutdown()
 
+    # --- the inbox ---------------------------------------------------------------------------
+
+    async def store(self, data: dict[str, Any]) -> bool:
+        """Put one update in the inbox; raises if it cannot be stored (do not confirm it)."""
+        stored = await self._storage.receive(
+            CHANNEL, str(data["update_id"]), json.dumps(data, ensure_ascii=False), self._clock.now()
+        )
+        self._wake.set()
+        return stored
+
     async def feed(self, data: dict[str, Any]) -> None:
-        """A webhook delivery: parsed and queued like a polled update. ValueError when it is
-        not an update python-telegram-bot can read (the webhook answers 400)."""
+        """A webhook delivery: stored before the caller answers 200 (an error means 500, and
+        Telegram delivers it again). ValueError when it is not an update python-telegram-bot
+        can read (the webhook answers 400)."""
+        if not isinstance(data.get("update_id"), int):
+            raise ValueError("not a Telegram update")
         try:
-            update = Update.de_json(data, self.app.bot)
+            Update.de_json(data, self.app.bot)
         except Exception:
             raise ValueError("not a readable Telegram update") from None
-        await self.app.update_queue.put(update)
+        await self.store(data)
+        crash_point("telegram-after-store")
 
-    def _polled(self) -> None:
-        self._last_poll = self._clock.now()
+    async def _poll(self) -> None:
+        """getUpdates with the offset moved only past updates that are stored."""
+        timeout = int(self._settings.telegram_poll_timeout)
+        failures = 0
+        while not self._stopping:
+            try:
+                # raw JSON, not parsed Updates: what is stored is exactly what Telegram sent
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", PTBUserWarning)
+                    batch = await self.app.bot.do_api_request(
+                        "getUpdates",
+                        api_kwargs={
+                            "offset": self.offset,
+                            "timeout": timeout,
+                            "allowed_updates": list(Update.ALL_TYPES),
+                        },
+                        read_timeout=timeout + 10,
+                    )
+                for data in batch if isinstance(batch, list) else []:
+                    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+                        continue
+                    await self.store(data)
+                    crash_point("telegram-after-store")
+                    self.offset = max(self.offset, data["update_id"] + 1)
+                self._last_poll = self._clock.now()
+                failures = 0
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                # Bot API unreachable, or the inbox cannot be written (disk full...): the
+                # offset stays, so Telegram keeps every update we did not store.
+                delay = POLL_BACKOFF[min(failures, len(POLL_BACKOFF) - 1)]
+                failures += 1
+                if failures in (1, 10) or failures % 100 == 0:
+                    log.warning("getUpdates failed (%s); retrying", type(exc).__name__)
+                await asyncio.sleep(delay)
+
+    async def _process_inbox(self) -> None:
+        while not self._stopping:
+            try:
+                items = await self._storage.claim_inbound(
+                    CHANNEL, self._clock.now(), INBOX_LEASE, 200
+                )
+            except Exception:
+                log.exception("reading the Telegram inbox failed; trying again")
+                items = []
+            started = 0
+            for item in items:
+                if item.id not in self._inflight:
+                    self._inflight[item.id] = asyncio.create_task(self._process(item))
+                    started += 1
+            if not started:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
+                self._wake.clear()
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        """Wait until the inbox is processed (tests)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            if self._inflight:
+                await asyncio.wait(list(self._inflight.values()), timeout=deadline - loop.time())
+            elif await self._storage.pending_inbound(CHANNEL) == 0:
+                return
+            else:
+                self._wake.set()
+                await asyncio.sleep(0.01)
+
+    async def _process(self, item: InboxItem) -> None:
+        try:
+            data = json.loads(item.payload)
+            update = Update.de_json(data, self.app.bot)
+        except Exception:
+            log.warning("a Telegram update could not be read; skipped (inbox %s)", item.id)
+            await self._done(item)
+            return
+        chat = chat_key(update)
+        try:
+            async with self._concurrency, self._chat_locks.hold(chat if chat is not None else 0):
+                await self._handle_stored(item, update)
+        except Exception:
+            log.exception("processing Telegram update %s failed", update.update_id)
+        finally:
+            self._inflight.pop(item.id, None)
+            self._wake.set()
+
+    async def _handle_stored(self, item: InboxItem, update: Update) -> None:
+        self._receipts[update.update_id] = item.id
+        self._failed.discard(update.update_id)
+        try:
+            await self.app.process_update(update)
+        finally:
+            self._receipts.pop(update.update_id, None)
+        if update.update_id in self._failed:
+            self._failed.discard(update.update_id)
+            if item.attempts < MAX_UPDATE_ATTEMPTS:
+                return  # claimed again when the lease ends
+            log.error("Telegram update %s kept failing; skipped", update.update_id)
+        await self._done(item)
+
+    async def _done(self, item: InboxItem) -> None:
+        """Updates that made no turn (or whose turn already marked them) are done now."""
+        await self._storage.inbound_done(item.id, self._clock.now())
+
+    def _receipt(self, update: Update) -> int | None:
+        return self._receipts.get(update.update_id)
 
     def health(self) -> str | None:
         """None when fine; otherwise why the channel is not taking updates."""
         if self._webhook:
             return None if self.app.running else "telegram: not running"
-        updater = self.app.updater
-        if updater is None or not updater.running:
+        if self._stopping or not self._tasks or self._tasks[0].done():
             return "telegram: not polling"
         allowed = dt.timedelta(seconds=self._settings.telegram_poll_timeout) + STALL_AFTER
         since = self._last_poll or self._started
@@ -186,8 +322,6 @@ class TelegramChannel:
             return f"telegram: no successful getUpdates since {since.isoformat()}"
         return None
 
-    async def retry_pending(self) -> int:
-        return await self.outbox.retry_pending(self.desk)
 
     # --- handlers ----------------------------------------------------------------------------
 
@@ -197,7 +331,6 @@ class TelegramChannel:
         staff = filters.Chat(self._settings.telegram_staff_chat_id) & fresh
         private = filters.ChatType.PRIVATE & fresh
         app = self.app
-        app.add_handler(TypeHandler(Update, self._dedupe), group=-1)
         app.add_handler(CallbackQueryHandler(self._staff_button, pattern=_staff_pattern()), group=0)
         app.add_handler(CallbackQueryHandler(self._example_button, pattern=r"^ex:"), group=0)
         app.add_handler(CommandHandler("hangcho", self._queue, filters=staff), group=0)
@@ -213,14 +346,11 @@ class TelegramChannel:
         app.add_handler(CallbackQueryHandler(self._citizen), group=1)
         app.add_error_handler(self._error)
 
-    async def _dedupe(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Webhook retries and restarts can deliver an update twice: handle it once."""
-        if not await self._storage.first_seen(
-            "telegram-update", str(update.update_id), self._clock.now()
-        ):
-            raise ApplicationHandlerStop
-
     async def _error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A handler failed (the database is full or locked...): the update stays in the inbox
+        and is tried again."""
+        if isinstance(update, Update):
+            self._failed.add(update.update_id)
         log.error("error while handling a Telegram update", exc_info=context.error)
 
     async def _citizen(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -236,18 +366,12 @@ class TelegramChannel:
             return
         if inbound.kind == "text" and await self._editor_command(update, inbound.text):
             return
+        inbound = inbound.model_copy(update={"receipt": self._receipt(update)})
         typing = asyncio.create_task(self._typing_later(int(inbound.key.user_id)))
         try:
-            replies = await self.engine.handle(inbound)
+            await self.engine.handle(inbound)  # the replies are in the outbox now
         finally:
             typing.cancel()
-        edit = query.message.message_id if query is not None and query.message is not None else None
-        for reply in replies:
-            delivered = await self.outbox.deliver(
-                inbound.key, reply, edit=edit if reply.replace else None
-            )
-            if not delivered:
-                break
 
     async def _typing_later(self, chat_id: int) -> None:
         await asyncio.sleep(TYPING_AFTER)
@@ -267,7 +391,7 @@ class TelegramChannel:
         if command is None:
             return False
         answer = await command(display_name(user), args)
-        await self.outbox.deliver(
+        await self.outbox.send(
             ConversationKey(channel=CHANNEL, user_id=str(user.id)), Reply(text=answer)
         )
         return True
@@ -310,7 +434,12 @@ class TelegramChannel:
             await _answer(query, "Chỉ cán bộ trong nhóm hỗ trợ mới dùng được nút này.")
             raise ApplicationHandlerStop
         action, _, conversation_id = (query.data or "").partition(":")
-        ok = await self.engine.staff_action(self._staff_name(update), int(conversation_id), action)  # type: ignore[arg-type]
+        ok = await self.engine.staff_action(
+            self._staff_name(update),
+            int(conversation_id),
+            action,  # type: ignore[arg-type]
+            receipt=self._receipt(update),
+        )
         await _answer(query, "Đã thực hiện." if ok else "Cuộc trò chuyện không còn chờ cán bộ.")
         raise ApplicationHandlerStop
 
@@ -355,16 +484,17 @@ class TelegramChannel:
         if conversation_id is None:
             raise ApplicationHandlerStop
         name = self._staff_name(update)
+        receipt = self._receipt(update)
         if message.text:
-            await self.engine.staff_reply(name, conversation_id, message.text)
+            await self.engine.staff_reply(name, conversation_id, message.text, receipt=receipt)
         else:
             await self._staff_media(
-                conversation_id, name, message.message_id, message.caption or ""
+                conversation_id, name, message.message_id, message.caption or "", receipt
             )
         raise ApplicationHandlerStop
 
     async def _staff_media(
-        self, conversation_id: int, name: str, message_id: int, caption: str
+        self, conversation_id: int, name: str, message_id: int, caption: str, receipt: int | None
     ) -> None:
         conversation = await self._storage.find_conversation(conversation_id)
         if conversation is None:
@@ -392,7 +522,7 @@ class TelegramChannel:
             log.warning("could not copy a staff file to the citizen: %s", exc)
             return
         await self.engine.staff_reply(
-            name, conversation_id, caption or "(đã gửi tệp/ảnh)", deliver=False
+            name, conversation_id, caption or "(đã gửi tệp/ảnh)", deliver=False, receipt=receipt
         )
 
     async def _queue(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -48,6 +48,7 @@ def citizen_inbound(update: Update) -> Inbound | None:
             button=query.data or "",
             display_name=display_name(query.from_user),
             message_id=f"cb{query.id}",
+            reply_to=str(query.message.message_id) if query.message is not None else None,
             raw=raw,
         )
     message = update.message or update.edited_message

@@ -1,35 +1,31 @@
 """The staff desk in a Telegram forum supergroup: one topic per citizen conversation.
 
 Topic and message links live in the database (never routed by forward metadata). A deleted
-topic answers "message thread not found": we open a new one and carry on. Citizen messages that
-arrive in a burst are sent as one post, because Telegram allows about 20 posts a minute to a
-group and every topic shares that budget.
+topic answers "message thread not found": we open a new one and carry on. Posts come from the
+durable outbox (bot.delivery): a post that fails for a transient reason is retried later, and
+the topic is created by the first post that needs it, so a crash between creating the handoff
+and posting its header never leaves staff without the header.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
 
 from telegram.error import BadRequest, TelegramError
 
 from bot.channels.telegram.convert import CHANNEL
 from bot.channels.telegram.sender import Sender
+from bot.crashpoints import crash_point
+from bot.delivery import Outcome
 from bot.storage.links import DeskLinks
 from flows.models import Reply, StaffNotice
-from flows.ports import Clock, Conversation, StaffDesk, Storage
+from flows.ports import Clock, Conversation, OutboxItem, StaffDesk, Storage
 
 log = logging.getLogger(__name__)
 TOPIC_NAME_CHARS = 128
 THREAD_GONE = "thread not found"
 TOPIC_KINDS = ("handoff", "citizen", "reminder", "undelivered", "info")
-
-
-@dataclass
-class _Burst:
-    texts: list[str] = field(default_factory=list)
-    task: asyncio.Task[None] | None = None
 
 
 class TelegramDesk(StaffDesk):
@@ -40,15 +36,12 @@ class TelegramDesk(StaffDesk):
         storage: Storage,
         links: DeskLinks,
         clock: Clock,
-        batch_seconds: float = 2.0,
     ) -> None:
         self._sender = sender
         self._chat_id = chat_id
         self._storage = storage
         self._links = links
         self._clock = clock
-        self._batch_seconds = batch_seconds
-        self._bursts: dict[int, _Burst] = {}
         self._topic_locks: dict[int, asyncio.Lock] = {}
 
     @property
@@ -56,11 +49,24 @@ class TelegramDesk(StaffDesk):
         return self._chat_id
 
     async def post(self, notice: StaffNotice) -> None:
+        """Direct post (no outbox); production posts go through `attempt`."""
         try:
             await self._post(notice)
         except TelegramError:
             # the notice's text is the citizen's: name the kind only
             log.exception("could not post a %s notice to the staff group", notice.kind)
+
+    async def attempt(self, item: OutboxItem) -> Outcome:
+        """Deliver one outbox entry: sent, retry later (transient), or failed for good."""
+        notice = item.outgoing.notice
+        assert notice is not None
+        try:
+            await self._post(notice)
+        except BadRequest as exc:
+            return Outcome("failed", exc.message)
+        except TelegramError as exc:
+            return Outcome("retry", str(exc))
+        return Outcome("sent")
 
     async def _post(self, notice: StaffNotice) -> None:
         conversation = None
@@ -69,10 +75,6 @@ class TelegramDesk(StaffDesk):
         if conversation is None:
             await self._sender.send_reply(self._chat_id, notice.reply)
             return
-        if notice.kind == "citizen" and notice.media is None and self._batch_seconds > 0:
-            self._queue_burst(conversation, notice.reply.text)
-            return
-        await self.flush(conversation.id)
         await self._to_topic(conversation, notice.reply, notice.subject)
         if notice.media is not None and notice.origin and conversation.key.channel == CHANNEL:
             await self._copy_media(conversation, notice.origin)
@@ -90,6 +92,7 @@ class TelegramDesk(StaffDesk):
             topic = await self._sender.call(
                 lambda: self._sender.bot.create_forum_topic(self._chat_id, title)
             )
+            crash_point("topic-created")
             await self._links.set_topic(
                 conversation.id, self._chat_id, topic.message_thread_id, self._clock.now()
             )
@@ -127,43 +130,3 @@ class TelegramDesk(StaffDesk):
             )
         except (BadRequest, ValueError) as exc:
             log.warning("could not copy the citizen's file to the desk: %s", exc)
-
-    # --- bursts of citizen messages -------------------------------------------------------------
-
-    def _queue_burst(self, conversation: Conversation, text: str) -> None:
-        burst = self._bursts.setdefault(conversation.id, _Burst())
-        burst.texts.append(text)
-        if burst.task is None or burst.task.done():
-            burst.task = asyncio.create_task(self._flush_later(conversation))
-
-    async def _flush_later(self, conversation: Conversation) -> None:
-        await asyncio.sleep(self._batch_seconds)
-        await self._flush_now(conversation)
-
-    async def _flush_now(self, conversation: Conversation) -> None:
-        burst = self._bursts.pop(conversation.id, None)
-        if burst is None or not burst.texts:
-            return
-        try:
-            await self._to_topic(conversation, Reply(text="\n".join(burst.texts)), None)
-        except TelegramError:
-            log.exception("could not post citizen messages to the staff topic")
-
-    async def flush(self, conversation_id: int | None = None) -> None:
-        """Post waiting bursts now (before another notice, and at shutdown)."""
-        ids = [conversation_id] if conversation_id is not None else list(self._bursts)
-        for cid in ids:
-            burst = self._bursts.get(cid)
-            if burst is None:
-                continue
-            if (
-                burst.task is not None
-                and not burst.task.done()
-                and burst.task is not asyncio.current_task()
-            ):
-                burst.task.cancel()
-            conversation = await self._storage.find_conversation(cid)
-            if conversation is not None:
-                await self._flush_now(conversation)
-            else:
-                self._bursts.pop(cid, None)

@@ -2,9 +2,11 @@
 
 - 429 (RetryAfter): wait as told and try again (PTB's AIORateLimiter already paces sends; this
   covers what still slips through).
-- 5xx, timeouts, connection errors: retry with backoff; if still failing, the reply is queued in
-  the database and retried later, so a transient outage loses nothing.
-- 403 (blocked by the user) and other 400s: not retried; the caller learns it was not delivered.
+- 5xx, timeouts, connection errors: retry with backoff; if still failing, the outbox entry is
+  retried later by bot.delivery, so a transient outage loses nothing.
+- 403 (blocked by the user) and other 400s: not retried; the entry fails and staff are told.
+
+A split message remembers how many parts went out, so a retry never repeats a delivered part.
 """
 
 from __future__ import annotations
@@ -20,11 +22,10 @@ from telegram import Bot, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot.channels.retry import RETRY_LATER, Attempt, retry_due
 from bot.channels.telegram.keyboard import keyboard, messages
-from bot.storage.links import PendingSend, PendingSends
+from bot.delivery import Outcome
 from flows.models import ConversationKey, Reply
-from flows.ports import Clock, Outbox, StaffDesk
+from flows.ports import Outbox, OutboxItem
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -63,10 +64,21 @@ class Sender:
             attempt += 1
 
     async def send_reply(
-        self, chat_id: int, reply: Reply, thread_id: int | None = None, edit: int | None = None
+        self,
+        chat_id: int,
+        reply: Reply,
+        thread_id: int | None = None,
+        edit: int | None = None,
+        start: int = 0,
+        progress: list[int] | None = None,
     ) -> list[Message]:
+        """Send the parts from `start` on; `progress[0]` counts the parts delivered so far."""
         sent: list[Message] = []
         for index, message in enumerate(messages(reply)):
+            if index < start:
+                continue
+            if progress is not None:
+                progress[:] = [index]
             markup = keyboard(message.buttons)
             if edit is not None and index == 0:
                 try:
@@ -82,6 +94,8 @@ class Sender:
                     )
                     if isinstance(edited, Message):
                         sent.append(edited)
+                    if progress is not None:
+                        progress[:] = [index + 1]
                     continue
                 except BadRequest as exc:  # too old to edit, or identical: send a new one
                     log.info("edit failed (%s); sending instead", exc.message)
@@ -94,44 +108,45 @@ class Sender:
                 message_thread_id=thread_id,
             )
             sent.append(await self.call(send))
+            if progress is not None:
+                progress[:] = [index + 1]
         return sent
 
 
 class TelegramOutbox(Outbox):
-    """Replies to Telegram citizens; what cannot be sent now is queued and retried later."""
+    """Replies to Telegram citizens, as a transport of the outbox sender."""
 
-    def __init__(self, sender: Sender, pending: PendingSends, clock: Clock) -> None:
+    def __init__(self, sender: Sender) -> None:
         self._sender = sender
-        self._pending = pending
-        self._clock = clock
 
-    async def deliver(self, key: ConversationKey, reply: Reply, edit: int | None = None) -> bool:
+    async def attempt(self, item: OutboxItem) -> Outcome:
+        outgoing = item.outgoing
+        assert outgoing.key is not None and outgoing.reply is not None
+        edit = int(outgoing.edit) if outgoing.edit and outgoing.edit.isdigit() else None
+        progress = [item.progress]
         try:
-            await self._sender.send_reply(int(key.user_id), reply, edit=edit)
+            await self._sender.send_reply(
+                int(outgoing.key.user_id),
+                outgoing.reply,
+                edit=edit if item.progress == 0 else None,
+                start=item.progress,
+                progress=progress,
+            )
         except Forbidden:
-            log.info("citizen %s has blocked the bot", key)
-            return False
+            log.info("citizen %s has blocked the bot", outgoing.key)
+            return Outcome("failed", "người dân đã chặn bot")
         except BadRequest as exc:
-            log.warning("Telegram refused a reply to %s: %s", key, exc.message)
-            return False
+            log.warning("Telegram refused a reply to %s: %s", outgoing.key, exc.message)
+            return Outcome("failed", exc.message)
         except TelegramError as exc:
-            now = self._clock.now()
-            await self._pending.add(key, reply, str(exc), now, now + RETRY_LATER)
-            log.warning("reply to %s queued for a later retry: %s", key, exc)
-        return True
+            return Outcome("retry", str(exc), progress[0])
+        return Outcome("sent")
 
     async def send(self, key: ConversationKey, reply: Reply) -> bool:
-        return await self.deliver(key, reply)
-
-    async def retry_pending(self, desk: StaffDesk | None) -> int:
-        """Resend queued replies that are due; returns how many were delivered."""
-        return await retry_due(self._pending, CHANNEL, self._clock, self._send_again, desk)
-
-    async def _send_again(self, item: PendingSend) -> tuple[Attempt, str]:
+        """Direct send (no outbox): for answers that belong to no conversation (editors)."""
         try:
-            await self._sender.send_reply(int(item.key.user_id), item.reply)
-        except (Forbidden, BadRequest) as exc:
-            return "failed", str(exc)
+            await self._sender.send_reply(int(key.user_id), reply)
         except TelegramError as exc:
-            return "retry", str(exc)
-        return "sent", ""
+            log.warning("could not send to %s: %s", key, exc)
+            return False
+        return True

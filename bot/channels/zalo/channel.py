@@ -10,10 +10,9 @@ from bot.channels.zalo.client import TokenStore, ZaloClient
 from bot.channels.zalo.outbox import ZaloOutbox
 from bot.channels.zalo.webhook import ZaloReceiver
 from bot.config import Settings
-from bot.storage.links import PendingSends
 from bot.storage.sqlite import SqliteStorage
 from flows.engine import Engine
-from flows.ports import Clock, StaffDesk
+from flows.ports import Clock
 
 
 class ZaloChannel:
@@ -21,7 +20,6 @@ class ZaloChannel:
         self,
         settings: Settings,
         storage: SqliteStorage,
-        pending: PendingSends,
         clock: Clock,
         backoff: tuple[float, ...] = (0.5, 1.0, 2.0),
     ) -> None:
@@ -40,7 +38,7 @@ class ZaloChannel:
             clock,
             backoff,
         )
-        self.outbox = ZaloOutbox(self.client, storage, pending, clock)
+        self.outbox = ZaloOutbox(self.client, storage, clock)
         self.receiver = ZaloReceiver(
             storage,
             self.outbox,
@@ -50,11 +48,9 @@ class ZaloChannel:
             settings.zalo_signature_variants,
             dt.timedelta(seconds=settings.zalo_max_skew_seconds),
         )
-        self._desk: StaffDesk | None = None
 
-    def bind(self, engine: Engine, desk: StaffDesk) -> None:
+    def bind(self, engine: Engine) -> None:
         self.receiver.bind(engine)
-        self._desk = desk
 
     async def start(self) -> None:
         access = self._settings.zalo_access_token
@@ -71,6 +67,3 @@ class ZaloChannel:
 
     def health(self) -> str | None:
         return self.receiver.health()
-
-    async def retry_pending(self) -> int:
-        return await self.outbox.retry_pending(self._desk)

@@ -2,7 +2,9 @@
 
 Zalo allows 2,000 characters a message and at most 5 buttons (short titles); more options go as
 a numbered list, which the core understands when typed. An OA may not answer a citizen whose
-last interaction is older than 7 days: we say so to the caller (staff) instead of dropping it.
+last interaction is older than 7 days: the outbox entry fails and staff are told, with why.
+A transient failure (rate limit, 5xx, network, a token refresh that failed) is retried by the
+outbox sender; the parts of a split message already delivered are not sent again.
 """
 
 from __future__ import annotations
@@ -11,13 +13,11 @@ import datetime as dt
 import logging
 from typing import Any
 
-from bot.channels.retry import RETRY_LATER, Attempt, retry_due
 from bot.channels.zalo.client import SendResult, ZaloClient
-from bot.channels.zalo.events import CHANNEL
+from bot.delivery import Outcome
 from bot.outbound import ChannelLimits, OutMessage, render
-from bot.storage.links import PendingSend, PendingSends
 from flows.models import ConversationKey, Reply
-from flows.ports import Clock, Outbox, StaffDesk, Storage
+from flows.ports import Clock, Outbox, OutboxItem, Storage
 
 log = logging.getLogger(__name__)
 LIMITS = ChannelLimits(text_chars=2000, max_buttons=5, callback_bytes=60, label_chars=20)
@@ -53,12 +53,9 @@ def numbered(message: OutMessage) -> dict[str, Any]:
 
 
 class ZaloOutbox(Outbox):
-    def __init__(
-        self, client: ZaloClient, storage: Storage, pending: PendingSends, clock: Clock
-    ) -> None:
+    def __init__(self, client: ZaloClient, storage: Storage, clock: Clock) -> None:
         self.client = client
         self._storage = storage
-        self._pending = pending
         self._clock = clock
         self.last_error: dict[ConversationKey, int] = {}
 
@@ -73,10 +70,13 @@ class ZaloOutbox(Outbox):
             return f"Zalo không cho gửi tới người dân này (mã lỗi {error})"
         return None
 
-    async def _window_open(self, key: ConversationKey) -> bool:
+    async def _window_open(self, key: ConversationKey, since: dt.datetime | None = None) -> bool:
+        """Zalo accepts replies within 7 days of the citizen's last message. A conversation that
+        is gone (erased with /xoadulieu) is measured from when the reply was queued: its last
+        words were the citizen's own request."""
         conversation = await self._storage.find_by_key(key)
         if conversation is None:
-            return False
+            return since is not None and self._clock.now() - since <= WINDOW
         return self._clock.now() - conversation.last_seen_at <= WINDOW
 
     async def _send_one(self, user_id: str, message: OutMessage) -> SendResult:
@@ -86,37 +86,46 @@ class ZaloOutbox(Outbox):
             result = await self.client.send(user_id, numbered(message))
         return result
 
+    async def attempt(self, item: OutboxItem) -> Outcome:
+        outgoing = item.outgoing
+        assert outgoing.key is not None and outgoing.reply is not None
+        key = outgoing.key
+        if not await self._window_open(key, since=item.created_at):
+            self.last_error[key] = WINDOW_CLOSED
+            return Outcome("failed", "quá 7 ngày kể từ tin nhắn cuối của người dân (Zalo -230)")
+        done = item.progress
+        for index, message in enumerate(render(outgoing.reply, LIMITS)):
+            if index < done:
+                continue
+            try:
+                result = await self._send_one(key.user_id, message)
+            except Exception as exc:  # a token refresh that failed, a bug: try again later
+                return Outcome("retry", type(exc).__name__, done)
+            if not result.ok:
+                self.last_error[key] = result.error
+                if result.transient:
+                    return Outcome("retry", result.message, done)
+                if result.error in NOT_REACHABLE:
+                    log.info("Zalo citizen %s cannot be reached (%s)", key, result.error)
+                else:
+                    log.error("Zalo refused a reply to %s: %s", key, result.error)
+                return Outcome("failed", f"Zalo {result.error}: {result.message}"[:200], done)
+            done = index + 1
+        return Outcome("sent")
+
     async def send(self, key: ConversationKey, reply: Reply, *, answering: bool = False) -> bool:
-        """`answering`: a reply to the message the citizen just sent, so the window is open even
-        when the conversation is gone (the confirmation of /xoadulieu)."""
+        """Direct send (no outbox), for the inline mode of the engine. `answering`: a reply to
+        the message the citizen just sent, so the window is open even when the conversation is
+        gone (the confirmation of /xoadulieu)."""
         if not answering and not await self._window_open(key):
             self.last_error[key] = WINDOW_CLOSED
             return False
         for message in render(reply, LIMITS):
-            result = await self._send_one(key.user_id, message)
-            if result.ok:
-                continue
-            self.last_error[key] = result.error
-            if result.error in NOT_REACHABLE:
-                log.info("Zalo citizen %s cannot be reached (%s)", key, result.error)
+            try:
+                result = await self._send_one(key.user_id, message)
+            except Exception:
                 return False
-            if result.transient:
-                now = self._clock.now()
-                rest = Reply(text=message.text, buttons=message.buttons)
-                await self._pending.add(key, rest, result.message, now, now + RETRY_LATER)
-                log.warning("Zalo reply to %s queued for a later retry: %s", key, result.message)
-                continue
-            log.error("Zalo refused a reply to %s: %s %s", key, result.error, result.message)
-            return False
+            if not result.ok:
+                self.last_error[key] = result.error
+                return False
         return True
-
-    async def retry_pending(self, desk: StaffDesk | None) -> int:
-        """Resend queued replies that are due; returns how many were delivered."""
-        return await retry_due(self._pending, CHANNEL, self._clock, self._send_again, desk)
-
-    async def _send_again(self, item: PendingSend) -> tuple[Attempt, str]:
-        message = OutMessage(item.reply.text, item.reply.buttons)
-        result = await self._send_one(item.key.user_id, message)
-        if result.ok:
-            return "sent", ""
-        return ("retry" if result.transient else "failed"), result.message

@@ -4,6 +4,10 @@ Zalo expects an answer within about 2 seconds and retries otherwise, so nothing 
 before the answer; the event is in the database before we answer, so a crash after the 200
 loses nothing (unprocessed events are picked up at the next start). A retried delivery has the
 same key and is stored, and so processed, once.
+
+Events are processed from the inbox in order per citizen and concurrently across citizens (a
+slow profile lookup delays only its own citizen); the turn marks its event done in its commit,
+and a re-processed event (a crash before that commit) is answered, not taken for a duplicate.
 """
 
 from __future__ import annotations
@@ -21,16 +25,19 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from bot.channels.zalo.events import CHANNEL, event_key, to_inbound
+from bot.channels.zalo.events import CHANNEL, citizen_id, event_key, to_inbound
 from bot.channels.zalo.outbox import ZaloOutbox
 from bot.channels.zalo.signature import Variant, verify
+from bot.crashpoints import crash_point
 from bot.http import read_limited
-from bot.storage.sqlite import SqliteStorage
 from flows.engine import Engine
-from flows.ports import Clock
+from flows.locks import KeyedLocks
+from flows.ports import Clock, InboxItem, Storage
 
 log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024  # Zalo events are small; anything bigger is not from Zalo
+LEASE = dt.timedelta(seconds=30)  # an event whose processing failed is tried again after this
+MAX_ATTEMPTS = 10
 
 
 USER_FIELDS = ("sender", "follower", "user")
@@ -66,13 +73,15 @@ def malformed(event: dict[str, Any]) -> str | None:
 class ZaloReceiver:
     def __init__(
         self,
-        storage: SqliteStorage,
+        storage: Storage,
         outbox: ZaloOutbox,
         clock: Clock,
         oa_secret_key: str,
         app_secret: str,
         variants: Sequence[Variant],
         max_skew: dt.timedelta,
+        concurrency: int = 32,
+        poll_seconds: float = 1.0,
     ) -> None:
         self._storage = storage
         self._outbox = outbox
@@ -84,6 +93,11 @@ class ZaloReceiver:
         self._engine: Engine | None = None
         self._wake = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._inflight: dict[int, asyncio.Task[None]] = {}
+        self._locks: KeyedLocks[str] = KeyedLocks()
+        self._slots = asyncio.Semaphore(concurrency)
+        self._poll = poll_seconds
         self.matched: dict[str, int] = {}
 
     def bind(self, engine: Engine) -> None:
@@ -124,8 +138,12 @@ class ZaloReceiver:
                 "Zalo webhook with a timestamp too far from now: %s", event.get("timestamp")
             )
             return PlainTextResponse("stale", status_code=401)
-        await self._store(event)
+        # Stored before the 200: if this raises (disk full), Zalo gets a 500 and retries.
+        await self._storage.receive(
+            CHANNEL, event_key(event), json.dumps(event, ensure_ascii=False), self._clock.now()
+        )
         self._wake.set()
+        crash_point("zalo-after-store")
         return JSONResponse({"ok": True})
 
     def _fresh(self, event: dict[str, Any]) -> bool:
@@ -135,65 +153,78 @@ class ZaloReceiver:
         sent = dt.datetime.fromtimestamp(int(stamp) / 1000, dt.UTC)
         return abs(self._clock.now() - sent) <= self._max_skew
 
-    async def _store(self, event: dict[str, Any]) -> None:
-        await self._storage.execute(
-            "INSERT OR IGNORE INTO inbound_events (channel, event_key, payload, received_at)"
-            " VALUES (?, ?, ?, ?)",
-            (
-                CHANNEL,
-                event_key(event),
-                json.dumps(event, ensure_ascii=False),
-                self._clock.now().isoformat(),
-            ),
-        )
-
     # --- processing ------------------------------------------------------------------------------
 
     async def process_pending(self) -> int:
-        """Handle stored events not processed yet, oldest first; returns how many."""
+        """Start handling stored events not processed yet; returns how many were started."""
         if self._engine is None:
             raise RuntimeError("ZaloReceiver.bind(engine) was not called")
-        rows = await self._storage.query(
-            "SELECT id, payload FROM inbound_events WHERE channel = ? AND processed_at IS NULL"
-            " ORDER BY id LIMIT 100",
-            (CHANNEL,),
-        )
-        for row_id, payload in rows:
-            try:
-                await self._handle(json.loads(payload))
-            except Exception:
-                log.exception("Zalo event %s failed; marked processed to avoid a loop", row_id)
-            await self._storage.execute(
-                "UPDATE inbound_events SET processed_at = ? WHERE id = ?",
-                (self._clock.now().isoformat(), row_id),
-            )
-        return len(rows)
+        items = await self._storage.claim_inbound(CHANNEL, self._clock.now(), LEASE, 200)
+        started = 0
+        for item in items:
+            if item.id not in self._inflight:
+                self._inflight[item.id] = asyncio.create_task(self._process(item))
+                started += 1
+        return started
 
-    async def _handle(self, event: dict[str, Any]) -> None:
+    async def drain(self, timeout: float = 10.0) -> None:
+        """Wait until every stored event is processed (tests)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            started = await self.process_pending()
+            if self._inflight:
+                await asyncio.wait(list(self._inflight.values()), timeout=deadline - loop.time())
+            elif not started:
+                return
+
+    async def _process(self, item: InboxItem) -> None:
+        try:
+            event = json.loads(item.payload)
+            who = citizen_id(event) if isinstance(event, dict) else None
+            async with self._slots, self._locks.hold(who or ""):
+                await self._handle(event, item)
+        except Exception:
+            if item.attempts < MAX_ATTEMPTS:
+                log.exception("Zalo event %s failed; it will be tried again", item.id)
+            else:
+                log.exception("Zalo event %s kept failing; skipped", item.id)
+                await self._storage.inbound_done(item.id, self._clock.now())
+        finally:
+            self._inflight.pop(item.id, None)
+            self._wake.set()
+
+    async def _handle(self, event: dict[str, Any], item: InboxItem) -> None:
         assert self._engine is not None
         inbound = to_inbound(event)
         if inbound is None:
             log.info("Zalo event %r ignored", event.get("event_name"))
+            await self._storage.inbound_done(item.id, self._clock.now())
             return
+        inbound = inbound.model_copy(update={"receipt": item.id})
         if not inbound.display_name:
             known = await self._storage.find_by_key(inbound.key)
             if known is None or not known.display_name:
                 name = await self._outbox.client.display_name(inbound.key.user_id)
                 if name:
                     inbound = inbound.model_copy(update={"display_name": name})
-        for reply in await self._engine.handle(inbound):
-            if not await self._outbox.send(inbound.key, reply, answering=True):
-                break
+        replies = await self._engine.handle(inbound)
+        if not self._engine.durable:
+            for reply in replies:
+                if not await self._outbox.send(inbound.key, reply, answering=True):
+                    break
 
     async def _run(self) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
+        while not self._stopping:
             try:
-                while await self.process_pending():
-                    pass
+                started = await self.process_pending()
             except Exception:
-                log.exception("processing Zalo events failed; will retry on the next event")
+                log.exception("reading the Zalo inbox failed; trying again")
+                started = 0
+            if not started:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._poll)
+                self._wake.clear()
 
     def health(self) -> str | None:
         if self._worker is None or self._worker.done():
@@ -203,12 +234,15 @@ class ZaloReceiver:
     def start(self) -> None:
         """Begin processing (including events left over from before a restart)."""
         if self._worker is None:
+            self._stopping = False
             self._worker = asyncio.create_task(self._run())
             self._wake.set()
 
     async def stop(self) -> None:
         if self._worker is not None:
-            self._worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._worker
+            self._stopping = True
+            self._worker.cancel()  # Python 3.11's wait_for can swallow a cancel: wait, bounded
+            await asyncio.wait([self._worker], timeout=5)
             self._worker = None
+        if self._inflight:
+            await asyncio.wait(list(self._inflight.values()), timeout=5)
