@@ -166,10 +166,15 @@ async def _erase(db: aiosqlite.Connection, where: str, params: Params) -> int:
             "DELETE FROM seen_messages WHERE channel = ? AND substr(message_id, 1, ?) = ?",
             (channel, len(user) + 1, f"{user}/"),
         )
-        await _run(db, "DELETE FROM pending_sends WHERE channel = ? AND user_id = ?", (channel, user))
+        # queued messages to the citizen, and desk notices about them that were not posted yet
         await _run(
             db,
-            "DELETE FROM inbound_events WHERE channel = ? AND ? IN ("
+            "DELETE FROM outbox WHERE queue IN (?, ?)",
+            (f"{channel}:{user}", f"desk:{channel}:{user}"),
+        )
+        await _run(
+            db,
+            "DELETE FROM inbound_events WHERE channel = ? AND json_valid(payload) AND ? IN ("
             + ", ".join(
                 f"CAST(json_extract(payload, '$.{path}') AS TEXT)"
                 for path in ("sender.id", "follower.id", "user.id", "user_id_by_app")

@@ -99,7 +99,9 @@ async def test_killed_during_handoff_creation_the_citizen_and_staff_are_told_onc
         )  # fmt: skip
         await stop(bot)
     assert len(api.calls_to("createForumTopic")) == 1
-    assert len(api.sent_texts(chat_id=STAFF_CHAT)) == 1  # the header, once
+    # the header, once (besides the start-up warning about sample office data, one per start)
+    posts = [t for t in api.sent_texts(chat_id=STAFF_CHAT) if "dữ liệu MẪU" not in t]
+    assert len(posts) == 1
     assert len(api.sent_texts(chat_id=CITIZEN)) == 1  # "you are number 1...", once
 
 
@@ -113,7 +115,9 @@ async def test_killed_during_a_staff_reply_and_during_close_each_arrives_once(
         api.push_private_text(CITIZEN, "cho tôi gặp cán bộ", first_name="Bình")
         [header] = await api.wait_for(
             "sendMessage", timeout=30,
-            predicate=lambda c: c.ok and int(c.params["chat_id"]) == STAFF_CHAT,
+            predicate=lambda c: c.ok
+            and int(c.params["chat_id"]) == STAFF_CHAT
+            and "message_thread_id" in c.params,  # the header, not the start-up warning
         )  # fmt: skip
         thread = int(header.params["message_thread_id"])
         await api.wait_updates_consumed(timeout=10, confirmed=True)

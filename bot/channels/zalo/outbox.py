@@ -92,7 +92,7 @@ class ZaloOutbox(Outbox):
         key = outgoing.key
         if not await self._window_open(key, since=item.created_at):
             self.last_error[key] = WINDOW_CLOSED
-            return Outcome("failed", "quá 7 ngày kể từ tin nhắn cuối của người dân (Zalo -230)")
+            return Outcome("failed", self.failure_reason(key) or "Zalo -230")
         done = item.progress
         for index, message in enumerate(render(outgoing.reply, LIMITS)):
             if index < done:
@@ -109,7 +109,8 @@ class ZaloOutbox(Outbox):
                     log.info("Zalo citizen %s cannot be reached (%s)", key, result.error)
                 else:
                     log.error("Zalo refused a reply to %s: %s", key, result.error)
-                return Outcome("failed", f"Zalo {result.error}: {result.message}"[:200], done)
+                why = self.failure_reason(key) or f"Zalo {result.error}: {result.message}"
+                return Outcome("failed", why[:200], done)
             done = index + 1
         return Outcome("sent")
 
