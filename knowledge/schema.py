@@ -19,6 +19,11 @@ GuideId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 MIN_PHRASES = 10
 
 
+def in_window(day: dt.date, start: dt.date | None, end: dt.date | None) -> bool:
+    """Dated lines and versions: both ends inclusive, an open end has no limit."""
+    return (start is None or day >= start) and (end is None or day <= end)
+
+
 class Strict(BaseModel):
     """Unknown keys are errors: a misspelt key must not be silently ignored."""
 
@@ -81,9 +86,7 @@ class Fee(Strict):
 
     def in_force(self, day: dt.date) -> bool:
         """Temporary fee cuts and new rates carry dates; the bot shows the line in force."""
-        if self.valid_from and day < self.valid_from:
-            return False
-        return not (self.valid_to and day > self.valid_to)
+        return in_window(day, self.valid_from, self.valid_to)
 
     @model_validator(mode="after")
     def _one_source(self) -> Fee:
@@ -122,9 +125,7 @@ class Benefit(Strict):
     verify: Text | None = None
 
     def in_force(self, day: dt.date) -> bool:
-        if self.valid_from and day < self.valid_from:
-            return False
-        return not (self.valid_to and day > self.valid_to)
+        return in_window(day, self.valid_from, self.valid_to)
 
     @model_validator(mode="after")
     def _something_to_say(self) -> Benefit:
@@ -203,9 +204,7 @@ class Guide(Strict):
         return self
 
     def active_on(self, day: dt.date) -> bool:
-        if self.effective_from and day < self.effective_from:
-            return False
-        return not (self.effective_to and day > self.effective_to)
+        return in_window(day, self.effective_from, self.effective_to)
 
     @property
     def phrases(self) -> list[str]:
