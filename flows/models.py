@@ -17,13 +17,22 @@ MediaKind = Literal[
 ]
 
 
+DEFAULT_COMMUNE = "default"
+
+
 class ConversationKey(BaseModel):
-    """Who the conversation is with: one citizen on one channel."""
+    """Who the conversation is with: one citizen on one channel of one commune.
+
+    `commune` names the tenant (a province runs many communes in one process); a single-commune
+    setup uses DEFAULT_COMMUNE. It is not part of `str(key)`: queue names and platform ids are
+    unique within a commune, and every stored row carries its commune separately.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     channel: str
     user_id: str
+    commune: str = DEFAULT_COMMUNE
 
     def __str__(self) -> str:
         return f"{self.channel}:{self.user_id}"
