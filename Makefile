@@ -17,6 +17,7 @@ run: $(STAMP)
 	$(PY) -m bot run
 
 test: $(STAMP)
+	scripts/ensure-chromium
 	$(PY) -m ruff check bot knowledge flows tests
 	$(PY) -m mypy
 	$(PY) -m knowledge validate
