@@ -8,9 +8,11 @@ import datetime as dt
 import logging
 import os
 import signal
+import socket
 import sqlite3
 import sys
 import tempfile
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import IO, Protocol
@@ -29,10 +31,18 @@ from bot.editor import editor_commands, staff_commands
 from bot.housekeeping import RetentionPurge, WeeklyStaleReport
 from bot.http import build_http_app, telegram_route
 from bot.storage import MemoryStorage, SqliteStorage
-from bot.storage.links import SqliteDeskLinks
 from flows.engine import Engine, EngineConfig
 from flows.models import Reply, StaffNotice
-from flows.ports import Clock, Delivery, ManualClock, Outbox, StaffDesk, Storage, SystemClock
+from flows.ports import (
+    Clock,
+    Delivery,
+    LeaseRepo,
+    ManualClock,
+    Outbox,
+    StaffDesk,
+    Storage,
+    SystemClock,
+)
 from knowledge.holder import LibraryHolder
 from knowledge.samples import sample_keys, sample_message
 
@@ -160,12 +170,36 @@ class Periodic(Protocol):
     async def run(self) -> bool: ...
 
 
-async def _ticker(engine: Engine, jobs: list[Periodic], interval: float) -> None:
+PERIODIC_LEASE = "periodic-jobs"
+
+
+def lease_holder() -> str:
+    """Who holds a lease: this process (unique across hosts and restarts)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+async def _ticker(
+    engine: Engine,
+    jobs: list[Periodic],
+    interval: float,
+    leases: LeaseRepo | None = None,
+    clock: Clock | None = None,
+    holder: str = "",
+) -> None:
     """Time-driven work: reminders to staff, the weekly review list, the daily retention purge
-    (queued replies are retried by the outbox sender)."""
+    (queued replies are retried by the outbox sender). With `leases`, only the process holding
+    the periodic-jobs lease runs them, so several processes on one database run each job once;
+    a lease not renewed (its process died) passes to another after three intervals."""
+    ttl = dt.timedelta(seconds=interval * 3)
     while True:
         await asyncio.sleep(interval)
         try:
+            if (
+                leases is not None
+                and clock is not None
+                and not await leases.acquire(PERIODIC_LEASE, holder, clock.now(), ttl)
+            ):
+                continue
             await engine.tick()
             for job in jobs:
                 await job.run()
@@ -177,7 +211,7 @@ WATCH_SECONDS = 2.0
 
 
 def report_maker(
-    holder: LibraryHolder, storage: SqliteStorage, clock: Clock
+    holder: LibraryHolder, storage: Storage, clock: Clock
 ) -> Callable[[], Awaitable[tuple[str, bytes | None]]]:
     """/baocao for staff: the summary of the last 30 days and the weekly chart as PNG bytes."""
 
@@ -235,7 +269,7 @@ async def run_bot(
     server: HttpServer | None = None
     tasks: list[asyncio.Task[None]] = []
     telegram = (
-        TelegramChannel(settings, storage, SqliteDeskLinks(storage), clock)
+        TelegramChannel(settings, storage, storage.desk_links, clock)
         if settings.telegram_enabled
         else None
     )
@@ -301,7 +335,11 @@ async def run_bot(
             WeeklyStaleReport(holder, storage, queued_desk, clock),
             RetentionPurge(storage, clock, settings.retention_months),
         ]
-        tasks.append(asyncio.create_task(_ticker(engine, jobs, tick_seconds)))
+        tasks.append(
+            asyncio.create_task(
+                _ticker(engine, jobs, tick_seconds, storage.leases, clock, lease_holder())
+            )
+        )
         tasks.append(asyncio.create_task(watch_knowledge(holder)))
         await stop.wait()
         log.info("stopping")

@@ -55,7 +55,7 @@ class QueuedDesk(StaffDesk):
         self._clock = clock
 
     async def post(self, notice: StaffNotice) -> None:
-        await self._storage.enqueue([Outgoing(notice=notice)], self._clock.now())
+        await self._storage.outbox.enqueue([Outgoing(notice=notice)], self._clock.now())
         self._delivery.wake()
 
 
@@ -92,7 +92,8 @@ class OutboxSender(Delivery):
 
     async def start(self) -> None:
         """Entries claimed by a previous run of this process are free again."""
-        await self._storage.release_claims()
+        await self._storage.outbox.release_claims()
+        await self._storage.inbox.release_claims()
         if self._task is None:
             self._task = asyncio.create_task(self._run())
         self.wake()
@@ -126,7 +127,7 @@ class OutboxSender(Delivery):
         room = self._concurrency - len(self._inflight)
         if room <= 0:
             return 0
-        items = await self._storage.claim_outgoing(self._clock.now(), self._lease, room)
+        items = await self._storage.outbox.claim(self._clock.now(), self._lease, room)
         started = 0
         for item in items:
             if item.id in self._inflight:
@@ -177,7 +178,7 @@ class OutboxSender(Delivery):
         now = self._clock.now()
         to_desk = item.outgoing.notice is not None
         if outcome.status == "sent":
-            await self._storage.outgoing_sent(item.id)
+            await self._storage.outbox.sent(item.id)
             self.delivered += 1
             return
         if outcome.status == "retry" and (to_desk or item.attempts + 1 < self._max_attempts):
@@ -190,7 +191,7 @@ class OutboxSender(Delivery):
                     item.attempts + 1,
                     outcome.reason,
                 )
-            await self._storage.outgoing_retry(
+            await self._storage.outbox.retry(
                 item.id, now + dt.timedelta(seconds=delay), outcome.reason, outcome.progress
             )
             return
@@ -208,10 +209,10 @@ class OutboxSender(Delivery):
             log.info("a message to %s could not be delivered: %s", outgoing.key, outcome.reason)
         else:
             log.error("a staff desk post was refused for good: %s", outcome.reason)
-        await self._storage.outgoing_failed(item.id, now, report, event)
+        await self._storage.outbox.failed(item.id, now, report, event)
 
     async def _name(self, key: ConversationKey) -> str:
-        found = await self._storage.find_by_key(key)
+        found = await self._storage.conversations.by_key(key)
         if found is None:
             return f"Người dân {key.user_id[-4:]}"
         return display_name(found)

@@ -101,7 +101,7 @@ async def _run(library: Library, dialogues: list[dict[str, Any]]) -> DialogueRep
             if expected is None:
                 continue
             report.turns += 1
-            conversation = await storage.find_by_key(ConversationKey(channel=CHANNEL, user_id=user))
+            conversation = await storage.conversations.by_key(ConversationKey(channel=CHANNEL, user_id=user))
             handed = conversation is not None and conversation.state.mode != "bot"
             if expected in SPECIAL:
                 ok = not guides and (expected != "handoff" or handed)

@@ -44,7 +44,7 @@ def editor_commands(
         since = clock.now() - dt.timedelta(days=days)
         questions = [
             str(event.data.get("query") or event.data.get("reason") or "")
-            for _, event in await storage.events(since=since)
+            for _, event in await storage.events.between(since=since)
             if event.kind in UNMATCHED_EVENTS
         ]
         groups = group_questions(q for q in questions if q)
@@ -91,7 +91,7 @@ def staff_commands(storage: Storage) -> dict[str, EditorCommand]:
 
     async def feedback(who: str, args: list[str]) -> str:
         if not args:
-            items = [f for f in await storage.feedback_items() if f.status != "answered"]
+            items = [f for f in await storage.feedback.items() if f.status != "answered"]
             if not items:
                 return "Không có phản ánh nào đang chờ."
             lines = [
@@ -102,7 +102,7 @@ def staff_commands(storage: Storage) -> dict[str, EditorCommand]:
         status = STATUS_WORDS.get(fold(" ".join(args[1:])).replace(" ", ""))
         if status is None:
             return "Cách dùng: /phananh <mã> xuly | traloi (ví dụ: /phananh PA-2026-000001 traloi)"
-        item = await storage.set_feedback_status(args[0], status)
+        item = await storage.feedback.set_status(args[0], status)
         if item is None:
             return f"Không có phản ánh mã {args[0]}."
         return f"{item.ref}: {STATUS_NAMES[item.status]} ({who})."

@@ -8,10 +8,9 @@ import calendar
 import datetime as dt
 import logging
 
-from bot.storage.sqlite import SqliteStorage
 from flows.hours import OfficeHours
 from flows.models import Reply, StaffNotice
-from flows.ports import Clock, StaffDesk
+from flows.ports import Clock, StaffDesk, Storage
 from knowledge.holder import LibraryHolder
 from knowledge.maintenance import stale_guides
 
@@ -31,7 +30,7 @@ class RetentionPurge:
     """Once a day: erase conversations last seen more than `months` ago and strip citizen text
     from older events and feedback. The report's counts stay (events are kept, without text)."""
 
-    def __init__(self, storage: SqliteStorage, clock: Clock, months: int) -> None:
+    def __init__(self, storage: Storage, clock: Clock, months: int) -> None:
         self._storage = storage
         self._clock = clock
         self._months = months
@@ -39,24 +38,17 @@ class RetentionPurge:
     async def run(self) -> bool:
         now = self._clock.now()
         stamp = now.date().isoformat()
-        rows = await self._storage.query(
-            "SELECT value FROM settings_kv WHERE key = ?", (PURGE_KEY,)
-        )
-        if rows and rows[0][0] == stamp:
+        if await self._storage.kv.get(PURGE_KEY) == stamp:
             return False
-        erased = await self._storage.purge_older_than(months_before(now, self._months))
-        await self._storage.execute(
-            "INSERT INTO settings_kv (key, value, updated_at) VALUES (?, ?, ?)"
-            " ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-            (PURGE_KEY, stamp, now.isoformat()),
-        )
+        erased = await self._storage.conversations.purge_older_than(months_before(now, self._months))
+        await self._storage.kv.set(PURGE_KEY, stamp, now)
         log.info("retention: %d conversations older than %d months erased", erased, self._months)
         return True
 
 
 class WeeklyStaleReport:
     def __init__(
-        self, holder: LibraryHolder, storage: SqliteStorage, desk: StaffDesk, clock: Clock
+        self, holder: LibraryHolder, storage: Storage, desk: StaffDesk, clock: Clock
     ) -> None:
         self._holder = holder
         self._storage = storage
@@ -71,8 +63,7 @@ class WeeklyStaleReport:
             return False
         year, week, _ = now.isocalendar()
         stamp = f"{year}-W{week:02d}"
-        rows = await self._storage.query("SELECT value FROM settings_kv WHERE key = ?", (KEY,))
-        if rows and rows[0][0] == stamp:
+        if await self._storage.kv.get(KEY) == stamp:
             return False
         items = stale_guides(kb, now.date())
         if items:
@@ -81,9 +72,5 @@ class WeeklyStaleReport:
         else:
             text = "Tuần này không có hướng dẫn nào quá hạn rà soát."
         await self._desk.post(StaffNotice(key=None, reply=Reply(text=text), at=now))
-        await self._storage.execute(
-            "INSERT INTO settings_kv (key, value, updated_at) VALUES (?, ?, ?)"
-            " ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-            (KEY, stamp, now.isoformat()),
-        )
+        await self._storage.kv.set(KEY, stamp, now)
         return True

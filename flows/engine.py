@@ -118,13 +118,13 @@ class Engine:
             if (
                 inbound.receipt is None
                 and inbound.message_id is not None
-                and not await self._storage.first_seen(
+                and not await self._storage.dedup.first_seen(
                     inbound.key.channel, f"{inbound.key.user_id}/{inbound.message_id}", now
                 )
             ):
                 return []
             name = inbound.display_name.strip()[:100]
-            conversation = await self._storage.conversation(inbound.key, now, name)
+            conversation = await self._storage.conversations.get_or_create(inbound.key, now, name)
             turn = Turn(conversation, now, edit=inbound.reply_to)
             library = self._library()
             try:
@@ -138,7 +138,7 @@ class Engine:
 
     async def _failed_turn(self, inbound: Inbound, name: str) -> Turn:
         """Keep the state from before the failed turn; tell the citizen politely."""
-        conversation = await self._storage.conversation(inbound.key, self._clock.now(), name)
+        conversation = await self._storage.conversations.get_or_create(inbound.key, self._clock.now(), name)
         turn = Turn(conversation, self._clock.now())
         turn.heard(inbound.text or f"[{inbound.kind}]")
         turn.say(texts.FAILED, [HUMAN, MENU])
@@ -170,9 +170,9 @@ class Engine:
             outgoing = [*replies, *outgoing]
         if turn.deleted:  # the conversation is gone: only the goodbyes remain
             if self._delivery is not None:
-                await self._storage.enqueue(outgoing, turn.now)
+                await self._storage.outbox.enqueue(outgoing, turn.now)
             if receipt is not None:
-                await self._storage.inbound_done(receipt, turn.now)
+                await self._storage.inbox.done(receipt, turn.now)
         else:
             await self._storage.commit(
                 StoredTurn(
@@ -204,7 +204,7 @@ class Engine:
                 continue
             delivered = False
             now = self._clock.now()
-            await self._storage.log_event(
+            await self._storage.events.log(
                 conversation.id,
                 Event(kind="unreachable", at=now, data={"text": item.reply.text[:200]}),
             )
@@ -374,7 +374,7 @@ class Engine:
         until = handoff.created_at + dt.timedelta(seconds=1)
         unmatched = [
             str(e.data.get("text") or "")
-            for cid, e in await self._storage.events(since, until)
+            for cid, e in await self._storage.events.between(since, until)
             if cid == conversation.id
             and e.kind == "question"
             and e.data.get("intent") in ("clarify", "none")
@@ -382,7 +382,7 @@ class Engine:
         library = self._library()
         to_staff = [
             line.text
-            for line in await self._storage.recent_transcript(conversation.id, 30)
+            for line in await self._storage.conversations.transcript(conversation.id, 30)
             if line.direction == "in"
             and line.at >= handoff.created_at
             and library.match(line.text).intent in ("clarify", "none")  # not answerable yet
@@ -432,14 +432,14 @@ class Engine:
     ) -> AsyncIterator[tuple[Conversation, Handoff, Turn] | None]:
         """Under the conversation's lock: the conversation, its open handoff and a turn to log
         in; None (after telling the desk why) when there is nothing to act on."""
-        found = await self._storage.find_conversation(conversation_id)
+        found = await self._storage.conversations.find(conversation_id)
         if found is None:
             await self._note(None, texts.S_NO_CONVERSATION, receipt)
             yield None
             return
         async with self._locks.hold(found.key):
-            conversation = await self._storage.find_conversation(conversation_id)
-            handoff = await self._storage.current_handoff(conversation_id)
+            conversation = await self._storage.conversations.find(conversation_id)
+            handoff = await self._storage.handoffs.current(conversation_id)
             if conversation is None or handoff is None:
                 await self._note(found.key, texts.S_NOT_OPEN, receipt)
                 yield None
@@ -455,17 +455,17 @@ class Engine:
         if self._delivery is None:
             await self._desk.post(notice)
         else:
-            await self._storage.enqueue([Outgoing(notice=notice)], now)
+            await self._storage.outbox.enqueue([Outgoing(notice=notice)], now)
             self._delivery.wake()
         if receipt is not None:
-            await self._storage.inbound_done(receipt, now)
+            await self._storage.inbox.done(receipt, now)
 
     async def queue(self) -> str:
         """The waiting list for staff: who, since when, claimed by whom."""
         now = self._clock.now()
         lines = []
-        for index, handoff in enumerate(await self._storage.open_handoffs(), start=1):
-            conversation = await self._storage.find_conversation(handoff.conversation_id)
+        for index, handoff in enumerate(await self._storage.handoffs.queue(), start=1):
+            conversation = await self._storage.conversations.find(handoff.conversation_id)
             if conversation is None:
                 continue
             minutes = int((now - handoff.created_at).total_seconds() // 60)
@@ -485,12 +485,12 @@ class Engine:
         now = self._clock.now()
         sent = 0
         for handoff in await self.handoffs.due_reminders(hours, now):
-            conversation = await self._storage.find_conversation(handoff.conversation_id)
+            conversation = await self._storage.conversations.find(handoff.conversation_id)
             if conversation is None:
                 continue
             async with self._locks.hold(conversation.key):
-                current = await self._storage.current_handoff(conversation.id)
-                fresh = await self._storage.find_conversation(conversation.id)
+                current = await self._storage.handoffs.current(conversation.id)
+                fresh = await self._storage.conversations.find(conversation.id)
                 if (
                     fresh is None
                     or current is None

@@ -106,7 +106,7 @@ class Feedback:
     async def _finish(self, turn: Turn, phone: str | None, with_contact: bool = True) -> None:
         data = turn.state.data
         name = data.get("name") if with_contact else None
-        item = await self._storage.add_feedback(
+        item = await self._storage.feedback.add(
             turn.conversation.id, str(data.get("content", "")), turn.now, name=name, phone=phone
         )
         turn.reset_flow()

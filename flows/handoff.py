@@ -52,14 +52,14 @@ class Handoffs:
 
     async def _position(self, handoff: Handoff) -> int:
         """Place in the waiting queue; a handoff not committed yet comes last."""
-        queue = [h for h in await self._storage.open_handoffs() if h.status == "waiting"]
+        queue = [h for h in await self._storage.handoffs.queue() if h.status == "waiting"]
         ids = [h.id for h in queue]
         return ids.index(handoff.id) + 1 if handoff.id in ids else len(ids) + 1
 
     async def start(self, turn: Turn, library: Library, reason: str) -> None:
         """Queue the conversation for a person and tell the citizen what happens next."""
         conversation = turn.conversation
-        existing = await self._storage.current_handoff(conversation.id)
+        existing = await self._storage.handoffs.current(conversation.id)
         cancel = Button(label=texts.B_CANCEL_HANDOFF, data="x")
         if existing is not None:
             if existing.status == "claimed":
@@ -71,7 +71,7 @@ class Handoffs:
         guide_id = turn.state.guide_id
         turn.reset_flow()
         handoff = Handoff(
-            id=await self._storage.reserve_handoff_id(),
+            id=await self._storage.handoffs.reserve_id(),
             conversation_id=conversation.id,
             status="waiting",
             guide_id=guide_id,
@@ -103,7 +103,7 @@ class Handoffs:
             open=hours.is_open(turn.now),
         )
         guide = library.guide(guide_id) if guide_id else None
-        recent = await self._storage.recent_transcript(conversation.id, RECENT_LINES)
+        recent = await self._storage.conversations.transcript(conversation.id, RECENT_LINES)
         recent_lines = [*recent, *[t for t in turn.transcript if t.direction == "in"]][
             -RECENT_LINES:
         ]
@@ -132,7 +132,7 @@ class Handoffs:
         )
 
     async def cancel(self, turn: Turn, notice: str = texts.S_CANCELLED) -> bool:
-        handoff = await self._storage.current_handoff(turn.conversation.id)
+        handoff = await self._storage.handoffs.current(turn.conversation.id)
         turn.state.mode = "bot"
         if handoff is None:
             return False
@@ -222,7 +222,7 @@ class Handoffs:
         if not hours.is_open(now):
             return []
         due = []
-        for handoff in await self._storage.open_handoffs():
+        for handoff in await self._storage.handoffs.queue():
             if handoff.status != "waiting" or handoff.reminded_at is not None:
                 continue
             if hours.is_open(handoff.created_at):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -161,92 +162,27 @@ class Rating(BaseModel):
     created_at: dt.datetime
 
 
-class Storage(abc.ABC):
-    """Persistence for conversations. Every method is atomic on its own."""
-
-    async def open(self) -> None:  # noqa: B027 - optional hook
-        """Prepare the store (create or migrate the schema)."""
-
-    async def close(self) -> None:  # noqa: B027 - optional hook
-        """Release resources."""
+class ConversationRepo(abc.ABC):
+    """Conversations, their transcripts, and erasure of what came from a citizen."""
 
     @abc.abstractmethod
-    async def conversation(
+    async def get_or_create(
         self, key: ConversationKey, now: dt.datetime, display_name: str = ""
     ) -> Conversation:
         """The conversation for `key`, created (with a fresh state) if it does not exist."""
 
     @abc.abstractmethod
-    async def find_conversation(self, conversation_id: int) -> Conversation | None: ...
+    async def find(self, conversation_id: int) -> Conversation | None: ...
 
     @abc.abstractmethod
-    async def find_by_key(self, key: ConversationKey) -> Conversation | None: ...
+    async def by_key(self, key: ConversationKey) -> Conversation | None: ...
 
     @abc.abstractmethod
-    async def commit(self, turn: Turn) -> None:
-        """Save state, transcript lines and events of one turn, all or nothing."""
-
-    @abc.abstractmethod
-    async def recent_transcript(self, conversation_id: int, limit: int) -> list[TranscriptLine]:
+    async def transcript(self, conversation_id: int, limit: int) -> list[TranscriptLine]:
         """The last `limit` lines, oldest first."""
 
     @abc.abstractmethod
-    async def log_event(self, conversation_id: int | None, event: Event) -> None: ...
-
-    @abc.abstractmethod
-    async def events(
-        self, since: dt.datetime | None = None, until: dt.datetime | None = None
-    ) -> list[tuple[int | None, Event]]:
-        """(conversation id, event) in time order, for reports."""
-
-    @abc.abstractmethod
-    async def open_handoff(
-        self, conversation_id: int, now: dt.datetime, guide_id: str | None, reason: str
-    ) -> Handoff:
-        """Create a waiting handoff, or return the one already open for this conversation."""
-
-    @abc.abstractmethod
-    async def current_handoff(self, conversation_id: int) -> Handoff | None:
-        """The open (waiting or claimed) handoff of a conversation."""
-
-    @abc.abstractmethod
-    async def save_handoff(self, handoff: Handoff) -> None: ...
-
-    @abc.abstractmethod
-    async def open_handoffs(self) -> list[Handoff]:
-        """Every waiting or claimed handoff, oldest first (the queue)."""
-
-    @abc.abstractmethod
-    async def add_feedback(
-        self,
-        conversation_id: int | None,
-        content: str,
-        now: dt.datetime,
-        name: str | None = None,
-        phone: str | None = None,
-    ) -> FeedbackItem:
-        """Store and assign a unique reference code."""
-
-    @abc.abstractmethod
-    async def feedback_items(self) -> list[FeedbackItem]: ...
-
-    @abc.abstractmethod
-    async def set_feedback_status(self, ref: str, status: FeedbackStatus) -> FeedbackItem | None:
-        """Staff mark a feedback item in progress or answered; None if the code is unknown."""
-
-    @abc.abstractmethod
-    async def add_rating(
-        self, conversation_id: int | None, guide_id: str | None, helpful: bool, now: dt.datetime
-    ) -> Rating: ...
-
-    @abc.abstractmethod
-    async def set_rating_reason(self, rating_id: int, reason: str) -> None: ...
-
-    @abc.abstractmethod
-    async def ratings(self) -> list[Rating]: ...
-
-    @abc.abstractmethod
-    async def delete_conversation(self, conversation_id: int) -> None:
+    async def delete(self, conversation_id: int) -> None:
         """Erase everything that came from the citizen: conversation, transcript, handoffs,
         ratings, the text and contact of their feedback, the texts in their events, the ids of
         their messages. What reports count stays: events (detached, without text) and feedback
@@ -254,15 +190,110 @@ class Storage(abc.ABC):
 
     @abc.abstractmethod
     async def purge_older_than(self, cutoff: dt.datetime) -> int:
-        """Retention: erase conversations last seen before `cutoff` (as delete_conversation;
-        not one with an open handoff), and strip citizen text from older events, feedback and
-        ratings. Counts for reports stay. Returns how many conversations were erased."""
+        """Retention: erase conversations last seen before `cutoff` (as delete; not one with an
+        open handoff), and strip citizen text from older events, feedback and ratings. Counts
+        for reports stay. Returns how many conversations were erased."""
+
+
+class EventRepo(abc.ABC):
+    """Analytics events (what the report counts)."""
+
+    @abc.abstractmethod
+    async def log(self, conversation_id: int | None, event: Event) -> None: ...
+
+    @abc.abstractmethod
+    async def between(
+        self, since: dt.datetime | None = None, until: dt.datetime | None = None
+    ) -> list[tuple[int | None, Event]]:
+        """(conversation id, event) with since <= at < until, in time order."""
+
+
+class HandoffRepo(abc.ABC):
+    """Conversations handed to desk staff."""
+
+    @abc.abstractmethod
+    async def open(
+        self, conversation_id: int, now: dt.datetime, guide_id: str | None, reason: str
+    ) -> Handoff:
+        """Create a waiting handoff, or return the one already open for this conversation."""
+
+    @abc.abstractmethod
+    async def current(self, conversation_id: int) -> Handoff | None:
+        """The open (waiting or claimed) handoff of a conversation."""
+
+    @abc.abstractmethod
+    async def save(self, handoff: Handoff) -> None:
+        """Raises LookupError for an unknown handoff, ValueError when reopening it would give
+        its conversation a second open handoff."""
+
+    @abc.abstractmethod
+    async def queue(self) -> list[Handoff]:
+        """Every waiting or claimed handoff, oldest first."""
+
+    @abc.abstractmethod
+    async def reserve_id(self) -> int:
+        """A fresh handoff id, so a turn can create its handoff inside its own commit."""
+
+
+class FeedbackRepo(abc.ABC):
+    """Citizens' feedback (phản ánh) with their reference codes."""
+
+    @abc.abstractmethod
+    async def add(
+        self,
+        conversation_id: int | None,
+        content: str,
+        now: dt.datetime,
+        name: str | None = None,
+        phone: str | None = None,
+    ) -> FeedbackItem:
+        """Store and assign a unique reference code (its year is the year of `now`)."""
+
+    @abc.abstractmethod
+    async def items(self) -> list[FeedbackItem]:
+        """Oldest first."""
+
+    @abc.abstractmethod
+    async def set_status(self, ref: str, status: FeedbackStatus) -> FeedbackItem | None:
+        """Staff mark a feedback item in progress or answered; None if the code is unknown."""
+
+
+class RatingRepo(abc.ABC):
+    """"Was this helpful?" answers."""
+
+    @abc.abstractmethod
+    async def add(
+        self, conversation_id: int | None, guide_id: str | None, helpful: bool, now: dt.datetime
+    ) -> Rating: ...
+
+    @abc.abstractmethod
+    async def set_reason(self, rating_id: int, reason: str) -> None: ...
+
+    @abc.abstractmethod
+    async def all(self) -> list[Rating]:
+        """Oldest first."""
+
+
+class DedupRepo(abc.ABC):
+    """Platform message ids already handled (duplicate delivery guard)."""
 
     @abc.abstractmethod
     async def first_seen(self, channel: str, message_id: str, now: dt.datetime) -> bool:
-        """True the first time a platform message id is seen (duplicate delivery guard)."""
+        """True the first time a platform message id is seen."""
 
-    # --- durable inbox: updates stored before the platform is told they arrived ----------------
+
+class KeyValueRepo(abc.ABC):
+    """Small named values channels and jobs keep across restarts (tokens, last run stamps)."""
+
+    @abc.abstractmethod
+    async def get(self, key: str) -> str | None: ...
+
+    @abc.abstractmethod
+    async def set(self, key: str, value: str, now: dt.datetime) -> None: ...
+
+
+class InboxRepo(abc.ABC):
+    """Durable inbox: updates stored before the platform is told they arrived."""
 
     @abc.abstractmethod
     async def receive(self, channel: str, event_key: str, payload: str, now: dt.datetime) -> bool:
@@ -270,58 +301,153 @@ class Storage(abc.ABC):
         cannot be stored: the caller must then not acknowledge it."""
 
     @abc.abstractmethod
-    async def claim_inbound(
+    async def claim(
         self, channel: str, now: dt.datetime, lease: dt.timedelta, limit: int = 100
     ) -> list[InboxItem]:
         """Unprocessed updates not claimed by someone else, oldest first, claimed for `lease`."""
 
     @abc.abstractmethod
-    async def inbound_done(self, item_id: int, now: dt.datetime) -> None:
+    async def done(self, item_id: int, now: dt.datetime) -> None:
         """Mark processed without a turn (updates that change nothing); a turn does it with
         `Turn.receipt`. The payload is dropped, the key kept against redeliveries."""
 
     @abc.abstractmethod
-    async def pending_inbound(self, channel: str | None = None) -> int:
+    async def pending(self, channel: str | None = None) -> int:
         """How many stored updates are not processed yet."""
 
-    # --- durable outbox: what turns send, delivered afterwards ----------------------------
-
     @abc.abstractmethod
-    async def reserve_handoff_id(self) -> int:
-        """A fresh handoff id, so a turn can create its handoff inside its own commit."""
+    async def release_claims(self) -> None:
+        """Forget every claim (start-up of the only process serving this database)."""
+
+
+class OutboxRepo(abc.ABC):
+    """Durable outbox: what turns send, delivered afterwards."""
 
     @abc.abstractmethod
     async def enqueue(self, items: list[Outgoing], now: dt.datetime) -> None:
         """Queue messages that belong to no turn (desk notes, ticks), in one transaction."""
 
     @abc.abstractmethod
-    async def claim_outgoing(
+    async def claim(
         self, now: dt.datetime, lease: dt.timedelta, limit: int = 50
     ) -> list[OutboxItem]:
         """The oldest due entry of each queue whose earlier entries are all delivered, claimed
         for `lease` (an entry claimed by a sender that died is taken again after it)."""
 
     @abc.abstractmethod
-    async def outgoing_sent(self, item_id: int) -> None: ...
+    async def sent(self, item_id: int) -> None: ...
 
     @abc.abstractmethod
-    async def outgoing_retry(
-        self, item_id: int, due: dt.datetime, reason: str, progress: int
-    ) -> None: ...
+    async def retry(self, item_id: int, due: dt.datetime, reason: str, progress: int) -> None: ...
 
     @abc.abstractmethod
-    async def outgoing_failed(
+    async def failed(
         self, item_id: int, now: dt.datetime, report: list[Outgoing], event: Event | None
     ) -> None:
         """Give up on an entry; in the same transaction queue `report` (tell staff) and log
         `event` for the entry's conversation."""
 
     @abc.abstractmethod
+    async def pending(self) -> int: ...
+
+    @abc.abstractmethod
     async def release_claims(self) -> None:
         """Forget every claim (start-up of the only process serving this database)."""
 
+
+class DeskLinkRepo(abc.ABC):
+    """Staff-desk links: citizen <-> staff topic and desk message <-> conversation. Relay bots
+    that routed staff replies by forward metadata lost messages when users hid their forwards
+    or topics were deleted; we keep the links in the database."""
+
     @abc.abstractmethod
-    async def pending_outgoing(self) -> int: ...
+    async def topic(self, conversation_id: int) -> tuple[int, int] | None:
+        """(chat id, thread id) of the conversation's staff topic."""
+
+    @abc.abstractmethod
+    async def set_topic(
+        self, conversation_id: int, chat_id: int, thread_id: int, now: dt.datetime
+    ) -> None: ...
+
+    @abc.abstractmethod
+    async def drop_topic(self, conversation_id: int) -> None: ...
+
+    @abc.abstractmethod
+    async def conversation_for_thread(self, chat_id: int, thread_id: int) -> int | None: ...
+
+    @abc.abstractmethod
+    async def link_message(self, chat_id: int, message_id: int, conversation_id: int) -> None: ...
+
+    @abc.abstractmethod
+    async def conversation_for_message(self, chat_id: int, message_id: int) -> int | None: ...
+
+
+class ReportRepo(abc.ABC):
+    """The read-only queries of the report and the knowledge CLI."""
+
+    @abc.abstractmethod
+    async def events_of_kinds(
+        self, kinds: Sequence[str], since: dt.datetime
+    ) -> list[tuple[int | None, Event]]:
+        """Events of these kinds at or after `since`, in time order."""
+
+    @abc.abstractmethod
+    async def handoffs_created(self, since: dt.datetime, until: dt.datetime) -> list[Handoff]:
+        """Handoffs created with since <= created_at < until, oldest first."""
+
+    @abc.abstractmethod
+    async def citizens(self) -> dict[int, ConversationKey]:
+        """Conversation id -> key, for every stored conversation."""
+
+
+class LeaseRepo(abc.ABC):
+    """Named leases, so exactly one process runs a poller or a periodic job at a time. A lease
+    not renewed before its expiry is free for another holder (its process died)."""
+
+    @abc.abstractmethod
+    async def acquire(self, name: str, holder: str, now: dt.datetime, ttl: dt.timedelta) -> bool:
+        """Take the lease if it is free or expired (or renew it if `holder` has it)."""
+
+    @abc.abstractmethod
+    async def renew(self, name: str, holder: str, now: dt.datetime, ttl: dt.timedelta) -> bool:
+        """Extend the lease; False if `holder` no longer has it."""
+
+    @abc.abstractmethod
+    async def release(self, name: str, holder: str) -> None:
+        """Give the lease up (only if `holder` has it)."""
+
+
+class Storage(abc.ABC):
+    """Persistence, as focused repositories bundled under one unit of work: each repository
+    method is atomic on its own, and `commit(turn)` writes everything one turn caused in one
+    transaction (it crosses repositories, so it lives on the bundle)."""
+
+    conversations: ConversationRepo
+    events: EventRepo
+    handoffs: HandoffRepo
+    feedback: FeedbackRepo
+    ratings: RatingRepo
+    dedup: DedupRepo
+    kv: KeyValueRepo
+    inbox: InboxRepo
+    outbox: OutboxRepo
+    desk_links: DeskLinkRepo
+    reports: ReportRepo
+    leases: LeaseRepo
+
+    async def open(self) -> None:  # noqa: B027 - optional hook
+        """Prepare the store (create or migrate the schema)."""
+
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        """Release resources."""
+
+    async def flush(self) -> None:  # noqa: B027 - optional hook
+        """Wait until every turn handed to commit() (even by a cancelled caller) is written."""
+
+    @abc.abstractmethod
+    async def commit(self, turn: Turn) -> None:
+        """Save state, transcript lines, events, handoffs, outgoing messages and the inbox
+        receipt of one turn, all or nothing."""
 
 
 class StaffDesk(abc.ABC):

@@ -265,7 +265,7 @@ class Router:
             return
         if turn.state.mode != "bot":
             await self._handoffs.cancel(turn, texts.S_DELETED)
-        await self._storage.delete_conversation(turn.conversation.id)
+        await self._storage.conversations.delete(turn.conversation.id)
         turn.deleted = True
         turn.say(texts.DELETED, [MENU])
 
@@ -276,7 +276,7 @@ class Router:
         if guide_id is not None and library.guide(guide_id) is None:
             self._stale(turn, library)
             return
-        rating = await self._storage.add_rating(turn.conversation.id, guide_id, helpful, turn.now)
+        rating = await self._storage.ratings.add(turn.conversation.id, guide_id, helpful, turn.now)
         turn.log("rating", guide=guide_id, helpful=helpful, staff=target == "staff")
         turn.reset_flow()
         if helpful:
@@ -455,7 +455,7 @@ class Router:
         rating_id = data.get("rating")
         reason = _masked(text)[:500]
         if isinstance(rating_id, int):
-            await self._storage.set_rating_reason(rating_id, reason)
+            await self._storage.ratings.set_reason(rating_id, reason)
         guide_id = data.get("guide")
         turn.reset_flow()
         turn.log("rating_reason", guide=guide_id, reason=reason)

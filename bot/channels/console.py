@@ -36,7 +36,7 @@ class Console:
         self._out.flush()
 
     async def _staff(self, engine: Engine, storage: Storage, command: str) -> None:
-        conversation = await storage.find_by_key(self.key)
+        conversation = await storage.conversations.by_key(self.key)
         if conversation is None:
             self._out.write("(chưa có cuộc trò chuyện)\n")
             return

@@ -134,7 +134,7 @@ class Simulation:
         staff: str,
         item: dict[str, Any],
     ) -> None:
-        conversation = await storage.find_by_key(key)
+        conversation = await storage.conversations.by_key(key)
         if conversation is None:
             self.error(f"no conversation with {key.user_id}")
             return

@@ -12,7 +12,8 @@ from bot.report.load import load_data
 from bot.report.markdown import to_markdown
 from bot.report.model import ServiceReport
 from bot.report.spreadsheet import to_csv
-from bot.storage import SqliteStorage
+from bot.storage import open_database
+from flows.models import DEFAULT_COMMUNE
 from knowledge.loader import KnowledgeBase, load_knowledge
 
 
@@ -25,13 +26,20 @@ def guide_titles(kb: KnowledgeBase, on: dt.date) -> dict[str, str]:
     return titles
 
 
-async def build_report(db: Path, kb: KnowledgeBase, start: dt.date, end: dt.date) -> ServiceReport:
-    storage = SqliteStorage(db)
-    await storage.open()
+async def build_report(
+    db: str | Path,
+    kb: KnowledgeBase,
+    start: dt.date,
+    end: dt.date,
+    commune: str = DEFAULT_COMMUNE,
+) -> ServiceReport:
+    """`db`: a SQLite path or a postgresql:// URL; the report covers one commune."""
+    database = open_database(db)
+    await database.open()
     try:
-        data = await load_data(storage, start, end)
+        data = await load_data(database.for_commune(commune), start, end)
     finally:
-        await storage.close()
+        await database.close()
     return compute_report(
         data.events,
         data.handoffs,

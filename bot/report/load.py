@@ -1,17 +1,14 @@
-"""Reading what compute_report needs from the SqliteStorage."""
+"""Reading what compute_report needs from a commune's storage."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 
 from bot.report.model import Citizen, Stamped, period_bounds
-from bot.storage import SqliteStorage
-from flows.ports import Event, FeedbackItem, Handoff, Rating
+from flows.ports import FeedbackItem, Handoff, Rating, Storage
 
 _FOLLOW_UPS = ("staff_first_response", "handoff_cancelled")
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -23,35 +20,17 @@ class ReportData:
     ratings: list[Rating]
 
 
-def _us(moment: dt.datetime) -> int:
-    return (moment - _EPOCH) // dt.timedelta(microseconds=1)
-
-
-async def load_data(storage: SqliteStorage, start: dt.date, end: dt.date) -> ReportData:
+async def load_data(storage: Storage, start: dt.date, end: dt.date) -> ReportData:
     """Read what compute_report needs. Replies to handoffs may come after the period, so their
     events are read up to now; everything else is bounded by the period."""
     since, until = period_bounds(start, end)
-    events = await storage.events(since, until)
-    later = await storage.query(
-        "SELECT conversation_id, kind, data, at FROM events WHERE at_us >= ? AND kind IN (?, ?)"
-        " ORDER BY at_us, id",
-        (_us(until), *_FOLLOW_UPS),
-    )
-    events += [
-        (
-            row["conversation_id"],
-            Event(kind=row["kind"], at=row["at"], data=json.loads(row["data"])),
-        )
-        for row in later
-    ]
-    rows = await storage.query(
-        "SELECT * FROM handoffs WHERE created_us >= ? AND created_us < ?", (_us(since), _us(until))
-    )
-    people = await storage.query("SELECT id, channel, user_id FROM conversations")
+    events = await storage.events.between(since, until)
+    events += await storage.reports.events_of_kinds(_FOLLOW_UPS, until)
+    people = await storage.reports.citizens()
     return ReportData(
         events=events,
-        handoffs=[Handoff.model_validate(dict(row)) for row in rows],
-        conversations={row["id"]: Citizen(row["channel"], row["user_id"]) for row in people},
-        feedback=await storage.feedback_items(),
-        ratings=await storage.ratings(),
+        handoffs=await storage.reports.handoffs_created(since, until),
+        conversations={cid: Citizen(key.channel, key.user_id) for cid, key in people.items()},
+        feedback=await storage.feedback.items(),
+        ratings=await storage.ratings.all(),
     )

@@ -8,14 +8,14 @@ from bot.report.figures import compute_report
 from bot.report.formatting import day, duration, num, pct
 from bot.report.load import load_data
 from bot.report.model import ServiceReport
-from bot.storage.sqlite import SqliteStorage
+from flows.ports import Storage
 from knowledge.loader import KnowledgeBase
 
 DAYS = 30
 
 
 async def recent_report(
-    storage: SqliteStorage, kb: KnowledgeBase, today: dt.date, days: int = DAYS
+    storage: Storage, kb: KnowledgeBase, today: dt.date, days: int = DAYS
 ) -> ServiceReport:
     start = today - dt.timedelta(days=days - 1)
     data = await load_data(storage, start, today)

@@ -16,6 +16,26 @@ from typing import Final
 
 import aiosqlite
 
+
+def rebuild(table: str, columns: str, copied: str, without_rowid: bool = False) -> str:
+    """The SQLite way to change a table's keys: create the new table, copy the rows (they get
+    the column defaults, e.g. commune 'default'), swap it in. AUTOINCREMENT counters carry over,
+    so ids of deleted rows are never reused."""
+    new = f"{table}_next"
+    suffix = " WITHOUT ROWID" if without_rowid else ""
+    script = (
+        f"CREATE TABLE {new} ({columns}){suffix};\n"
+        f"INSERT INTO {new} ({copied}) SELECT {copied} FROM {table};\n"
+    )
+    if "AUTOINCREMENT" in columns:
+        script += (
+            f"DELETE FROM sqlite_sequence WHERE name = '{new}';\n"
+            f"INSERT INTO sqlite_sequence (name, seq) SELECT '{new}', COALESCE(MAX(seq), 0)"
+            f" FROM sqlite_sequence WHERE name = '{table}';\n"
+        )
+    return script + f"DROP TABLE {table};\nALTER TABLE {new} RENAME TO {table};\n"
+
+
 MIGRATIONS: Final[tuple[str, ...]] = (
     # 1: initial schema
     """
@@ -181,6 +201,103 @@ MIGRATIONS: Final[tuple[str, ...]] = (
 
     CREATE TABLE sequences (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
     INSERT INTO sequences (name, value) SELECT 'handoffs', COALESCE(MAX(id), 0) FROM handoffs;
+    """,
+    # 5: tenancy (every row names its commune; existing rows belong to the implicit 'default'
+    # commune; uniqueness is per commune) and leases (one poller / job runner at a time).
+    # Tables whose unique keys change are rebuilt (foreign keys are off while migrating).
+    rebuild(
+        "conversations",
+        """
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        commune TEXT NOT NULL DEFAULT 'default',
+        channel TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        display_name TEXT NOT NULL DEFAULT '',
+        state TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        last_seen_at TEXT NOT NULL,
+        UNIQUE (commune, channel, user_id)
+        """,
+        "id, channel, user_id, display_name, state, created_at, last_seen_at",
+    )
+    + rebuild(
+        "seen_messages",
+        """
+        commune TEXT NOT NULL DEFAULT 'default',
+        channel TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        at TEXT NOT NULL,
+        at_us INTEGER NOT NULL,
+        PRIMARY KEY (commune, channel, message_id)
+        """,
+        "channel, message_id, at, at_us",
+        without_rowid=True,
+    )
+    + rebuild(
+        "inbound_events",
+        """
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        commune TEXT NOT NULL DEFAULT 'default',
+        channel TEXT NOT NULL,
+        event_key TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        processed_at TEXT,
+        claimed_until_us INTEGER NOT NULL DEFAULT 0,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (commune, channel, event_key)
+        """,
+        "id, channel, event_key, payload, received_at, processed_at, claimed_until_us, attempts",
+    )
+    + rebuild(
+        "settings_kv",
+        """
+        commune TEXT NOT NULL DEFAULT 'default',
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (commune, key)
+        """,
+        "key, value, updated_at",
+    )
+    + rebuild(
+        "feedback",
+        """
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        commune TEXT NOT NULL DEFAULT 'default',
+        ref TEXT NOT NULL,
+        year INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        conversation_id INTEGER REFERENCES conversations (id) ON DELETE SET NULL,
+        content TEXT NOT NULL,
+        name TEXT,
+        phone TEXT,
+        status TEXT NOT NULL DEFAULT 'new' CHECK (status IN ('new', 'in_progress', 'answered')),
+        created_at TEXT NOT NULL,
+        UNIQUE (commune, ref),
+        UNIQUE (commune, year, seq)
+        """,
+        "id, ref, year, seq, conversation_id, content, name, phone, status, created_at",
+    )
+    + """
+    CREATE INDEX seen_messages_at ON seen_messages (at_us);
+    CREATE INDEX inbound_events_pending ON inbound_events (commune, processed_at, id);
+    CREATE INDEX feedback_conversation ON feedback (conversation_id);
+    ALTER TABLE transcript ADD COLUMN commune TEXT NOT NULL DEFAULT 'default';
+    ALTER TABLE events ADD COLUMN commune TEXT NOT NULL DEFAULT 'default';
+    ALTER TABLE handoffs ADD COLUMN commune TEXT NOT NULL DEFAULT 'default';
+    ALTER TABLE ratings ADD COLUMN commune TEXT NOT NULL DEFAULT 'default';
+    ALTER TABLE desk_topics ADD COLUMN commune TEXT NOT NULL DEFAULT 'default';
+    ALTER TABLE desk_messages ADD COLUMN commune TEXT NOT NULL DEFAULT 'default';
+    ALTER TABLE outbox ADD COLUMN commune TEXT NOT NULL DEFAULT 'default';
+    CREATE INDEX events_commune_at ON events (commune, at_us, id);
+    CREATE INDEX handoffs_commune ON handoffs (commune, status);
+    CREATE INDEX outbox_commune_queue ON outbox (commune, queue, id);
+    CREATE TABLE leases (
+        name TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        expires_us INTEGER NOT NULL
+    );
     """,
 )
 

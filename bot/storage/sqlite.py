@@ -34,19 +34,32 @@ from bot.storage.memory import (
     prune_due,
 )
 from bot.storage.migrations import MIGRATIONS, migrate
-from flows.models import ConversationKey
+from bot.storage.timecode import to_us
+from flows.models import DEFAULT_COMMUNE, ConversationKey
 from flows.ports import (
     OPEN_STATUSES,
     Conversation,
+    ConversationRepo,
     ConversationState,
+    DedupRepo,
+    DeskLinkRepo,
     Event,
+    EventRepo,
     FeedbackItem,
+    FeedbackRepo,
     FeedbackStatus,
     Handoff,
+    HandoffRepo,
     InboxItem,
+    InboxRepo,
+    KeyValueRepo,
+    LeaseRepo,
     OutboxItem,
+    OutboxRepo,
     Outgoing,
     Rating,
+    RatingRepo,
+    ReportRepo,
     Storage,
     TranscriptLine,
     Turn,
@@ -57,7 +70,6 @@ Params = Sequence[Any]
 Work = Callable[[aiosqlite.Connection], Awaitable[T]]
 
 SYNCHRONOUS_MODES = ("NORMAL", "FULL")
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _OPEN = "status IN ({})".format(", ".join(f"'{s}'" for s in OPEN_STATUSES))
 # the same serialiser pydantic uses for Event.data, so both stores normalise data alike
 _DATA = TypeAdapter(dict[str, Any])
@@ -72,8 +84,7 @@ def _iso_or_none(moment: dt.datetime | None) -> str | None:
 
 
 def _us(moment: dt.datetime) -> int:
-    """UTC microseconds since the epoch: the sortable twin of an ISO column."""
-    return (aware(moment) - _EPOCH) // dt.timedelta(microseconds=1)
+    return to_us(aware(moment))
 
 
 def _private_file(path: Path) -> None:
@@ -94,7 +105,7 @@ def _private_file(path: Path) -> None:
 def _conversation(row: sqlite3.Row) -> Conversation:
     return Conversation(
         id=row["id"],
-        key=ConversationKey(channel=row["channel"], user_id=row["user_id"]),
+        key=ConversationKey(channel=row["channel"], user_id=row["user_id"], commune=row["commune"]),
         display_name=row["display_name"],
         state=ConversationState.model_validate_json(row["state"]),
         created_at=row["created_at"],
@@ -128,33 +139,46 @@ async def _run_many(db: aiosqlite.Connection, sql: str, rows: Iterable[Params]) 
         pass
 
 
-async def _require_conversation(db: aiosqlite.Connection, conversation_id: int) -> None:
-    if not await _run(db, "SELECT 1 FROM conversations WHERE id = ?", (conversation_id,)):
-        raise LookupError(f"no conversation {conversation_id}")
+async def _require_conversation(db: aiosqlite.Connection, commune: str, cid: int) -> None:
+    if not await _run(
+        db, "SELECT 1 FROM conversations WHERE id = ? AND commune = ?", (cid, commune)
+    ):
+        raise LookupError(f"no conversation {cid}")
 
 
 _EVENT_TEXTS = "json_remove(data, {})".format(", ".join(f"'$.{k}'" for k in PERSONAL_EVENT_KEYS))
 
 
-async def _strip_event_texts(db: aiosqlite.Connection, where: str, params: Params) -> None:
+async def _strip_event_texts(
+    db: aiosqlite.Connection, commune: str, where: str, params: Params
+) -> None:
     """The same fields as memory.anonymised: what the citizen typed goes, counts stay."""
-    await _run(db, f"UPDATE events SET data = {_EVENT_TEXTS} WHERE {where}", params)
+    await _run(
+        db,
+        f"UPDATE events SET data = {_EVENT_TEXTS} WHERE commune = ? AND ({where})",
+        (commune, *params),
+    )
     for kind, keys in PERSONAL_BY_KIND.items():
         paths = ", ".join(f"'$.{k}'" for k in keys)
         await _run(
             db,
-            f"UPDATE events SET data = json_remove(data, {paths}) WHERE kind = ? AND ({where})",
-            (kind, *params),
+            f"UPDATE events SET data = json_remove(data, {paths})"
+            f" WHERE commune = ? AND kind = ? AND ({where})",
+            (commune, kind, *params),
         )
 
 
-async def _erase(db: aiosqlite.Connection, where: str, params: Params) -> int:
-    """Inside a transaction: erase the conversations matching `where` and everything from
-    their citizens (see delete_conversation). Returns how many were erased."""
-    rows = await _run(db, f"SELECT id, channel, user_id FROM conversations WHERE {where}", params)
+async def _erase(db: aiosqlite.Connection, commune: str, where: str, params: Params) -> int:
+    """Inside a transaction: erase the conversations of `commune` matching `where` and
+    everything from their citizens (see ConversationRepo.delete). Returns how many."""
+    rows = await _run(
+        db,
+        f"SELECT id, channel, user_id FROM conversations WHERE commune = ? AND ({where})",
+        (commune, *params),
+    )
     for row in rows:
         cid, channel, user = row["id"], row["channel"], row["user_id"]
-        await _strip_event_texts(db, "conversation_id = ?", (cid,))
+        await _strip_event_texts(db, commune, "conversation_id = ?", (cid,))
         await _run(
             db,
             "UPDATE feedback SET conversation_id = NULL, content = '', name = NULL, phone = NULL"
@@ -163,27 +187,31 @@ async def _erase(db: aiosqlite.Connection, where: str, params: Params) -> int:
         )
         await _run(
             db,
-            "DELETE FROM seen_messages WHERE channel = ? AND substr(message_id, 1, ?) = ?",
-            (channel, len(user) + 1, f"{user}/"),
+            "DELETE FROM seen_messages WHERE commune = ? AND channel = ?"
+            " AND substr(message_id, 1, ?) = ?",
+            (commune, channel, len(user) + 1, f"{user}/"),
         )
         # queued messages to the citizen, and desk notices about them that were not posted yet
         await _run(
             db,
-            "DELETE FROM outbox WHERE queue IN (?, ?)",
-            (f"{channel}:{user}", f"desk:{channel}:{user}"),
+            "DELETE FROM outbox WHERE commune = ? AND queue IN (?, ?)",
+            (commune, f"{channel}:{user}", f"desk:{channel}:{user}"),
         )
         await _run(
             db,
-            "DELETE FROM inbound_events WHERE channel = ? AND json_valid(payload) AND ? IN ("
+            "DELETE FROM inbound_events WHERE commune = ? AND channel = ? AND json_valid(payload)"
+            " AND ? IN ("
             + ", ".join(
                 f"CAST(json_extract(payload, '$.{path}') AS TEXT)"
                 for path in ("sender.id", "follower.id", "user.id", "user_id_by_app")
             )
             + ")",
-            (channel, user),
+            (commune, channel, user),
         )
         await _run(db, "DELETE FROM conversations WHERE id = ?", (cid,))
     return len(rows)
+
+
 def _handoff_params(h: Handoff) -> tuple[Any, ...]:
     return (
         h.status,
@@ -200,10 +228,18 @@ def _handoff_params(h: Handoff) -> tuple[Any, ...]:
     )
 
 
-async def _save_handoff(db: aiosqlite.Connection, h: Handoff, create: bool) -> None:
+_HANDOFF_COLUMNS = (
+    "id, conversation_id, status, guide_id, reason, created_at, claimed_at, claimed_by,"
+    " first_response_at, ended_at, reminded_at"
+)
+
+
+async def _save_handoff(db: aiosqlite.Connection, commune: str, h: Handoff, create: bool) -> None:
     """Update a handoff; with `create`, insert it (under its reserved id) if it is new."""
-    found = await _run(db, "SELECT conversation_id FROM handoffs WHERE id = ?", (h.id,))
-    if (found and found[0][0] != h.conversation_id) or (not found and not create):
+    found = await _run(db, "SELECT conversation_id, commune FROM handoffs WHERE id = ?", (h.id,))
+    if (found and (found[0][0] != h.conversation_id or found[0][1] != commune)) or (
+        not found and not create
+    ):
         raise LookupError(f"no handoff {h.id} for conversation {h.conversation_id}")
     if h.status in OPEN_STATUSES:
         other = await _run(
@@ -216,13 +252,13 @@ async def _save_handoff(db: aiosqlite.Connection, h: Handoff, create: bool) -> N
                 f"conversation {h.conversation_id} already has open handoff {other[0][0]}"
             )
     if not found:
-        await _require_conversation(db, h.conversation_id)
+        await _require_conversation(db, commune, h.conversation_id)
         await _run(
             db,
             "INSERT INTO handoffs (status, guide_id, reason, created_at, created_us, claimed_at,"
-            " claimed_by, first_response_at, ended_at, reminded_at, id, conversation_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (*_handoff_params(h), h.conversation_id),
+            " claimed_by, first_response_at, ended_at, reminded_at, id, conversation_id, commune)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (*_handoff_params(h), h.conversation_id, commune),
         )
         return
     await _run(
@@ -234,25 +270,30 @@ async def _save_handoff(db: aiosqlite.Connection, h: Handoff, create: bool) -> N
     )
 
 
-async def _enqueue(db: aiosqlite.Connection, items: Sequence[Outgoing], now: dt.datetime) -> None:
+async def _enqueue(
+    db: aiosqlite.Connection, commune: str, items: Sequence[Outgoing], now: dt.datetime
+) -> None:
     if items:
         await _run_many(
             db,
-            "INSERT INTO outbox (queue, target, payload, created_at, due_us)"
-            " VALUES (?, ?, ?, ?, ?)",
-            [(o.queue, o.target, o.model_dump_json(), _iso(now), _us(now)) for o in items],
+            "INSERT INTO outbox (commune, queue, target, payload, created_at, due_us)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [(commune, o.queue, o.target, o.model_dump_json(), _iso(now), _us(now)) for o in items],
         )
 
 
-async def _inbound_done(db: aiosqlite.Connection, item_id: int, now: dt.datetime) -> None:
+async def _inbound_done(
+    db: aiosqlite.Connection, commune: str, item_id: int, now: dt.datetime
+) -> None:
     await _run(
         db,
-        "UPDATE inbound_events SET processed_at = ?, payload = '' WHERE id = ?",
-        (_iso(now), item_id),
+        "UPDATE inbound_events SET processed_at = ?, payload = '' WHERE id = ? AND commune = ?",
+        (_iso(now), item_id, commune),
     )
 
 
 async def _reserve(db: aiosqlite.Connection, name: str) -> int:
+    """Sequences are shared by the communes of a database (ids are unique in it)."""
     rows = await _run(
         db,
         "INSERT INTO sequences (name, value) VALUES (?, 1)"
@@ -262,8 +303,27 @@ async def _reserve(db: aiosqlite.Connection, name: str) -> int:
     return int(rows[0][0])
 
 
+async def _log_event(
+    db: aiosqlite.Connection, commune: str, conversation_id: int | None, event: Event
+) -> None:
+    await _run(
+        db,
+        "INSERT INTO events (commune, conversation_id, kind, data, at, at_us)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            commune,
+            conversation_id,
+            event.kind,
+            _DATA.dump_json(event.data).decode(),
+            _iso(event.at),
+            _us(event.at),
+        ),
+    )
+
+
 @dataclass(frozen=True)
 class _PreparedTurn:
+    commune: str
     conversation: tuple[Any, ...]
     lines: list[tuple[Any, ...]]
     events: list[tuple[Any, ...]]
@@ -273,18 +333,23 @@ class _PreparedTurn:
     now: dt.datetime
 
 
-def _prepare(turn: Turn) -> _PreparedTurn:
+def _prepare(commune: str, turn: Turn) -> _PreparedTurn:
     cid = turn.conversation_id
     return _PreparedTurn(
+        commune=commune,
         conversation=(
             turn.state.model_dump_json(),
             _iso(turn.seen_at),
             turn.display_name or None,
             cid,
+            commune,
         ),
-        lines=[(cid, cid, line.direction, line.text, _iso(line.at)) for line in turn.transcript],
+        lines=[
+            (commune, cid, cid, line.direction, line.text, _iso(line.at))
+            for line in turn.transcript
+        ],
         events=[
-            (cid, e.kind, _DATA.dump_json(e.data).decode(), _iso(e.at), _us(e.at))
+            (commune, cid, e.kind, _DATA.dump_json(e.data).decode(), _iso(e.at), _us(e.at))
             for e in turn.events
         ],
         handoffs=list(turn.handoffs),
@@ -298,7 +363,7 @@ async def _commit_turns(db: aiosqlite.Connection, turns: Sequence[_PreparedTurn]
     """Inside a transaction: a handful of statements whatever the number of turns."""
     async with db.executemany(
         "UPDATE conversations SET state = ?, last_seen_at = ?,"
-        " display_name = COALESCE(?, display_name) WHERE id = ?",
+        " display_name = COALESCE(?, display_name) WHERE id = ? AND commune = ?",
         [t.conversation for t in turns],
     ) as cursor:
         if cursor.rowcount != len(turns):
@@ -307,8 +372,8 @@ async def _commit_turns(db: aiosqlite.Connection, turns: Sequence[_PreparedTurn]
     if lines:
         await _run_many(
             db,
-            "INSERT INTO transcript (conversation_id, seq, direction, text, at) VALUES"
-            " (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM transcript WHERE conversation_id = ?),"
+            "INSERT INTO transcript (commune, conversation_id, seq, direction, text, at) VALUES"
+            " (?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM transcript WHERE conversation_id = ?),"
             " ?, ?, ?)",
             lines,
         )
@@ -316,18 +381,22 @@ async def _commit_turns(db: aiosqlite.Connection, turns: Sequence[_PreparedTurn]
     if events:
         await _run_many(
             db,
-            "INSERT INTO events (conversation_id, kind, data, at, at_us) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO events (commune, conversation_id, kind, data, at, at_us)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
             events,
         )
     for t in turns:
         for handoff in t.handoffs:
-            await _save_handoff(db, handoff, create=True)
-        await _enqueue(db, t.outgoing, t.now)
+            await _save_handoff(db, t.commune, handoff, create=True)
+        await _enqueue(db, t.commune, t.outgoing, t.now)
         if t.receipt is not None:
-            await _inbound_done(db, t.receipt, t.now)
+            await _inbound_done(db, t.commune, t.receipt, t.now)
 
 
-class SqliteStorage(Storage):
+class SqliteDatabase:
+    """One SQLite file shared by every commune of the process: one connection, one lock, one
+    group commit. `for_commune` gives the Storage that sees only that commune's rows."""
+
     def __init__(
         self,
         path: str | os.PathLike[str],
@@ -349,7 +418,7 @@ class SqliteStorage(Storage):
         self._lock = asyncio.Lock()
         self._pending: list[tuple[_PreparedTurn, asyncio.Future[None]]] = []
         self._flusher: asyncio.Task[None] | None = None
-        self._last_prune: dt.datetime | None = None
+        self.last_prune: dict[str, dt.datetime] = {}
 
     @property
     def path(self) -> str:
@@ -366,8 +435,10 @@ class SqliteStorage(Storage):
         try:
             db.row_factory = sqlite3.Row
             await _run(db, f"PRAGMA busy_timeout = {self._busy_timeout_ms:d}")
-            await _run(db, "PRAGMA foreign_keys = ON")
+            # foreign keys stay off while migrating: rebuilding a parent table must not
+            # cascade into its children
             await migrate(db, self._migrations)
+            await _run(db, "PRAGMA foreign_keys = ON")
             await _run(db, "PRAGMA journal_mode = WAL")
             await _run(db, f"PRAGMA synchronous = {self._synchronous}")
             # erased rows are overwritten with zeros, not left readable in free pages
@@ -376,18 +447,6 @@ class SqliteStorage(Storage):
             await db.close()
             raise
         self._db = db
-
-    async def check_writable(self) -> None:
-        """Fail now, not at the first citizen, when the file or its folder is read-only."""
-
-        async def work(db: aiosqlite.Connection) -> None:
-            await _run(
-                db,
-                "INSERT INTO settings_kv (key, value, updated_at) VALUES ('startup.probe', '', '')"
-                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            )
-
-        await self._write(work)
 
     async def flush(self) -> None:
         """Wait until every turn handed to commit() (even by a cancelled caller) is written."""
@@ -402,31 +461,29 @@ class SqliteStorage(Storage):
             if db is not None:
                 await db.close()
 
+    def for_commune(self, commune: str) -> SqliteStorage:
+        return SqliteStorage(database=self, commune=commune)
+
     def _connection(self) -> aiosqlite.Connection:
         if self._db is None:
             raise RuntimeError("SqliteStorage is not open: await open() first")
         return self._db
 
-    async def query(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        """One read statement on the shared connection (for channel-side tables)."""
-        return await self._read(sql, params)
-
-    async def execute(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        """One write statement in its own transaction (for channel-side tables)."""
-
-        async def work(db: aiosqlite.Connection) -> list[sqlite3.Row]:
-            return await _run(db, sql, params)
-
-        return await self._write(work)
-
-    async def _read(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+    async def read(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         async with self._lock:
             return await _run(self._connection(), sql, params)
 
-    async def _write(self, work: Work[T]) -> T:
+    async def write(self, work: Work[T]) -> T:
         """Run `work` as one IMMEDIATE transaction (the write lock is taken up front, so another
-        process cannot make it fail half way with SQLITE_BUSY)."""
+        process cannot make it fail half way with SQLITE_BUSY). Shielded: a cancelled caller
+        never leaves half a transaction."""
         return await asyncio.shield(self._transaction(work))
+
+    async def write_one(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        async def work(db: aiosqlite.Connection) -> list[sqlite3.Row]:
+            return await _run(db, sql, params)
+
+        return await self.write(work)
 
     async def _transaction(self, work: Work[T]) -> T:
         async with self._lock:
@@ -441,55 +498,18 @@ class SqliteStorage(Storage):
                 raise
             return result
 
-    async def conversation(
-        self, key: ConversationKey, now: dt.datetime, display_name: str = ""
-    ) -> Conversation:
-        found = await self.find_by_key(key)
-        if found is not None:
-            return found
-        stamp = _iso(now)
-        state = ConversationState().model_dump_json()
+    async def checkpoint(self) -> None:
+        """Copy the WAL into the database file and truncate it, so old page versions (deleted
+        content) do not linger in the -wal file."""
+        async with self._lock:
+            await _run(self._connection(), "PRAGMA wal_checkpoint(TRUNCATE)")
 
-        async def work(db: aiosqlite.Connection) -> Conversation:
-            await _run(
-                db,
-                "INSERT INTO conversations"
-                " (channel, user_id, display_name, state, created_at, last_seen_at)"
-                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (channel, user_id) DO NOTHING",
-                (key.channel, key.user_id, display_name, state, stamp, stamp),
-            )
-            rows = await _run(
-                db,
-                "SELECT * FROM conversations WHERE channel = ? AND user_id = ?",
-                (key.channel, key.user_id),
-            )
-            return _conversation(rows[0])
-
-        return await self._write(work)
-
-    async def find_conversation(self, conversation_id: int) -> Conversation | None:
-        rows = await self._read("SELECT * FROM conversations WHERE id = ?", (conversation_id,))
-        return _conversation(rows[0]) if rows else None
-
-    async def find_by_key(self, key: ConversationKey) -> Conversation | None:
-        rows = await self._read(
-            "SELECT * FROM conversations WHERE channel = ? AND user_id = ?",
-            (key.channel, key.user_id),
-        )
-        return _conversation(rows[0]) if rows else None
-
-    async def commit(self, turn: Turn) -> None:
-        """A display name of None or "" keeps the known one.
-
-        Turns arriving while a transaction is running are committed together in the next one
-        (group commit): the cost of a transaction is shared by every citizen writing at once,
-        and each caller still returns only once its own turn is durable.
-        """
-        check_turn(turn)
-        if turn.handoffs:
-            crash_point("commit-handoff")
+    async def commit(self, prepared: _PreparedTurn) -> None:
+        """Turns arriving while a transaction is running are committed together in the next one
+        (group commit, across communes): the cost of a transaction is shared by every citizen
+        writing at once, and each caller still returns only once its own turn is durable."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((_prepare(turn), future))
+        self._pending.append((prepared, future))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush())
         await asyncio.shield(future)
@@ -498,12 +518,12 @@ class SqliteStorage(Storage):
         while self._pending:
             batch, self._pending = self._pending, []
             try:
-                await self._write(functools.partial(_commit_turns, turns=[p for p, _ in batch]))
+                await self.write(functools.partial(_commit_turns, turns=[p for p, _ in batch]))
             except Exception:
                 # Isolate the failing turn(s): commit one by one, each all-or-nothing.
                 for prepared, future in batch:
                     try:
-                        await self._write(functools.partial(_commit_turns, turns=[prepared]))
+                        await self.write(functools.partial(_commit_turns, turns=[prepared]))
                     except Exception as exc:
                         if not future.done():
                             future.set_exception(exc)
@@ -515,99 +535,211 @@ class SqliteStorage(Storage):
                 if not future.done():
                     future.set_result(None)
 
-    async def recent_transcript(self, conversation_id: int, limit: int) -> list[TranscriptLine]:
+
+class _Repo:
+    def __init__(self, database: SqliteDatabase, commune: str) -> None:
+        self._db = database
+        self._commune = commune
+
+
+class SqliteConversations(_Repo, ConversationRepo):
+    async def get_or_create(
+        self, key: ConversationKey, now: dt.datetime, display_name: str = ""
+    ) -> Conversation:
+        found = await self.by_key(key)
+        if found is not None:
+            return found
+        stamp = _iso(now)
+        state = ConversationState().model_dump_json()
+        commune = self._commune
+
+        async def work(db: aiosqlite.Connection) -> Conversation:
+            await _run(
+                db,
+                "INSERT INTO conversations"
+                " (commune, channel, user_id, display_name, state, created_at, last_seen_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (commune, channel, user_id) DO NOTHING",
+                (commune, key.channel, key.user_id, display_name, state, stamp, stamp),
+            )
+            rows = await _run(
+                db,
+                "SELECT * FROM conversations WHERE commune = ? AND channel = ? AND user_id = ?",
+                (commune, key.channel, key.user_id),
+            )
+            return _conversation(rows[0])
+
+        return await self._db.write(work)
+
+    async def find(self, conversation_id: int) -> Conversation | None:
+        rows = await self._db.read(
+            "SELECT * FROM conversations WHERE id = ? AND commune = ?",
+            (conversation_id, self._commune),
+        )
+        return _conversation(rows[0]) if rows else None
+
+    async def by_key(self, key: ConversationKey) -> Conversation | None:
+        rows = await self._db.read(
+            "SELECT * FROM conversations WHERE commune = ? AND channel = ? AND user_id = ?",
+            (self._commune, key.channel, key.user_id),
+        )
+        return _conversation(rows[0]) if rows else None
+
+    async def transcript(self, conversation_id: int, limit: int) -> list[TranscriptLine]:
         if limit <= 0:
             return []
-        rows = await self._read(
-            "SELECT direction, text, at FROM transcript WHERE conversation_id = ?"
+        rows = await self._db.read(
+            "SELECT direction, text, at FROM transcript WHERE conversation_id = ? AND commune = ?"
             " ORDER BY seq DESC LIMIT ?",
-            (conversation_id, limit),
+            (conversation_id, self._commune, limit),
         )
         return [
             TranscriptLine(direction=row["direction"], text=row["text"], at=row["at"])
             for row in reversed(rows)
         ]
 
-    async def log_event(self, conversation_id: int | None, event: Event) -> None:
-        params = (
-            conversation_id,
-            event.kind,
-            _DATA.dump_json(event.data).decode(),
-            _iso(event.at),
-            _us(event.at),
-        )
+    async def delete(self, conversation_id: int) -> None:
+        """Deleting an unknown (or already deleted) conversation does nothing. Transcript,
+        handoffs, ratings and desk links go by ON DELETE CASCADE; events lose their texts and are
+        detached; feedback keeps its row (for the counts) without content or contact; message
+        ids, stored webhook payloads and queued replies of the citizen are deleted. Then the WAL
+        is checkpointed: with secure_delete on, the erased content is gone from the files."""
+        commune = self._commune
+
+        async def work(db: aiosqlite.Connection) -> None:
+            await _erase(db, commune, "id = ?", (conversation_id,))
+
+        await self._db.write(work)
+        await self._db.checkpoint()
+
+    async def purge_older_than(self, cutoff: dt.datetime) -> int:
+        """Also drops every processed webhook payload (raw citizen messages): duplicates of
+        them are recognised by their message ids, remembered for SEEN_TTL."""
+        stamp, stamp_us = _iso(cutoff), _us(cutoff)
+        commune = self._commune
+
+        async def work(db: aiosqlite.Connection) -> int:
+            erased = await _erase(
+                db,
+                commune,
+                "julianday(last_seen_at) < julianday(?)"
+                f" AND id NOT IN (SELECT conversation_id FROM handoffs WHERE {_OPEN})",
+                (stamp,),
+            )
+            await _strip_event_texts(db, commune, "at_us < ?", (stamp_us,))
+            await _run(
+                db,
+                "UPDATE feedback SET conversation_id = NULL, content = '', name = NULL,"
+                " phone = NULL WHERE commune = ? AND julianday(created_at) < julianday(?)"
+                " AND content != ''",
+                (commune, stamp),
+            )
+            await _run(
+                db,
+                "UPDATE ratings SET reason = NULL WHERE commune = ?"
+                " AND julianday(created_at) < julianday(?) AND reason IS NOT NULL",
+                (commune, stamp),
+            )
+            await _run(
+                db,
+                "DELETE FROM inbound_events WHERE commune = ? AND processed_at IS NOT NULL",
+                (commune,),
+            )
+            return erased
+
+        erased = await self._db.write(work)
+        await self._db.checkpoint()
+        return erased
+
+
+class SqliteEvents(_Repo, EventRepo):
+    async def log(self, conversation_id: int | None, event: Event) -> None:
+        aware(event.at, "event time")
+        commune = self._commune
 
         async def work(db: aiosqlite.Connection) -> None:
             if conversation_id is not None:
-                await _require_conversation(db, conversation_id)
-            await _run(
-                db,
-                "INSERT INTO events (conversation_id, kind, data, at, at_us) VALUES (?, ?, ?, ?, ?)",
-                params,
-            )
+                await _require_conversation(db, commune, conversation_id)
+            await _log_event(db, commune, conversation_id, event)
 
-        await self._write(work)
+        await self._db.write(work)
 
-    async def events(
+    async def between(
         self, since: dt.datetime | None = None, until: dt.datetime | None = None
     ) -> list[tuple[int | None, Event]]:
         """Events with since <= at < until, so consecutive report periods never overlap."""
-        where: list[str] = []
-        params: list[int] = []
+        where = ["commune = ?"]
+        params: list[Any] = [self._commune]
         if since is not None:
             where.append("at_us >= ?")
             params.append(_us(since))
         if until is not None:
             where.append("at_us < ?")
             params.append(_us(until))
-        clause = f" WHERE {' AND '.join(where)}" if where else ""
-        rows = await self._read(
-            f"SELECT conversation_id, kind, data, at FROM events{clause} ORDER BY at_us, id",
+        rows = await self._db.read(
+            f"SELECT conversation_id, kind, data, at FROM events WHERE {' AND '.join(where)}"
+            " ORDER BY at_us, id",
             params,
         )
         return [(row["conversation_id"], _event(row)) for row in rows]
 
-    async def open_handoff(
+
+class SqliteHandoffs(_Repo, HandoffRepo):
+    async def open(
         self, conversation_id: int, now: dt.datetime, guide_id: str | None, reason: str
     ) -> Handoff:
-        params = (conversation_id, guide_id, reason, _iso(now), _us(now))
+        commune = self._commune
+        params = (conversation_id, guide_id, reason, _iso(now), _us(now), commune)
 
         async def work(db: aiosqlite.Connection) -> Handoff:
-            await _require_conversation(db, conversation_id)
+            await _require_conversation(db, commune, conversation_id)
             rows = await _run(
                 db,
-                f"SELECT * FROM handoffs WHERE conversation_id = ? AND {_OPEN}",
+                f"SELECT {_HANDOFF_COLUMNS} FROM handoffs WHERE conversation_id = ? AND {_OPEN}",
                 (conversation_id,),
             )
             if not rows:
                 rows = await _run(
                     db,
-                    "INSERT INTO handoffs"
-                    " (id, conversation_id, status, guide_id, reason, created_at, created_us)"
-                    " VALUES (?, ?, 'waiting', ?, ?, ?, ?) RETURNING *",
+                    "INSERT INTO handoffs (id, conversation_id, status, guide_id, reason,"
+                    " created_at, created_us, commune) VALUES (?, ?, 'waiting', ?, ?, ?, ?, ?)"
+                    f" RETURNING {_HANDOFF_COLUMNS}",
                     (await _reserve(db, "handoffs"), *params),
                 )
             return _handoff(rows[0])
 
-        return await self._write(work)
+        return await self._db.write(work)
 
-    async def current_handoff(self, conversation_id: int) -> Handoff | None:
-        rows = await self._read(
-            f"SELECT * FROM handoffs WHERE conversation_id = ? AND {_OPEN}", (conversation_id,)
+    async def current(self, conversation_id: int) -> Handoff | None:
+        rows = await self._db.read(
+            f"SELECT {_HANDOFF_COLUMNS} FROM handoffs"
+            f" WHERE conversation_id = ? AND commune = ? AND {_OPEN}",
+            (conversation_id, self._commune),
         )
         return _handoff(rows[0]) if rows else None
 
-    async def save_handoff(self, handoff: Handoff) -> None:
-        """Raises LookupError for an unknown handoff, ValueError when reopening it would give
-        its conversation a second open handoff."""
+    async def save(self, handoff: Handoff) -> None:
         check_handoff(handoff)
-        await self._write(functools.partial(_save_handoff, h=handoff, create=False))
+        await self._db.write(
+            functools.partial(_save_handoff, commune=self._commune, h=handoff, create=False)
+        )
 
-    async def open_handoffs(self) -> list[Handoff]:
-        rows = await self._read(f"SELECT * FROM handoffs WHERE {_OPEN} ORDER BY created_us, id")
+    async def queue(self) -> list[Handoff]:
+        rows = await self._db.read(
+            f"SELECT {_HANDOFF_COLUMNS} FROM handoffs WHERE commune = ? AND {_OPEN}"
+            " ORDER BY created_us, id",
+            (self._commune,),
+        )
         return [_handoff(row) for row in rows]
 
-    async def add_feedback(
+    async def reserve_id(self) -> int:
+        return await self._db.write(functools.partial(_reserve, name="handoffs"))
+
+
+_FEEDBACK_COLUMNS = "id, ref, conversation_id, content, name, phone, status, created_at"
+
+
+class SqliteFeedback(_Repo, FeedbackRepo):
+    async def add(
         self,
         conversation_id: int | None,
         content: str,
@@ -615,193 +747,200 @@ class SqliteStorage(Storage):
         name: str | None = None,
         phone: str | None = None,
     ) -> FeedbackItem:
-        """The reference code's year is the year of `now` in its own offset (local time)."""
+        """The reference code's year is the year of `now` in its own offset (local time);
+        codes are numbered per commune."""
         stamp = _iso(now)
         year = now.year
+        commune = self._commune
 
         async def work(db: aiosqlite.Connection) -> FeedbackItem:
             if conversation_id is not None:
-                await _require_conversation(db, conversation_id)
+                await _require_conversation(db, commune, conversation_id)
             rows = await _run(
-                db, "SELECT COALESCE(MAX(seq), 0) + 1 FROM feedback WHERE year = ?", (year,)
+                db,
+                "SELECT COALESCE(MAX(seq), 0) + 1 FROM feedback WHERE commune = ? AND year = ?",
+                (commune, year),
             )
             seq: int = rows[0][0]
             rows = await _run(
                 db,
-                "INSERT INTO feedback"
-                " (ref, year, seq, conversation_id, content, name, phone, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
-                (feedback_ref(year, seq), year, seq, conversation_id, content, name, phone, stamp),
+                "INSERT INTO feedback (commune, ref, year, seq, conversation_id, content, name,"
+                f" phone, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {_FEEDBACK_COLUMNS}",
+                (
+                    commune,
+                    feedback_ref(year, seq),
+                    year,
+                    seq,
+                    conversation_id,
+                    content,
+                    name,
+                    phone,
+                    stamp,
+                ),
             )
             return _feedback(rows[0])
 
-        return await self._write(work)
+        return await self._db.write(work)
 
-    async def feedback_items(self) -> list[FeedbackItem]:
-        """Oldest first."""
-        return [_feedback(row) for row in await self._read("SELECT * FROM feedback ORDER BY id")]
+    async def items(self) -> list[FeedbackItem]:
+        rows = await self._db.read(
+            f"SELECT {_FEEDBACK_COLUMNS} FROM feedback WHERE commune = ? ORDER BY id",
+            (self._commune,),
+        )
+        return [_feedback(row) for row in rows]
 
-    async def set_feedback_status(self, ref: str, status: FeedbackStatus) -> FeedbackItem | None:
-        rows = await self.execute(
-            "UPDATE feedback SET status = ? WHERE ref = ? RETURNING *",
-            (status, ref.strip().upper()),
+    async def set_status(self, ref: str, status: FeedbackStatus) -> FeedbackItem | None:
+        rows = await self._db.write_one(
+            f"UPDATE feedback SET status = ? WHERE commune = ? AND ref = ?"
+            f" RETURNING {_FEEDBACK_COLUMNS}",
+            (status, self._commune, ref.strip().upper()),
         )
         return _feedback(rows[0]) if rows else None
 
-    async def add_rating(
+
+_RATING_COLUMNS = "id, conversation_id, guide_id, helpful, reason, created_at"
+
+
+class SqliteRatings(_Repo, RatingRepo):
+    async def add(
         self, conversation_id: int | None, guide_id: str | None, helpful: bool, now: dt.datetime
     ) -> Rating:
-        params = (conversation_id, guide_id, int(helpful), _iso(now))
+        commune = self._commune
+        params = (commune, conversation_id, guide_id, int(helpful), _iso(now))
 
         async def work(db: aiosqlite.Connection) -> Rating:
             if conversation_id is not None:
-                await _require_conversation(db, conversation_id)
+                await _require_conversation(db, commune, conversation_id)
             rows = await _run(
                 db,
-                "INSERT INTO ratings (conversation_id, guide_id, helpful, created_at)"
-                " VALUES (?, ?, ?, ?) RETURNING *",
+                "INSERT INTO ratings (commune, conversation_id, guide_id, helpful, created_at)"
+                f" VALUES (?, ?, ?, ?, ?) RETURNING {_RATING_COLUMNS}",
                 params,
             )
             return _rating(rows[0])
 
-        return await self._write(work)
+        return await self._db.write(work)
 
-    async def set_rating_reason(self, rating_id: int, reason: str) -> None:
-        async def work(db: aiosqlite.Connection) -> None:
-            rows = await _run(
-                db, "UPDATE ratings SET reason = ? WHERE id = ? RETURNING id", (reason, rating_id)
-            )
-            if not rows:
-                raise LookupError(f"no rating {rating_id}")
+    async def set_reason(self, rating_id: int, reason: str) -> None:
+        rows = await self._db.write_one(
+            "UPDATE ratings SET reason = ? WHERE id = ? AND commune = ? RETURNING id",
+            (reason, rating_id, self._commune),
+        )
+        if not rows:
+            raise LookupError(f"no rating {rating_id}")
 
-        await self._write(work)
+    async def all(self) -> list[Rating]:
+        rows = await self._db.read(
+            f"SELECT {_RATING_COLUMNS} FROM ratings WHERE commune = ? ORDER BY id",
+            (self._commune,),
+        )
+        return [_rating(row) for row in rows]
 
-    async def ratings(self) -> list[Rating]:
-        """Oldest first."""
-        return [_rating(row) for row in await self._read("SELECT * FROM ratings ORDER BY id")]
 
-    async def delete_conversation(self, conversation_id: int) -> None:
-        """Deleting an unknown (or already deleted) conversation does nothing. Transcript,
-        handoffs, ratings and desk links go by ON DELETE CASCADE; events lose their texts and are
-        detached; feedback keeps its row (for the counts) without content or contact; message
-        ids, stored webhook payloads and queued replies of the citizen are deleted. Then the WAL
-        is checkpointed: with secure_delete on, the erased content is gone from the files."""
-
-        async def work(db: aiosqlite.Connection) -> None:
-            await _erase(db, "id = ?", (conversation_id,))
-
-        await self._write(work)
-        await self.checkpoint()
-
-    async def purge_older_than(self, cutoff: dt.datetime) -> int:
-        """Also drops every processed webhook payload (raw citizen messages): duplicates of
-        them are recognised by their message ids, remembered for SEEN_TTL."""
-        stamp, stamp_us = _iso(cutoff), _us(cutoff)
-
-        async def work(db: aiosqlite.Connection) -> int:
-            erased = await _erase(
-                db,
-                "julianday(last_seen_at) < julianday(?)"
-                f" AND id NOT IN (SELECT conversation_id FROM handoffs WHERE {_OPEN})",
-                (stamp,),
-            )
-            await _strip_event_texts(db, "at_us < ?", (stamp_us,))
-            await _run(
-                db,
-                "UPDATE feedback SET conversation_id = NULL, content = '', name = NULL,"
-                " phone = NULL WHERE julianday(created_at) < julianday(?) AND content != ''",
-                (stamp,),
-            )
-            await _run(
-                db,
-                "UPDATE ratings SET reason = NULL"
-                " WHERE julianday(created_at) < julianday(?) AND reason IS NOT NULL",
-                (stamp,),
-            )
-            await _run(db, "DELETE FROM inbound_events WHERE processed_at IS NOT NULL")
-            return erased
-
-        erased = await self._write(work)
-        await self.checkpoint()
-        return erased
-
-    async def checkpoint(self) -> None:
-        """Copy the WAL into the database file and truncate it, so old page versions (deleted
-        content) do not linger in the -wal file."""
-        async with self._lock:
-            await _run(self._connection(), "PRAGMA wal_checkpoint(TRUNCATE)")
-
+class SqliteDedup(_Repo, DedupRepo):
     async def first_seen(self, channel: str, message_id: str, now: dt.datetime) -> bool:
         """Ids older than SEEN_TTL are forgotten (pruned at most once per PRUNE_INTERVAL)."""
-        params = (channel, message_id, _iso(now), _us(now))
+        commune = self._commune
+        params = (commune, channel, message_id, _iso(now), _us(now))
+        pruned = self._db.last_prune
 
         async def work(db: aiosqlite.Connection) -> bool:
-            if prune_due(self._last_prune, now):
-                await _run(db, "DELETE FROM seen_messages WHERE at_us < ?", (_us(now - SEEN_TTL),))
-                self._last_prune = now
+            if prune_due(pruned.get(commune), now):
+                await _run(
+                    db,
+                    "DELETE FROM seen_messages WHERE commune = ? AND at_us < ?",
+                    (commune, _us(now - SEEN_TTL)),
+                )
+                pruned[commune] = now
             inserted = await _run(
                 db,
-                "INSERT INTO seen_messages (channel, message_id, at, at_us) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (channel, message_id) DO NOTHING RETURNING 1",
+                "INSERT INTO seen_messages (commune, channel, message_id, at, at_us)"
+                " VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (commune, channel, message_id) DO NOTHING RETURNING 1",
                 params,
             )
             return bool(inserted)
 
-        return await self._write(work)
+        return await self._db.write(work)
 
-    # --- inbox -----------------------------------------------------------------------------
 
+class SqliteKeyValue(_Repo, KeyValueRepo):
+    async def get(self, key: str) -> str | None:
+        rows = await self._db.read(
+            "SELECT value FROM settings_kv WHERE commune = ? AND key = ?", (self._commune, key)
+        )
+        return str(rows[0][0]) if rows else None
+
+    async def set(self, key: str, value: str, now: dt.datetime) -> None:
+        await self._db.write_one(
+            "INSERT INTO settings_kv (commune, key, value, updated_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (commune, key) DO UPDATE SET value = excluded.value,"
+            " updated_at = excluded.updated_at",
+            (self._commune, key, value, _iso(now)),
+        )
+
+
+class SqliteInbox(_Repo, InboxRepo):
     async def receive(self, channel: str, event_key: str, payload: str, now: dt.datetime) -> bool:
-        rows = await self.execute(
-            "INSERT INTO inbound_events (channel, event_key, payload, received_at)"
-            " VALUES (?, ?, ?, ?) ON CONFLICT (channel, event_key) DO NOTHING RETURNING id",
-            (channel, event_key, payload, _iso(now)),
+        rows = await self._db.write_one(
+            "INSERT INTO inbound_events (commune, channel, event_key, payload, received_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (commune, channel, event_key) DO NOTHING"
+            " RETURNING id",
+            (self._commune, channel, event_key, payload, _iso(now)),
         )
         return bool(rows)
 
-    async def claim_inbound(
+    async def claim(
         self, channel: str, now: dt.datetime, lease: dt.timedelta, limit: int = 100
     ) -> list[InboxItem]:
-        rows = await self.execute(
+        rows = await self._db.write_one(
             "UPDATE inbound_events SET claimed_until_us = ?, attempts = attempts + 1"
-            " WHERE id IN (SELECT id FROM inbound_events WHERE channel = ?"
+            " WHERE id IN (SELECT id FROM inbound_events WHERE commune = ? AND channel = ?"
             " AND processed_at IS NULL AND claimed_until_us <= ? ORDER BY id LIMIT ?)"
             " RETURNING id, channel, event_key, payload, attempts",
-            (_us(now + lease), channel, _us(now), limit),
+            (_us(now + lease), self._commune, channel, _us(now), limit),
         )
         items = [InboxItem.model_validate(dict(row)) for row in rows]
         return sorted(items, key=lambda item: item.id)
 
-    async def inbound_done(self, item_id: int, now: dt.datetime) -> None:
-        await self._write(functools.partial(_inbound_done, item_id=item_id, now=now))
+    async def done(self, item_id: int, now: dt.datetime) -> None:
+        await self._db.write(
+            functools.partial(_inbound_done, commune=self._commune, item_id=item_id, now=now)
+        )
 
-    async def pending_inbound(self, channel: str | None = None) -> int:
-        rows = await self._read(
-            "SELECT count(*) FROM inbound_events WHERE processed_at IS NULL"
+    async def pending(self, channel: str | None = None) -> int:
+        rows = await self._db.read(
+            "SELECT count(*) FROM inbound_events WHERE commune = ? AND processed_at IS NULL"
             " AND (? IS NULL OR channel = ?)",
-            (channel, channel),
+            (self._commune, channel, channel),
         )
         return int(rows[0][0])
 
-    # --- outbox ----------------------------------------------------------------------------
+    async def release_claims(self) -> None:
+        await self._db.write_one(
+            "UPDATE inbound_events SET claimed_until_us = 0"
+            " WHERE commune = ? AND claimed_until_us != 0 AND processed_at IS NULL",
+            (self._commune,),
+        )
 
-    async def reserve_handoff_id(self) -> int:
-        return await self._write(functools.partial(_reserve, name="handoffs"))
 
+class SqliteOutbox(_Repo, OutboxRepo):
     async def enqueue(self, items: list[Outgoing], now: dt.datetime) -> None:
         aware(now)
-        await self._write(functools.partial(_enqueue, items=items, now=now))
+        await self._db.write(
+            functools.partial(_enqueue, commune=self._commune, items=items, now=now)
+        )
 
-    async def claim_outgoing(
+    async def claim(
         self, now: dt.datetime, lease: dt.timedelta, limit: int = 50
     ) -> list[OutboxItem]:
-        rows = await self.execute(
+        rows = await self._db.write_one(
             "UPDATE outbox SET claimed_until_us = ? WHERE id IN ("
-            " SELECT o.id FROM (SELECT MIN(id) AS id FROM outbox GROUP BY queue) AS head"
-            " JOIN outbox AS o ON o.id = head.id"
+            " SELECT o.id FROM (SELECT MIN(id) AS id FROM outbox WHERE commune = ?"
+            " GROUP BY queue) AS head JOIN outbox AS o ON o.id = head.id"
             " WHERE o.due_us <= ? AND o.claimed_until_us <= ? ORDER BY o.id LIMIT ?)"
             " RETURNING id, payload, attempts, progress, created_at",
-            (_us(now + lease), _us(now), _us(now), limit),
+            (_us(now + lease), self._commune, _us(now), _us(now), limit),
         )
         items = [
             OutboxItem(
@@ -815,55 +954,233 @@ class SqliteStorage(Storage):
         ]
         return sorted(items, key=lambda item: item.id)
 
-    async def outgoing_sent(self, item_id: int) -> None:
-        await self.execute("DELETE FROM outbox WHERE id = ?", (item_id,))
-
-    async def outgoing_retry(
-        self, item_id: int, due: dt.datetime, reason: str, progress: int
-    ) -> None:
-        await self.execute(
-            "UPDATE outbox SET attempts = attempts + 1, due_us = ?, reason = ?, progress = ?,"
-            " claimed_until_us = 0 WHERE id = ?",
-            (_us(due), reason[:500], progress, item_id),
+    async def sent(self, item_id: int) -> None:
+        await self._db.write_one(
+            "DELETE FROM outbox WHERE id = ? AND commune = ?", (item_id, self._commune)
         )
 
-    async def outgoing_failed(
+    async def retry(self, item_id: int, due: dt.datetime, reason: str, progress: int) -> None:
+        await self._db.write_one(
+            "UPDATE outbox SET attempts = attempts + 1, due_us = ?, reason = ?, progress = ?,"
+            " claimed_until_us = 0 WHERE id = ? AND commune = ?",
+            (_us(due), reason[:500], progress, item_id, self._commune),
+        )
+
+    async def failed(
         self, item_id: int, now: dt.datetime, report: list[Outgoing], event: Event | None
     ) -> None:
+        commune = self._commune
+
         async def work(db: aiosqlite.Connection) -> None:
-            rows = await _run(db, "DELETE FROM outbox WHERE id = ? RETURNING payload", (item_id,))
-            await _enqueue(db, report, now)
+            rows = await _run(
+                db,
+                "DELETE FROM outbox WHERE id = ? AND commune = ? RETURNING payload",
+                (item_id, commune),
+            )
+            await _enqueue(db, commune, report, now)
             if rows and event is not None:
                 owner = Outgoing.model_validate_json(rows[0][0]).conversation_id
                 if owner is not None and await _run(
-                    db, "SELECT 1 FROM conversations WHERE id = ?", (owner,)
+                    db,
+                    "SELECT 1 FROM conversations WHERE id = ? AND commune = ?",
+                    (owner, commune),
                 ):
-                    await _run(
-                        db,
-                        "INSERT INTO events (conversation_id, kind, data, at, at_us)"
-                        " VALUES (?, ?, ?, ?, ?)",
-                        (
-                            owner,
-                            event.kind,
-                            _DATA.dump_json(event.data).decode(),
-                            _iso(event.at),
-                            _us(event.at),
-                        ),
-                    )
+                    await _log_event(db, commune, owner, event)
 
-        await self._write(work)
+        await self._db.write(work)
+
+    async def pending(self) -> int:
+        rows = await self._db.read(
+            "SELECT count(*) FROM outbox WHERE commune = ?", (self._commune,)
+        )
+        return int(rows[0][0])
 
     async def release_claims(self) -> None:
-        async def work(db: aiosqlite.Connection) -> None:
-            await _run(db, "UPDATE outbox SET claimed_until_us = 0 WHERE claimed_until_us != 0")
-            await _run(
-                db,
-                "UPDATE inbound_events SET claimed_until_us = 0"
-                " WHERE claimed_until_us != 0 AND processed_at IS NULL",
+        await self._db.write_one(
+            "UPDATE outbox SET claimed_until_us = 0 WHERE commune = ? AND claimed_until_us != 0",
+            (self._commune,),
+        )
+
+
+class SqliteDeskLinks(_Repo, DeskLinkRepo):
+    """Same database and connection as the conversations."""
+
+    async def topic(self, conversation_id: int) -> tuple[int, int] | None:
+        rows = await self._db.read(
+            "SELECT chat_id, thread_id FROM desk_topics WHERE conversation_id = ? AND commune = ?",
+            (conversation_id, self._commune),
+        )
+        return (int(rows[0][0]), int(rows[0][1])) if rows else None
+
+    async def set_topic(
+        self, conversation_id: int, chat_id: int, thread_id: int, now: dt.datetime
+    ) -> None:
+        await self._db.write_one(
+            "INSERT INTO desk_topics (commune, conversation_id, chat_id, thread_id, created_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (conversation_id) DO UPDATE SET"
+            " chat_id = excluded.chat_id, thread_id = excluded.thread_id,"
+            " created_at = excluded.created_at",
+            (self._commune, conversation_id, chat_id, thread_id, _iso(now)),
+        )
+
+    async def drop_topic(self, conversation_id: int) -> None:
+        await self._db.write_one(
+            "DELETE FROM desk_topics WHERE conversation_id = ? AND commune = ?",
+            (conversation_id, self._commune),
+        )
+
+    async def conversation_for_thread(self, chat_id: int, thread_id: int) -> int | None:
+        rows = await self._db.read(
+            "SELECT conversation_id FROM desk_topics"
+            " WHERE commune = ? AND chat_id = ? AND thread_id = ?",
+            (self._commune, chat_id, thread_id),
+        )
+        return int(rows[0][0]) if rows else None
+
+    async def link_message(self, chat_id: int, message_id: int, conversation_id: int) -> None:
+        await self._db.write_one(
+            "INSERT INTO desk_messages (commune, chat_id, message_id, conversation_id)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (chat_id, message_id) DO UPDATE SET"
+            " conversation_id = excluded.conversation_id, commune = excluded.commune",
+            (self._commune, chat_id, message_id, conversation_id),
+        )
+
+    async def conversation_for_message(self, chat_id: int, message_id: int) -> int | None:
+        rows = await self._db.read(
+            "SELECT conversation_id FROM desk_messages"
+            " WHERE commune = ? AND chat_id = ? AND message_id = ?",
+            (self._commune, chat_id, message_id),
+        )
+        return int(rows[0][0]) if rows else None
+
+
+class SqliteReports(_Repo, ReportRepo):
+    async def events_of_kinds(
+        self, kinds: Sequence[str], since: dt.datetime
+    ) -> list[tuple[int | None, Event]]:
+        if not kinds:
+            return []
+        marks = ", ".join("?" for _ in kinds)
+        rows = await self._db.read(
+            "SELECT conversation_id, kind, data, at FROM events"
+            f" WHERE commune = ? AND at_us >= ? AND kind IN ({marks}) ORDER BY at_us, id",
+            (self._commune, _us(since), *kinds),
+        )
+        return [(row["conversation_id"], _event(row)) for row in rows]
+
+    async def handoffs_created(self, since: dt.datetime, until: dt.datetime) -> list[Handoff]:
+        rows = await self._db.read(
+            f"SELECT {_HANDOFF_COLUMNS} FROM handoffs"
+            " WHERE commune = ? AND created_us >= ? AND created_us < ? ORDER BY created_us, id",
+            (self._commune, _us(since), _us(until)),
+        )
+        return [_handoff(row) for row in rows]
+
+    async def citizens(self) -> dict[int, ConversationKey]:
+        rows = await self._db.read(
+            "SELECT id, channel, user_id FROM conversations WHERE commune = ?", (self._commune,)
+        )
+        return {
+            int(row["id"]): ConversationKey(
+                channel=row["channel"], user_id=row["user_id"], commune=self._commune
             )
+            for row in rows
+        }
 
-        await self._write(work)
 
-    async def pending_outgoing(self) -> int:
-        rows = await self._read("SELECT count(*) FROM outbox")
-        return int(rows[0][0])
+class SqliteLeases(LeaseRepo):
+    """Leases are database-wide: they name a bot or a job, not a commune's rows."""
+
+    def __init__(self, database: SqliteDatabase) -> None:
+        self._db = database
+
+    async def acquire(self, name: str, holder: str, now: dt.datetime, ttl: dt.timedelta) -> bool:
+        rows = await self._db.write_one(
+            "INSERT INTO leases (name, holder, expires_us) VALUES (?, ?, ?)"
+            " ON CONFLICT (name) DO UPDATE SET holder = excluded.holder,"
+            " expires_us = excluded.expires_us"
+            " WHERE leases.holder = excluded.holder OR leases.expires_us <= ? RETURNING 1",
+            (name, holder, _us(now + ttl), _us(now)),
+        )
+        return bool(rows)
+
+    async def renew(self, name: str, holder: str, now: dt.datetime, ttl: dt.timedelta) -> bool:
+        rows = await self._db.write_one(
+            "UPDATE leases SET expires_us = ? WHERE name = ? AND holder = ? AND expires_us > ?"
+            " RETURNING 1",
+            (_us(now + ttl), name, holder, _us(now)),
+        )
+        return bool(rows)
+
+    async def release(self, name: str, holder: str) -> None:
+        await self._db.write_one("DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder))
+
+
+class SqliteStorage(Storage):
+    """One commune's view of a SQLite database. Built from a path it owns its own database
+    (the single-commune setup); built by SqliteDatabase.for_commune it shares that one."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        synchronous: str = "NORMAL",
+        busy_timeout_ms: int = 5000,
+        migrations: Sequence[str] = MIGRATIONS,
+        database: SqliteDatabase | None = None,
+        commune: str = DEFAULT_COMMUNE,
+    ) -> None:
+        if database is None:
+            if path is None:
+                raise ValueError("SqliteStorage needs a path or a database")
+            database = SqliteDatabase(
+                path,
+                synchronous=synchronous,
+                busy_timeout_ms=busy_timeout_ms,
+                migrations=migrations,
+            )
+            self._owned = True
+        else:
+            self._owned = False
+        self.database = database
+        self.commune = commune
+        self.conversations = SqliteConversations(database, commune)
+        self.events = SqliteEvents(database, commune)
+        self.handoffs = SqliteHandoffs(database, commune)
+        self.feedback = SqliteFeedback(database, commune)
+        self.ratings = SqliteRatings(database, commune)
+        self.dedup = SqliteDedup(database, commune)
+        self.kv = SqliteKeyValue(database, commune)
+        self.inbox = SqliteInbox(database, commune)
+        self.outbox = SqliteOutbox(database, commune)
+        self.desk_links = SqliteDeskLinks(database, commune)
+        self.reports = SqliteReports(database, commune)
+        self.leases = SqliteLeases(database)
+
+    @property
+    def path(self) -> str:
+        return self.database.path
+
+    async def open(self) -> None:
+        """Opens the database if this storage owns it (a shared one is opened by its owner)."""
+        if self._owned:
+            await self.database.open()
+
+    async def close(self) -> None:
+        if self._owned:
+            await self.database.close()
+
+    async def flush(self) -> None:
+        await self.database.flush()
+
+    async def check_writable(self) -> None:
+        """Fail now, not at the first citizen, when the file or its folder is read-only."""
+        await self.kv.set("startup.probe", "", dt.datetime.now(dt.UTC))
+
+    async def commit(self, turn: Turn) -> None:
+        """A display name of None or "" keeps the known one. Group-committed with the turns of
+        every commune writing at the same moment (SqliteDatabase.commit)."""
+        check_turn(turn)
+        if turn.handoffs:
+            crash_point("commit-handoff")
+        await self.database.commit(_prepare(self.commune, turn))

@@ -27,7 +27,7 @@ async def test_daily_purge_erases_old_conversations_once_a_day(tmp_path: Path) -
     await storage.open()
     try:
         for user, when in (("old", NOW - dt.timedelta(days=400)), ("new", NOW)):
-            c = await storage.conversation(ConversationKey(channel="zalo", user_id=user), when)
+            c = await storage.conversations.get_or_create(ConversationKey(channel="zalo", user_id=user), when)
             await storage.commit(
                 Turn(
                     conversation_id=c.id,
@@ -46,8 +46,8 @@ async def test_daily_purge_erases_old_conversations_once_a_day(tmp_path: Path) -
         purge = RetentionPurge(storage, clock, months=12)
         assert await purge.run()
         assert not await purge.run()  # once a day
-        assert await storage.find_by_key(ConversationKey(channel="zalo", user_id="old")) is None
-        assert await storage.find_by_key(ConversationKey(channel="zalo", user_id="new"))
+        assert await storage.conversations.by_key(ConversationKey(channel="zalo", user_id="old")) is None
+        assert await storage.conversations.by_key(ConversationKey(channel="zalo", user_id="new"))
         # a report over the old period still counts the question and the answer
         kb = load_knowledge(DEFAULT_DIR).knowledge
         assert kb is not None

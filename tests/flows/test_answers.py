@@ -151,7 +151,7 @@ async def test_rating_thumbs_down_offers_a_person_and_keeps_reason(bot):
     assert "Gặp cán bộ" in out[0]["buttons"]
     records = await bot.say("không nói rõ phí quá hạn")
     assert "Cảm ơn" in texts(to_citizen(records))
-    ratings = await bot.storage.ratings()
+    ratings = await bot.storage.ratings.all()
     assert [(r.guide_id, r.helpful, r.reason) for r in ratings] == [
         ("khai-sinh", False, "không nói rõ phí quá hạn")
     ]

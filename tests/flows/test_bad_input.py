@@ -53,7 +53,7 @@ async def test_stale_and_unknown_buttons_get_the_current_menu(bot):
     ):
         replies = await bot.engine.handle(Inbound(key=key, kind="button", button=data))
         assert "Menu này đã cũ" in replies[-1].text, data
-    assert await bot.storage.current_handoff(1) is None  # a forged staff button did nothing
+    assert await bot.storage.handoffs.current(1) is None  # a forged staff button did nothing
 
 
 async def test_duplicate_platform_message_is_handled_once(bot):

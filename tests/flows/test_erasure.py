@@ -59,11 +59,11 @@ async def test_nothing_of_the_citizen_is_left_in_any_table_or_file(tmp_path: Pat
         out = to_citizen(await bot.press("Có, xóa dữ liệu", user=USER), USER)
         assert "Đã xóa dữ liệu" in texts(out)
         key = ConversationKey(channel="sim", user_id=USER)
-        assert await bot.storage.find_by_key(key) is None
+        assert await bot.storage.conversations.by_key(key) is None
         # the counts reports need are still there
-        kinds = [e.kind for _, e in await bot.storage.events()]
+        kinds = [e.kind for _, e in await bot.storage.events.between()]
         assert kinds.count("question") >= 3 and "feedback" in kinds
-        assert len(await bot.storage.feedback_items()) == 1
+        assert len(await bot.storage.feedback.items()) == 1
 
     left = [(t, v) for t, v in every_value(db) if MARK in v or USER in v or "0912345678" in v]
     assert left == []

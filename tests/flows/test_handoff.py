@@ -40,7 +40,7 @@ async def test_full_handoff_round_trip(bot):
     assert out[0]["text"].startswith("Đăng ký khai sinh")  # the bot answers again
 
     handoffs = [
-        e for _, e in await bot.storage.events() if e.kind.startswith(("handoff", "staff_first"))
+        e for _, e in await bot.storage.events.between() if e.kind.startswith(("handoff", "staff_first"))
     ]
     kinds = [e.kind for e in handoffs]
     assert kinds == ["handoff", "handoff_claimed", "staff_first_response", "handoff_returned"]
@@ -54,7 +54,7 @@ async def test_close_asks_for_rating(bot):
     assert "kết thúc hỗ trợ" in out[0]["text"]
     assert "👍 Hữu ích" in out[0]["buttons"]
     await bot.press("👍 Hữu ích")
-    ratings = await bot.storage.ratings()
+    ratings = await bot.storage.ratings.all()
     assert [(r.guide_id, r.helpful) for r in ratings] == [(None, True)]
 
 
@@ -156,7 +156,7 @@ async def test_numbers_typed_while_with_staff_go_to_staff_not_to_buttons(bot):
     records = await bot.say("1")
     assert to_citizen(records) == []
     assert "Người dân" in texts(to_staff(records)) and ": 1" in texts(to_staff(records))
-    assert (await bot.storage.current_handoff(1)) is not None
+    assert (await bot.storage.handoffs.current(1)) is not None
 
 
 async def test_handoff_on_a_public_holiday_points_to_the_next_open_day(bot):

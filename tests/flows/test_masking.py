@@ -50,7 +50,7 @@ async def test_feedback_content_is_masked(bot: Driver) -> None:
     await bot.press("Phản ánh, kiến nghị")
     await bot.say("Cán bộ thu sai phí, tôi chuyển khoản từ stk 0071000123456, cccd 001 203 004 567")
     records = await bot.press("Không")
-    [item] = await bot.storage.feedback_items()
+    [item] = await bot.storage.feedback.items()
     assert "0071000123456" not in item.content and "004 567" not in item.content
     assert "**********456" in item.content and "*********567" in item.content
     assert "0071000123456" not in to_staff(records)[0]["text"]

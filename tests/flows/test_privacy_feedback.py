@@ -24,7 +24,7 @@ async def test_feedback_with_consent_gives_reference_and_notifies_staff(bot):
     out = to_citizen(await bot.say("sdt 0912 345 678"))
     records_text = out[0]["text"]
     assert "Mã phản ánh: PA-2026-" in records_text
-    items = await bot.storage.feedback_items()
+    items = await bot.storage.feedback.items()
     assert len(items) == 1
     assert items[0].name == "Nguyễn Văn An" and items[0].phone == "0912345678"
     assert items[0].ref in records_text
@@ -41,7 +41,7 @@ async def test_feedback_without_consent_stores_no_contact(bot):
     assert "PA-2026-" in texts(to_citizen(records))
     staff = to_staff(records)
     assert "không để lại" in staff[0]["text"]
-    items = await bot.storage.feedback_items()
+    items = await bot.storage.feedback.items()
     assert items[0].name is None and items[0].phone is None
 
 
@@ -51,14 +51,14 @@ async def test_phone_and_id_numbers_are_masked_in_the_transcript(bot):
     joined = " ".join(r[0] for r in stored)
     assert "001203004567" not in joined and "0912345678" not in joined
     assert "*********567" in joined and "*******678" in joined
-    events = await bot.storage.events()
+    events = await bot.storage.events.between()
     assert all("001203004567" not in str(e.data) for _, e in events)
 
 
 async def test_delete_my_data_removes_the_citizens_rows(bot):
     await bot.say("khai sinh")
     await bot.say("gặp cán bộ")
-    conversation = await bot.storage.find_by_key(ConversationKey(channel="sim", user_id="u1"))
+    conversation = await bot.storage.conversations.by_key(ConversationKey(channel="sim", user_id="u1"))
     assert conversation is not None
     out = to_citizen(await bot.say("/xoadulieu"))
     assert out[0]["buttons"] == ["Có, xóa dữ liệu", "Không xóa"]
@@ -101,7 +101,7 @@ async def test_saying_i_want_to_give_feedback_starts_the_intake(bot):
     assert "chỉ dùng để trả lời" in out[0]["text"]
     records = await bot.press("Không")
     assert "PA-2026-" in texts(to_citizen(records))
-    [item] = await bot.storage.feedback_items()
+    [item] = await bot.storage.feedback.items()
     assert item.content == "Hồ sơ khai sinh nộp 10 ngày chưa có kết quả"
 
 
@@ -109,7 +109,7 @@ async def test_a_wish_with_the_complaint_goes_straight_to_consent(bot):
     out = to_citizen(await bot.say("Em muốn góp ý: nên mở cửa một cửa cả sáng thứ Bảy"))
     assert "chỉ dùng để trả lời" in out[0]["text"]
     await bot.press("Không")
-    [item] = await bot.storage.feedback_items()
+    [item] = await bot.storage.feedback.items()
     assert "sáng thứ Bảy" in item.content
 
 

@@ -86,7 +86,7 @@ async def test_handoff_and_cancel_work_inside_forms(bot):
     await bot.press("Menu")
     await bot.press("Phản ánh, kiến nghị")
     await bot.say("cho tôi gặp cán bộ")
-    conversation = await bot.storage.find_by_key(
+    conversation = await bot.storage.conversations.by_key(
         __import__("flows.models", fromlist=["ConversationKey"]).ConversationKey(
             channel="sim", user_id="u1"
         )

@@ -60,7 +60,7 @@ class Seeder:
         self.store = store
 
     async def conv(self, channel: str, user: str) -> int:
-        found = await self.store.conversation(
+        found = await self.store.conversations.get_or_create(
             ConversationKey(channel=channel, user_id=user), at(1, 1)
         )
         return found.id
@@ -81,7 +81,7 @@ class Seeder:
         await self.turn(cid, moment, question(text, "guide", guide), ("answer", {"guide": guide}))
 
     async def rate(self, cid: int, moment: dt.datetime, guide: str | None, helpful: bool) -> None:
-        await self.store.add_rating(cid, guide, helpful, moment)
+        await self.store.ratings.add(cid, guide, helpful, moment)
         data = {"guide": guide, "helpful": helpful, "staff": guide is None}
         await self.turn(cid, moment, ("rating", data))
 
@@ -97,7 +97,7 @@ class Seeder:
         before: tuple[tuple[str, dict[str, Any]], ...] = (),
     ) -> None:
         """Like flows.handoff: a row, the "handoff" event, then the desk's answer or a cancel."""
-        h = await self.store.open_handoff(cid, moment, None, "button")
+        h = await self.store.handoffs.open(cid, moment, None, "button")
         data: dict[str, Any] = {"guide": None, "reason": "button", "handoff": h.id}
         if is_open is not None:
             data["open"] = is_open
@@ -111,16 +111,16 @@ class Seeder:
                 answer,
                 answer,
             )
-            await self.store.save_handoff(h)
+            await self.store.handoffs.save(h)
             first = {"handoff": h.id, "staff": "Lan", "wait_s": float(wait_s)}
             reply = {"handoff": h.id, "delivered": True}
             await self.turn(cid, answer, ("staff_first_response", first), ("staff_reply", reply))
             h.status, h.ended_at = "closed", answer + dt.timedelta(minutes=10)
-            await self.store.save_handoff(h)
+            await self.store.handoffs.save(h)
             await self.turn(cid, h.ended_at, ("handoff_closed", {"handoff": h.id, "staff": "Lan"}))
         elif cancel:
             h.status, h.ended_at = "cancelled", moment + dt.timedelta(minutes=30)
-            await self.store.save_handoff(h)
+            await self.store.handoffs.save(h)
             await self.turn(cid, h.ended_at, ("handoff_cancelled", {"handoff": h.id}))
 
 
@@ -135,11 +135,11 @@ async def seed(store: SqliteStorage) -> None:
 
     # outside the period: the second before it starts and the first second after it
     await s.answered(o, at(12, 31, 23, 59, 59, year=2025), "khai sinh", "khai-sinh")
-    await store.add_feedback(o, "Góp ý trước kỳ báo cáo", at(12, 31, 10, year=2025))
+    await store.feedback.add(o, "Góp ý trước kỳ báo cáo", at(12, 31, 10, year=2025))
     await s.answered(o, at(7, 1), "khai sinh", "khai-sinh")
     await s.rate(o, at(7, 1, 0, 1), "khai-sinh", True)
     await s.handoff(o, at(7, 1, 8), is_open=True, wait_s=60)
-    await store.add_feedback(o, "Góp ý sau kỳ báo cáo", at(7, 1, 9))
+    await store.feedback.add(o, "Góp ý sau kỳ báo cáo", at(7, 1, 9))
 
     await s.answered(h, at(1, 1), "làm khai sinh", "khai-sinh")  # the very first instant
     # a citizen who later erases their data: events stay, detached, without their words
@@ -152,14 +152,14 @@ async def seed(store: SqliteStorage) -> None:
     )
     await s.rate(x, at(2, 10, 10, 2), "chung-thuc-ban-sao", True)
     await s.handoff(x, at(2, 10, 10, 3), is_open=True, wait_s=900)
-    await store.add_feedback(x, "Phản ánh của người đã xóa dữ liệu", at(2, 10, 10, 30), name="X")
-    await store.delete_conversation(x)
+    await store.feedback.add(x, "Phản ánh của người đã xóa dữ liệu", at(2, 10, 10, 30), name="X")
+    await store.conversations.delete(x)
 
     await s.answered(a, at(3, 2, 8), "đăng ký khai sinh", "khai-sinh")
     await s.answered(a, at(3, 2, 8, 5), "đăng ký kết hôn", "ket-hon")
     await s.turn(a, at(3, 2, 8, 7), ("answer", {"guide": "ket-hon"}))  # a button, no question
     await s.rate(a, at(3, 2, 8, 10), "khai-sinh", True)
-    fa = await store.add_feedback(a, "Phản ánh đang xử lý", at(3, 2, 8, 15))
+    fa = await store.feedback.add(a, "Phản ánh đang xử lý", at(3, 2, 8, 15))
 
     query = "giấy tờ nhà đất"
     await s.turn(
@@ -182,7 +182,7 @@ async def seed(store: SqliteStorage) -> None:
     )
     await s.handoff(b, at(3, 3, 9, 3), is_open=True, wait_s=120)
     await s.rate(b, at(3, 3, 9, 21), None, False)
-    await store.add_feedback(b, "Phản ánh mới", at(3, 3, 9, 30))
+    await store.feedback.add(b, "Phản ánh mới", at(3, 3, 9, 30))
 
     # Saturday afternoon: outside working hours, answered on Monday morning
     asked = (question("cho tôi gặp cán bộ", "handoff"),)
@@ -203,7 +203,7 @@ async def seed(store: SqliteStorage) -> None:
         await s.turn(d, at(4, 7, 10, minute), ("answer", {"guide": "cap-so-do"}))
     await s.rate(d, at(4, 7, 10, 6), "cap-so-do", False)
     await s.turn(d, at(4, 7, 10, 7), ("rating_reason", {"guide": "cap-so-do", "reason": "khó"}))
-    fd = await store.add_feedback(d, "Phản ánh đã trả lời", at(4, 8, 9))
+    fd = await store.feedback.add(d, "Phản ánh đã trả lời", at(4, 8, 9))
 
     await s.handoff(e, at(5, 4, 8), is_open=True, wait_s=60)
     await s.handoff(e, at(5, 4, 14), is_open=True, wait_s=300)
@@ -215,8 +215,8 @@ async def seed(store: SqliteStorage) -> None:
     await s.handoff(f, at(6, 29, 10), is_open=None, logged=False)
     await s.answered(i, at(6, 30, 23, 59, 59), "đăng ký thường trú", "thuong-tru")  # last second
 
-    await store.execute("UPDATE feedback SET status = 'in_progress' WHERE id = ?", (fa.id,))
-    await store.execute("UPDATE feedback SET status = 'answered' WHERE id = ?", (fd.id,))
+    await store.feedback.set_status(fa.ref, "in_progress")
+    await store.feedback.set_status(fd.ref, "answered")
 
 
 @pytest.fixture(scope="module")

@@ -5,29 +5,17 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.storage import SqliteStorage
-from bot.storage.links import (
-    DeskLinks,
-    MemoryDeskLinks,
-    SqliteDeskLinks,
-)
 from flows.models import ConversationKey
-from flows.ports import VN_TZ
+from flows.ports import VN_TZ, DeskLinkRepo, Storage
 
 T0 = dt.datetime(2026, 12, 1, 9, 0, tzinfo=VN_TZ)
 KEY = ConversationKey(channel="telegram", user_id="42")
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-async def stores(request, tmp_path) -> AsyncIterator[tuple[DeskLinks, None, int]]:
-    if request.param == "memory":
-        yield MemoryDeskLinks(), None, 1
-        return
-    storage = SqliteStorage(tmp_path / "db.sqlite3")
-    await storage.open()
-    conversation = await storage.conversation(KEY, T0)
-    yield SqliteDeskLinks(storage), None, conversation.id
-    await storage.close()
+@pytest.fixture
+async def stores(store: Storage) -> AsyncIterator[tuple[DeskLinkRepo, None, int]]:
+    conversation = await store.conversations.get_or_create(KEY, T0)
+    yield store.desk_links, None, conversation.id
 
 
 async def test_topic_links_round_trip(stores):

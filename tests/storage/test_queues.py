@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from bot.storage import MemoryStorage, SqliteStorage
+from bot.storage import SqliteStorage
 from flows.models import ConversationKey, Reply, StaffNotice
 from flows.ports import VN_TZ, ConversationState, Event, Handoff, Outgoing, Storage, Turn
 
@@ -30,63 +29,56 @@ def desk(key: ConversationKey | None, text: str) -> Outgoing:
     return Outgoing(notice=StaffNotice(key=key, reply=Reply(text=text), at=T0))
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Storage]:
-    s: Storage = MemoryStorage() if request.param == "memory" else SqliteStorage(tmp_path / "b.db")
-    await s.open()
-    yield s
-    await s.close()
-
-
 class TestInbox:
     async def test_a_redelivered_update_is_stored_once(self, store: Storage) -> None:
-        assert await store.receive("telegram", "u1", '{"a": 1}', T0)
-        assert not await store.receive("telegram", "u1", '{"a": 1}', at(1))
-        assert await store.receive("zalo", "u1", "{}", T0)  # keys are per channel
-        assert await store.pending_inbound() == 2
-        assert await store.pending_inbound("telegram") == 1
+        assert await store.inbox.receive("telegram", "u1", '{"a": 1}', T0)
+        assert not await store.inbox.receive("telegram", "u1", '{"a": 1}', at(1))
+        assert await store.inbox.receive("zalo", "u1", "{}", T0)  # keys are per channel
+        assert await store.inbox.pending() == 2
+        assert await store.inbox.pending("telegram") == 1
 
     async def test_claims_oldest_first_and_not_twice_while_leased(self, store: Storage) -> None:
         for n in range(3):
-            await store.receive("telegram", f"u{n}", f"p{n}", T0)
-        first = await store.claim_inbound("telegram", T0, LEASE, limit=2)
+            await store.inbox.receive("telegram", f"u{n}", f"p{n}", T0)
+        first = await store.inbox.claim("telegram", T0, LEASE, limit=2)
         assert [i.payload for i in first] == ["p0", "p1"]
         assert [i.attempts for i in first] == [1, 1]
-        again = await store.claim_inbound("telegram", at(1), LEASE)
+        again = await store.inbox.claim("telegram", at(1), LEASE)
         assert [i.payload for i in again] == ["p2"]
-        assert await store.claim_inbound("zalo", at(1), LEASE) == []
+        assert await store.inbox.claim("zalo", at(1), LEASE) == []
         # the claimer died: after the lease the updates are taken again
-        expired = await store.claim_inbound("telegram", at(30.5), LEASE)
+        expired = await store.inbox.claim("telegram", at(30.5), LEASE)
         assert [i.payload for i in expired] == ["p0", "p1"]
         assert expired[0].attempts == 2
 
     async def test_done_updates_are_not_claimed_and_keep_their_key(self, store: Storage) -> None:
-        await store.receive("telegram", "u1", "secret text", T0)
-        [item] = await store.claim_inbound("telegram", T0, LEASE)
-        await store.inbound_done(item.id, T0)
-        assert await store.claim_inbound("telegram", at(60), LEASE) == []
-        assert not await store.receive("telegram", "u1", "secret text", at(2))
-        assert await store.pending_inbound() == 0
+        await store.inbox.receive("telegram", "u1", "secret text", T0)
+        [item] = await store.inbox.claim("telegram", T0, LEASE)
+        await store.inbox.done(item.id, T0)
+        assert await store.inbox.claim("telegram", at(60), LEASE) == []
+        assert not await store.inbox.receive("telegram", "u1", "secret text", at(2))
+        assert await store.inbox.pending() == 0
 
     async def test_a_turn_marks_its_update_done_in_its_commit(self, store: Storage) -> None:
-        conv = await store.conversation(ALICE, T0)
-        await store.receive("telegram", "u1", "{}", T0)
-        [item] = await store.claim_inbound("telegram", T0, LEASE)
+        conv = await store.conversations.get_or_create(ALICE, T0)
+        await store.inbox.receive("telegram", "u1", "{}", T0)
+        [item] = await store.inbox.claim("telegram", T0, LEASE)
         await store.commit(
             Turn(conversation_id=conv.id, state=ConversationState(), seen_at=T0, receipt=item.id)
         )
-        assert await store.pending_inbound() == 0
+        assert await store.inbox.pending() == 0
 
     async def test_release_makes_claimed_updates_available(self, store: Storage) -> None:
-        await store.receive("telegram", "u1", "{}", T0)
-        await store.claim_inbound("telegram", T0, LEASE)
-        await store.release_claims()
-        assert len(await store.claim_inbound("telegram", at(1), LEASE)) == 1
+        await store.inbox.receive("telegram", "u1", "{}", T0)
+        await store.inbox.claim("telegram", T0, LEASE)
+        await store.inbox.release_claims()
+        await store.outbox.release_claims()
+        assert len(await store.inbox.claim("telegram", at(1), LEASE)) == 1
 
 
 class TestOutbox:
     async def test_a_turn_queues_its_messages_with_its_state(self, store: Storage) -> None:
-        conv = await store.conversation(ALICE, T0)
+        conv = await store.conversations.get_or_create(ALICE, T0)
         state = ConversationState(mode="waiting")
         await store.commit(
             Turn(
@@ -96,8 +88,8 @@ class TestOutbox:
                 outgoing=[to(ALICE, "một"), desk(ALICE, "cán bộ")],
             )
         )
-        assert await store.pending_outgoing() == 2
-        claimed = await store.claim_outgoing(T0, LEASE)
+        assert await store.outbox.pending() == 2
+        claimed = await store.outbox.claim(T0, LEASE)
         assert [i.outgoing.reply.text for i in claimed if i.outgoing.reply] == ["một"]
         assert [i.outgoing.notice.reply.text for i in claimed if i.outgoing.notice] == ["cán bộ"]
 
@@ -107,71 +99,74 @@ class TestOutbox:
         ])  # fmt: skip
         with pytest.raises(LookupError):
             await store.commit(bad)
-        assert await store.pending_outgoing() == 0
+        assert await store.outbox.pending() == 0
 
     async def test_one_queue_is_delivered_in_order(self, store: Storage) -> None:
-        await store.enqueue([to(ALICE, "1"), to(ALICE, "2"), to(BOB, "b1")], T0)
-        claimed = await store.claim_outgoing(T0, LEASE)
+        await store.outbox.enqueue([to(ALICE, "1"), to(ALICE, "2"), to(BOB, "b1")], T0)
+        claimed = await store.outbox.claim(T0, LEASE)
         assert sorted(i.outgoing.reply.text for i in claimed if i.outgoing.reply) == ["1", "b1"]
-        assert await store.claim_outgoing(at(1), LEASE) == []  # both heads are claimed
+        assert await store.outbox.claim(at(1), LEASE) == []  # both heads are claimed
         first = next(i for i in claimed if i.outgoing.reply and i.outgoing.reply.text == "1")
-        await store.outgoing_sent(first.id)
-        [second] = await store.claim_outgoing(at(2), LEASE)
+        await store.outbox.sent(first.id)
+        [second] = await store.outbox.claim(at(2), LEASE)
         assert second.outgoing.reply is not None and second.outgoing.reply.text == "2"
 
     async def test_a_retried_message_waits_and_holds_back_its_queue(self, store: Storage) -> None:
-        await store.enqueue([to(ALICE, "1"), to(ALICE, "2")], T0)
-        [head] = await store.claim_outgoing(T0, LEASE)
-        await store.outgoing_retry(head.id, at(10), "network", progress=1)
-        assert await store.claim_outgoing(at(5), LEASE) == []
-        [again] = await store.claim_outgoing(at(10), LEASE)
+        await store.outbox.enqueue([to(ALICE, "1"), to(ALICE, "2")], T0)
+        [head] = await store.outbox.claim(T0, LEASE)
+        await store.outbox.retry(head.id, at(10), "network", progress=1)
+        assert await store.outbox.claim(at(5), LEASE) == []
+        [again] = await store.outbox.claim(at(10), LEASE)
         assert (again.id, again.attempts, again.progress) == (head.id, 1, 1)
 
     async def test_an_expired_claim_is_taken_again(self, store: Storage) -> None:
-        await store.enqueue([desk(None, "note")], T0)
-        [item] = await store.claim_outgoing(T0, LEASE)
-        assert await store.claim_outgoing(at(29), LEASE) == []
-        [again] = await store.claim_outgoing(at(31), LEASE)
+        await store.outbox.enqueue([desk(None, "note")], T0)
+        [item] = await store.outbox.claim(T0, LEASE)
+        assert await store.outbox.claim(at(29), LEASE) == []
+        [again] = await store.outbox.claim(at(31), LEASE)
         assert again.id == item.id
-        await store.release_claims()
-        assert len(await store.claim_outgoing(at(31), LEASE)) == 1
+        await store.inbox.release_claims()
+        await store.outbox.release_claims()
+        assert len(await store.outbox.claim(at(31), LEASE)) == 1
 
     async def test_a_failed_message_is_reported_in_the_same_step(self, store: Storage) -> None:
-        conv = await store.conversation(ALICE, T0)
-        await store.enqueue([to(ALICE, "1", conv.id)], T0)
-        [item] = await store.claim_outgoing(T0, LEASE)
+        conv = await store.conversations.get_or_create(ALICE, T0)
+        await store.outbox.enqueue([to(ALICE, "1", conv.id)], T0)
+        [item] = await store.outbox.claim(T0, LEASE)
         event = Event(kind="unreachable", at=at(1), data={"reason": "blocked"})
-        await store.outgoing_failed(item.id, at(1), [desk(ALICE, "không gửi được")], event)
-        [report] = await store.claim_outgoing(at(1), LEASE)
+        await store.outbox.failed(item.id, at(1), [desk(ALICE, "không gửi được")], event)
+        [report] = await store.outbox.claim(at(1), LEASE)
         assert report.outgoing.notice is not None
-        assert [(cid, e.kind) for cid, e in await store.events()] == [(conv.id, "unreachable")]
+        assert [(cid, e.kind) for cid, e in await store.events.between()] == [
+            (conv.id, "unreachable")
+        ]
 
     async def test_a_turn_creates_its_handoff_under_a_reserved_id(self, store: Storage) -> None:
-        conv = await store.conversation(ALICE, T0)
-        hid = await store.reserve_handoff_id()
-        assert await store.reserve_handoff_id() != hid
+        conv = await store.conversations.get_or_create(ALICE, T0)
+        hid = await store.handoffs.reserve_id()
+        assert await store.handoffs.reserve_id() != hid
         handoff = Handoff(id=hid, conversation_id=conv.id, status="waiting", created_at=T0)
         await store.commit(
             Turn(conversation_id=conv.id, state=ConversationState(mode="waiting"), seen_at=T0,
                  handoffs=[handoff])
         )  # fmt: skip
-        assert await store.current_handoff(conv.id) == handoff
-        opened = await store.open_handoff(conv.id, at(1), None, "")
+        assert await store.handoffs.current(conv.id) == handoff
+        opened = await store.handoffs.open(conv.id, at(1), None, "")
         assert opened.id == hid  # already open: the same one
         closed = handoff.model_copy(update={"status": "closed", "ended_at": at(2)})
         await store.commit(
             Turn(conversation_id=conv.id, state=ConversationState(), seen_at=at(2),
                  handoffs=[closed])
         )  # fmt: skip
-        assert await store.current_handoff(conv.id) is None
-        fresh = await store.open_handoff(conv.id, at(3), None, "")
+        assert await store.handoffs.current(conv.id) is None
+        fresh = await store.handoffs.open(conv.id, at(3), None, "")
         assert fresh.id not in (hid,)
 
     async def test_a_second_open_handoff_fails_the_whole_turn(self, store: Storage) -> None:
-        conv = await store.conversation(ALICE, T0)
-        first = await store.open_handoff(conv.id, T0, None, "")
+        conv = await store.conversations.get_or_create(ALICE, T0)
+        first = await store.handoffs.open(conv.id, T0, None, "")
         other = Handoff(
-            id=await store.reserve_handoff_id(), conversation_id=conv.id, status="waiting",
+            id=await store.handoffs.reserve_id(), conversation_id=conv.id, status="waiting",
             created_at=T0,
         )  # fmt: skip
         with pytest.raises(ValueError):
@@ -179,8 +174,8 @@ class TestOutbox:
                 Turn(conversation_id=conv.id, state=ConversationState(), seen_at=T0,
                      handoffs=[other], outgoing=[to(ALICE, "x")])
             )  # fmt: skip
-        assert await store.pending_outgoing() == 0
-        assert [h.id for h in await store.open_handoffs()] == [first.id]
+        assert await store.outbox.pending() == 0
+        assert [h.id for h in await store.handoffs.queue()] == [first.id]
 
 
 async def test_queued_sends_of_an_older_version_survive_the_upgrade(tmp_path: Path) -> None:
@@ -189,7 +184,7 @@ async def test_queued_sends_of_an_older_version_survive_the_upgrade(tmp_path: Pa
     path = tmp_path / "old.db"
     old = SqliteStorage(path, migrations=MIGRATIONS[:3])
     await old.open()
-    await old.execute(
+    await old.database.write_one(
         "INSERT INTO pending_sends (channel, user_id, reply, reason, created_at, due_us)"
         " VALUES ('telegram', '42', ?, 'down', ?, 0)",
         (Reply(text="chờ gửi").model_dump_json(), T0.isoformat()),
@@ -197,7 +192,7 @@ async def test_queued_sends_of_an_older_version_survive_the_upgrade(tmp_path: Pa
     await old.close()
     new = SqliteStorage(path)
     await new.open()
-    [item] = await new.claim_outgoing(T0, LEASE)
+    [item] = await new.outbox.claim(T0, LEASE)
     assert item.outgoing.key == ConversationKey(channel="telegram", user_id="42")
     assert item.outgoing.reply == Reply(text="chờ gửi")
     await new.close()

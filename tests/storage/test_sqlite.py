@@ -45,7 +45,7 @@ async def store(db_path: Path) -> AsyncIterator[SqliteStorage]:
 async def test_data_survives_a_restart(db_path: Path) -> None:
     first = SqliteStorage(db_path)
     await first.open()
-    conv = await first.conversation(ALICE, T0, "An")
+    conv = await first.conversations.get_or_create(ALICE, T0, "An")
     state = ConversationState(mode="staff", data={"x": [1, {"y": "ý"}]})
     await first.commit(
         Turn(
@@ -56,26 +56,26 @@ async def test_data_survives_a_restart(db_path: Path) -> None:
             events=[Event(kind="question", at=at(1), data={"q": "xin chào"})],
         )
     )
-    handoff = await first.open_handoff(conv.id, at(2), "g1", "staff")
-    item = await first.add_feedback(conv.id, "góp ý", at(3), name="An")
-    rating = await first.add_rating(conv.id, "g1", True, at(4))
-    assert await first.first_seen("telegram", "m1", at(5))
+    handoff = await first.handoffs.open(conv.id, at(2), "g1", "staff")
+    item = await first.feedback.add(conv.id, "góp ý", at(3), name="An")
+    rating = await first.ratings.add(conv.id, "g1", True, at(4))
+    assert await first.dedup.first_seen("telegram", "m1", at(5))
     await first.close()
 
     second = SqliteStorage(db_path)
     await second.open()
     try:
-        found = await second.find_by_key(ALICE)
+        found = await second.conversations.by_key(ALICE)
         assert found is not None
         assert (found.id, found.state, found.display_name) == (conv.id, state, "An")
-        assert [x.text for x in await second.recent_transcript(conv.id, 5)] == ["xin chào"]
-        assert [e.kind for _, e in await second.events()] == ["question"]
-        assert await second.current_handoff(conv.id) == handoff
-        assert await second.feedback_items() == [item]
-        assert await second.ratings() == [rating]
-        assert not await second.first_seen("telegram", "m1", at(6))
+        assert [x.text for x in await second.conversations.transcript(conv.id, 5)] == ["xin chào"]
+        assert [e.kind for _, e in await second.events.between()] == ["question"]
+        assert await second.handoffs.current(conv.id) == handoff
+        assert await second.feedback.items() == [item]
+        assert await second.ratings.all() == [rating]
+        assert not await second.dedup.first_seen("telegram", "m1", at(6))
         # the sequence continues after a restart
-        assert (await second.add_feedback(None, "nữa", at(7))).ref == "PA-2026-000002"
+        assert (await second.feedback.add(None, "nữa", at(7))).ref == "PA-2026-000002"
     finally:
         await second.close()
 
@@ -90,7 +90,7 @@ async def test_synchronous_is_configurable(tmp_path: Path) -> None:
     for mode, level in (("NORMAL", 1), ("full", 2)):
         s = SqliteStorage(tmp_path / f"{mode}.db", synchronous=mode)
         await s.open()
-        db = s._connection()  # the setting is per connection
+        db = s.database._connection()  # the setting is per connection
         [(synchronous,)] = await db.execute_fetchall("PRAGMA synchronous")
         [(foreign_keys,)] = await db.execute_fetchall("PRAGMA foreign_keys")
         assert (synchronous, foreign_keys) == (level, 1)
@@ -103,7 +103,7 @@ async def test_migrations_run_once_and_in_order(db_path: Path) -> None:
     probe = "CREATE TABLE IF NOT EXISTS probe (n INTEGER);\nINSERT INTO probe VALUES (1);"
     old = SqliteStorage(db_path, migrations=MIGRATIONS)
     await old.open()
-    await old.conversation(ALICE, T0)
+    await old.conversations.get_or_create(ALICE, T0)
     await old.close()
 
     for _ in range(2):  # an upgrade, then a plain restart
@@ -159,7 +159,9 @@ def test_split_statements() -> None:
 
 async def test_concurrent_commits_all_land_in_order(store: SqliteStorage) -> None:
     convs = [
-        await store.conversation(ConversationKey(channel="telegram", user_id=str(n)), T0)
+        await store.conversations.get_or_create(
+            ConversationKey(channel="telegram", user_id=str(n)), T0
+        )
         for n in range(50)
     ]
 
@@ -178,16 +180,16 @@ async def test_concurrent_commits_all_land_in_order(store: SqliteStorage) -> Non
     await asyncio.gather(*(store.commit(turn(c.id, n)) for n in range(4) for c in convs))
 
     for conv in convs:
-        texts = [x.text for x in await store.recent_transcript(conv.id, 100)]
+        texts = [x.text for x in await store.conversations.transcript(conv.id, 100)]
         assert texts == [f"{conv.id}:{qa}{n}" for n in range(4) for qa in "qa"]
-        found = await store.find_conversation(conv.id)
+        found = await store.conversations.find(conv.id)
         assert found is not None
         assert found.state.step == 3
-    assert len(await store.events()) == 200
+    assert len(await store.events.between()) == 200
 
 
 async def test_a_failing_turn_writes_nothing(store: SqliteStorage) -> None:
-    conv = await store.conversation(ALICE, T0, "An")
+    conv = await store.conversations.get_or_create(ALICE, T0, "An")
     bad_line = TranscriptLine.model_construct(direction="bogus", text="x", at=at(1))  # type: ignore[arg-type]
     turn = Turn.model_construct(
         conversation_id=conv.id,
@@ -200,9 +202,9 @@ async def test_a_failing_turn_writes_nothing(store: SqliteStorage) -> None:
     with pytest.raises(sqlite3.IntegrityError):
         await store.commit(turn)
 
-    assert await store.find_conversation(conv.id) == conv
-    assert await store.recent_transcript(conv.id, 10) == []
-    assert await store.events() == []
+    assert await store.conversations.find(conv.id) == conv
+    assert await store.conversations.transcript(conv.id, 10) == []
+    assert await store.events.between() == []
 
     # the connection is usable afterwards (no transaction left open)
     good = Turn(
@@ -212,11 +214,11 @@ async def test_a_failing_turn_writes_nothing(store: SqliteStorage) -> None:
         transcript=[TranscriptLine(direction="in", text="ok", at=at(2))],
     )
     await store.commit(good)
-    assert [x.text for x in await store.recent_transcript(conv.id, 10)] == ["ok"]
+    assert [x.text for x in await store.conversations.transcript(conv.id, 10)] == ["ok"]
 
 
 async def test_a_cancelled_caller_does_not_leave_half_a_turn(store: SqliteStorage) -> None:
-    conv = await store.conversation(ALICE, T0)
+    conv = await store.conversations.get_or_create(ALICE, T0)
     turn = Turn(
         conversation_id=conv.id,
         state=ConversationState(step=1),
@@ -232,8 +234,8 @@ async def test_a_cancelled_caller_does_not_leave_half_a_turn(store: SqliteStorag
         with contextlib.suppress(asyncio.CancelledError):
             await task
     await store.flush()  # turns already handed over are still written, whole
-    lines = await store.recent_transcript(conv.id, 100)
-    events = await store.events()
+    lines = await store.conversations.transcript(conv.id, 100)
+    events = await store.events.between()
     assert len(lines) % 3 == 0
     assert len(events) == len(lines) // 3
 
@@ -241,10 +243,10 @@ async def test_a_cancelled_caller_does_not_leave_half_a_turn(store: SqliteStorag
 async def test_using_a_closed_store_fails_clearly(db_path: Path) -> None:
     s = SqliteStorage(db_path)
     with pytest.raises(RuntimeError, match="open"):
-        await s.find_by_key(ALICE)
+        await s.conversations.by_key(ALICE)
     await s.open()
     await s.open()  # idempotent
     await s.close()
     await s.close()
     with pytest.raises(RuntimeError, match="open"):
-        await s.conversation(ALICE, T0)
+        await s.conversations.get_or_create(ALICE, T0)

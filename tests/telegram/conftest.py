@@ -15,7 +15,6 @@ from bot.config import Settings
 from bot.delivery import OutboxSender
 from bot.editor import editor_commands
 from bot.storage import SqliteStorage
-from bot.storage.links import SqliteDeskLinks
 from flows.engine import Engine
 from flows.ports import VN_TZ, ManualClock
 from knowledge.holder import LibraryHolder
@@ -83,7 +82,7 @@ async def rig(tmp_path: Path) -> AsyncIterator[TelegramRig]:
         channel = TelegramChannel(
             config,
             storage,
-            SqliteDeskLinks(storage),
+            storage.desk_links,
             clock,
             backoff=(0.01, 0.02, 0.05),
             poll_seconds=0.05,

@@ -192,7 +192,7 @@ async def test_reply_that_keeps_failing_is_queued_and_delivered_later(rig: Teleg
     await rig.settle()
     assert len(citizen_messages(rig)) == 1
     assert len([c for c in rig.api.calls_to("sendMessage") if not c.ok]) == 6
-    assert await rig.storage.pending_outgoing() == 0
+    assert await rig.storage.outbox.pending() == 0
 
 
 async def test_duplicate_update_is_processed_once(rig: TelegramRig) -> None:
@@ -221,7 +221,7 @@ async def test_staff_button_from_a_non_member_is_refused(rig: TelegramRig) -> No
         count=2,
         predicate=lambda c: "Chỉ cán bộ" in str(c.params.get("text", "")),
     )
-    handoff_row = await rig.storage.current_handoff(1)
+    handoff_row = await rig.storage.handoffs.current(1)
     assert handoff_row is not None and handoff_row.status == "waiting"
 
 
@@ -378,7 +378,7 @@ async def test_staff_mark_feedback_answered(rig: TelegramRig) -> None:
     from bot.editor import staff_commands
 
     rig.channel.bind(rig.engine, staff_commands=staff_commands(rig.storage))
-    item = await rig.storage.add_feedback(
+    item = await rig.storage.feedback.add(
         None, "Hồ sơ nộp 10 ngày chưa có kết quả", rig.clock.now()
     )
     rig.api.push_group_command(STAFF_CHAT, STAFF_USER, "/phananh")
@@ -390,7 +390,7 @@ async def test_staff_mark_feedback_answered(rig: TelegramRig) -> None:
     await rig.api.wait_for(
         "sendMessage", predicate=lambda c: c.ok and f"{item.ref}: đã trả lời" in c.params["text"]
     )
-    assert [f.status for f in await rig.storage.feedback_items()] == ["answered"]
+    assert [f.status for f in await rig.storage.feedback.items()] == ["answered"]
 
 
 async def test_edited_message_is_not_answered_again(rig: TelegramRig) -> None:

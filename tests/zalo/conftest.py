@@ -19,7 +19,6 @@ from bot.config import Settings
 from bot.delivery import OutboxSender
 from bot.http import build_http_app
 from bot.storage import SqliteStorage
-from bot.storage.links import SqliteDeskLinks
 from flows.engine import Engine
 from flows.ports import VN_TZ, ManualClock
 from knowledge.holder import LibraryHolder
@@ -66,7 +65,7 @@ class ZaloRig:
         return response
 
     async def stored_events(self) -> int:
-        rows = await self.storage.query("SELECT count(*) FROM inbound_events")
+        rows = await self.storage.database.read("SELECT count(*) FROM inbound_events")
         return int(rows[0][0])
 
 
@@ -101,7 +100,7 @@ async def zrig(tmp_path: Path) -> AsyncIterator[ZaloRig]:
         clock = ManualClock(OPEN_TIME)
         holder = LibraryHolder(DEFAULT_DIR, lambda: clock.now().date())
         telegram = TelegramChannel(
-            settings, storage, SqliteDeskLinks(storage), clock, backoff=(0.01,), poll_seconds=0.05
+            settings, storage, storage.desk_links, clock, backoff=(0.01,), poll_seconds=0.05
         )
         channel = ZaloChannel(settings, storage, clock, backoff=(0.01, 0.02))
         sender = OutboxSender(

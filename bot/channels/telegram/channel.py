@@ -47,11 +47,10 @@ from bot.channels.telegram.processor import PerChatUpdateProcessor, chat_key
 from bot.channels.telegram.sender import Sender, TelegramOutbox
 from bot.config import Settings
 from bot.crashpoints import crash_point
-from bot.storage.links import DeskLinks
 from flows.engine import Engine
 from flows.locks import KeyedLocks
 from flows.models import ConversationKey, Reply, StaffNotice
-from flows.ports import Clock, InboxItem, Storage
+from flows.ports import Clock, DeskLinkRepo, InboxItem, Storage
 
 log = logging.getLogger(__name__)
 TYPING_AFTER = 0.8  # seconds of work before showing "typing…"
@@ -78,7 +77,7 @@ class TelegramChannel:
         self,
         settings: Settings,
         storage: Storage,
-        links: DeskLinks,
+        links: DeskLinkRepo,
         clock: Clock,
         backoff: tuple[float, ...] = (0.5, 1.0, 2.0),
         concurrency: int = 64,
@@ -183,7 +182,7 @@ class TelegramChannel:
 
     async def store(self, data: dict[str, Any]) -> bool:
         """Put one update in the inbox; raises if it cannot be stored (do not confirm it)."""
-        stored = await self._storage.receive(
+        stored = await self._storage.inbox.receive(
             CHANNEL, str(data["update_id"]), json.dumps(data, ensure_ascii=False), self._clock.now()
         )
         self._wake.set()
@@ -242,7 +241,7 @@ class TelegramChannel:
     async def _process_inbox(self) -> None:
         while not self._stopping:
             try:
-                items = await self._storage.claim_inbound(
+                items = await self._storage.inbox.claim(
                     CHANNEL, self._clock.now(), INBOX_LEASE, 200
                 )
             except Exception:
@@ -265,7 +264,7 @@ class TelegramChannel:
         while loop.time() < deadline:
             if self._inflight:
                 await asyncio.wait(list(self._inflight.values()), timeout=deadline - loop.time())
-            elif await self._storage.pending_inbound(CHANNEL) == 0:
+            elif await self._storage.inbox.pending(CHANNEL) == 0:
                 return
             else:
                 self._wake.set()
@@ -305,7 +304,7 @@ class TelegramChannel:
 
     async def _done(self, item: InboxItem) -> None:
         """Updates that made no turn (or whose turn already marked them) are done now."""
-        await self._storage.inbound_done(item.id, self._clock.now())
+        await self._storage.inbox.done(item.id, self._clock.now())
 
     def _receipt(self, update: Update) -> int | None:
         return self._receipts.get(update.update_id)
@@ -496,7 +495,7 @@ class TelegramChannel:
     async def _staff_media(
         self, conversation_id: int, name: str, message_id: int, caption: str, receipt: int | None
     ) -> None:
-        conversation = await self._storage.find_conversation(conversation_id)
+        conversation = await self._storage.conversations.find(conversation_id)
         if conversation is None:
             return
         if conversation.key.channel != CHANNEL:

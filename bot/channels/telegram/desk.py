@@ -18,9 +18,8 @@ from bot.channels.telegram.convert import CHANNEL
 from bot.channels.telegram.sender import Sender
 from bot.crashpoints import crash_point
 from bot.delivery import Outcome
-from bot.storage.links import DeskLinks
 from flows.models import Reply, StaffNotice
-from flows.ports import Clock, Conversation, OutboxItem, StaffDesk, Storage
+from flows.ports import Clock, Conversation, DeskLinkRepo, OutboxItem, StaffDesk, Storage
 
 log = logging.getLogger(__name__)
 TOPIC_NAME_CHARS = 128
@@ -34,7 +33,7 @@ class TelegramDesk(StaffDesk):
         sender: Sender,
         chat_id: int,
         storage: Storage,
-        links: DeskLinks,
+        links: DeskLinkRepo,
         clock: Clock,
     ) -> None:
         self._sender = sender
@@ -71,7 +70,7 @@ class TelegramDesk(StaffDesk):
     async def _post(self, notice: StaffNotice) -> None:
         conversation = None
         if notice.key is not None and notice.kind in TOPIC_KINDS:
-            conversation = await self._storage.find_by_key(notice.key)
+            conversation = await self._storage.conversations.by_key(notice.key)
         if conversation is None:
             await self._sender.send_reply(self._chat_id, notice.reply)
             return

@@ -10,16 +10,15 @@ from bot.channels.zalo.client import TokenStore, ZaloClient
 from bot.channels.zalo.outbox import ZaloOutbox
 from bot.channels.zalo.webhook import ZaloReceiver
 from bot.config import Settings
-from bot.storage.sqlite import SqliteStorage
 from flows.engine import Engine
-from flows.ports import Clock
+from flows.ports import Clock, Storage
 
 
 class ZaloChannel:
     def __init__(
         self,
         settings: Settings,
-        storage: SqliteStorage,
+        storage: Storage,
         clock: Clock,
         backoff: tuple[float, ...] = (0.5, 1.0, 2.0),
     ) -> None:

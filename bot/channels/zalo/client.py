@@ -17,8 +17,7 @@ from typing import Any
 
 import httpx
 
-from bot.storage.sqlite import SqliteStorage
-from flows.ports import Clock
+from flows.ports import Clock, Storage
 
 log = logging.getLogger(__name__)
 V3 = "/v3.0/oa/message/cs"
@@ -54,14 +53,14 @@ class TokenStore:
 
     KEY = "zalo.tokens"
 
-    def __init__(self, storage: SqliteStorage) -> None:
+    def __init__(self, storage: Storage) -> None:
         self._storage = storage
 
     async def load(self) -> Tokens | None:
-        rows = await self._storage.query("SELECT value FROM settings_kv WHERE key = ?", (self.KEY,))
-        if not rows:
+        raw = await self._storage.kv.get(self.KEY)
+        if raw is None:
             return None
-        data = json.loads(rows[0][0])
+        data = json.loads(raw)
         return Tokens(
             data["access"], data["refresh"], dt.datetime.fromisoformat(data["expires_at"])
         )
@@ -74,11 +73,7 @@ class TokenStore:
                 "expires_at": tokens.expires_at.isoformat(),
             }
         )
-        await self._storage.execute(
-            "INSERT INTO settings_kv (key, value, updated_at) VALUES (?, ?, ?)"
-            " ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-            (self.KEY, value, now.isoformat()),
-        )
+        await self._storage.kv.set(self.KEY, value, now)
 
 
 class ZaloClient:

@@ -74,7 +74,7 @@ class ZaloOutbox(Outbox):
         """Zalo accepts replies within 7 days of the citizen's last message. A conversation that
         is gone (erased with /xoadulieu) is measured from when the reply was queued: its last
         words were the citizen's own request."""
-        conversation = await self._storage.find_by_key(key)
+        conversation = await self._storage.conversations.by_key(key)
         if conversation is None:
             return since is not None and self._clock.now() - since <= WINDOW
         return self._clock.now() - conversation.last_seen_at <= WINDOW

@@ -139,7 +139,7 @@ class ZaloReceiver:
             )
             return PlainTextResponse("stale", status_code=401)
         # Stored before the 200: if this raises (disk full), Zalo gets a 500 and retries.
-        await self._storage.receive(
+        await self._storage.inbox.receive(
             CHANNEL, event_key(event), json.dumps(event, ensure_ascii=False), self._clock.now()
         )
         self._wake.set()
@@ -159,7 +159,7 @@ class ZaloReceiver:
         """Start handling stored events not processed yet; returns how many were started."""
         if self._engine is None:
             raise RuntimeError("ZaloReceiver.bind(engine) was not called")
-        items = await self._storage.claim_inbound(CHANNEL, self._clock.now(), LEASE, 200)
+        items = await self._storage.inbox.claim(CHANNEL, self._clock.now(), LEASE, 200)
         started = 0
         for item in items:
             if item.id not in self._inflight:
@@ -189,7 +189,7 @@ class ZaloReceiver:
                 log.exception("Zalo event %s failed; it will be tried again", item.id)
             else:
                 log.exception("Zalo event %s kept failing; skipped", item.id)
-                await self._storage.inbound_done(item.id, self._clock.now())
+                await self._storage.inbox.done(item.id, self._clock.now())
         finally:
             self._inflight.pop(item.id, None)
             self._wake.set()
@@ -199,11 +199,11 @@ class ZaloReceiver:
         inbound = to_inbound(event)
         if inbound is None:
             log.info("Zalo event %r ignored", event.get("event_name"))
-            await self._storage.inbound_done(item.id, self._clock.now())
+            await self._storage.inbox.done(item.id, self._clock.now())
             return
         inbound = inbound.model_copy(update={"receipt": item.id})
         if not inbound.display_name:
-            known = await self._storage.find_by_key(inbound.key)
+            known = await self._storage.conversations.by_key(inbound.key)
             if known is None or not known.display_name:
                 name = await self._outbox.client.display_name(inbound.key.user_id)
                 if name:
