@@ -49,22 +49,32 @@ def main(argv: list[str] | None = None) -> int:
         "--clock", type=_moment, help="start of the simulated time, ISO 8601 (default: now)"
     )
     bench = sub.add_parser("bench", help="throughput and latency of the core")
-    bench.add_argument("--citizens", type=int, default=1000)
+    bench.add_argument("--communes", type=int, default=100)
+    bench.add_argument("--citizens", type=int, default=20, help="concurrent citizens per commune")
     bench.add_argument("--messages", type=int, default=5, help="messages per citizen")
     bench.add_argument("--synchronous", choices=["NORMAL", "FULL"], default="NORMAL")
+    bench.add_argument("--db", help="postgresql:// URL or SQLite file (default: a fresh file)")
+    migrate = sub.add_parser("migrate", help="copy a commune's data from SQLite to PostgreSQL")
+    migrate.add_argument("--from", dest="source", required=True, metavar="sqlite:PATH")
+    migrate.add_argument("--to", dest="target", required=True, metavar="postgresql://...")
+    migrate.add_argument("--commune", default="default")
     report = sub.add_parser("report", help="service report for a period (Vietnamese)")
     report.add_argument("--from", dest="start", type=_date, required=True, metavar="YYYY-MM-DD")
     report.add_argument("--to", dest="end", type=_date, required=True, metavar="YYYY-MM-DD")
     report.add_argument("--format", choices=["md", "csv"], default="md")
     report.add_argument("--out", type=Path, help="folder for the report file and PNG charts")
-    report.add_argument("--db", type=Path, help="SQLite file (default: BOT_DB)")
+    report.add_argument("--db", help="SQLite file or postgresql:// URL (default: BOT_DB)")
     args = parser.parse_args(argv)
     if args.command == "report" and args.start > args.end:
         parser.error(f"--from {args.start} is after --to {args.end}")
     if args.command == "bench":
         from bot.bench import main as bench_main
 
-        return bench_main(args.citizens, args.messages, args.synchronous)
+        return bench_main(args.citizens, args.messages, args.synchronous, args.communes, args.db)
+    if args.command == "migrate":
+        from bot.storage.copy import main as migrate_main
+
+        return migrate_main(args.source, args.target, args.commune)
 
     try:
         settings = Settings()

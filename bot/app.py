@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import IO, Protocol
 
+import asyncpg  # type: ignore[import-untyped]
 import uvicorn
 
 from bot.channels.console import Console
@@ -30,9 +31,10 @@ from bot.delivery import OutboxSender, QueuedDesk, Transport
 from bot.editor import editor_commands, staff_commands
 from bot.housekeeping import RetentionPurge, WeeklyStaleReport
 from bot.http import build_http_app, telegram_route
-from bot.storage import MemoryStorage, SqliteStorage
+from bot.storage import MemoryStorage, SqliteStorage, is_postgres, sqlite_path
+from bot.storage.postgres import PostgresDatabase, PostgresStorage
 from flows.engine import Engine, EngineConfig
-from flows.models import Reply, StaffNotice
+from flows.models import DEFAULT_COMMUNE, Reply, StaffNotice
 from flows.ports import (
     Clock,
     Delivery,
@@ -65,12 +67,12 @@ def check_knowledge_dir(path: Path) -> None:
         raise StartupError(f"{where}: the folder is empty")
 
 
-async def open_database(storage: SqliteStorage) -> None:
+async def open_database(storage: SqliteStorage | PostgresStorage) -> None:
     """Open, migrate and prove the database writable, or stop with one line."""
     try:
         await storage.open()
         await storage.check_writable()
-    except (OSError, sqlite3.Error) as exc:
+    except (OSError, sqlite3.Error, asyncpg.PostgresError) as exc:
         await storage.close()
         raise StartupError(
             f"BOT_DB {storage.path}: cannot create or write the database ({exc}); "
@@ -111,7 +113,16 @@ async def opened(storage: Storage) -> AsyncIterator[Storage]:
 
 
 def sqlite(settings: Settings, path: Path | None = None) -> SqliteStorage:
-    return SqliteStorage(path or settings.bot_db, synchronous=settings.sqlite_synchronous)
+    return SqliteStorage(
+        sqlite_path(path or settings.bot_db), synchronous=settings.sqlite_synchronous
+    )
+
+
+def bot_storage(settings: Settings) -> SqliteStorage | PostgresStorage:
+    """BOT_DB: a SQLite file, or a postgresql:// URL (several processes may share it)."""
+    if is_postgres(settings.bot_db):
+        return PostgresStorage(PostgresDatabase(settings.bot_db), DEFAULT_COMMUNE, owned=True)
+    return sqlite(settings)
 
 
 async def run_console(
@@ -264,7 +275,7 @@ async def run_bot(
             loop.add_signal_handler(sig, stop.set)
     clock = clock or SystemClock()
     holder = library_holder(settings, clock)
-    storage = sqlite(settings)
+    storage = bot_storage(settings)
     await open_database(storage)
     server: HttpServer | None = None
     tasks: list[asyncio.Task[None]] = []

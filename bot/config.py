@@ -19,7 +19,10 @@ _TOKEN = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{20,}$")
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
-    bot_db: Path = Field(default=Path("data/bot.sqlite3"), description="SQLite database file")
+    bot_db: str = Field(
+        default="data/bot.sqlite3",
+        description="SQLite database file (or sqlite:PATH), or a postgresql:// URL",
+    )
     knowledge_dir: Path = Field(default=DEFAULT_DIR, description="guides, office.yaml, lexicon")
     sqlite_synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
     handoff_reminder_minutes: int = Field(default=15, ge=1, le=24 * 60)

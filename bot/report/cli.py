@@ -12,7 +12,7 @@ from bot.report.load import load_data
 from bot.report.markdown import to_markdown
 from bot.report.model import ServiceReport
 from bot.report.spreadsheet import to_csv
-from bot.storage import open_database
+from bot.storage import is_postgres, open_database, sqlite_path
 from flows.models import DEFAULT_COMMUNE
 from knowledge.loader import KnowledgeBase, load_knowledge
 
@@ -54,10 +54,16 @@ async def build_report(
 
 
 def run_report(
-    knowledge_dir: Path, db: Path, start: dt.date, end: dt.date, fmt: str, out: Path | None
+    knowledge_dir: Path,
+    db: str | Path,
+    start: dt.date,
+    end: dt.date,
+    fmt: str,
+    out: Path | None,
 ) -> int:
-    """`python -m bot report`: the report on stdout, or the file and its charts in `out`."""
-    if not db.is_file():  # opening would create an empty database and report zeros
+    """`python -m bot report`: the report on stdout, or the file and its charts in `out`.
+    `db`: a SQLite file or a postgresql:// URL."""
+    if not is_postgres(db) and not Path(sqlite_path(db)).is_file():  # opening would create an empty database and report zeros
         print(f"no database at {db} (set BOT_DB or pass --db)", file=sys.stderr)
         return 2
     loaded = load_knowledge(knowledge_dir)

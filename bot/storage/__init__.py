@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from bot.storage.memory import MemoryDatabase, MemoryStorage
 from bot.storage.migrations import SchemaTooNewError
 from bot.storage.sqlite import SqliteDatabase, SqliteStorage
+from flows.models import DEFAULT_COMMUNE
 from flows.ports import Storage
 
 __all__ = [
@@ -71,4 +72,8 @@ def open_storage(path: str | os.PathLike[str] | None, *, synchronous: str = "NOR
     """
     if path is None:
         return MemoryStorage()
+    if is_postgres(path):
+        from bot.storage.postgres import PostgresDatabase, PostgresStorage
+
+        return PostgresStorage(PostgresDatabase(str(path)), DEFAULT_COMMUNE, owned=True)
     return SqliteStorage(sqlite_path(path), synchronous=synchronous)

@@ -1044,7 +1044,9 @@ class PgLeases(LeaseRepo):
 class PostgresStorage(Storage):
     """One commune's view of a PostgreSQL database (its pool is opened by the database)."""
 
-    def __init__(self, database: PostgresDatabase, commune: str) -> None:
+    def __init__(self, database: PostgresDatabase, commune: str, *, owned: bool = False) -> None:
+        """`owned`: open() and close() open and close the database (single-commune use)."""
+        self._owned = owned
         self.database = database
         self.commune = commune
         self.conversations = PgConversations(database, commune)
@@ -1059,6 +1061,18 @@ class PostgresStorage(Storage):
         self.desk_links = PgDeskLinks(database, commune)
         self.reports = PgReports(database, commune)
         self.leases = PgLeases(database)
+
+    @property
+    def path(self) -> str:
+        return self.database.url.split("@")[-1]  # no password in messages
+
+    async def open(self) -> None:
+        if self._owned:
+            await self.database.open()
+
+    async def close(self) -> None:
+        if self._owned:
+            await self.database.close()
 
     async def check_writable(self) -> None:
         await self.kv.set("startup.probe", "", dt.datetime.now(dt.UTC))
