@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     bot_db: Path = Field(default=Path("data/bot.sqlite3"), description="SQLite database file")
+    communes_file: Path | None = Field(
+        default=None, description="YAML listing the communes served (default: one, from here)"
+    )
     knowledge_dir: Path = Field(default=DEFAULT_DIR, description="guides, office.yaml, lexicon")
     sqlite_synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
     handoff_reminder_minutes: int = Field(default=15, ge=1, le=24 * 60)

@@ -34,7 +34,7 @@ from bot.storage.memory import (
     prune_due,
 )
 from bot.storage.migrations import MIGRATIONS, migrate
-from flows.models import ConversationKey
+from flows.models import DEFAULT_COMMUNE, ConversationKey
 from flows.ports import (
     OPEN_STATUSES,
     Conversation,
@@ -91,10 +91,10 @@ def _private_file(path: Path) -> None:
     os.close(fd)
 
 
-def _conversation(row: sqlite3.Row) -> Conversation:
+def _conversation(row: sqlite3.Row, commune: str = DEFAULT_COMMUNE) -> Conversation:
     return Conversation(
         id=row["id"],
-        key=ConversationKey(channel=row["channel"], user_id=row["user_id"]),
+        key=ConversationKey(channel=row["channel"], user_id=row["user_id"], commune=commune),
         display_name=row["display_name"],
         state=ConversationState.model_validate_json(row["state"]),
         created_at=row["created_at"],
@@ -184,6 +184,8 @@ async def _erase(db: aiosqlite.Connection, where: str, params: Params) -> int:
         )
         await _run(db, "DELETE FROM conversations WHERE id = ?", (cid,))
     return len(rows)
+
+
 def _handoff_params(h: Handoff) -> tuple[Any, ...]:
     return (
         h.status,
@@ -335,6 +337,7 @@ class SqliteStorage(Storage):
         synchronous: str = "NORMAL",
         busy_timeout_ms: int = 5000,
         migrations: Sequence[str] = MIGRATIONS,
+        commune: str = DEFAULT_COMMUNE,
     ) -> None:
         """`synchronous`: NORMAL loses at most the last commits on power loss (never corrupts
         in WAL mode); FULL also survives that, at the price of an fsync per commit."""
@@ -342,6 +345,7 @@ class SqliteStorage(Storage):
         if mode not in SYNCHRONOUS_MODES:
             raise ValueError(f"synchronous must be one of {SYNCHRONOUS_MODES}, not {synchronous!r}")
         self._path = os.fspath(path)
+        self._commune = commune  # one file per commune until rows carry it (issue 12a)
         self._synchronous = mode
         self._busy_timeout_ms = int(busy_timeout_ms)
         self._migrations = tuple(migrations)
@@ -463,20 +467,20 @@ class SqliteStorage(Storage):
                 "SELECT * FROM conversations WHERE channel = ? AND user_id = ?",
                 (key.channel, key.user_id),
             )
-            return _conversation(rows[0])
+            return _conversation(rows[0], self._commune)
 
         return await self._write(work)
 
     async def find_conversation(self, conversation_id: int) -> Conversation | None:
         rows = await self._read("SELECT * FROM conversations WHERE id = ?", (conversation_id,))
-        return _conversation(rows[0]) if rows else None
+        return _conversation(rows[0], self._commune) if rows else None
 
     async def find_by_key(self, key: ConversationKey) -> Conversation | None:
         rows = await self._read(
             "SELECT * FROM conversations WHERE channel = ? AND user_id = ?",
             (key.channel, key.user_id),
         )
-        return _conversation(rows[0]) if rows else None
+        return _conversation(rows[0], self._commune) if rows else None
 
     async def commit(self, turn: Turn) -> None:
         """A display name of None or "" keeps the known one.
