@@ -9,7 +9,7 @@ Without a file, today's single-commune settings serve one implicit commune, DEFA
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -40,6 +40,27 @@ def _no_secrets(data: Any) -> Any:
                     f"'{key}': looks like a bot token; give it by environment variable"
                 )
     return data
+
+
+def _secrets_in(
+    data: Any, loc: tuple[str | int, ...]
+) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Every place in the file that holds a secret, so the message points at its line."""
+    items = (
+        data.items()
+        if isinstance(data, dict)
+        else enumerate(data)
+        if isinstance(data, list)
+        else ()
+    )
+    for key, value in items:
+        where = (*loc, key)
+        try:
+            _no_secrets({key: value} if isinstance(key, str) else {"": value})
+        except ValueError as exc:
+            yield where, ".".join(str(p) for p in where) + ": " + str(exc).split(": ", 1)[1]
+            continue
+        yield from _secrets_in(value, where)
 
 
 class _Strict(BaseModel):
@@ -152,6 +173,8 @@ def read_communes(path: Path) -> tuple[CommunesFile, Located]:
         raise StartupError(f"{path}:{exc.line}: {exc.message}") from None
     except OSError as exc:
         raise StartupError(f"COMMUNES_FILE {path}: cannot be read ({exc.strerror})") from None
+    if found := list(_secrets_in(located.data, ())):
+        raise StartupError("\n".join(f"{path}:{located.line_of(loc)}: {why}" for loc, why in found))
     try:
         return CommunesFile.model_validate(located.data), located
     except ValidationError as exc:
