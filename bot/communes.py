@@ -186,6 +186,11 @@ def load_communes(settings: Settings, env: Mapping[str, str]) -> list[Commune]:
     if settings.communes_file is None:
         return [implicit_commune(settings)]
     path = settings.communes_file
+    if settings.telegram_enabled or settings.zalo_enabled:
+        raise StartupError(
+            f"COMMUNES_FILE {path} lists the communes: remove TELEGRAM_BOT_TOKEN / ZALO_APP_ID "
+            "from the environment and name each commune's variables in the file"
+        )
     parsed, located = read_communes(path)
     base = path.parent
     province = _relative(base, parsed.province_knowledge) or settings.knowledge_dir
@@ -225,6 +230,12 @@ def load_communes(settings: Settings, env: Mapping[str, str]) -> list[Commune]:
                 raise StartupError(
                     f"{path}:{line}: commune '{config.id}': {tg.token_env} does not look like "
                     "a bot token from BotFather (digits:letters)"
+                )
+            expected = f"/telegram/{config.id}/webhook"
+            if tg.webhook_url and not tg.webhook_url.rstrip("/").endswith(expected):
+                raise StartupError(
+                    f"{path}:{located.line_of(('communes', index, 'telegram', 'webhook_url'))}: "
+                    f"commune '{config.id}': webhook_url must end with {expected}"
                 )
             update |= {
                 "telegram_bot_token": token,

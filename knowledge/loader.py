@@ -317,14 +317,15 @@ def _load_office(root: Path, overrides: Path | None) -> tuple[Office | None, lis
 
 def _merge_office(base: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
     """Commune keys replace province keys; fee and local tables merge key by key. A key the
-    commune gives is no longer a province sample, unless the commune lists it in `samples`."""
+    commune gives is no longer a province sample, unless the commune lists it in its own
+    `samples` (which adds to what is left of the province's list)."""
     merged = dict(base)
     for key, value in own.items():
         if key in MERGED_TABLES and isinstance(value, dict) and isinstance(base.get(key), dict):
             merged[key] = {**base[key], **value}
         else:
             merged[key] = value
-    if "samples" not in own and isinstance(base.get("samples"), list):
+    if isinstance(base.get("samples"), list):
         given = {k for k in own if k not in MERGED_TABLES}
         given |= {
             f"{table}.{name}"
@@ -332,7 +333,9 @@ def _merge_office(base: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
             if isinstance(own.get(table), dict)
             for name in own[table]
         }
-        merged["samples"] = [k for k in base["samples"] if str(k) not in given]
+        still = [k for k in base["samples"] if str(k) not in given]
+        mine = own.get("samples")
+        merged["samples"] = list(dict.fromkeys([*still, *(mine if isinstance(mine, list) else [])]))
     return merged
 
 

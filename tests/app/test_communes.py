@@ -53,7 +53,10 @@ def test_each_commune_gets_its_own_credentials_and_database(tmp_path: Path) -> N
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        (GOOD.replace("token_env: AN_KHANH_TOKEN", f"token: {TOKEN}"), ":5: communes.0.telegram.token: a secret"),
+        (
+            GOOD.replace("token_env: AN_KHANH_TOKEN", f"token: {TOKEN}"),
+            ":5: communes.0.telegram.token: a secret",
+        ),
         (GOOD.replace("name: Phường An Khánh", f"name: '{TOKEN}'"), "looks like a bot token"),
         (GOOD + "    zalo: {app_id: '1', app_secret: x}\n", "a secret does not belong"),
         (GOOD.replace("-1001111111111", "1234"), ":6: communes.0.telegram.staff_chat_id"),
@@ -92,3 +95,19 @@ def test_the_process_refuses_a_secret_in_the_file_with_exit_2(tmp_path: Path) ->
     [line] = out.stderr.strip().splitlines()
     assert line.startswith("start-up error: ") and "secret does not belong" in line
     assert TOKEN not in out.stderr
+
+
+def test_a_webhook_url_must_carry_the_commune(tmp_path: Path) -> None:
+    text = GOOD + (
+        "      webhook_url: https://bot.example.gov.vn/telegram/webhook\n"
+        "      webhook_secret_env: AN_KHANH_SECRET\n"
+    )
+    env = {"AN_KHANH_TOKEN": TOKEN, "AN_KHANH_SECRET": "s3cret"}
+    with pytest.raises(StartupError, match=r":7: .*must end with /telegram/an-khanh/webhook"):
+        load_communes(settings(write(tmp_path, text)), env)
+
+
+def test_single_commune_tokens_and_a_communes_file_do_not_mix(tmp_path: Path) -> None:
+    base = settings(write(tmp_path, GOOD), telegram_bot_token=TOKEN, telegram_staff_chat_id=-1)
+    with pytest.raises(StartupError, match="remove TELEGRAM_BOT_TOKEN"):
+        load_communes(base, {"AN_KHANH_TOKEN": TOKEN})

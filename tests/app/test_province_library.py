@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 from pathlib import Path
+
+import pytest
 
 from knowledge.holder import LibraryHolder
 from knowledge.loader import DEFAULT_DIR, PROVINCE_LAYER, load_knowledge
@@ -97,3 +100,46 @@ def test_the_holder_serves_the_merged_library_and_reloads_commune_edits(tmp_path
     outcome = holder.reload_if_changed()
     assert outcome is not None and outcome[0]
     assert holder.knowledge.office.commune == "Phường An Khánh Mới"
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "deploy" / "communes.yaml"
+
+
+def test_validate_checks_every_communes_merged_library(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from knowledge.cli import main
+
+    assert main(["validate", "--communes", str(EXAMPLE)]) == 0
+    err = capsys.readouterr().err
+    assert "OK phuong-an-khanh:" in err and "OK xa-binh-minh:" in err
+
+    own = commune_overrides(tmp_path / "an-khanh")
+    (own / "office.yaml").write_text("commune: Phường An Khánh\nemail: [1, 2]\n")
+    communes = tmp_path / "communes.yaml"
+    communes.write_text(
+        f"province_knowledge: {DEFAULT_DIR}\n"
+        "communes:\n  - {id: an-khanh, name: An Khánh, knowledge: an-khanh}\n"
+        "  - {id: binh-minh, name: Bình Minh}\n",
+        encoding="utf-8",
+    )
+    assert main(["validate", "--communes", str(communes)]) == 1
+    out, err = capsys.readouterr()
+    assert f"{own / 'office.yaml'}:2: [an-khanh] mục 'email'" in out
+    assert "OK binh-minh:" in err and "OK an-khanh" not in err
+
+
+def test_the_example_communes_file_is_valid_and_holds_no_secret() -> None:
+    from bot.communes import load_communes
+    from bot.config import Settings
+
+    names = re.findall(r"_env: ([A-Z_]+)", EXAMPLE.read_text(encoding="utf-8"))
+    env = {name: "x" for name in names} | {
+        n: f"12345{i}:EXAMPLEexampleEXAMPLEexample"
+        for i, n in enumerate(names)
+        if n.endswith("TELEGRAM_TOKEN")
+    }
+    settings = Settings(_env_file=None, communes_file=EXAMPLE)  # type: ignore[call-arg]
+    communes = load_communes(settings, env)
+    assert [c.id for c in communes] == ["phuong-an-khanh", "xa-binh-minh"]
+    assert communes[0].overrides is not None and communes[1].settings.zalo_app_id is None
