@@ -96,7 +96,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "simulate":
             logging.getLogger().setLevel(max(logging.WARNING, logging.getLogger().level))
             asyncio.run(app.run_simulation(settings, args.db, start=args.clock))
-        elif args.command == "run" and (settings.telegram_enabled or settings.zalo_enabled):
+        elif args.command == "run" and (
+            settings.communes_file or settings.telegram_enabled or settings.zalo_enabled
+        ):
             asyncio.run(app.run_bot(settings))
         else:
             asyncio.run(app.run_console(settings))

@@ -23,6 +23,9 @@ class Settings(BaseSettings):
         default="data/bot.sqlite3",
         description="SQLite database file (or sqlite:PATH), or a postgresql:// URL",
     )
+    communes_file: Path | None = Field(
+        default=None, description="YAML listing the communes served (default: one, from here)"
+    )
     knowledge_dir: Path = Field(default=DEFAULT_DIR, description="guides, office.yaml, lexicon")
     sqlite_synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
     handoff_reminder_minutes: int = Field(default=15, ge=1, le=24 * 60)
@@ -60,6 +63,12 @@ class Settings(BaseSettings):
     healthz_always: bool = Field(
         default=False, description="serve /healthz even without webhooks (polling, Docker)"
     )
+
+    @field_validator("bot_db", mode="before")
+    @classmethod
+    def _db_text(cls, value: Any) -> Any:
+        """A path object (tests, callers) is the SQLite file it names."""
+        return str(value) if isinstance(value, Path) else value
 
     @field_validator("telegram_editor_ids", mode="before")
     @classmethod

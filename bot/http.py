@@ -35,7 +35,7 @@ async def read_limited(request: Request, limit: int = MAX_BODY) -> bytes | None:
     return body
 
 
-def telegram_route(feed: Feed, secret: str | None) -> Route:
+def telegram_route(feed: Feed, secret: str | None, path: str = "/telegram/webhook") -> Route:
     async def webhook(request: Request) -> Response:
         given = request.headers.get("x-telegram-bot-api-secret-token", "")
         if secret is not None and not hmac.compare_digest(given.encode(), secret.encode()):
@@ -57,7 +57,7 @@ def telegram_route(feed: Feed, secret: str | None) -> Route:
             return PlainTextResponse("not an update", status_code=400)
         return PlainTextResponse("ok")
 
-    return Route("/telegram/webhook", webhook, methods=["POST"])
+    return Route(path, webhook, methods=["POST"])
 
 
 Health = Callable[[], str | None]

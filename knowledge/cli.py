@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import sys
@@ -36,7 +37,65 @@ def _root(args: argparse.Namespace) -> Path:
     return root
 
 
+def _communes(args: argparse.Namespace) -> tuple[Path, list[tuple[str, Path | None]]] | None:
+    """The province library and each commune's overrides, from --communes (or COMMUNES_FILE
+    when no folder is given); None for a plain single knowledge folder."""
+    given = getattr(args, "communes", None)
+    if given is None and not getattr(args, "dir", None):
+        given = _settings().communes_file
+    if given is None:
+        return None
+    from bot.communes import read_communes
+    from bot.config import StartupError
+
+    path = Path(given)
+    try:
+        parsed, _ = read_communes(path)
+    except StartupError as exc:
+        print(exc, file=sys.stderr)
+        raise SystemExit(2) from None
+
+    def near(value: Path | None) -> Path | None:
+        return None if value is None else value if value.is_absolute() else path.parent / value
+
+    root = near(parsed.province_knowledge) or _root(args)
+    return root, [(c.id, near(c.knowledge)) for c in parsed.communes]
+
+
+def _validate_communes(root: Path, communes: list[tuple[str, Path | None]], strict: bool) -> int:
+    """Every commune's merged library; a province problem is printed once."""
+    cwd = Path.cwd()
+    seen: set[str] = set()
+    failed = warned = False
+    for commune, overrides in communes:
+        result = load_knowledge(root, overrides, commune)
+        problems = list(result.problems)
+        if result.knowledge is not None and (sample := sample_problem(result.knowledge)):
+            problems.append(dataclasses.replace(sample, layer=commune))
+        for problem in problems:
+            text = problem.render(cwd if problem.path.resolve().is_relative_to(cwd) else None)
+            if text not in seen:
+                seen.add(text)
+                print(text)
+        failed |= bool(result.errors) or result.knowledge is None
+        warned |= bool(problems)
+        if result.knowledge is not None and not result.errors:
+            kb = result.knowledge
+            count = len({g.id for g in kb.guides})
+            print(
+                f"OK {commune}: {len(kb.sources)} tệp hướng dẫn, {count} thủ tục.", file=sys.stderr
+            )
+    if failed:
+        return 1
+    if strict and warned:
+        print("--strict: còn cảnh báo (ví dụ dữ liệu mẫu trong office.yaml)", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _validate(args: argparse.Namespace) -> int:
+    if (layered := _communes(args)) is not None:
+        return _validate_communes(*layered, getattr(args, "strict", False))
     root = _root(args)
     result = load_knowledge(root)
     cwd = Path.cwd()
@@ -187,6 +246,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate.add_argument(
         "--strict", action="store_true", help="warnings fail too (sample office values)"
+    )
+    validate.add_argument(
+        "--communes",
+        help="communes file: validate each commune's overrides merged with the province library",
     )
     validate.set_defaults(func=_validate)
 

@@ -24,8 +24,12 @@ class LibraryHolder:
         root: Path,
         today: Callable[[], dt.date],
         config: MatcherConfig | None = None,
+        overrides: Path | None = None,
+        commune: str | None = None,
     ) -> None:
         self._root = root
+        self._overrides = overrides
+        self._commune = commune
         self._today = today
         self._config = config
         self._kb: KnowledgeBase | None = None
@@ -39,6 +43,11 @@ class LibraryHolder:
         return self._root
 
     @property
+    def overrides(self) -> Path | None:
+        """The commune's overrides folder layered over `root` (the province), if any."""
+        return self._overrides
+
+    @property
     def knowledge(self) -> KnowledgeBase:
         self.current()
         assert self._kb is not None
@@ -47,7 +56,8 @@ class LibraryHolder:
     def fingerprint(self) -> tuple[tuple[str, int, int], ...]:
         """Names, sizes and modification times of every YAML file: cheap to poll."""
         items = []
-        for path in sorted(self._root.rglob("*.yaml")):
+        roots = [self._root] if self._overrides is None else [self._root, self._overrides]
+        for path in sorted({p for root in roots for p in root.rglob("*.yaml")}):
             try:
                 stat = path.stat()
             except OSError:
@@ -66,7 +76,7 @@ class LibraryHolder:
     def load(self) -> tuple[bool, list[Problem]]:
         """(Re)read the files. On errors keep what was serving. Returns (loaded, problems)."""
         self._fingerprint = self.fingerprint()
-        result = load_knowledge(self._root)
+        result = load_knowledge(self._root, self._overrides, self._commune)
         if result.knowledge is None or result.errors:
             self.last_problems = result.errors or result.problems
             return False, self.last_problems

@@ -2,10 +2,16 @@
 
 Loading never raises on bad content: it returns every problem found, each with file and line,
 so an editor sees the whole list at once and a running bot can keep its previous guides.
+
+A province deployment layers a commune's overrides folder over the province library: its
+`guides/` replace province guides by id (every dated version) or add new ones, and its
+`office.yaml` (every key optional) overrides office facts; `provincial_fees` and `local` merge
+key by key. Both layers are validated together and each problem names its layer.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 from collections import defaultdict
@@ -30,6 +36,8 @@ class Problem:
     line: int
     message: str
     severity: Literal["error", "warning"] = "error"
+    layer: str | None = None
+    """With commune overrides: PROVINCE_LAYER or the commune id whose file this is."""
 
     def render(self, root: Path | None = None) -> str:
         shown = self.path
@@ -39,7 +47,12 @@ class Problem:
             except ValueError:
                 shown = self.path
         prefix = "" if self.severity == "error" else "cảnh báo: "
-        return f"{shown}:{self.line}: {prefix}{self.message}"
+        layer = f"[{self.layer}] " if self.layer else ""
+        return f"{shown}:{self.line}: {layer}{prefix}{self.message}"
+
+
+PROVINCE_LAYER = "tỉnh"
+MERGED_TABLES = ("provincial_fees", "local")  # a commune overrides these key by key
 
 
 @dataclass
@@ -57,6 +70,8 @@ class KnowledgeBase:
     fields: Fields
     sources: list[GuideSource] = field(default_factory=list)
     legal_texts: LegalTexts = field(default_factory=LegalTexts)
+    overrides: Path | None = None
+    """The commune's overrides folder layered over `root` (the province), if any."""
 
     @property
     def guides(self) -> list[Guide]:
@@ -190,10 +205,13 @@ INHERITS = "inherits"
 _NOT_INHERITED = {"id", "effective_from", "effective_to", "reviewed_on", INHERITS}
 
 
-def load_knowledge(root: Path = DEFAULT_DIR) -> LoadResult:
-    """Read everything under `root`; return the knowledge base and every problem found."""
+def load_knowledge(
+    root: Path = DEFAULT_DIR, overrides: Path | None = None, commune: str | None = None
+) -> LoadResult:
+    """Read everything under `root`, with a commune's `overrides` folder layered on top (see
+    the module docstring); return the knowledge base and every problem found."""
     problems: list[Problem] = []
-    office, found = _load_one(Office, root / "office.yaml")
+    office, found = _load_office(root, overrides)
     problems += found
     lexicon, found = _load_one(Lexicon, root / "lexicon.yaml")
     problems += found
@@ -205,12 +223,13 @@ def load_knowledge(root: Path = DEFAULT_DIR) -> LoadResult:
         problems += found
         legal_texts = loaded or legal_texts
 
-    read: list[tuple[Path, Located]] = []
-    for path in guide_files(root):
-        located, found = _read(path)
+    read, found = _read_guides(root)
+    problems += found
+    if overrides is not None:
+        own, found = _read_guides(overrides)
         problems += found
-        if located is not None:
-            read.append((path, located))
+        replaced = {_guide_id(located) for _, located in own} - {None}
+        read = [item for item in read if _guide_id(item[1]) not in replaced] + own
     problems += _resolve_inherits(read)
 
     sources: list[GuideSource] = []
@@ -220,20 +239,104 @@ def load_knowledge(root: Path = DEFAULT_DIR) -> LoadResult:
         if guide is not None:
             sources.append(GuideSource(guide, path, located))
 
-    if office is None or lexicon is None or fields is None:
-        return LoadResult(None, problems)
-    if not sources and not any(p.path.is_relative_to(root / "guides") for p in problems):
-        problems.append(Problem(root / "guides", 1, "không có hướng dẫn thủ tục nào"))
-    kb = KnowledgeBase(
-        root=root,
-        office=office,
-        lexicon=lexicon,
-        fields=fields,
-        sources=sources,
-        legal_texts=legal_texts,
-    )
-    problems += cross_check(kb)
+    kb: KnowledgeBase | None = None
+    if office is not None and lexicon is not None and fields is not None:
+        if not sources and not any(p.path.is_relative_to(root / "guides") for p in problems):
+            problems.append(Problem(root / "guides", 1, "không có hướng dẫn thủ tục nào"))
+        kb = KnowledgeBase(
+            root=root,
+            office=office,
+            lexicon=lexicon,
+            fields=fields,
+            sources=sources,
+            legal_texts=legal_texts,
+            overrides=overrides,
+        )
+        problems += cross_check(kb)
+    if overrides is not None:
+        problems = [_tag(p, overrides, commune or overrides.name) for p in problems]
     return LoadResult(kb, problems)
+
+
+def _tag(problem: Problem, overrides: Path, commune: str) -> Problem:
+    own = problem.path.is_relative_to(overrides)
+    return dataclasses.replace(problem, layer=commune if own else PROVINCE_LAYER)
+
+
+def _guide_id(located: Located) -> str | None:
+    data = located.data
+    value = data.get("id") if isinstance(data, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def _read_guides(root: Path) -> tuple[list[tuple[Path, Located]], list[Problem]]:
+    read: list[tuple[Path, Located]] = []
+    problems: list[Problem] = []
+    for path in guide_files(root):
+        located, found = _read(path)
+        problems += found
+        if located is not None:
+            read.append((path, located))
+    return read, problems
+
+
+def _load_office(root: Path, overrides: Path | None) -> tuple[Office | None, list[Problem]]:
+    """The province office.yaml, with the commune's office.yaml (every key optional) on top."""
+    path = root / "office.yaml"
+    own_path = overrides / "office.yaml" if overrides is not None else None
+    if own_path is None or not own_path.exists():
+        return _load_one(Office, path)
+    if not path.exists():
+        return None, [Problem(path, 1, "không tìm thấy tệp")]
+    base, problems = _read(path)
+    own, found = _read(own_path)
+    problems += found
+    if base is None or own is None:
+        return None, problems
+    if not isinstance(own.data, dict):
+        return None, [Problem(own_path, 1, "tệp phải là một khối gồm các mục (tên mục: nội dung)")]
+    if not isinstance(base.data, dict):
+        return _validate(Office, base, path)
+    merged = _merge_office(base.data, own.data)
+
+    def origin(loc: PathKey) -> tuple[Path, Located]:
+        deep = loc[:2] if loc and loc[0] in MERGED_TABLES else loc[:1]
+        return (own_path, own) if deep in own.lines else (path, base)
+
+    try:
+        return Office.model_validate(merged), problems
+    except ValidationError as exc:
+        for error in exc.errors():
+            loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and "[" in p))
+            where = _where(loc)
+            label = f"mục '{where}': " if where else ""
+            file, located = origin(loc)
+            problems.append(Problem(file, located.line_of(loc), label + _message(error)))
+        return None, problems
+
+
+def _merge_office(base: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
+    """Commune keys replace province keys; fee and local tables merge key by key. A key the
+    commune gives is no longer a province sample, unless the commune lists it in its own
+    `samples` (which adds to what is left of the province's list)."""
+    merged = dict(base)
+    for key, value in own.items():
+        if key in MERGED_TABLES and isinstance(value, dict) and isinstance(base.get(key), dict):
+            merged[key] = {**base[key], **value}
+        else:
+            merged[key] = value
+    if isinstance(base.get("samples"), list):
+        given = {k for k in own if k not in MERGED_TABLES}
+        given |= {
+            f"{table}.{name}"
+            for table in MERGED_TABLES
+            if isinstance(own.get(table), dict)
+            for name in own[table]
+        }
+        still = [k for k in base["samples"] if str(k) not in given]
+        mine = own.get("samples")
+        merged["samples"] = list(dict.fromkeys([*still, *(mine if isinstance(mine, list) else [])]))
+    return merged
 
 
 def _resolve_inherits(read: list[tuple[Path, Located]]) -> list[Problem]:
@@ -429,4 +532,3 @@ def _check_versions(kb: KnowledgeBase) -> list[Problem]:
                     )
                 )
     return problems
-

@@ -49,7 +49,7 @@ from bot.config import Settings
 from bot.crashpoints import crash_point
 from flows.engine import Engine
 from flows.locks import KeyedLocks
-from flows.models import ConversationKey, Reply, StaffNotice
+from flows.models import DEFAULT_COMMUNE, ConversationKey, Reply, StaffNotice
 from flows.ports import Clock, DeskLinkRepo, InboxItem, Storage
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,9 @@ class TelegramChannel:
         backoff: tuple[float, ...] = (0.5, 1.0, 2.0),
         concurrency: int = 64,
         poll_seconds: float = 1.0,
+        commune: str = DEFAULT_COMMUNE,
     ) -> None:
+        self._commune = commune  # stamped on every conversation key this channel makes
         assert (
             settings.telegram_bot_token is not None and settings.telegram_staff_chat_id is not None
         )
@@ -321,7 +323,6 @@ class TelegramChannel:
             return f"telegram: no successful getUpdates since {since.isoformat()}"
         return None
 
-
     # --- handlers ----------------------------------------------------------------------------
 
     def _register(self) -> None:
@@ -360,7 +361,7 @@ class TelegramChannel:
             return
         if query is not None:
             await _answer(query)
-        inbound = citizen_inbound(update)
+        inbound = citizen_inbound(update, self._commune)
         if inbound is None:
             return
         if inbound.kind == "text" and await self._editor_command(update, inbound.text):
@@ -391,7 +392,8 @@ class TelegramChannel:
             return False
         answer = await command(display_name(user), args)
         await self.outbox.send(
-            ConversationKey(channel=CHANNEL, user_id=str(user.id)), Reply(text=answer)
+            ConversationKey(channel=CHANNEL, user_id=str(user.id), commune=self._commune),
+            Reply(text=answer),
         )
         return True
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import Message, Update, User
 
-from flows.models import ConversationKey, Inbound, MediaKind
+from flows.models import DEFAULT_COMMUNE, ConversationKey, Inbound, MediaKind
 
 CHANNEL = "telegram"
 
@@ -37,13 +37,13 @@ def media_kind(message: Message) -> MediaKind | None:
     return None
 
 
-def citizen_inbound(update: Update) -> Inbound | None:
+def citizen_inbound(update: Update, commune: str = DEFAULT_COMMUNE) -> Inbound | None:
     """A private-chat message or button press as the core sees it; None if not for the core."""
     raw = update.to_dict()
     if update.callback_query is not None:
         query = update.callback_query
         return Inbound(
-            key=ConversationKey(channel=CHANNEL, user_id=str(query.from_user.id)),
+            key=ConversationKey(channel=CHANNEL, user_id=str(query.from_user.id), commune=commune),
             kind="button",
             button=query.data or "",
             display_name=display_name(query.from_user),
@@ -54,7 +54,7 @@ def citizen_inbound(update: Update) -> Inbound | None:
     message = update.message or update.edited_message
     if message is None or message.from_user is None:
         return None
-    key = ConversationKey(channel=CHANNEL, user_id=str(message.chat.id))
+    key = ConversationKey(channel=CHANNEL, user_id=str(message.chat.id), commune=commune)
     name = display_name(message.from_user)
     message_id = str(message.message_id)
     if message.text is not None:

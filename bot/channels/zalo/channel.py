@@ -11,6 +11,7 @@ from bot.channels.zalo.outbox import ZaloOutbox
 from bot.channels.zalo.webhook import ZaloReceiver
 from bot.config import Settings
 from flows.engine import Engine
+from flows.models import DEFAULT_COMMUNE
 from flows.ports import Clock, Storage
 
 
@@ -21,6 +22,7 @@ class ZaloChannel:
         storage: Storage,
         clock: Clock,
         backoff: tuple[float, ...] = (0.5, 1.0, 2.0),
+        commune: str = DEFAULT_COMMUNE,
     ) -> None:
         assert settings.zalo_app_id and settings.zalo_app_secret and settings.zalo_oa_secret_key
         assert settings.zalo_refresh_token is not None
@@ -46,6 +48,7 @@ class ZaloChannel:
             settings.zalo_app_secret.get_secret_value(),
             settings.zalo_signature_variants,
             dt.timedelta(seconds=settings.zalo_max_skew_seconds),
+            commune=commune,
         )
 
     def bind(self, engine: Engine) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flows.models import ConversationKey, Inbound, MediaKind
+from flows.models import DEFAULT_COMMUNE, ConversationKey, Inbound, MediaKind
 
 CHANNEL = "zalo"
 BUTTON = re.compile(r"^#([\x21-\x7e]{1,64})$")  # our oa.query.hide payloads come back as text
@@ -49,13 +49,13 @@ def _contact_text(info: dict[str, Any]) -> str:
     return " – ".join(str(p) for p in parts if p)
 
 
-def to_inbound(event: dict[str, Any]) -> Inbound | None:
+def to_inbound(event: dict[str, Any], commune: str = DEFAULT_COMMUNE) -> Inbound | None:
     """None for events that need no answer (echoes, receipts) or that we do not know."""
     name = str(event.get("event_name", ""))
     user = citizen_id(event)
     if user is None or name.startswith(IGNORED_PREFIXES):
         return None
-    key = ConversationKey(channel=CHANNEL, user_id=user)
+    key = ConversationKey(channel=CHANNEL, user_id=user, commune=commune)
     message = event.get("message") if isinstance(event.get("message"), dict) else {}
     assert isinstance(message, dict)
     msg_id = str(message["msg_id"]) if message.get("msg_id") else None

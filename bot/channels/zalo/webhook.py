@@ -32,6 +32,7 @@ from bot.crashpoints import crash_point
 from bot.http import read_limited
 from flows.engine import Engine
 from flows.locks import KeyedLocks
+from flows.models import DEFAULT_COMMUNE
 from flows.ports import Clock, InboxItem, Storage
 
 log = logging.getLogger(__name__)
@@ -82,7 +83,9 @@ class ZaloReceiver:
         max_skew: dt.timedelta,
         concurrency: int = 32,
         poll_seconds: float = 1.0,
+        commune: str = DEFAULT_COMMUNE,
     ) -> None:
+        self._commune = commune  # stamped on every conversation key this receiver makes
         self._storage = storage
         self._outbox = outbox
         self._clock = clock
@@ -105,8 +108,8 @@ class ZaloReceiver:
 
     # --- HTTP ----------------------------------------------------------------------------------
 
-    def route(self) -> Route:
-        return Route("/zalo/webhook", self.webhook, methods=["POST"])
+    def route(self, path: str = "/zalo/webhook") -> Route:
+        return Route(path, self.webhook, methods=["POST"])
 
     async def webhook(self, request: Request) -> Response:
         body = await read_limited(request, MAX_BODY)
@@ -196,7 +199,7 @@ class ZaloReceiver:
 
     async def _handle(self, event: dict[str, Any], item: InboxItem) -> None:
         assert self._engine is not None
-        inbound = to_inbound(event)
+        inbound = to_inbound(event, self._commune)
         if inbound is None:
             log.info("Zalo event %r ignored", event.get("event_name"))
             await self._storage.inbox.done(item.id, self._clock.now())

@@ -1,0 +1,400 @@
+"""The composition root: one commune's whole application, built from its configuration.
+
+`bootstrap` is the only place that decides which implementation serves each port (library
+holder, storage, channels, desk, outbox sender, periodic jobs). Every part can be replaced
+through `Parts`, so tests run the production wiring with fakes on loopback instead of
+re-assembling it by hand. The process (bot.app) runs one CommuneApp per commune.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import os
+import socket
+import sqlite3
+import tempfile
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import asyncpg  # type: ignore[import-untyped]
+from starlette.routing import Route
+
+from bot.channels.local import LogDesk
+from bot.channels.routing import RoutingOutbox
+from bot.channels.telegram.channel import TelegramChannel
+from bot.channels.zalo.channel import ZaloChannel
+from bot.communes import Commune
+from bot.config import Settings, StartupError
+from bot.delivery import OutboxSender, QueuedDesk, Transport
+from bot.editor import editor_commands, staff_commands
+from bot.housekeeping import RetentionPurge, WeeklyStaleReport
+from bot.http import Health, telegram_route
+from bot.storage import Database, open_database, open_storage
+from flows.engine import Engine, EngineConfig
+from flows.models import Reply, StaffNotice
+from flows.ports import Clock, Delivery, Outbox, StaffDesk, Storage, SystemClock
+from knowledge.holder import LibraryHolder
+from knowledge.samples import sample_keys, sample_message
+
+log = logging.getLogger(__name__)
+
+
+class Periodic(Protocol):
+    async def run(self) -> bool: ...
+
+
+PERIODIC_LEASE = "periodic-jobs"
+
+
+def lease_holder() -> str:
+    """Who holds a lease: this process (unique across hosts and restarts)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@dataclass
+class Parts:
+    """What a caller may supply instead of the production part (tests: a manual clock)."""
+
+    clock: Clock | None = None
+    database: Database | None = None
+    """Shared by every commune (each sees only its rows); default: BOT_DB, opened here."""
+    holder_id: str = field(default_factory=lease_holder)
+    """This process in leases: only one process runs a commune's periodic jobs at a time."""
+
+
+class SharedDatabase:
+    """The process's one database, closed when the last commune using it stops."""
+
+    def __init__(self, database: Database, users: int, owned: bool) -> None:
+        self.database = database
+        self._users = users
+        self._owned = owned
+
+    async def release(self) -> None:
+        self._users -= 1
+        if self._users <= 0 and self._owned:
+            await self.database.close()
+
+
+def check_knowledge_dir(path: Path, what: str = "KNOWLEDGE_DIR") -> None:
+    """An unreadable folder would otherwise surface as a traceback from deep in the loader."""
+    where = f"{what} {path}"
+    if not path.is_dir():
+        raise StartupError(f"{where}: not a folder")
+    try:
+        names = os.listdir(path)
+        for sub in path.rglob("*.yaml"):
+            with sub.open("rb"):
+                pass
+    except OSError as exc:
+        raise StartupError(f"{where}: cannot be read by this user ({exc.strerror})") from None
+    if not names:
+        raise StartupError(f"{where}: the folder is empty")
+
+
+def library_holder(
+    settings: Settings, clock: Clock, overrides: Path | None = None, commune: str | None = None
+) -> LibraryHolder:
+    """The guides a commune serves: the province library with the commune's overrides."""
+    check_knowledge_dir(settings.knowledge_dir)
+    if overrides is not None:
+        check_knowledge_dir(overrides, f"knowledge overrides of {commune}")
+    holder = LibraryHolder(
+        settings.knowledge_dir,
+        lambda: clock.now().date(),
+        overrides=overrides,
+        commune=commune,
+    )
+    _, problems = holder.load()
+    for problem in problems:
+        log.warning("%s", problem.render())
+    holder.current()  # fail at start-up, not at the first question
+    return holder
+
+
+def build_engine(
+    settings: Settings,
+    holder: LibraryHolder,
+    storage: Storage,
+    desk: StaffDesk,
+    outbox: Outbox,
+    clock: Clock,
+    delivery: Delivery | None = None,
+) -> Engine:
+    config = EngineConfig(reminder_minutes=settings.handoff_reminder_minutes)
+    return Engine(holder.current, storage, desk, outbox, clock, config, delivery)
+
+
+def sqlite(settings: Settings, path: Path | str | None = None) -> Storage:
+    """The single-commune store of the console and the simulation: BOT_DB or `path` (a SQLite
+    file or a postgresql:// URL)."""
+    return open_storage(path or settings.bot_db, synchronous=settings.sqlite_synchronous)
+
+
+def _unwritable(where: str, exc: BaseException) -> StartupError:
+    return StartupError(
+        f"BOT_DB {where}: cannot create or write the database ({exc}); "
+        "check the path and that this user may write the file and its folder"
+    )
+
+
+async def open_checked(database: Database, where: str) -> None:
+    """Open and migrate the database, or stop with one line."""
+    try:
+        await database.open()
+    except (OSError, sqlite3.Error, asyncpg.PostgresError) as exc:
+        await database.close()
+        raise _unwritable(where, exc) from None
+
+
+async def open_store(storage: Storage, settings: Settings) -> None:
+    """Open a single-commune store (console, simulation), or stop with one line."""
+    where = _where(settings)
+    try:
+        await storage.open()
+    except (OSError, sqlite3.Error, asyncpg.PostgresError) as exc:
+        await storage.close()
+        raise _unwritable(where, exc) from None
+    await check_writable(storage, where)
+
+
+async def check_writable(storage: Storage, where: str) -> None:
+    """Fail now, not at the first citizen, when the file or its folder is read-only."""
+    try:
+        await storage.kv.set("startup.probe", "", dt.datetime.now(dt.UTC))
+    except (OSError, sqlite3.Error, asyncpg.PostgresError) as exc:
+        raise _unwritable(where, exc) from None
+
+
+def report_maker(
+    holder: LibraryHolder, storage: Storage, clock: Clock
+) -> Callable[[], Awaitable[tuple[str, bytes | None]]]:
+    """/baocao for staff: the summary of the last 30 days and the weekly chart as PNG bytes."""
+
+    async def make() -> tuple[str, bytes | None]:
+        from bot.charts import weekly_chart
+        from bot.report.summary import recent_report, summary_text
+
+        report = await recent_report(storage, holder.knowledge, clock.now().date())
+        with tempfile.TemporaryDirectory(prefix="baocao-") as tmp:
+            chart = weekly_chart(report, Path(tmp) / "cau-hoi-theo-tuan.png").read_bytes()
+        return summary_text(report), chart
+
+    return make
+
+
+def webhook_path(channel: str, commune: Commune) -> str:
+    """`/telegram/webhook` for the implicit commune (as before), `/telegram/<id>/webhook`
+    for each commune of a province."""
+    return f"/{channel}/webhook" if commune.implicit else f"/{channel}/{commune.id}/webhook"
+
+
+@dataclass
+class CommuneApp:
+    """Everything one commune runs; `start` and `stop` bring it up and down in order."""
+
+    commune: Commune
+    clock: Clock
+    holder: LibraryHolder
+    storage: Storage
+    engine: Engine
+    sender: OutboxSender
+    desk: StaffDesk
+    telegram: TelegramChannel | None = None
+    zalo: ZaloChannel | None = None
+    jobs: list[Periodic] = field(default_factory=list)
+    routes: list[Route] = field(default_factory=list)
+    shared: SharedDatabase | None = None
+    holder_id: str = ""
+    tick_seconds: float = 30.0
+
+    @property
+    def checks(self) -> list[Health]:
+        """Health of each channel; a province names the commune in each problem."""
+        checks: list[Health] = []
+        for channel in (self.telegram, self.zalo):
+            if channel is None:
+                continue
+            if self.commune.implicit:
+                checks.append(channel.health)
+            else:
+                checks.append(_named(self.commune.id, channel.health))
+        return checks
+
+    async def start(self) -> None:
+        settings = self.commune.settings
+        if self.telegram is not None:
+            await self.telegram.start()
+            mode = "webhook" if settings.telegram_webhook_url else "polling"
+            log.info("%s: Telegram started (%s)", self.commune.id, mode)
+        if self.zalo is not None:
+            await self.zalo.start()
+            log.info("%s: Zalo started: webhook at %s", self.commune.id, self.zalo_path)
+        await self.sender.start()
+        await self._warn_samples()
+
+    @property
+    def zalo_path(self) -> str:
+        return webhook_path("zalo", self.commune)
+
+    async def _warn_samples(self) -> None:
+        if keys := sample_keys(self.holder.current().kb.office):  # real channels: say it loudly
+            log.warning(
+                "%s: office.yaml still holds SAMPLE values: %s", self.commune.id, ", ".join(keys)
+            )
+            with contextlib.suppress(Exception):
+                await QueuedDesk(self.storage, self.sender, self.clock).post(
+                    StaffNotice(key=None, reply=Reply(text=sample_message(keys)))
+                )
+
+    async def tick(self) -> None:
+        """Time-driven work: reminders to staff, the weekly review list, the retention purge
+        (queued replies are retried by the outbox sender). Only the process holding the
+        commune's lease runs them, so several processes on one database run each job once; a
+        lease not renewed (its process died) passes to another after three intervals."""
+        ttl = dt.timedelta(seconds=max(self.tick_seconds, 1.0) * 3)
+        lease = f"{PERIODIC_LEASE}:{self.commune.id}"
+        if not await self.storage.leases.acquire(lease, self.holder_id, self.clock.now(), ttl):
+            return
+        await self.engine.tick()
+        for job in self.jobs:
+            await job.run()
+
+    async def stop(self) -> None:
+        await self.sender.stop()
+        if self.zalo is not None:
+            with contextlib.suppress(Exception):
+                await self.zalo.stop()
+        if self.telegram is not None:
+            with contextlib.suppress(Exception):
+                await self.telegram.stop()
+        if self.shared is not None:
+            await self.shared.release()
+
+
+def _named(commune: str, check: Health) -> Health:
+    def named() -> str | None:
+        problem = check()
+        return f"{commune}: {problem}" if problem else None
+
+    return named
+
+
+async def bootstrap(
+    commune: Commune, parts: Parts | None = None, shared: SharedDatabase | None = None
+) -> CommuneApp:
+    """Build (not start) one commune's application on the shared database (opened and migrated
+    here when `shared` is not given)."""
+    parts = parts or Parts()
+    settings = commune.settings
+    clock = parts.clock or SystemClock()
+    overrides = commune.overrides
+    holder = library_holder(settings, clock, overrides, None if commune.implicit else commune.id)
+    if shared is None:
+        shared = await _open_shared(settings, parts, users=1)
+    try:
+        storage = shared.database.for_commune(commune.id)
+        await check_writable(storage, _where(settings))
+        app = _assemble(commune, clock, holder, storage)
+    except BaseException:
+        await shared.release()
+        raise
+    app.shared = shared
+    app.holder_id = parts.holder_id
+    return app
+
+
+def _where(settings: Settings) -> str:
+    """The database named in errors, without a password from a postgresql:// URL."""
+    url = str(settings.bot_db)
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://…@{rest.rsplit('@', 1)[1]}"
+    return url
+
+
+async def _open_shared(settings: Settings, parts: Parts, users: int) -> SharedDatabase:
+    if parts.database is not None:
+        return SharedDatabase(parts.database, users, owned=False)
+    database = open_database(settings.bot_db, synchronous=settings.sqlite_synchronous)
+    await open_checked(database, _where(settings))
+    return SharedDatabase(database, users, owned=True)
+
+
+def _assemble(
+    commune: Commune, clock: Clock, holder: LibraryHolder, storage: Storage
+) -> CommuneApp:
+    settings = commune.settings
+    telegram = (
+        TelegramChannel(settings, storage, storage.desk_links, clock, commune=commune.id)
+        if settings.telegram_enabled
+        else None
+    )
+    zalo = (
+        ZaloChannel(settings, storage, clock, commune=commune.id) if settings.zalo_enabled else None
+    )
+    log_desk = LogDesk()
+    desk: StaffDesk = telegram.desk if telegram is not None else log_desk
+    outboxes: dict[str, Outbox] = {}
+    transports: dict[str, Transport] = {"desk": telegram.desk if telegram else log_desk}
+    if telegram is not None:
+        outboxes["telegram"] = telegram.outbox
+        transports["telegram"] = telegram.outbox
+    if zalo is not None:
+        outboxes["zalo"] = zalo.outbox
+        transports["zalo"] = zalo.outbox
+    sender = OutboxSender(storage, transports, clock)
+    engine = build_engine(
+        settings, holder, storage, desk, RoutingOutbox(outboxes), clock, delivery=sender
+    )
+    app = CommuneApp(commune, clock, holder, storage, engine, sender, desk, telegram, zalo)
+    if telegram is not None:
+        telegram.bind(
+            engine,
+            editor_commands(holder, storage, clock),
+            report_maker(holder, storage, clock),
+            staff_commands(storage),
+        )
+        if settings.telegram_webhook_url:
+            secret = settings.telegram_webhook_secret
+            app.routes.append(
+                telegram_route(
+                    telegram.feed,
+                    secret.get_secret_value() if secret else None,
+                    webhook_path("telegram", commune),
+                )
+            )
+    if zalo is not None:
+        zalo.bind(engine)
+        app.routes.append(zalo.receiver.route(app.zalo_path))
+    queued_desk = QueuedDesk(storage, sender, clock)
+    app.jobs = [
+        WeeklyStaleReport(holder, storage, queued_desk, clock),
+        RetentionPurge(storage, clock, settings.retention_months),
+    ]
+    return app
+
+
+async def bootstrap_all(communes: list[Commune], parts: Parts | None = None) -> list[CommuneApp]:
+    """Every commune's application on one shared database, or none: a failure closes what was
+    already built."""
+    parts = parts or Parts()
+    if not communes:
+        return []
+    shared = await _open_shared(communes[0].settings, parts, users=len(communes))
+    apps: list[CommuneApp] = []
+    try:
+        for commune in communes:
+            apps.append(await bootstrap(commune, parts, shared))
+    except BaseException:
+        for _ in range(len(communes) - len(apps) - 1):
+            await shared.release()  # the failed one released itself
+        await asyncio.gather(*(a.stop() for a in apps), return_exceptions=True)
+        raise
+    return apps
