@@ -132,7 +132,7 @@ async def run_console(
     holder = library_holder(settings, clock)
     console = Console(out)
     sink: Sink = console.sink
-    database = sqlite(settings)
+    database = bot_storage(settings)
     await open_database(database)
     async with opened(database) as storage:
         engine = build_engine(settings, holder, storage, LocalDesk(sink), LocalOutbox(sink), clock)
@@ -187,6 +187,40 @@ PERIODIC_LEASE = "periodic-jobs"
 def lease_holder() -> str:
     """Who holds a lease: this process (unique across hosts and restarts)."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+POLLER_TTL = dt.timedelta(seconds=30)
+
+
+async def hold_poller_lease(
+    settings: Settings, leases: LeaseRepo, stop: asyncio.Event
+) -> asyncio.Task[None]:
+    """Wait until this process holds the poller lease of its Telegram bot, then keep renewing
+    it; if it is lost (this process stalled past the expiry), stop: a supervisor restarts the
+    process, which waits for the lease again. Returns the renewing task."""
+    token = settings.telegram_bot_token
+    bot_id = token.get_secret_value().split(":", 1)[0] if token else "-"
+    name, holder = f"telegram-poller:{bot_id}", lease_holder()
+    clock = SystemClock()  # leases are across processes: real time
+    while not await leases.acquire(name, holder, clock.now(), POLLER_TTL):
+        log.info("another process polls Telegram bot %s; waiting", bot_id)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), POLLER_TTL.total_seconds() / 3)
+        if stop.is_set():
+            break
+
+    async def renew() -> None:
+        try:
+            while not stop.is_set():
+                await asyncio.sleep(POLLER_TTL.total_seconds() / 3)
+                if not await leases.renew(name, holder, clock.now(), POLLER_TTL):
+                    log.error("lost the Telegram poller lease; stopping")
+                    stop.set()
+        finally:
+            with contextlib.suppress(Exception):
+                await leases.release(name, holder)
+
+    return asyncio.create_task(renew())
 
 
 async def _ticker(
@@ -295,11 +329,12 @@ async def run_bot(
     if zalo is not None:
         outboxes["zalo"] = zalo.outbox
         transports["zalo"] = zalo.outbox
-    sender = OutboxSender(storage, transports, clock)
+    sender = OutboxSender(storage, transports, clock, sole_process=not is_postgres(settings.bot_db))
     engine = build_engine(
         settings, holder, storage, desk, RoutingOutbox(outboxes), clock, delivery=sender
     )
     routes = []
+    poller_lease: asyncio.Task[None] | None = None
     try:
         if telegram is not None:
             telegram.bind(
@@ -308,6 +343,9 @@ async def run_bot(
                 report_maker(holder, storage, clock),
                 staff_commands(storage),
             )
+            if not settings.telegram_webhook_url and is_postgres(settings.bot_db):
+                # processes sharing the database: exactly one polls this bot
+                poller_lease = await hold_poller_lease(settings, storage.leases, stop)
             await telegram.start()
             log.info(
                 "Telegram started (%s)", "webhook" if settings.telegram_webhook_url else "polling"
@@ -367,4 +405,7 @@ async def run_bot(
         if telegram is not None:
             with contextlib.suppress(Exception):
                 await telegram.stop()
+        if poller_lease is not None:
+            poller_lease.cancel()
+            await asyncio.gather(poller_lease, return_exceptions=True)
         await storage.close()
