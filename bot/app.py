@@ -154,7 +154,10 @@ def _http_server(settings: Settings, apps: list[CommuneApp]) -> HttpServer | Non
 
 @contextlib.asynccontextmanager
 async def serving(
-    settings: Settings, apps: list[CommuneApp], tick_seconds: float
+    settings: Settings,
+    apps: list[CommuneApp],
+    tick_seconds: float,
+    stop: asyncio.Event | None = None,
 ) -> AsyncIterator[None]:
     """Start every commune, the HTTP server and the background work; on exit stop taking
     updates, finish in-flight work, flush the desks and close the databases."""
@@ -164,6 +167,8 @@ async def serving(
     try:
         for app in apps:
             app.tick_seconds = tick_seconds
+            if stop is not None:
+                app.stop_event = stop
             await app.start()
         server = _http_server(settings, apps)
         if server is not None:
@@ -202,6 +207,6 @@ async def run_bot(
         communes = load_communes(settings, os.environ)
     parts = parts or Parts(clock=clock)
     apps = await bootstrap_all(communes, parts)
-    async with serving(settings, apps, tick_seconds):
+    async with serving(settings, apps, tick_seconds, stop):
         await stop.wait()
         log.info("stopping")

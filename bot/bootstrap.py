@@ -35,10 +35,10 @@ from bot.delivery import OutboxSender, QueuedDesk, Transport
 from bot.editor import editor_commands, staff_commands
 from bot.housekeeping import RetentionPurge, WeeklyStaleReport
 from bot.http import Health, telegram_route
-from bot.storage import Database, open_database, open_storage
+from bot.storage import Database, is_postgres, open_database, open_storage
 from flows.engine import Engine, EngineConfig
 from flows.models import Reply, StaffNotice
-from flows.ports import Clock, Delivery, Outbox, StaffDesk, Storage, SystemClock
+from flows.ports import Clock, Delivery, LeaseRepo, Outbox, StaffDesk, Storage, SystemClock
 from knowledge.holder import LibraryHolder
 from knowledge.samples import sample_keys, sample_message
 
@@ -55,6 +55,40 @@ PERIODIC_LEASE = "periodic-jobs"
 def lease_holder() -> str:
     """Who holds a lease: this process (unique across hosts and restarts)."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+POLLER_TTL = dt.timedelta(seconds=30)
+
+
+async def hold_poller_lease(
+    settings: Settings, leases: LeaseRepo, stop: asyncio.Event
+) -> asyncio.Task[None]:
+    """Wait until this process holds the poller lease of its Telegram bot, then keep renewing
+    it; if it is lost (this process stalled past the expiry), stop: a supervisor restarts the
+    process, which waits for the lease again. Returns the renewing task."""
+    token = settings.telegram_bot_token
+    bot_id = token.get_secret_value().split(":", 1)[0] if token else "-"
+    name, holder = f"telegram-poller:{bot_id}", lease_holder()
+    clock = SystemClock()  # leases are across processes: real time
+    while not await leases.acquire(name, holder, clock.now(), POLLER_TTL):
+        log.info("another process polls Telegram bot %s; waiting", bot_id)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), POLLER_TTL.total_seconds() / 3)
+        if stop.is_set():
+            break
+
+    async def renew() -> None:
+        try:
+            while not stop.is_set():
+                await asyncio.sleep(POLLER_TTL.total_seconds() / 3)
+                if not await leases.renew(name, holder, clock.now(), POLLER_TTL):
+                    log.error("lost the Telegram poller lease; stopping")
+                    stop.set()
+        finally:
+            with contextlib.suppress(Exception):
+                await leases.release(name, holder)
+
+    return asyncio.create_task(renew())
 
 
 @dataclass
@@ -213,6 +247,9 @@ class CommuneApp:
     shared: SharedDatabase | None = None
     holder_id: str = ""
     tick_seconds: float = 30.0
+    stop_event: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set when the process must stop (e.g. the Telegram poller lease was lost)."""
+    poller_lease: asyncio.Task[None] | None = None
 
     @property
     def checks(self) -> list[Health]:
@@ -230,6 +267,11 @@ class CommuneApp:
     async def start(self) -> None:
         settings = self.commune.settings
         if self.telegram is not None:
+            if not settings.telegram_webhook_url and is_postgres(settings.bot_db):
+                # processes sharing the database: exactly one polls this bot
+                self.poller_lease = await hold_poller_lease(
+                    settings, self.storage.leases, self.stop_event
+                )
             await self.telegram.start()
             mode = "webhook" if settings.telegram_webhook_url else "polling"
             log.info("%s: Telegram started (%s)", self.commune.id, mode)
@@ -274,6 +316,9 @@ class CommuneApp:
         if self.telegram is not None:
             with contextlib.suppress(Exception):
                 await self.telegram.stop()
+        if self.poller_lease is not None:
+            self.poller_lease.cancel()
+            await asyncio.gather(self.poller_lease, return_exceptions=True)
         if self.shared is not None:
             await self.shared.release()
 
@@ -349,7 +394,8 @@ def _assemble(
     if zalo is not None:
         outboxes["zalo"] = zalo.outbox
         transports["zalo"] = zalo.outbox
-    sender = OutboxSender(storage, transports, clock)
+    # with a shared PostgreSQL, claims left at start-up may be a live neighbour's
+    sender = OutboxSender(storage, transports, clock, sole_process=not is_postgres(settings.bot_db))
     engine = build_engine(
         settings, holder, storage, desk, RoutingOutbox(outboxes), clock, delivery=sender
     )

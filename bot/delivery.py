@@ -71,7 +71,12 @@ class OutboxSender(Delivery):
         concurrency: int = 32,
         poll_seconds: float = 1.0,
         lease: dt.timedelta = LEASE,
+        sole_process: bool = True,
     ) -> None:
+        """`sole_process`: no other process serves this database, so claims left at start-up
+        are this process's own from before a restart (with a shared PostgreSQL they may be a
+        live neighbour's: they are left to expire)."""
+        self._sole = sole_process
         self._storage = storage
         self._transports = transports
         self._clock = clock
@@ -92,8 +97,9 @@ class OutboxSender(Delivery):
 
     async def start(self) -> None:
         """Entries claimed by a previous run of this process are free again."""
-        await self._storage.outbox.release_claims()
-        await self._storage.inbox.release_claims()
+        if self._sole:
+            await self._storage.outbox.release_claims()
+            await self._storage.inbox.release_claims()
         if self._task is None:
             self._task = asyncio.create_task(self._run())
         self.wake()
