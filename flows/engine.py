@@ -19,13 +19,14 @@ from typing import Literal
 
 from flows import texts
 from flows.aspects import detect, without_cues
+from flows.callbacks import EXAMPLE_SKIP, FORM_FLOWS, Act, button
 from flows.feedback import Feedback
 from flows.handoff import Handoffs, display_name, undelivered_notice
 from flows.hours import OfficeHours
 from flows.locks import KeyedLocks
 from flows.masking import mask_personal
 from flows.menu import HUMAN, MENU, show_welcome
-from flows.models import Button, ConversationKey, Inbound, Reply, StaffNotice
+from flows.models import ConversationKey, Inbound, Reply, StaffNotice
 from flows.ports import (
     Clock,
     Conversation,
@@ -260,7 +261,7 @@ class Engine:
                 and stripped.isdigit()
                 and count
                 and state.mode == "bot"
-                and (state.flow not in ("fee", "reason", "feedback"))
+                and (state.flow not in FORM_FLOWS)
             ):
                 # A number that is not one of the buttons: never a guide, never a handoff.
                 turn.say(texts.CHOOSE_NUMBER.format(count=count), list(state.buttons))
@@ -290,9 +291,9 @@ class Engine:
         folded = fold(text)
         if not folded:
             return None
-        for button in buttons:
-            if fold(button.label) == folded:
-                return button.data
+        for choice in buttons:
+            if fold(choice.label) == folded:
+                return choice.data
         return None
 
     # --- staff ---------------------------------------------------------------------------
@@ -351,7 +352,7 @@ class Engine:
             guide = library.guide(handoff.guide_id)
             if guide is not None:
                 options.insert(0, Match(guide.id, guide.title, 1.0))
-        buttons = [Button(label=m.title[:40], data=f"ex:{m.id}") for m in options[:3]]
+        buttons = [button(m.title[:40], Act.EXAMPLE, m.id) for m in options[:3]]
         turn.notify(
             StaffNotice(
                 key=conversation.key,
@@ -359,7 +360,7 @@ class Engine:
                 at=self._clock.now(),
                 reply=Reply(
                     text=texts.S_CANDIDATE.format(question=question),
-                    buttons=(*buttons, Button(label=texts.S_SKIP_CANDIDATE, data="ex:-")),
+                    buttons=(*buttons, button(texts.S_SKIP_CANDIDATE, Act.EXAMPLE, EXAMPLE_SKIP)),
                 ),
             )
         )

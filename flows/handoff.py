@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flows import texts
+from flows.callbacks import RATING_STAFF, Act, button
 from flows.hours import OfficeHours, describe_moment
 from flows.menu import MENU
 from flows.models import Button, ConversationKey, MediaKind, Reply, StaffNotice
@@ -26,9 +27,9 @@ RECENT_LINES = 8
 
 def staff_buttons(conversation_id: int) -> tuple[Button, ...]:
     return (
-        Button(label=texts.S_CLAIM, data=f"claim:{conversation_id}"),
-        Button(label=texts.S_RETURN, data=f"return:{conversation_id}"),
-        Button(label=texts.S_CLOSE, data=f"close:{conversation_id}"),
+        button(texts.S_CLAIM, Act.CLAIM, number=conversation_id),
+        button(texts.S_RETURN, Act.RETURN, number=conversation_id),
+        button(texts.S_CLOSE, Act.CLOSE, number=conversation_id),
     )
 
 
@@ -60,7 +61,7 @@ class Handoffs:
         """Queue the conversation for a person and tell the citizen what happens next."""
         conversation = turn.conversation
         existing = await self._storage.current_handoff(conversation.id)
-        cancel = Button(label=texts.B_CANCEL_HANDOFF, data="x")
+        cancel = button(texts.B_CANCEL_HANDOFF, Act.CANCEL)
         if existing is not None:
             if existing.status == "claimed":
                 turn.say(texts.HANDOFF_WITH_STAFF.format(staff=existing.claimed_by or ""), [cancel])
@@ -204,8 +205,8 @@ class Handoffs:
             reply = Reply(
                 text=texts.HANDOFF_CLOSED,
                 buttons=(
-                    Button(label=texts.B_YES_HELPFUL, data="r+:staff"),
-                    Button(label=texts.B_NOT_HELPFUL, data="r-:staff"),
+                    button(texts.B_YES_HELPFUL, Act.HELPFUL, RATING_STAFF),
+                    button(texts.B_NOT_HELPFUL, Act.UNHELPFUL, RATING_STAFF),
                     MENU,
                 ),
             )

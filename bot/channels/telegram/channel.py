@@ -48,7 +48,8 @@ from bot.channels.telegram.sender import Sender, TelegramOutbox
 from bot.config import Settings
 from bot.crashpoints import crash_point
 from bot.storage.links import DeskLinks
-from flows.engine import Engine
+from flows.callbacks import EXAMPLE_SKIP, Act, parse
+from flows.engine import Engine, StaffAction
 from flows.locks import KeyedLocks
 from flows.models import ConversationKey, Reply, StaffNotice
 from flows.ports import Clock, InboxItem, Storage
@@ -57,7 +58,6 @@ log = logging.getLogger(__name__)
 TYPING_AFTER = 0.8  # seconds of work before showing "typing…"
 MEMBER_CACHE = dt.timedelta(minutes=5)
 STALL_AFTER = dt.timedelta(minutes=2)  # beyond the long-poll timeout: the channel is stalled
-STAFF_ACTIONS = ("claim", "return", "close")
 CITIZEN_COMMANDS = [
     BotCommand("start", "Bắt đầu"),
     BotCommand("menu", "Menu thủ tục"),
@@ -331,8 +331,8 @@ class TelegramChannel:
         staff = filters.Chat(self._settings.telegram_staff_chat_id) & fresh
         private = filters.ChatType.PRIVATE & fresh
         app = self.app
-        app.add_handler(CallbackQueryHandler(self._staff_button, pattern=_staff_pattern()), group=0)
-        app.add_handler(CallbackQueryHandler(self._example_button, pattern=r"^ex:"), group=0)
+        app.add_handler(CallbackQueryHandler(self._staff_button, pattern=_is_staff_button), group=0)
+        app.add_handler(CallbackQueryHandler(self._example_button, pattern=_is_example), group=0)
         app.add_handler(CommandHandler("hangcho", self._queue, filters=staff), group=0)
         app.add_handler(CommandHandler("baocao", self._report_command, filters=staff), group=0)
         app.add_handler(CommandHandler("phananh", self._staff_command, filters=staff), group=0)
@@ -433,11 +433,12 @@ class TelegramChannel:
             # A staff button outside the staff group, or pressed by someone not in it: refuse.
             await _answer(query, "Chỉ cán bộ trong nhóm hỗ trợ mới dùng được nút này.")
             raise ApplicationHandlerStop
-        action, _, conversation_id = (query.data or "").partition(":")
+        pressed = parse(query.data)
+        assert pressed.number is not None  # the handler pattern only lets staff buttons through
         ok = await self.engine.staff_action(
             self._staff_name(update),
-            int(conversation_id),
-            action,  # type: ignore[arg-type]
+            pressed.number,
+            STAFF_ACTION[pressed.act],
             receipt=self._receipt(update),
         )
         await _answer(query, "Đã thực hiện." if ok else "Cuộc trò chuyện không còn chờ cán bộ.")
@@ -454,12 +455,12 @@ class TelegramChannel:
         if query.from_user.id not in self._settings.telegram_editor_ids:
             await _answer(query, "Chỉ biên tập viên mới thêm được câu ví dụ.")
             raise ApplicationHandlerStop
-        guide_id = (query.data or "")[3:]
+        guide_id = parse(query.data).key
         message = query.message if isinstance(query.message, Message) else None
         text = message.text if message is not None else None
         found = re.search(r"«(.+)»", str(text or ""), re.S)
         command = self._editor_commands.get("themcau")
-        if guide_id == "-" or found is None or command is None:
+        if guide_id == EXAMPLE_SKIP or found is None or command is None:
             answer = "Đã bỏ qua."
         else:
             answer = await command(
@@ -568,8 +569,19 @@ class TelegramChannel:
         raise ApplicationHandlerStop
 
 
-def _staff_pattern() -> str:
-    return r"^(" + "|".join(STAFF_ACTIONS) + r"):\d+$"
+STAFF_ACTION: dict[Act, StaffAction] = {
+    Act.CLAIM: "claim",
+    Act.RETURN: "return",
+    Act.CLOSE: "close",
+}
+
+
+def _is_staff_button(data: object) -> bool:
+    return isinstance(data, str) and parse(data).act in STAFF_ACTION
+
+
+def _is_example(data: object) -> bool:
+    return isinstance(data, str) and parse(data).act is Act.EXAMPLE
 
 
 async def _answer(query: CallbackQuery, text: str | None = None) -> None:
