@@ -21,7 +21,7 @@ from flows import texts
 from flows.aspects import detect, without_cues
 from flows.callbacks import EXAMPLE_SKIP, FORM_FLOWS, Act, button
 from flows.feedback import Feedback
-from flows.handoff import Handoffs, display_name, undelivered_notice
+from flows.handoff import Handoffs, display_name, notice, undelivered_notice
 from flows.hours import OfficeHours
 from flows.locks import KeyedLocks
 from flows.masking import mask_personal
@@ -313,15 +313,7 @@ class Engine:
                 if handoff.status == "claimed" and handoff.claimed_by:
                     # two officers on one citizen: say so, so neither answers blind
                     turn.notify(
-                        StaffNotice(
-                            key=turn.key,
-                            at=turn.now,
-                            reply=Reply(
-                                text=texts.S_ALREADY_CLAIMED.format(
-                                    staff=handoff.claimed_by, other=staff
-                                )
-                            ),
-                        )
+                        notice(turn, "taken_over", handoff, staff=staff, other=handoff.claimed_by)
                     )
                 self.handoffs.claim(turn, handoff, staff)
                 turn.log(

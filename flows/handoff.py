@@ -11,12 +11,25 @@ notices and the messages to the citizen commit together (a crash never leaves `w
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from flows import texts
 from flows.callbacks import RATING_STAFF, Act, button
 from flows.hours import OfficeHours, describe_moment
 from flows.menu import MENU
-from flows.models import Button, ConversationKey, MediaKind, Reply, StaffNotice
+from flows.models import (
+    ConversationKey,
+    GuideRef,
+    HandoffRef,
+    MediaKind,
+    NoticeEvent,
+    NoticeKind,
+    RecentMessage,
+    Reply,
+    StaffNotice,
+)
+from flows.notices import citizen_ref, one_line
+from flows.notices import staff_buttons as staff_buttons
 from flows.ports import VN_TZ, Conversation, Handoff, Storage
 from flows.turn import Turn
 from knowledge.library import Library
@@ -25,25 +38,37 @@ from knowledge.placeholders import opening_hours
 RECENT_LINES = 8
 
 
-def staff_buttons(conversation_id: int) -> tuple[Button, ...]:
-    return (
-        button(texts.S_CLAIM, Act.CLAIM, number=conversation_id),
-        button(texts.S_RETURN, Act.RETURN, number=conversation_id),
-        button(texts.S_CLOSE, Act.CLOSE, number=conversation_id),
-    )
-
-
-def _clock(moment: dt.datetime) -> str:
-    return moment.astimezone(VN_TZ).strftime("%H:%M %d/%m/%Y")
-
-
-def _one_line(text: str, limit: int = 160) -> str:
-    flat = " / ".join(part.strip() for part in text.splitlines() if part.strip())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
 def display_name(conversation: Conversation) -> str:
     return conversation.display_name or f"Người dân {conversation.key.user_id[-4:]}"
+
+
+def notice(
+    turn: Turn,
+    event: NoticeEvent,
+    handoff: Handoff | None,
+    kind: NoticeKind = "info",
+    **facts: Any,
+) -> StaffNotice:
+    """A notice about this conversation's handoff, with the facts every desk needs."""
+    conversation = turn.conversation
+    state = None
+    if handoff is not None:
+        state = HandoffRef(
+            id=handoff.id,
+            status=handoff.status,
+            claimed_by=handoff.claimed_by,
+            waiting_since=handoff.created_at,
+        )
+    return StaffNotice(
+        key=conversation.key,
+        kind=kind,
+        at=turn.now,
+        event=event,
+        conversation_id=conversation.id,
+        citizen=citizen_ref(conversation.key, conversation.display_name),
+        handoff=state,
+        **facts,
+    )
 
 
 class Handoffs:
@@ -108,31 +133,22 @@ class Handoffs:
         recent_lines = [*recent, *[t for t in turn.transcript if t.direction == "in"]][
             -RECENT_LINES:
         ]
-        recent_text = "\n".join(
-            f"{'👤' if line.direction == 'in' else '🤖' if line.direction == 'out' else '🧑‍💼'} "
-            f"{_one_line(line.text)}"
-            for line in recent_lines
-        )
         turn.notify(
-            StaffNotice(
-                key=conversation.key,
+            notice(
+                turn,
+                "queued",
+                handoff,
                 kind="handoff",
-                at=turn.now,
                 subject=guide.title if guide else None,
-                reply=Reply(
-                    text=texts.S_HANDOFF.format(
-                        name=display_name(conversation),
-                        channel=conversation.key.channel,
-                        guide=guide.title if guide else "(chưa rõ)",
-                        since=_clock(handoff.created_at),
-                        recent=recent_text or "(không có)",
-                    ),
-                    buttons=staff_buttons(conversation.id),
+                guide=GuideRef(id=guide.id, title=guide.title) if guide else None,
+                recent=tuple(
+                    RecentMessage(direction=line.direction, text=line.text, at=line.at)
+                    for line in recent_lines
                 ),
             )
         )
 
-    async def cancel(self, turn: Turn, notice: str = texts.S_CANCELLED) -> bool:
+    async def cancel(self, turn: Turn, deleted: bool = False) -> bool:
         handoff = await self._storage.current_handoff(turn.conversation.id)
         turn.state.mode = "bot"
         if handoff is None:
@@ -141,33 +157,16 @@ class Handoffs:
         handoff.ended_at = turn.now
         turn.save(handoff)
         turn.log("handoff_cancelled", handoff=handoff.id)
-        self._post(turn, notice.format(name=turn.name))
+        turn.notify(notice(turn, "deleted" if deleted else "cancelled", handoff))
         return True
 
     async def forward(
         self, turn: Turn, text: str, media: MediaKind | None = None, origin: str | None = None
     ) -> None:
         """A citizen message during a handoff goes to the desk, not to the bot."""
-        if media is not None:
-            caption = f": {text}" if text else ""
-            body = texts.S_CITIZEN_MEDIA.format(
-                name=turn.name, media=texts.MEDIA_NAMES.get(media, "tệp"), caption=caption
-            )
-        else:
-            body = texts.S_CITIZEN.format(name=turn.name, text=text)
         turn.notify(
-            StaffNotice(
-                key=turn.key,
-                kind="citizen",
-                reply=Reply(text=body),
-                media=media,
-                origin=origin,
-                at=turn.now,
-            )
+            notice(turn, "message", None, kind="citizen", media=media, origin=origin, text=text)
         )
-
-    def _post(self, turn: Turn, text: str) -> None:
-        turn.notify(StaffNotice(key=turn.key, reply=Reply(text=text), kind="info", at=turn.now))
 
     # --- staff side: called by the engine under the conversation's lock ----------------------
 
@@ -177,7 +176,7 @@ class Handoffs:
         handoff.claimed_at = turn.now
         turn.save(handoff)
         turn.state.mode = "staff"
-        self._post(turn, texts.S_CLAIMED.format(staff=staff))
+        turn.notify(notice(turn, "claimed", handoff, staff=staff))
         turn.send(Reply(text=texts.HANDOFF_CLAIMED.format(staff=staff)))
 
     def staff_message(
@@ -210,10 +209,10 @@ class Handoffs:
                     MENU,
                 ),
             )
-            self._post(turn, texts.S_CLOSED.format(staff=staff))
+            turn.notify(notice(turn, "closed", handoff, staff=staff))
         else:
             reply = Reply(text=texts.HANDOFF_RETURNED, buttons=(MENU,))
-            self._post(turn, texts.S_RETURNED.format(staff=staff))
+            turn.notify(notice(turn, "returned", handoff, staff=staff))
         turn.state.buttons = list(reply.buttons)
         turn.send(reply)
 
@@ -235,21 +234,8 @@ class Handoffs:
         return due
 
     def remind(self, turn: Turn, handoff: Handoff, opening: bool) -> None:
-        minutes = int((turn.now - handoff.created_at).total_seconds() // 60)
-        template = texts.S_REMIND_OPENING if opening else texts.S_REMIND
-        text = template.format(
-            name=display_name(turn.conversation),
-            since=_clock(handoff.created_at),
-            minutes=minutes,
-        )
-        turn.notify(
-            StaffNotice(
-                key=turn.key,
-                kind="reminder",
-                at=turn.now,
-                reply=Reply(text=text, buttons=staff_buttons(turn.conversation.id)),
-            )
-        )
+        event: NoticeEvent = "remind_opening" if opening else "remind"
+        turn.notify(notice(turn, event, handoff, kind="reminder"))
         handoff.reminded_at = turn.now
         turn.save(handoff)
 
@@ -258,7 +244,7 @@ def undelivered_notice(
     key: ConversationKey, name: str, text: str, why: str, now: dt.datetime
 ) -> StaffNotice:
     """What staff are told when a message to a citizen cannot be delivered: the text and why."""
-    reason = f"«{_one_line(text, 150)}»" + (f" ({why[:120]})" if why else "")
+    reason = f"«{one_line(text, 150)}»" + (f" ({why[:120]})" if why else "")
     return StaffNotice(
         key=key,
         kind="undelivered",

@@ -15,11 +15,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from flows.callbacks import Flow
 from flows.models import Button, ConversationKey, Reply, StaffNotice
+from flows.models import Direction as Direction
+from flows.models import HandoffStatus as HandoffStatus
 from knowledge.library import VN_TZ as VN_TZ  # re-exported: the core and channels use it
 
-Direction = Literal["in", "out", "staff"]
 FeedbackStatus = Literal["new", "in_progress", "answered"]
-HandoffStatus = Literal["waiting", "claimed", "returned", "closed", "cancelled"]
 OPEN_STATUSES: tuple[HandoffStatus, ...] = ("waiting", "claimed")
 
 

@@ -266,7 +266,7 @@ class Router:
             turn.say(texts.DELETE_KEPT, [MENU])
             return
         if turn.state.mode != "bot":
-            await self._handoffs.cancel(turn, texts.S_DELETED)
+            await self._handoffs.cancel(turn, deleted=True)
         await self._storage.delete_conversation(turn.conversation.id)
         turn.deleted = True
         turn.say(texts.DELETED, [MENU])
