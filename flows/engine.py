@@ -419,6 +419,33 @@ class Engine:
             turn.log("staff_reply", handoff=handoff.id, queued=self.durable)
             return await self._commit(turn, None, receipt, citizen=False)
 
+    async def staff_transfer(
+        self, staff: str, conversation_id: int, colleague: str, receipt: int | None = None
+    ) -> bool:
+        """Hand an open conversation to a colleague (who then holds it)."""
+        async with self._staff_turn(conversation_id, receipt) as opened:
+            if opened is None:
+                return False
+            _, handoff, turn = opened
+            self.handoffs.transfer(turn, handoff, staff, colleague)
+            turn.log("handoff_transferred", handoff=handoff.id, staff=staff, to=colleague)
+            await self._commit(turn, None, receipt, citizen=False)
+            return True
+
+    async def staff_note(
+        self, staff: str, conversation_id: int, text: str, receipt: int | None = None
+    ) -> bool:
+        """An internal note on an open conversation, kept (masked) with its events."""
+        async with self._staff_turn(conversation_id, receipt) as opened:
+            if opened is None:
+                return False
+            _, handoff, turn = opened
+            note = mask_personal(sanitize(text, self.config.max_text_chars))
+            self.handoffs.note(turn, handoff, staff, note)
+            turn.log("staff_note", handoff=handoff.id, staff=staff, text=note)
+            await self._commit(turn, None, receipt, citizen=False)
+            return True
+
     @asynccontextmanager
     async def _staff_turn(
         self, conversation_id: int, receipt: int | None = None

@@ -216,6 +216,20 @@ class Handoffs:
         turn.state.buttons = list(reply.buttons)
         turn.send(reply)
 
+    def transfer(self, turn: Turn, handoff: Handoff, staff: str, colleague: str) -> None:
+        """`staff` hands the conversation to `colleague`, who holds it from now on."""
+        handoff.status = "claimed"
+        handoff.claimed_by = colleague
+        handoff.claimed_at = handoff.claimed_at or turn.now
+        turn.save(handoff)
+        turn.state.mode = "staff"
+        turn.notify(notice(turn, "transferred", handoff, staff=staff, other=colleague))
+        turn.send(Reply(text=texts.HANDOFF_TRANSFERRED.format(staff=colleague)))
+
+    def note(self, turn: Turn, handoff: Handoff, staff: str, text: str) -> None:
+        """An internal note: every desk sees it, the citizen never does."""
+        turn.notify(notice(turn, "note", handoff, staff=staff, text=text))
+
     async def due_reminders(self, hours: OfficeHours, now: dt.datetime) -> list[Handoff]:
         """Waiting handoffs to remind once: after N minutes if asked in working hours, else at
         the next opening."""

@@ -48,8 +48,9 @@ from bot.channels.telegram.sender import Sender, TelegramOutbox
 from bot.config import Settings
 from bot.crashpoints import crash_point
 from bot.storage.links import DeskLinks
-from flows.callbacks import EXAMPLE_SKIP, Act, parse
-from flows.engine import Engine, StaffAction
+from flows.callbacks import EXAMPLE_SKIP, STAFF_ACTS, Act, parse
+from flows.desk import DeskService
+from flows.engine import Engine
 from flows.locks import KeyedLocks
 from flows.models import ConversationKey, Reply, StaffNotice
 from flows.ports import Clock, InboxItem, Storage
@@ -66,6 +67,10 @@ CITIZEN_COMMANDS = [
     BotCommand("riengtu", "Quyền riêng tư"),
     BotCommand("xoadulieu", "Xóa dữ liệu của tôi"),
 ]
+TOPIC_COMMAND_HELP = (
+    "Trong chủ đề của người dân: /ghichu <nội dung> (ghi chú nội bộ, người dân không thấy), "
+    "/chuyen <tên cán bộ> (chuyển cho đồng nghiệp)."
+)
 INBOX_LEASE = dt.timedelta(seconds=30)  # a failed update is tried again after this
 MAX_UPDATE_ATTEMPTS = 10  # an update that fails this often is skipped (logged), not retried
 POLL_BACKOFF = (0.5, 1.0, 2.0, 5.0)
@@ -121,6 +126,7 @@ class TelegramChannel:
         self._stopping = False
         self._links = links
         self._engine: Engine | None = None
+        self._desk_ops: DeskService | None = None
         self._editor_commands: dict[str, EditorCommand] = {}
         self._report: ReportMaker | None = None
         self._staff_commands: dict[str, EditorCommand] = {}
@@ -135,9 +141,16 @@ class TelegramChannel:
         staff_commands: dict[str, EditorCommand] | None = None,
     ) -> None:
         self._engine = engine
+        self._desk_ops = DeskService(engine, self._storage)
         self._editor_commands = dict(editor_commands or {})
         self._report = report
         self._staff_commands = dict(staff_commands or {})
+
+    @property
+    def desk_ops(self) -> DeskService:
+        if self._desk_ops is None:
+            raise RuntimeError("TelegramChannel.bind(engine) was not called")
+        return self._desk_ops
 
     @property
     def engine(self) -> Engine:
@@ -322,7 +335,6 @@ class TelegramChannel:
             return f"telegram: no successful getUpdates since {since.isoformat()}"
         return None
 
-
     # --- handlers ----------------------------------------------------------------------------
 
     def _register(self) -> None:
@@ -336,6 +348,9 @@ class TelegramChannel:
         app.add_handler(CommandHandler("hangcho", self._queue, filters=staff), group=0)
         app.add_handler(CommandHandler("baocao", self._report_command, filters=staff), group=0)
         app.add_handler(CommandHandler("phananh", self._staff_command, filters=staff), group=0)
+        app.add_handler(
+            CommandHandler(["ghichu", "chuyen"], self._topic_command, filters=staff), group=0
+        )
         app.add_handler(
             MessageHandler(
                 staff & ~filters.COMMAND & ~filters.StatusUpdate.ALL, self._staff_message
@@ -433,13 +448,8 @@ class TelegramChannel:
             # A staff button outside the staff group, or pressed by someone not in it: refuse.
             await _answer(query, "Chỉ cán bộ trong nhóm hỗ trợ mới dùng được nút này.")
             raise ApplicationHandlerStop
-        pressed = parse(query.data)
-        assert pressed.number is not None  # the handler pattern only lets staff buttons through
-        ok = await self.engine.staff_action(
-            self._staff_name(update),
-            pressed.number,
-            STAFF_ACTION[pressed.act],
-            receipt=self._receipt(update),
+        ok = await self.desk_ops.press(
+            self._staff_name(update), parse(query.data), receipt=self._receipt(update)
         )
         await _answer(query, "Đã thực hiện." if ok else "Cuộc trò chuyện không còn chờ cán bộ.")
         raise ApplicationHandlerStop
@@ -487,7 +497,7 @@ class TelegramChannel:
         name = self._staff_name(update)
         receipt = self._receipt(update)
         if message.text:
-            await self.engine.staff_reply(name, conversation_id, message.text, receipt=receipt)
+            await self.desk_ops.reply(name, conversation_id, message.text, receipt=receipt)
         else:
             await self._staff_media(
                 conversation_id, name, message.message_id, message.caption or "", receipt
@@ -522,9 +532,37 @@ class TelegramChannel:
         except TelegramError as exc:
             log.warning("could not copy a staff file to the citizen: %s", exc)
             return
-        await self.engine.staff_reply(
+        await self.desk_ops.reply(
             name, conversation_id, caption or "(đã gửi tệp/ảnh)", deliver=False, receipt=receipt
         )
+
+    async def _topic_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """In a citizen's topic: /ghichu <text> (a note staff see, the citizen does not) and
+        /chuyen <name> (hand the conversation to a colleague)."""
+        message = update.effective_message
+        user = update.effective_user
+        if message is None or user is None or not message.text or not message.message_thread_id:
+            raise ApplicationHandlerStop
+        if not await self._is_staff(user.id):
+            raise ApplicationHandlerStop
+        conversation_id = await self._links.conversation_for_thread(
+            self.desk.chat_id, message.message_thread_id
+        )
+        word, _, rest = message.text.partition(" ")
+        rest = rest.strip()
+        name = self._staff_name(update)
+        receipt = self._receipt(update)
+        if conversation_id is None or not rest:
+            await self.sender.send_reply(
+                self.desk.chat_id,
+                Reply(text=TOPIC_COMMAND_HELP),
+                thread_id=message.message_thread_id,
+            )
+        elif word[1:].split("@", 1)[0].lower() == "ghichu":
+            await self.desk_ops.note(name, conversation_id, rest, receipt=receipt)
+        else:
+            await self.desk_ops.transfer(name, conversation_id, rest, receipt=receipt)
+        raise ApplicationHandlerStop
 
     async def _queue(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -569,15 +607,8 @@ class TelegramChannel:
         raise ApplicationHandlerStop
 
 
-STAFF_ACTION: dict[Act, StaffAction] = {
-    Act.CLAIM: "claim",
-    Act.RETURN: "return",
-    Act.CLOSE: "close",
-}
-
-
 def _is_staff_button(data: object) -> bool:
-    return isinstance(data, str) and parse(data).act in STAFF_ACTION
+    return isinstance(data, str) and parse(data).act in STAFF_ACTS
 
 
 def _is_example(data: object) -> bool:
