@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flows import render, texts
 from flows.aspects import Aspect
+from flows.callbacks import Act, Flow, button
 from flows.feecalc import calculable_fee, money, needs_pages, quote
 from flows.menu import HUMAN, MENU, card_buttons, section_buttons
 from flows.models import Button
@@ -182,7 +183,7 @@ def show_documents(turn: Turn, library: Library, guide: Guide) -> None:
     turn.reset_flow()
     buttons = section_buttons(guide)
     if guide.documents:
-        buttons.insert(0, Button(label="Đánh dấu giấy tờ đã có", data=f"ck:{guide.id}"))
+        buttons.insert(0, button("Đánh dấu giấy tờ đã có", Act.CHECKLIST, guide.id))
     turn.say_paged(named(guide, render.documents(guide, library)), buttons)
 
 
@@ -190,7 +191,7 @@ def show_fees(turn: Turn, library: Library, guide: Guide) -> None:
     turn.reset_flow()
     buttons = section_buttons(guide)
     if calculable_fee(guide, library.day) is not None:
-        buttons.insert(0, Button(label=texts.B_CALC, data=f"fc:{guide.id}"))
+        buttons.insert(0, button(texts.B_CALC, Act.FEE_CALC, guide.id))
     turn.say_paged(render.fees(guide, library), buttons)
 
 
@@ -205,7 +206,7 @@ def show_faq(turn: Turn, guide: Guide) -> None:
         turn.say(named(guide, texts.NO_FAQ), section_buttons(guide))
         return
     # Full questions, unnumbered: a channel that lists them numbers them once.
-    buttons = [Button(label=item.q, data=f"qa:{guide.id}:{i}") for i, item in enumerate(guide.faq)]
+    buttons = [button(item.q, Act.FAQ_ANSWER, guide.id, i) for i, item in enumerate(guide.faq)]
     turn.say(texts.FAQ_INTRO.format(title=guide.title), [*buttons, *section_buttons(guide)])
 
 
@@ -213,7 +214,7 @@ def show_faq_answer(turn: Turn, library: Library, guide: Guide, index: int) -> b
     if not 0 <= index < len(guide.faq):
         return False
     turn.reset_flow()
-    buttons = [Button(label=texts.B_FAQ, data=f"q:{guide.id}"), *section_buttons(guide)]
+    buttons = [button(texts.B_FAQ, Act.FAQ, guide.id), *section_buttons(guide)]
     turn.say_paged(render.faq_answer(guide, library, index), buttons)
     return True
 
@@ -227,8 +228,8 @@ def start_steps(turn: Turn, library: Library, guide: Guide, name: bool = False) 
         turn.say(
             named(guide, texts.STEPS_CHOOSE) if name else texts.STEPS_CHOOSE,
             [
-                Button(label=texts.B_IN_PERSON, data=f"s:{guide.id}:p:0"),
-                Button(label=texts.B_ONLINE, data=f"s:{guide.id}:o:0"),
+                button(texts.B_IN_PERSON, Act.STEP, guide.id, 0),
+                button(texts.B_ONLINE, Act.STEP, guide.id, 0, online=True),
                 *section_buttons(guide),
             ],
         )
@@ -241,7 +242,7 @@ def show_step(turn: Turn, library: Library, guide: Guide, online: bool, index: i
     if not 0 <= index < len(steps):
         return False
     turn.reset_flow()
-    turn.state.flow = "walk"
+    turn.state.flow = Flow.WALK
     turn.state.guide_id = guide.id
     turn.state.step = index
     mode = "o" if online else "p"
@@ -251,7 +252,7 @@ def show_step(turn: Turn, library: Library, guide: Guide, online: bool, index: i
         buttons.append(Button(label=texts.B_NEXT, data=f"s:{guide.id}:{mode}:{index + 1}"))
     if index > 0:
         buttons.append(Button(label=texts.B_BACK, data=f"s:{guide.id}:{mode}:{index - 1}"))
-    buttons += [Button(label=texts.B_DONE, data=f"sd:{guide.id}"), HUMAN]
+    buttons += [button(texts.B_DONE, Act.STEPS_DONE, guide.id), HUMAN]
     turn.say(render.step_text(guide, library, online, index), buttons)
     return True
 
@@ -261,9 +262,9 @@ def finish_steps(turn: Turn, guide: Guide) -> None:
     turn.say(
         texts.STEPS_DONE + "\n" + texts.HELPFUL,
         [
-            Button(label=texts.B_YES_HELPFUL, data=f"r+:{guide.id}"),
-            Button(label=texts.B_NOT_HELPFUL, data=f"r-:{guide.id}"),
-            Button(label=texts.B_CARD, data=f"g:{guide.id}"),
+            button(texts.B_YES_HELPFUL, Act.HELPFUL, guide.id),
+            button(texts.B_NOT_HELPFUL, Act.UNHELPFUL, guide.id),
+            button(texts.B_CARD, Act.CARD, guide.id),
             MENU,
         ],
     )
@@ -275,20 +276,20 @@ def finish_steps(turn: Turn, guide: Guide) -> None:
 def show_checklist(
     turn: Turn, guide: Guide, have: set[int] | None = None, replace: bool = False
 ) -> None:
-    if turn.state.flow != "check" or turn.state.guide_id != guide.id:
+    if turn.state.flow != Flow.CHECK or turn.state.guide_id != guide.id:
         turn.reset_flow()
-        turn.state.flow = "check"
+        turn.state.flow = Flow.CHECK
         turn.state.guide_id = guide.id
     if have is not None:
         turn.state.data["have"] = sorted(have)
     ticked = set(turn.state.data.get("have", []))
     buttons = [
-        Button(label=f"{'☑' if i in ticked else '☐'} {doc.name}", data=f"ct:{guide.id}:{i}")
+        button(f"{'☑' if i in ticked else '☐'} {doc.name}", Act.TICK, guide.id, i)
         for i, doc in enumerate(guide.documents)
     ]
     turn.say(
         texts.CHECKLIST,
-        [*buttons, Button(label=texts.B_DONE, data=f"cd:{guide.id}")],
+        [*buttons, button(texts.B_DONE, Act.CHECK_DONE, guide.id)],
         replace=replace,
     )
 
@@ -296,7 +297,7 @@ def show_checklist(
 def toggle_checklist(turn: Turn, guide: Guide, index: int) -> bool:
     if not 0 <= index < len(guide.documents):
         return False
-    same = turn.state.flow == "check" and turn.state.guide_id == guide.id
+    same = turn.state.flow == Flow.CHECK and turn.state.guide_id == guide.id
     have = set(turn.state.data.get("have", [])) if same else set()
     have ^= {index}
     show_checklist(turn, guide, have, replace=same)
@@ -304,7 +305,7 @@ def toggle_checklist(turn: Turn, guide: Guide, index: int) -> bool:
 
 
 def finish_checklist(turn: Turn, library: Library, guide: Guide) -> None:
-    same = turn.state.flow == "check" and turn.state.guide_id == guide.id
+    same = turn.state.flow == Flow.CHECK and turn.state.guide_id == guide.id
     have = set(turn.state.data.get("have", [])) if same else set()
     missing = [(i, d) for i, d in enumerate(guide.documents) if i not in have]
     required = [(i, d) for i, d in missing if not d.optional and d.case is None]
@@ -332,11 +333,11 @@ def start_fee_calc(turn: Turn, library: Library, guide: Guide) -> bool:
     if fee is None:
         return False
     turn.reset_flow()
-    turn.state.flow = "fee"
+    turn.state.flow = Flow.FEE
     turn.state.guide_id = guide.id
     stage = "pages" if needs_pages(fee) else "copies"
     turn.state.data = {"stage": stage}
-    cancel = Button(label=texts.B_CANCEL, data="x")
+    cancel = button(texts.B_CANCEL, Act.CANCEL)
     turn.say(texts.FEE_PAGES if stage == "pages" else texts.FEE_COPIES, [cancel, HUMAN])
     return True
 
@@ -354,7 +355,7 @@ def parse_count(text: str) -> int | None:
 def fee_calc_input(turn: Turn, library: Library, guide: Guide, text: str) -> None:
     fee = calculable_fee(guide, library.day)
     count = parse_count(text)
-    cancel = Button(label=texts.B_CANCEL, data="x")
+    cancel = button(texts.B_CANCEL, Act.CANCEL)
     if fee is None:
         turn.reset_flow()
         return
@@ -376,5 +377,5 @@ def fee_calc_input(turn: Turn, library: Library, guide: Guide, text: str) -> Non
     if result.capped:
         text_out += "\n" + texts.FEE_CAPPED
     turn.reset_flow()
-    turn.say(text_out, [Button(label=texts.B_CALC, data=f"fc:{guide.id}"), *section_buttons(guide)])
+    turn.say(text_out, [button(texts.B_CALC, Act.FEE_CALC, guide.id), *section_buttons(guide)])
     turn.log("fee_quote", guide=guide.id, pages=pages, copies=count, total=result.total)

@@ -19,13 +19,14 @@ from typing import Literal
 
 from flows import texts
 from flows.aspects import detect, without_cues
+from flows.callbacks import EXAMPLE_SKIP, FORM_FLOWS, Act, button
 from flows.feedback import Feedback
-from flows.handoff import Handoffs, display_name, undelivered_notice
+from flows.handoff import Handoffs, display_name, notice, undelivered_notice
 from flows.hours import OfficeHours
 from flows.locks import KeyedLocks
 from flows.masking import mask_personal
 from flows.menu import HUMAN, MENU, show_welcome
-from flows.models import Button, ConversationKey, Inbound, Reply, StaffNotice
+from flows.models import ConversationKey, Inbound, Reply, StaffNotice
 from flows.ports import (
     Clock,
     Conversation,
@@ -260,7 +261,7 @@ class Engine:
                 and stripped.isdigit()
                 and count
                 and state.mode == "bot"
-                and (state.flow not in ("fee", "reason", "feedback"))
+                and (state.flow not in FORM_FLOWS)
             ):
                 # A number that is not one of the buttons: never a guide, never a handoff.
                 turn.say(texts.CHOOSE_NUMBER.format(count=count), list(state.buttons))
@@ -290,9 +291,9 @@ class Engine:
         folded = fold(text)
         if not folded:
             return None
-        for button in buttons:
-            if fold(button.label) == folded:
-                return button.data
+        for choice in buttons:
+            if fold(choice.label) == folded:
+                return choice.data
         return None
 
     # --- staff ---------------------------------------------------------------------------
@@ -312,15 +313,7 @@ class Engine:
                 if handoff.status == "claimed" and handoff.claimed_by:
                     # two officers on one citizen: say so, so neither answers blind
                     turn.notify(
-                        StaffNotice(
-                            key=turn.key,
-                            at=turn.now,
-                            reply=Reply(
-                                text=texts.S_ALREADY_CLAIMED.format(
-                                    staff=handoff.claimed_by, other=staff
-                                )
-                            ),
-                        )
+                        notice(turn, "taken_over", handoff, staff=staff, other=handoff.claimed_by)
                     )
                 self.handoffs.claim(turn, handoff, staff)
                 turn.log(
@@ -351,7 +344,7 @@ class Engine:
             guide = library.guide(handoff.guide_id)
             if guide is not None:
                 options.insert(0, Match(guide.id, guide.title, 1.0))
-        buttons = [Button(label=m.title[:40], data=f"ex:{m.id}") for m in options[:3]]
+        buttons = [button(m.title[:40], Act.EXAMPLE, m.id) for m in options[:3]]
         turn.notify(
             StaffNotice(
                 key=conversation.key,
@@ -359,7 +352,7 @@ class Engine:
                 at=self._clock.now(),
                 reply=Reply(
                     text=texts.S_CANDIDATE.format(question=question),
-                    buttons=(*buttons, Button(label=texts.S_SKIP_CANDIDATE, data="ex:-")),
+                    buttons=(*buttons, button(texts.S_SKIP_CANDIDATE, Act.EXAMPLE, EXAMPLE_SKIP)),
                 ),
             )
         )
@@ -425,6 +418,33 @@ class Engine:
                 )
             turn.log("staff_reply", handoff=handoff.id, queued=self.durable)
             return await self._commit(turn, None, receipt, citizen=False)
+
+    async def staff_transfer(
+        self, staff: str, conversation_id: int, colleague: str, receipt: int | None = None
+    ) -> bool:
+        """Hand an open conversation to a colleague (who then holds it)."""
+        async with self._staff_turn(conversation_id, receipt) as opened:
+            if opened is None:
+                return False
+            _, handoff, turn = opened
+            self.handoffs.transfer(turn, handoff, staff, colleague)
+            turn.log("handoff_transferred", handoff=handoff.id, staff=staff, to=colleague)
+            await self._commit(turn, None, receipt, citizen=False)
+            return True
+
+    async def staff_note(
+        self, staff: str, conversation_id: int, text: str, receipt: int | None = None
+    ) -> bool:
+        """An internal note on an open conversation, kept (masked) with its events."""
+        async with self._staff_turn(conversation_id, receipt) as opened:
+            if opened is None:
+                return False
+            _, handoff, turn = opened
+            note = mask_personal(sanitize(text, self.config.max_text_chars))
+            self.handoffs.note(turn, handoff, staff, note)
+            turn.log("staff_note", handoff=handoff.id, staff=staff, text=note)
+            await self._commit(turn, None, receipt, citizen=False)
+            return True
 
     @asynccontextmanager
     async def _staff_turn(

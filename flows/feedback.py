@@ -8,9 +8,10 @@ from __future__ import annotations
 import re
 
 from flows import texts
+from flows.callbacks import Act, Flow, button
 from flows.masking import find_phone, mask_personal
 from flows.menu import HUMAN, MENU
-from flows.models import Button, Reply, StaffNotice
+from flows.models import Reply, StaffNotice
 from flows.ports import StaffDesk, Storage
 from flows.turn import Turn
 from knowledge.normalize import fold
@@ -48,12 +49,12 @@ class Feedback:
     def start(self, turn: Turn, content: str = "") -> None:
         """Ask for the content, or, when it came with the wish, go straight to consent."""
         turn.reset_flow()
-        turn.state.flow = "feedback"
+        turn.state.flow = Flow.FEEDBACK
         turn.state.data = {"stage": "content"}
         if content:
             self._take_content(turn, content)
             return
-        turn.say(texts.FEEDBACK_ASK, [Button(label=texts.B_CANCEL, data="x"), HUMAN])
+        turn.say(texts.FEEDBACK_ASK, [button(texts.B_CANCEL, Act.CANCEL), HUMAN])
 
     def _take_content(self, turn: Turn, text: str) -> None:
         # contact details go in their own consented fields; the content is kept masked
@@ -61,13 +62,13 @@ class Feedback:
         turn.state.data["stage"] = "consent"
         turn.say(
             texts.FEEDBACK_CONSENT,
-            [Button(label=texts.B_YES, data="fb:y"), Button(label=texts.B_NO, data="fb:n")],
+            [button(texts.B_YES, Act.FEEDBACK, "y"), button(texts.B_NO, Act.FEEDBACK, "n")],
         )
 
     async def on_text(self, turn: Turn, text: str) -> None:
         data = turn.state.data
         stage = data.get("stage")
-        cancel = Button(label=texts.B_CANCEL, data="x")
+        cancel = button(texts.B_CANCEL, Act.CANCEL)
         if stage == "content":
             if len(text.strip()) < MIN_CHARS:
                 turn.say(texts.FEEDBACK_TOO_SHORT, [cancel])
@@ -76,28 +77,28 @@ class Feedback:
         elif stage == "consent":
             turn.say(
                 texts.FEEDBACK_CONSENT,
-                [Button(label=texts.B_YES, data="fb:y"), Button(label=texts.B_NO, data="fb:n")],
+                [button(texts.B_YES, Act.FEEDBACK, "y"), button(texts.B_NO, Act.FEEDBACK, "n")],
             )
         elif stage == "name":
             data["name"] = text.strip()[:100]
             data["stage"] = "phone"
-            turn.say(texts.FEEDBACK_PHONE, [Button(label=texts.B_SKIP, data="fb:skip")])
+            turn.say(texts.FEEDBACK_PHONE, [button(texts.B_SKIP, Act.FEEDBACK, "skip")])
         elif stage == "phone":
             phone = find_phone(text)
             if phone is None:
-                turn.say(texts.FEEDBACK_BAD_PHONE, [Button(label=texts.B_SKIP, data="fb:skip")])
+                turn.say(texts.FEEDBACK_BAD_PHONE, [button(texts.B_SKIP, Act.FEEDBACK, "skip")])
                 return
             await self._finish(turn, phone)
 
-    async def on_button(self, turn: Turn, data: str) -> bool:
-        """Returns False when the button does not belong to the current feedback step."""
-        stage = turn.state.data.get("stage") if turn.state.flow == "feedback" else None
-        if data == "fb:y" and stage == "consent":
+    async def on_button(self, turn: Turn, choice: str) -> bool:
+        """A feedback button (y, n, skip). False when it does not belong to the current step."""
+        stage = turn.state.data.get("stage") if turn.state.flow == Flow.FEEDBACK else None
+        if choice == "y" and stage == "consent":
             turn.state.data["stage"] = "name"
-            turn.say(texts.FEEDBACK_NAME, [Button(label=texts.B_SKIP, data="fb:skip")])
-        elif data == "fb:n" and stage == "consent":
+            turn.say(texts.FEEDBACK_NAME, [button(texts.B_SKIP, Act.FEEDBACK, "skip")])
+        elif choice == "n" and stage == "consent":
             await self._finish(turn, None, with_contact=False)
-        elif data == "fb:skip" and stage in ("name", "phone"):
+        elif choice == "skip" and stage in ("name", "phone"):
             await self._finish(turn, None)
         else:
             return False

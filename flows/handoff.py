@@ -11,11 +11,25 @@ notices and the messages to the citizen commit together (a crash never leaves `w
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from flows import texts
+from flows.callbacks import RATING_STAFF, Act, button
 from flows.hours import OfficeHours, describe_moment
 from flows.menu import MENU
-from flows.models import Button, ConversationKey, MediaKind, Reply, StaffNotice
+from flows.models import (
+    ConversationKey,
+    GuideRef,
+    HandoffRef,
+    MediaKind,
+    NoticeEvent,
+    NoticeKind,
+    RecentMessage,
+    Reply,
+    StaffNotice,
+)
+from flows.notices import citizen_ref, one_line
+from flows.notices import staff_buttons as staff_buttons
 from flows.ports import VN_TZ, Conversation, Handoff, Storage
 from flows.turn import Turn
 from knowledge.library import Library
@@ -24,25 +38,37 @@ from knowledge.placeholders import opening_hours
 RECENT_LINES = 8
 
 
-def staff_buttons(conversation_id: int) -> tuple[Button, ...]:
-    return (
-        Button(label=texts.S_CLAIM, data=f"claim:{conversation_id}"),
-        Button(label=texts.S_RETURN, data=f"return:{conversation_id}"),
-        Button(label=texts.S_CLOSE, data=f"close:{conversation_id}"),
-    )
-
-
-def _clock(moment: dt.datetime) -> str:
-    return moment.astimezone(VN_TZ).strftime("%H:%M %d/%m/%Y")
-
-
-def _one_line(text: str, limit: int = 160) -> str:
-    flat = " / ".join(part.strip() for part in text.splitlines() if part.strip())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
 def display_name(conversation: Conversation) -> str:
     return conversation.display_name or f"Người dân {conversation.key.user_id[-4:]}"
+
+
+def notice(
+    turn: Turn,
+    event: NoticeEvent,
+    handoff: Handoff | None,
+    kind: NoticeKind = "info",
+    **facts: Any,
+) -> StaffNotice:
+    """A notice about this conversation's handoff, with the facts every desk needs."""
+    conversation = turn.conversation
+    state = None
+    if handoff is not None:
+        state = HandoffRef(
+            id=handoff.id,
+            status=handoff.status,
+            claimed_by=handoff.claimed_by,
+            waiting_since=handoff.created_at,
+        )
+    return StaffNotice(
+        key=conversation.key,
+        kind=kind,
+        at=turn.now,
+        event=event,
+        conversation_id=conversation.id,
+        citizen=citizen_ref(conversation.key, conversation.display_name),
+        handoff=state,
+        **facts,
+    )
 
 
 class Handoffs:
@@ -60,7 +86,7 @@ class Handoffs:
         """Queue the conversation for a person and tell the citizen what happens next."""
         conversation = turn.conversation
         existing = await self._storage.handoffs.current(conversation.id)
-        cancel = Button(label=texts.B_CANCEL_HANDOFF, data="x")
+        cancel = button(texts.B_CANCEL_HANDOFF, Act.CANCEL)
         if existing is not None:
             if existing.status == "claimed":
                 turn.say(texts.HANDOFF_WITH_STAFF.format(staff=existing.claimed_by or ""), [cancel])
@@ -107,31 +133,22 @@ class Handoffs:
         recent_lines = [*recent, *[t for t in turn.transcript if t.direction == "in"]][
             -RECENT_LINES:
         ]
-        recent_text = "\n".join(
-            f"{'👤' if line.direction == 'in' else '🤖' if line.direction == 'out' else '🧑‍💼'} "
-            f"{_one_line(line.text)}"
-            for line in recent_lines
-        )
         turn.notify(
-            StaffNotice(
-                key=conversation.key,
+            notice(
+                turn,
+                "queued",
+                handoff,
                 kind="handoff",
-                at=turn.now,
                 subject=guide.title if guide else None,
-                reply=Reply(
-                    text=texts.S_HANDOFF.format(
-                        name=display_name(conversation),
-                        channel=conversation.key.channel,
-                        guide=guide.title if guide else "(chưa rõ)",
-                        since=_clock(handoff.created_at),
-                        recent=recent_text or "(không có)",
-                    ),
-                    buttons=staff_buttons(conversation.id),
+                guide=GuideRef(id=guide.id, title=guide.title) if guide else None,
+                recent=tuple(
+                    RecentMessage(direction=line.direction, text=line.text, at=line.at)
+                    for line in recent_lines
                 ),
             )
         )
 
-    async def cancel(self, turn: Turn, notice: str = texts.S_CANCELLED) -> bool:
+    async def cancel(self, turn: Turn, deleted: bool = False) -> bool:
         handoff = await self._storage.handoffs.current(turn.conversation.id)
         turn.state.mode = "bot"
         if handoff is None:
@@ -140,33 +157,16 @@ class Handoffs:
         handoff.ended_at = turn.now
         turn.save(handoff)
         turn.log("handoff_cancelled", handoff=handoff.id)
-        self._post(turn, notice.format(name=turn.name))
+        turn.notify(notice(turn, "deleted" if deleted else "cancelled", handoff))
         return True
 
     async def forward(
         self, turn: Turn, text: str, media: MediaKind | None = None, origin: str | None = None
     ) -> None:
         """A citizen message during a handoff goes to the desk, not to the bot."""
-        if media is not None:
-            caption = f": {text}" if text else ""
-            body = texts.S_CITIZEN_MEDIA.format(
-                name=turn.name, media=texts.MEDIA_NAMES.get(media, "tệp"), caption=caption
-            )
-        else:
-            body = texts.S_CITIZEN.format(name=turn.name, text=text)
         turn.notify(
-            StaffNotice(
-                key=turn.key,
-                kind="citizen",
-                reply=Reply(text=body),
-                media=media,
-                origin=origin,
-                at=turn.now,
-            )
+            notice(turn, "message", None, kind="citizen", media=media, origin=origin, text=text)
         )
-
-    def _post(self, turn: Turn, text: str) -> None:
-        turn.notify(StaffNotice(key=turn.key, reply=Reply(text=text), kind="info", at=turn.now))
 
     # --- staff side: called by the engine under the conversation's lock ----------------------
 
@@ -176,7 +176,7 @@ class Handoffs:
         handoff.claimed_at = turn.now
         turn.save(handoff)
         turn.state.mode = "staff"
-        self._post(turn, texts.S_CLAIMED.format(staff=staff))
+        turn.notify(notice(turn, "claimed", handoff, staff=staff))
         turn.send(Reply(text=texts.HANDOFF_CLAIMED.format(staff=staff)))
 
     def staff_message(
@@ -204,17 +204,31 @@ class Handoffs:
             reply = Reply(
                 text=texts.HANDOFF_CLOSED,
                 buttons=(
-                    Button(label=texts.B_YES_HELPFUL, data="r+:staff"),
-                    Button(label=texts.B_NOT_HELPFUL, data="r-:staff"),
+                    button(texts.B_YES_HELPFUL, Act.HELPFUL, RATING_STAFF),
+                    button(texts.B_NOT_HELPFUL, Act.UNHELPFUL, RATING_STAFF),
                     MENU,
                 ),
             )
-            self._post(turn, texts.S_CLOSED.format(staff=staff))
+            turn.notify(notice(turn, "closed", handoff, staff=staff))
         else:
             reply = Reply(text=texts.HANDOFF_RETURNED, buttons=(MENU,))
-            self._post(turn, texts.S_RETURNED.format(staff=staff))
+            turn.notify(notice(turn, "returned", handoff, staff=staff))
         turn.state.buttons = list(reply.buttons)
         turn.send(reply)
+
+    def transfer(self, turn: Turn, handoff: Handoff, staff: str, colleague: str) -> None:
+        """`staff` hands the conversation to `colleague`, who holds it from now on."""
+        handoff.status = "claimed"
+        handoff.claimed_by = colleague
+        handoff.claimed_at = handoff.claimed_at or turn.now
+        turn.save(handoff)
+        turn.state.mode = "staff"
+        turn.notify(notice(turn, "transferred", handoff, staff=staff, other=colleague))
+        turn.send(Reply(text=texts.HANDOFF_TRANSFERRED.format(staff=colleague)))
+
+    def note(self, turn: Turn, handoff: Handoff, staff: str, text: str) -> None:
+        """An internal note: every desk sees it, the citizen never does."""
+        turn.notify(notice(turn, "note", handoff, staff=staff, text=text))
 
     async def due_reminders(self, hours: OfficeHours, now: dt.datetime) -> list[Handoff]:
         """Waiting handoffs to remind once: after N minutes if asked in working hours, else at
@@ -234,21 +248,8 @@ class Handoffs:
         return due
 
     def remind(self, turn: Turn, handoff: Handoff, opening: bool) -> None:
-        minutes = int((turn.now - handoff.created_at).total_seconds() // 60)
-        template = texts.S_REMIND_OPENING if opening else texts.S_REMIND
-        text = template.format(
-            name=display_name(turn.conversation),
-            since=_clock(handoff.created_at),
-            minutes=minutes,
-        )
-        turn.notify(
-            StaffNotice(
-                key=turn.key,
-                kind="reminder",
-                at=turn.now,
-                reply=Reply(text=text, buttons=staff_buttons(turn.conversation.id)),
-            )
-        )
+        event: NoticeEvent = "remind_opening" if opening else "remind"
+        turn.notify(notice(turn, event, handoff, kind="reminder"))
         handoff.reminded_at = turn.now
         turn.save(handoff)
 
@@ -257,7 +258,7 @@ def undelivered_notice(
     key: ConversationKey, name: str, text: str, why: str, now: dt.datetime
 ) -> StaffNotice:
     """What staff are told when a message to a citizen cannot be delivered: the text and why."""
-    reason = f"«{_one_line(text, 150)}»" + (f" ({why[:120]})" if why else "")
+    reason = f"«{one_line(text, 150)}»" + (f" ({why[:120]})" if why else "")
     return StaffNotice(
         key=key,
         kind="undelivered",

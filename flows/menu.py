@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from flows import texts
+from flows.callbacks import Act, button
 from flows.models import Button
 from flows.turn import Turn
 from knowledge.library import Library
 from knowledge.schema import Guide
 
-HUMAN = Button(label=texts.B_HUMAN, data="h")
-MENU = Button(label=texts.B_MENU, data="menu")
+HUMAN = button(texts.B_HUMAN, Act.HUMAN)
+MENU = button(texts.B_MENU, Act.MENU)
 
 
 CARD_BUTTONS = 7  # what a phone shows without scrolling past the card
@@ -20,15 +21,15 @@ def card_buttons(guide: Guide) -> list[Button]:
     "Các bước" and the card's "Trực tuyến" line, the menu through /menu and every section."""
     gid = guide.id
     wanted: list[Button | None] = [
-        Button(label=texts.B_FEEDBACK, data="fb") if gid == "phan-anh-kien-nghi" else None,
-        Button(label=texts.B_DOCS, data=f"d:{gid}"),
-        Button(label=texts.B_STEPS, data=f"st:{gid}"),
-        Button(label=texts.B_FEES, data=f"fee:{gid}"),
+        button(texts.B_FEEDBACK, Act.FEEDBACK) if gid == "phan-anh-kien-nghi" else None,
+        button(texts.B_DOCS, Act.DOCS, gid),
+        button(texts.B_STEPS, Act.STEPS, gid),
+        button(texts.B_FEES, Act.FEES, gid),
         HUMAN,
-        Button(label=texts.B_YES_HELPFUL, data=f"r+:{gid}"),
-        Button(label=texts.B_NOT_HELPFUL, data=f"r-:{gid}"),
-        Button(label=texts.B_FAQ, data=f"q:{gid}") if guide.faq else None,
-        Button(label=texts.B_ONLINE, data=f"on:{gid}") if _online(guide) else None,
+        button(texts.B_YES_HELPFUL, Act.HELPFUL, gid),
+        button(texts.B_NOT_HELPFUL, Act.UNHELPFUL, gid),
+        button(texts.B_FAQ, Act.FAQ, gid) if guide.faq else None,
+        button(texts.B_ONLINE, Act.ONLINE, gid) if _online(guide) else None,
         MENU,
     ]
     kept = [b for b in wanted if b is not None][:CARD_BUTTONS]
@@ -43,17 +44,17 @@ def _online(guide: Guide) -> bool:
 
 def section_buttons(guide: Guide) -> list[Button]:
     """After a section: back to the summary, a person, or the menu."""
-    return [Button(label=texts.B_CARD, data=f"g:{guide.id}"), HUMAN, MENU]
+    return [button(texts.B_CARD, Act.CARD, guide.id), HUMAN, MENU]
 
 
 def main_menu_buttons(library: Library) -> list[Button]:
     fields = [
-        Button(label=f"{f.icon} {f.title}".strip(), data=f"f:{f.id}")
+        button(f"{f.icon} {f.title}".strip(), Act.FIELD, f.id)
         for f in library.kb.fields.fields
         if library.by_field(f.id)
     ]
     # Feedback is reached through its field ("Liên hệ & phản ánh"): one way in, not two.
-    return [*fields, Button(label=texts.B_PRIVACY, data="priv"), HUMAN]
+    return [*fields, button(texts.B_PRIVACY, Act.PRIVACY), HUMAN]
 
 
 def show_menu(turn: Turn, library: Library, text: str = texts.MENU) -> None:
@@ -71,7 +72,7 @@ def show_field(turn: Turn, library: Library, field_id: str) -> bool:
     if not guides:
         return False
     turn.reset_flow()
-    buttons = [Button(label=g.title, data=f"g:{g.id}") for g in guides]
+    buttons = [button(g.title, Act.CARD, g.id) for g in guides]
     turn.say(
         texts.FIELD_LIST.format(field=library.kb.field_title(field_id)),
         [*buttons, MENU, HUMAN],

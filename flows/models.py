@@ -87,15 +87,84 @@ class Reply(BaseModel):
     aspect: str | None = None
 
 
+Direction = Literal["in", "out", "staff"]
+HandoffStatus = Literal["waiting", "claimed", "returned", "closed", "cancelled"]
+NoticeKind = Literal["handoff", "citizen", "info", "reminder", "feedback", "undelivered"]
+# What happened, when a notice is about the handoff (None: a free-text note in `reply`).
+NoticeEvent = Literal[
+    "queued",  # a citizen asked for a person
+    "message",  # the citizen wrote while waiting or with staff
+    "remind",
+    "remind_opening",
+    "claimed",
+    "taken_over",  # claimed while someone else held it (`other` held it)
+    "returned",
+    "closed",
+    "cancelled",  # the citizen cancelled
+    "deleted",  # the citizen erased their data
+    "transferred",  # `staff` handed it to `other`
+    "note",  # an internal note between staff, never sent to the citizen
+]
+
+
+class CitizenRef(BaseModel):
+    """Who the citizen is, as staff may see it: a name, the channel, a masked contact."""
+
+    model_config = ConfigDict(frozen=True)
+
+    display_name: str
+    channel: str
+    contact: str = ""
+
+
+class GuideRef(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    title: str
+
+
+class RecentMessage(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    direction: Direction
+    text: str  # masked, as stored in the transcript
+    at: dt.datetime | None = None
+
+
+class HandoffRef(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: int | None = None
+    status: HandoffStatus = "waiting"
+    claimed_by: str | None = None
+    waiting_since: dt.datetime | None = None
+
+
 class StaffNotice(BaseModel):
-    """A message for the staff desk about one conversation (or the whole desk if key is None)."""
+    """A message for the staff desk about one conversation (or the whole desk if key is None).
+
+    Notices about a handoff carry facts (`event`, citizen, guide, recent messages, handoff
+    state) and every desk renders them (flows.notices.render); other notices carry their text
+    in `reply`. Stored in the outbox as JSON: every field added later has a default, so rows
+    written by older versions (text only) still load and render as their text.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     key: ConversationKey | None
-    reply: Reply
-    kind: Literal["handoff", "citizen", "info", "reminder", "feedback", "undelivered"] = "info"
+    reply: Reply | None = None
+    kind: NoticeKind = "info"
     media: MediaKind | None = None
     origin: str | None = None  # platform id of the citizen's message, so a desk can copy it
     subject: str | None = None  # what the conversation is about (a desk may name a topic by it)
     at: dt.datetime | None = None
+    event: NoticeEvent | None = None
+    conversation_id: int | None = None
+    citizen: CitizenRef | None = None
+    guide: GuideRef | None = None
+    recent: tuple[RecentMessage, ...] = ()
+    handoff: HandoffRef | None = None
+    staff: str | None = None  # the staff member who acted
+    other: str | None = None  # the colleague a claim was taken from or a transfer went to
+    text: str | None = None  # the citizen's message, or the note

@@ -12,14 +12,15 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from flows.callbacks import Flow
 from flows.models import Button, ConversationKey, Reply, StaffNotice
+from flows.models import Direction as Direction
+from flows.models import HandoffStatus as HandoffStatus
 from knowledge.library import VN_TZ as VN_TZ  # re-exported: the core and channels use it
 
-Direction = Literal["in", "out", "staff"]
 FeedbackStatus = Literal["new", "in_progress", "answered"]
-HandoffStatus = Literal["waiting", "claimed", "returned", "closed", "cancelled"]
 OPEN_STATUSES: tuple[HandoffStatus, ...] = ("waiting", "claimed")
 
 
@@ -27,7 +28,7 @@ class ConversationState(BaseModel):
     """Everything needed to continue a conversation after a restart. Written at every step."""
 
     mode: Literal["bot", "waiting", "staff"] = "bot"
-    flow: str | None = None
+    flow: Flow | None = None
     guide_id: str | None = None
     step: int = 0
     data: dict[str, Any] = Field(default_factory=dict)
@@ -35,6 +36,12 @@ class ConversationState(BaseModel):
     pages: list[str] = Field(default_factory=list)
     misses: int = 0
     introduced: bool = False  # told that this is an automated assistant (flows.turn.introduce)
+
+    @field_validator("flow", mode="before")
+    @classmethod
+    def _known_flow(cls, value: object) -> object:
+        """A state saved by a version with a flow since removed restarts outside any form."""
+        return value if value is None or value in set(Flow) else None
 
 
 class Conversation(BaseModel):

@@ -6,11 +6,12 @@ import re
 
 from flows import answers, texts
 from flows.aspects import Aspect, detect, without_cues
+from flows.callbacks import FORM_FLOWS, RATING_STAFF, Act, Callback, Flow, button, parse
 from flows.feedback import Feedback, feedback_wish
 from flows.handoff import Handoffs
 from flows.masking import mask_personal
 from flows.menu import HUMAN, MENU, main_menu_buttons, show_field, show_menu, show_welcome
-from flows.models import Button, Reply, StaffNotice
+from flows.models import Reply, StaffNotice
 from flows.ports import StaffDesk, Storage
 from flows.turn import Turn
 from knowledge.library import Library
@@ -131,7 +132,7 @@ class Router:
             else:
                 show_menu(turn, library)
         elif name == "huy":
-            await self.press(turn, library, "x")
+            await self.act(turn, library, Callback(Act.CANCEL))
         elif name == "canbo":
             await self._handoffs.start(turn, library, "command")
         elif name == "xoadulieu":
@@ -147,86 +148,87 @@ class Router:
     # --- buttons -------------------------------------------------------------------------
 
     async def press(self, turn: Turn, library: Library, data: str) -> None:
+        await self.act(turn, library, parse(data))
+
+    async def act(self, turn: Turn, library: Library, cb: Callback) -> None:
         state = turn.state
-        if data == "x":
+        act = cb.act
+        if act is Act.CANCEL:
             await self._cancel(turn, library)
-        elif data in ("del", "del:y", "del:n"):
-            await self._delete(turn, library, data)
+        elif act is Act.DELETE:
+            await self._delete(turn, library, cb.key)
         elif state.mode != "bot":
-            label = next((b.label for b in state.buttons if b.data == data), data)
+            label = next((b.label for b in state.buttons if b.data == cb.raw), cb.raw)
             await self._handoffs.forward(turn, f"[bấm nút] {label}")
-        elif data == "menu":
+        elif act is Act.MENU:
             show_menu(turn, library)
-        elif data == "h":
+        elif act is Act.HUMAN:
             await self._handoffs.start(turn, library, "button")
-        elif data == "more":
+        elif act is Act.MORE:
             if not turn.more():
                 self._stale(turn, library)
-        elif data == "nf":
+        elif act is Act.NOT_THESE:
             turn.log("clarify_rejected", query=state.data.get("query", ""))
             self._fallback(turn, library, state.data.get("query", ""))
-        elif data == "priv":
+        elif act is Act.PRIVACY:
             turn.reset_flow()
             self._privacy(turn)
-        elif data == "fb":
+        elif act is Act.FEEDBACK and not cb.key:
             self._feedback.start(turn)
-        elif data.startswith("fb:"):
-            if not await self._feedback.on_button(turn, data):
+        elif act is Act.FEEDBACK:
+            if not await self._feedback.on_button(turn, cb.key):
                 self._stale(turn, library)
-        elif data == "skip" and state.flow == "reason":
+        elif act is Act.SKIP and state.flow == Flow.REASON:
             turn.reset_flow()
             turn.say(texts.THANKS_HELPFUL, [MENU, HUMAN])
-        elif data.startswith("f:"):
-            if not show_field(turn, library, data[2:]):
+        elif act is Act.FIELD:
+            if not show_field(turn, library, cb.key):
                 self._stale(turn, library)
-        elif data.startswith(("r+:", "r-:")):
-            await self._rate(turn, library, data)
-        elif not self._guide_press(turn, library, data):
+        elif act in (Act.HELPFUL, Act.UNHELPFUL):
+            await self._rate(turn, library, act is Act.HELPFUL, cb.key)
+        elif not self._guide_press(turn, library, cb):
             self._stale(turn, library)
 
-    def _guide_press(self, turn: Turn, library: Library, data: str) -> bool:
-        kind, _, rest = data.partition(":")
-        gid, _, tail = rest.partition(":")
-        guide = library.guide(gid)
+    def _guide_press(self, turn: Turn, library: Library, cb: Callback) -> bool:
+        guide = library.guide(cb.key) if cb.key else None
         if guide is None:
             return False
-        if kind == "g":
+        act, index = cb.act, cb.number
+        if act is Act.CARD:
             answers.show_card(turn, library, guide)
-        elif kind == "st":
+        elif act is Act.STEPS:
             answers.start_steps(turn, library, guide)
-        elif kind == "s":
-            mode, _, index = tail.partition(":")
-            return index.isdigit() and answers.show_step(
-                turn, library, guide, mode == "o", int(index)
-            )
-        elif kind == "sd":
+        elif act is Act.STEP:
+            return index is not None and answers.show_step(turn, library, guide, cb.online, index)
+        elif act is Act.STEPS_DONE:
             answers.finish_steps(turn, guide)
-        elif kind == "d":
+        elif act is Act.DOCS:
             answers.show_documents(turn, library, guide)
-        elif kind == "ck":
+        elif act is Act.CHECKLIST:
             answers.show_checklist(turn, guide, set())
-        elif kind == "ct":
-            return tail.isdigit() and answers.toggle_checklist(turn, guide, int(tail))
-        elif kind == "cd":
+        elif act is Act.TICK:
+            return index is not None and answers.toggle_checklist(turn, guide, index)
+        elif act is Act.CHECK_DONE:
             answers.finish_checklist(turn, library, guide)
-        elif kind == "fee":
+        elif act is Act.FEES:
             answers.show_fees(turn, library, guide)
-        elif kind == "fc":
+        elif act is Act.FEE_CALC:
             return answers.start_fee_calc(turn, library, guide)
-        elif kind == "on":
+        elif act is Act.ONLINE:
             answers.show_online(turn, library, guide)
-        elif kind == "q":
+        elif act is Act.FAQ:
             answers.show_faq(turn, guide)
-        elif kind == "qa":
-            return tail.isdigit() and answers.show_faq_answer(turn, library, guide, int(tail))
+        elif act is Act.FAQ_ANSWER:
+            return index is not None and answers.show_faq_answer(turn, library, guide, index)
         else:
             return False
         return True
 
     def _privacy(self, turn: Turn) -> None:
-        turn.say(texts.PRIVACY, [Button(label=texts.B_DELETE_ME, data="del"), MENU])
+        turn.say(texts.PRIVACY, [button(texts.B_DELETE_ME, Act.DELETE), MENU])
 
     def _stale(self, turn: Turn, library: Library) -> None:
+        """An unknown, outdated or out-of-place button: say so and show the menu."""
         turn.log("stale_button")
         show_menu(turn, library, texts.STALE)
 
@@ -242,66 +244,62 @@ class Router:
             turn.say(texts.NOTHING_TO_CANCEL, main_menu_buttons(library))
 
     def _ask_delete(self, turn: Turn) -> None:
-        turn.state.flow = "delete"
+        turn.state.flow = Flow.DELETE
         turn.state.data = {}
         turn.say(
             texts.DELETE_CONFIRM,
             [
-                Button(label=texts.B_DELETE_YES, data="del:y"),
-                Button(label=texts.B_DELETE_NO, data="del:n"),
+                button(texts.B_DELETE_YES, Act.DELETE, "y"),
+                button(texts.B_DELETE_NO, Act.DELETE, "n"),
             ],
         )
 
-    async def _delete(self, turn: Turn, library: Library, data: str) -> None:
-        if data == "del":
+    async def _delete(self, turn: Turn, library: Library, choice: str) -> None:
+        if not choice:
             self._ask_delete(turn)
             return
-        if turn.state.flow != "delete":
+        if turn.state.flow != Flow.DELETE:
             self._stale(turn, library)
             return
-        if data == "del:n":
+        if choice == "n":
             turn.state.flow = None
             turn.say(texts.DELETE_KEPT, [MENU])
             return
         if turn.state.mode != "bot":
-            await self._handoffs.cancel(turn, texts.S_DELETED)
+            await self._handoffs.cancel(turn, deleted=True)
         await self._storage.conversations.delete(turn.conversation.id)
         turn.deleted = True
         turn.say(texts.DELETED, [MENU])
 
-    async def _rate(self, turn: Turn, library: Library, data: str) -> None:
-        helpful = data.startswith("r+")
-        target = data[3:]
-        guide_id = None if target == "staff" else target
+    async def _rate(self, turn: Turn, library: Library, helpful: bool, target: str) -> None:
+        guide_id = None if target == RATING_STAFF else target
         if guide_id is not None and library.guide(guide_id) is None:
             self._stale(turn, library)
             return
         rating = await self._storage.ratings.add(turn.conversation.id, guide_id, helpful, turn.now)
-        turn.log("rating", guide=guide_id, helpful=helpful, staff=target == "staff")
+        turn.log("rating", guide=guide_id, helpful=helpful, staff=target == RATING_STAFF)
         turn.reset_flow()
         if helpful:
             turn.say(texts.THANKS_HELPFUL, [MENU])
             return
-        turn.state.flow = "reason"
+        turn.state.flow = Flow.REASON
         turn.state.data = {"rating": rating.id, "guide": guide_id}
-        turn.say(texts.ASK_REASON, [HUMAN, Button(label=texts.B_SKIP, data="skip")])
+        turn.say(texts.ASK_REASON, [HUMAN, button(texts.B_SKIP, Act.SKIP)])
 
     # --- free text -----------------------------------------------------------------------
 
     async def text(self, turn: Turn, library: Library, text: str) -> None:
         state = turn.state
         flow_guide = library.guide(state.guide_id) if state.guide_id else None
-        if state.flow in ("fee", "feedback", "reason") and await self._leave_flow(
-            turn, library, text
-        ):
+        if state.flow in FORM_FLOWS and await self._leave_flow(turn, library, text):
             return
-        if state.flow == "fee" and flow_guide is not None:
+        if state.flow == Flow.FEE and flow_guide is not None:
             answers.fee_calc_input(turn, library, flow_guide, text)
             return
-        if state.flow == "feedback":
+        if state.flow == Flow.FEEDBACK:
             await self._feedback.on_text(turn, text)
             return
-        if state.flow == "reason":
+        if state.flow == Flow.REASON:
             await self._reason(turn, library, text)
             return
         wish = feedback_wish(text)
@@ -354,11 +352,11 @@ class Router:
         if result.intent == "clarify":
             options = [m for m in result.matches[:CLARIFY_OPTIONS]]
             turn.reset_flow()
-            state.flow = "clarify"
+            state.flow = Flow.CLARIFY
             state.data = {"query": _masked(text)}
-            buttons = [Button(label=m.title, data=f"g:{m.id}") for m in options]
+            buttons = [button(m.title, Act.CARD, m.id) for m in options]
             intro = texts.MULTI.format(count=len(options)) if result.multi else texts.CLARIFY
-            turn.say(intro, [*buttons, Button(label=texts.NOT_THESE, data="nf"), HUMAN])
+            turn.say(intro, [*buttons, button(texts.NOT_THESE, Act.NOT_THESE), HUMAN])
             turn.log("clarify", options=[m.id for m in options], query=_masked(text))
             return
         self._fallback(turn, library, _masked(text))
@@ -468,9 +466,7 @@ class Router:
         else:  # a 👎 on a staff member's help is not about a guide
             turn.say(texts.THANKS_REASON_STAFF, [MENU, HUMAN])
             note = texts.S_RATING_BAD_STAFF.format(name=turn.name, reason=reason)
-        turn.notify(
-            StaffNotice(key=turn.key, kind="info", at=turn.now, reply=Reply(text=note))
-        )
+        turn.notify(StaffNotice(key=turn.key, kind="info", at=turn.now, reply=Reply(text=note)))
 
 
 def _masked(text: str) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flows import texts
+from flows.callbacks import Act, Flow, button
 from flows.masking import mask_personal
 from flows.models import Button, ConversationKey, Reply, StaffNotice
 from flows.ports import Conversation, ConversationState, Event, Handoff, Outgoing, TranscriptLine
@@ -24,8 +25,8 @@ def numbers_are_answers(state: ConversationState) -> bool:
     """In these steps a typed number answers the question (a count, a phone), never a choice."""
     return (
         state.mode != "bot"
-        or state.flow in ("fee", "reason")
-        or (state.flow == "feedback" and state.data.get("stage") != "consent")
+        or state.flow in (Flow.FEE, Flow.REASON)
+        or (state.flow == Flow.FEEDBACK and state.data.get("stage") != "consent")
     )
 
 
@@ -199,14 +200,14 @@ class Turn:
             self.say(text, buttons, title)
             return
         self.state.data["after_pages"] = [b.model_dump() for b in buttons]
-        self.say(pages[0], [Button(label=texts.B_MORE, data="more"), *buttons], title)
+        self.say(pages[0], [button(texts.B_MORE, Act.MORE), *buttons], title)
 
     def more(self) -> bool:
         if not self.state.pages:
             return False
         page = self.state.pages.pop(0)
         after = [Button.model_validate(b) for b in self.state.data.get("after_pages", [])]
-        buttons = [Button(label=texts.B_MORE, data="more"), *after] if self.state.pages else after
+        buttons = [button(texts.B_MORE, Act.MORE), *after] if self.state.pages else after
         self.say(page, buttons)
         return True
 

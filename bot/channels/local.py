@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from bot.delivery import Outcome
 from flows.models import ConversationKey, Reply, StaffNotice
+from flows.notices import render
 from flows.ports import Outbox, OutboxItem, StaffDesk
 
 Sink = Callable[[str, ConversationKey | None, Reply], None]
@@ -20,7 +21,7 @@ class LocalDesk(StaffDesk):
 
     async def post(self, notice: StaffNotice) -> None:
         self.notices.append(notice)
-        self._sink("staff", notice.key, notice.reply)
+        self._sink("staff", notice.key, render(notice))
 
 
 class LocalOutbox(Outbox):

@@ -32,10 +32,11 @@ class Driver:
         self.storage = SqliteStorage(db)
         self.holder = LibraryHolder(knowledge, lambda: self.clock.now().date())
         self.outbox = LocalOutbox(self.sim.sink)
+        self.desk = LocalDesk(self.sim.sink)
         self.engine = Engine(
             self.holder.current,
             self.storage,
-            LocalDesk(self.sim.sink),
+            self.desk,
             self.outbox,
             self.clock,
             EngineConfig(reminder_minutes=15),

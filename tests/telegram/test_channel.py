@@ -245,7 +245,9 @@ async def test_queue_command_in_staff_group(rig: TelegramRig) -> None:
 async def test_editor_reload_command(rig: TelegramRig) -> None:
     rig.api.push_private_text(EDITOR, "/reload")
     [call] = await wait_citizen(rig, 1, chat_id=EDITOR)
-    assert re.match(r"Đã nạp lại \d+ thủ tục", call.params["text"])  # the count grows with the catalogue
+    assert re.match(
+        r"Đã nạp lại \d+ thủ tục", call.params["text"]
+    )  # the count grows with the catalogue
     rig.api.push_private_text(CITIZEN, "/reload")  # not an editor: treated as an unknown command
     [other] = await wait_citizen(rig, 1)
     assert "không có lệnh này" in other.params["text"]
@@ -407,3 +409,23 @@ async def test_edited_message_is_not_answered_again(rig: TelegramRig) -> None:
     await rig.api.wait_updates_consumed()
     await asyncio.sleep(0.3)
     assert len(citizen_messages(rig)) == 1
+
+
+async def test_internal_note_and_transfer_from_the_topic(rig: TelegramRig) -> None:
+    thread = await handoff(rig)
+    await wait_citizen(rig, 2)
+    rig.api.push_group_command(
+        STAFF_CHAT, STAFF_USER, "/ghichu hồ sơ cần hỏi thêm tư pháp", thread_id=thread
+    )
+    note = await rig.api.wait_for(
+        "sendMessage",
+        predicate=lambda c: c.ok and "Ghi chú nội bộ" in c.params["text"],
+    )
+    assert note[0].params.get("message_thread_id") == thread
+    assert "hỏi thêm tư pháp" in note[0].params["text"]
+    rig.api.push_group_command(STAFF_CHAT, STAFF_USER, "/chuyen Anh Minh", thread_id=thread)
+    told = await wait_citizen(rig, 3)
+    assert "Anh Minh sẽ tiếp tục hỗ trợ bạn" in told[2].params["text"]
+    assert not any("tư pháp" in c.params["text"] for c in citizen_messages(rig))
+    handoff_row = await rig.storage.handoffs.current(1)
+    assert handoff_row is not None and handoff_row.claimed_by == "Anh Minh"

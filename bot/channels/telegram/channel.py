@@ -47,6 +47,8 @@ from bot.channels.telegram.processor import PerChatUpdateProcessor, chat_key
 from bot.channels.telegram.sender import Sender, TelegramOutbox
 from bot.config import Settings
 from bot.crashpoints import crash_point
+from flows.callbacks import EXAMPLE_SKIP, STAFF_ACTS, Act, parse
+from flows.desk import DeskService
 from flows.engine import Engine
 from flows.locks import KeyedLocks
 from flows.models import DEFAULT_COMMUNE, ConversationKey, Reply, StaffNotice
@@ -56,7 +58,6 @@ log = logging.getLogger(__name__)
 TYPING_AFTER = 0.8  # seconds of work before showing "typing…"
 MEMBER_CACHE = dt.timedelta(minutes=5)
 STALL_AFTER = dt.timedelta(minutes=2)  # beyond the long-poll timeout: the channel is stalled
-STAFF_ACTIONS = ("claim", "return", "close")
 CITIZEN_COMMANDS = [
     BotCommand("start", "Bắt đầu"),
     BotCommand("menu", "Menu thủ tục"),
@@ -65,6 +66,10 @@ CITIZEN_COMMANDS = [
     BotCommand("riengtu", "Quyền riêng tư"),
     BotCommand("xoadulieu", "Xóa dữ liệu của tôi"),
 ]
+TOPIC_COMMAND_HELP = (
+    "Trong chủ đề của người dân: /ghichu <nội dung> (ghi chú nội bộ, người dân không thấy), "
+    "/chuyen <tên cán bộ> (chuyển cho đồng nghiệp)."
+)
 INBOX_LEASE = dt.timedelta(seconds=30)  # a failed update is tried again after this
 MAX_UPDATE_ATTEMPTS = 10  # an update that fails this often is skipped (logged), not retried
 POLL_BACKOFF = (0.5, 1.0, 2.0, 5.0)
@@ -122,6 +127,7 @@ class TelegramChannel:
         self._stopping = False
         self._links = links
         self._engine: Engine | None = None
+        self._desk_ops: DeskService | None = None
         self._editor_commands: dict[str, EditorCommand] = {}
         self._report: ReportMaker | None = None
         self._staff_commands: dict[str, EditorCommand] = {}
@@ -136,9 +142,16 @@ class TelegramChannel:
         staff_commands: dict[str, EditorCommand] | None = None,
     ) -> None:
         self._engine = engine
+        self._desk_ops = DeskService(engine, self._storage)
         self._editor_commands = dict(editor_commands or {})
         self._report = report
         self._staff_commands = dict(staff_commands or {})
+
+    @property
+    def desk_ops(self) -> DeskService:
+        if self._desk_ops is None:
+            raise RuntimeError("TelegramChannel.bind(engine) was not called")
+        return self._desk_ops
 
     @property
     def engine(self) -> Engine:
@@ -331,11 +344,14 @@ class TelegramChannel:
         staff = filters.Chat(self._settings.telegram_staff_chat_id) & fresh
         private = filters.ChatType.PRIVATE & fresh
         app = self.app
-        app.add_handler(CallbackQueryHandler(self._staff_button, pattern=_staff_pattern()), group=0)
-        app.add_handler(CallbackQueryHandler(self._example_button, pattern=r"^ex:"), group=0)
+        app.add_handler(CallbackQueryHandler(self._staff_button, pattern=_is_staff_button), group=0)
+        app.add_handler(CallbackQueryHandler(self._example_button, pattern=_is_example), group=0)
         app.add_handler(CommandHandler("hangcho", self._queue, filters=staff), group=0)
         app.add_handler(CommandHandler("baocao", self._report_command, filters=staff), group=0)
         app.add_handler(CommandHandler("phananh", self._staff_command, filters=staff), group=0)
+        app.add_handler(
+            CommandHandler(["ghichu", "chuyen"], self._topic_command, filters=staff), group=0
+        )
         app.add_handler(
             MessageHandler(
                 staff & ~filters.COMMAND & ~filters.StatusUpdate.ALL, self._staff_message
@@ -434,12 +450,8 @@ class TelegramChannel:
             # A staff button outside the staff group, or pressed by someone not in it: refuse.
             await _answer(query, "Chỉ cán bộ trong nhóm hỗ trợ mới dùng được nút này.")
             raise ApplicationHandlerStop
-        action, _, conversation_id = (query.data or "").partition(":")
-        ok = await self.engine.staff_action(
-            self._staff_name(update),
-            int(conversation_id),
-            action,  # type: ignore[arg-type]
-            receipt=self._receipt(update),
+        ok = await self.desk_ops.press(
+            self._staff_name(update), parse(query.data), receipt=self._receipt(update)
         )
         await _answer(query, "Đã thực hiện." if ok else "Cuộc trò chuyện không còn chờ cán bộ.")
         raise ApplicationHandlerStop
@@ -455,12 +467,12 @@ class TelegramChannel:
         if query.from_user.id not in self._settings.telegram_editor_ids:
             await _answer(query, "Chỉ biên tập viên mới thêm được câu ví dụ.")
             raise ApplicationHandlerStop
-        guide_id = (query.data or "")[3:]
+        guide_id = parse(query.data).key
         message = query.message if isinstance(query.message, Message) else None
         text = message.text if message is not None else None
         found = re.search(r"«(.+)»", str(text or ""), re.S)
         command = self._editor_commands.get("themcau")
-        if guide_id == "-" or found is None or command is None:
+        if guide_id == EXAMPLE_SKIP or found is None or command is None:
             answer = "Đã bỏ qua."
         else:
             answer = await command(
@@ -487,7 +499,7 @@ class TelegramChannel:
         name = self._staff_name(update)
         receipt = self._receipt(update)
         if message.text:
-            await self.engine.staff_reply(name, conversation_id, message.text, receipt=receipt)
+            await self.desk_ops.reply(name, conversation_id, message.text, receipt=receipt)
         else:
             await self._staff_media(
                 conversation_id, name, message.message_id, message.caption or "", receipt
@@ -522,9 +534,37 @@ class TelegramChannel:
         except TelegramError as exc:
             log.warning("could not copy a staff file to the citizen: %s", exc)
             return
-        await self.engine.staff_reply(
+        await self.desk_ops.reply(
             name, conversation_id, caption or "(đã gửi tệp/ảnh)", deliver=False, receipt=receipt
         )
+
+    async def _topic_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """In a citizen's topic: /ghichu <text> (a note staff see, the citizen does not) and
+        /chuyen <name> (hand the conversation to a colleague)."""
+        message = update.effective_message
+        user = update.effective_user
+        if message is None or user is None or not message.text or not message.message_thread_id:
+            raise ApplicationHandlerStop
+        if not await self._is_staff(user.id):
+            raise ApplicationHandlerStop
+        conversation_id = await self._links.conversation_for_thread(
+            self.desk.chat_id, message.message_thread_id
+        )
+        word, _, rest = message.text.partition(" ")
+        rest = rest.strip()
+        name = self._staff_name(update)
+        receipt = self._receipt(update)
+        if conversation_id is None or not rest:
+            await self.sender.send_reply(
+                self.desk.chat_id,
+                Reply(text=TOPIC_COMMAND_HELP),
+                thread_id=message.message_thread_id,
+            )
+        elif word[1:].split("@", 1)[0].lower() == "ghichu":
+            await self.desk_ops.note(name, conversation_id, rest, receipt=receipt)
+        else:
+            await self.desk_ops.transfer(name, conversation_id, rest, receipt=receipt)
+        raise ApplicationHandlerStop
 
     async def _queue(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -569,8 +609,12 @@ class TelegramChannel:
         raise ApplicationHandlerStop
 
 
-def _staff_pattern() -> str:
-    return r"^(" + "|".join(STAFF_ACTIONS) + r"):\d+$"
+def _is_staff_button(data: object) -> bool:
+    return isinstance(data, str) and parse(data).act in STAFF_ACTS
+
+
+def _is_example(data: object) -> bool:
+    return isinstance(data, str) and parse(data).act is Act.EXAMPLE
 
 
 async def _answer(query: CallbackQuery, text: str | None = None) -> None:

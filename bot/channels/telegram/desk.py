@@ -19,6 +19,7 @@ from bot.channels.telegram.sender import Sender
 from bot.crashpoints import crash_point
 from bot.delivery import Outcome
 from flows.models import Reply, StaffNotice
+from flows.notices import render
 from flows.ports import Clock, Conversation, DeskLinkRepo, OutboxItem, StaffDesk, Storage
 
 log = logging.getLogger(__name__)
@@ -71,10 +72,11 @@ class TelegramDesk(StaffDesk):
         conversation = None
         if notice.key is not None and notice.kind in TOPIC_KINDS:
             conversation = await self._storage.conversations.by_key(notice.key)
+        reply = render(notice)
         if conversation is None:
-            await self._sender.send_reply(self._chat_id, notice.reply)
+            await self._sender.send_reply(self._chat_id, reply)
             return
-        await self._to_topic(conversation, notice.reply, notice.subject)
+        await self._to_topic(conversation, reply, notice.subject)
         if notice.media is not None and notice.origin and conversation.key.channel == CHANNEL:
             await self._copy_media(conversation, notice.origin)
 
