@@ -463,9 +463,13 @@ class MemoryStorage(Storage):
             item = OutboxItem(id=item_id, outgoing=_copy(outgoing), created_at=now)
             self._outbox[item_id] = (item, now, None)
 
-    async def enqueue(self, items: list[Outgoing], now: dt.datetime) -> None:
+    async def enqueue(
+        self, items: list[Outgoing], now: dt.datetime, receipt: int | None = None
+    ) -> None:
         aware(now)
         self._enqueue(items, now)
+        if receipt is not None:
+            self._inbound_done(receipt)
 
     async def claim_outgoing(
         self, now: dt.datetime, lease: dt.timedelta, limit: int = 50

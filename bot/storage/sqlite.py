@@ -788,9 +788,17 @@ class SqliteStorage(Storage):
     async def reserve_handoff_id(self) -> int:
         return await self._write(functools.partial(_reserve, name="handoffs"))
 
-    async def enqueue(self, items: list[Outgoing], now: dt.datetime) -> None:
+    async def enqueue(
+        self, items: list[Outgoing], now: dt.datetime, receipt: int | None = None
+    ) -> None:
         aware(now)
-        await self._write(functools.partial(_enqueue, items=items, now=now))
+
+        async def work(db: aiosqlite.Connection) -> None:
+            await _enqueue(db, items, now)
+            if receipt is not None:
+                await _inbound_done(db, receipt, now)
+
+        await self._write(work)
 
     async def claim_outgoing(
         self, now: dt.datetime, lease: dt.timedelta, limit: int = 50

@@ -14,9 +14,9 @@ turn that answers an update marks it done in its own commit.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import datetime as dt
-import functools
 import json
 import logging
 import re
@@ -51,7 +51,7 @@ from bot.storage.links import DeskLinks
 from flows.engine import Engine
 from flows.locks import KeyedLocks
 from flows.models import ConversationKey, Reply, StaffNotice
-from flows.ports import Clock, InboxItem, Storage
+from flows.ports import Clock, InboxItem, Outgoing, Storage
 
 log = logging.getLogger(__name__)
 TYPING_AFTER = 0.8  # seconds of work before showing "typing…"
@@ -391,8 +391,9 @@ class TelegramChannel:
         if command is None:
             return False
         answer = await command(display_name(user), args)
-        await self.outbox.send(
-            ConversationKey(channel=CHANNEL, user_id=str(user.id)), Reply(text=answer)
+        key = ConversationKey(channel=CHANNEL, user_id=str(user.id))
+        await self.engine.send_outside_turn(
+            [Outgoing(key=key, reply=Reply(text=answer))], self._receipt(update)
         )
         return True
 
@@ -500,14 +501,21 @@ class TelegramChannel:
         if conversation is None:
             return
         if conversation.key.channel != CHANNEL:
-            await self.desk.post(
-                StaffNotice(
-                    key=conversation.key,
-                    reply=Reply(
-                        text="Kênh của người dân này chỉ nhận tin nhắn chữ; hãy gõ nội dung."
-                    ),
-                    at=self._clock.now(),
-                )
+            notice = StaffNotice(
+                key=conversation.key,
+                reply=Reply(text="Kênh của người dân này chỉ nhận tin nhắn chữ; hãy gõ nội dung."),
+                at=self._clock.now(),
+            )
+            await self.engine.send_outside_turn([Outgoing(notice=notice)], receipt)
+            return
+        caption = caption or "(đã gửi tệp/ảnh)"
+        if self.engine.durable:  # the copy is queued in the commit that records the answer
+            await self.engine.staff_reply(
+                name,
+                conversation_id,
+                caption,
+                receipt=receipt,
+                copy_of=f"{self.desk.chat_id}:{message_id}",
             )
             return
         try:
@@ -522,18 +530,14 @@ class TelegramChannel:
             log.warning("could not copy a staff file to the citizen: %s", exc)
             return
         await self.engine.staff_reply(
-            name, conversation_id, caption or "(đã gửi tệp/ảnh)", deliver=False, receipt=receipt
+            name, conversation_id, caption, deliver=False, receipt=receipt
         )
 
     async def _queue(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         if message is None:
             raise ApplicationHandlerStop
-        await self.sender.send_reply(
-            self.desk.chat_id,
-            Reply(text=await self.engine.queue()),
-            thread_id=message.message_thread_id,
-        )
+        await self._answer_staff(update, Reply(text=await self.engine.queue()))
         raise ApplicationHandlerStop
 
     async def _staff_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -545,9 +549,7 @@ class TelegramChannel:
         command = self._staff_commands.get(name.split("@")[0].lower())
         if command is not None:
             answer = await command(self._staff_name(update), args)
-            await self.sender.send_reply(
-                self.desk.chat_id, Reply(text=answer), thread_id=message.message_thread_id
-            )
+            await self._answer_staff(update, Reply(text=answer))
         raise ApplicationHandlerStop
 
     async def _report_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -555,17 +557,23 @@ class TelegramChannel:
         message = update.effective_message
         if message is None or self._report is None:
             raise ApplicationHandlerStop
-        thread = message.message_thread_id
         text, chart = await self._report()
-        await self.sender.send_reply(self.desk.chat_id, Reply(text=text), thread_id=thread)
-        if chart is not None:
-            with contextlib.suppress(TelegramError):
-                await self.sender.call(
-                    functools.partial(
-                        self.app.bot.send_photo, self.desk.chat_id, chart, message_thread_id=thread
-                    )
-                )
+        await self._answer_staff(update, Reply(text=text), chart)
         raise ApplicationHandlerStop
+
+    async def _answer_staff(self, update: Update, reply: Reply, photo: bytes | None = None) -> None:
+        """Answers to staff commands go through the outbox, in the commit that marks the
+        command's update done: a crash neither loses the answer nor repeats it."""
+        message = update.effective_message
+        thread = message.message_thread_id if message is not None else None
+        where = str(thread) if thread else None
+        items = [Outgoing(notice=StaffNotice(key=None, reply=reply), thread=where or "")]
+        if photo is not None:
+            picture = base64.b64encode(photo).decode("ascii")
+            items.append(
+                Outgoing(notice=StaffNotice(key=None, reply=Reply(text="")), thread=where, photo=picture)
+            )
+        await self.engine.send_outside_turn(items, self._receipt(update))
 
 
 def _staff_pattern() -> str:
