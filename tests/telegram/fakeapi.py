@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl
 
 import httpx
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -186,6 +186,8 @@ class FakeBotApi(TelegramState):
         except ApiError as err:
             call.status, call.result = err.status, err.description
             response = error_response(err)
+        except ClientDisconnect:  # the bot was killed mid-request: nothing to answer
+            return Response(status_code=499)
         except Exception as exc:
             self.server_errors.append(f"{canonical}({call.params}): {traceback.format_exc()}")
             call.status, call.result = 500, repr(exc)
