@@ -183,6 +183,7 @@ class OutboxSender(Delivery):
     async def _record(self, item: OutboxItem, outcome: Outcome) -> None:
         now = self._clock.now()
         to_desk = item.outgoing.notice is not None
+        kind = item.outgoing.notice.kind if item.outgoing.notice is not None else "reply"
         if outcome.status == "sent":
             await self._storage.outbox.sent(item.id)
             self.delivered += 1
@@ -200,6 +201,7 @@ class OutboxSender(Delivery):
             await self._storage.outbox.retry(
                 item.id, now + dt.timedelta(seconds=delay), outcome.reason, outcome.progress
             )
+            crash_point(f"retry-recorded:{kind}")
             return
         self.failed += 1
         report: list[Outgoing] = []

@@ -13,9 +13,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+
+from bot.crashpoints import crash_point
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1_000_000  # bytes; Telegram updates are a few KiB
@@ -33,6 +36,10 @@ async def read_limited(request: Request, limit: int = MAX_BODY) -> bytes | None:
         if len(body) > limit:
             return None
     return body
+
+
+async def _after_answer() -> None:
+    crash_point("telegram-webhook-after-200")
 
 
 def telegram_route(feed: Feed, secret: str | None, path: str = "/telegram/webhook") -> Route:
@@ -55,7 +62,8 @@ def telegram_route(feed: Feed, secret: str | None, path: str = "/telegram/webhoo
         except ValueError:
             log.warning("Telegram webhook update %s cannot be read; refused", data["update_id"])
             return PlainTextResponse("not an update", status_code=400)
-        return PlainTextResponse("ok")
+        # runs once the 200 is on the wire: a crash test's "killed after answering Telegram"
+        return PlainTextResponse("ok", background=BackgroundTask(_after_answer))
 
     return Route(path, webhook, methods=["POST"])
 

@@ -171,8 +171,8 @@ class Engine:
             outgoing = [*replies, *outgoing]
         if turn.deleted:  # the conversation is gone: only the goodbyes remain
             if self._delivery is not None:
-                await self._storage.outbox.enqueue(outgoing, turn.now)
-            if receipt is not None:
+                await self._storage.outbox.enqueue(outgoing, turn.now, receipt=receipt)
+            elif receipt is not None:
                 await self._storage.inbox.done(receipt, turn.now)
         else:
             await self._storage.commit(
@@ -393,11 +393,13 @@ class Engine:
         center: str = "",
         deliver: bool = True,
         receipt: int | None = None,
+        copy_of: str | None = None,
     ) -> bool:
         """Relay a staff answer to the citizen. False if no handoff is open or (without a
         durable outbox) not delivered; with one, True once it is queued (staff are told later
         if it cannot be delivered). `deliver=False` records an answer the channel already
-        delivered itself (a file)."""
+        delivered itself (a file); `copy_of` queues a copy of a desk message (a file, `text`
+        its caption) in the same commit."""
         async with self._staff_turn(conversation_id, receipt) as opened:
             if opened is None:
                 return False
@@ -405,7 +407,18 @@ class Engine:
             now = turn.now
             first = handoff.first_response_at is None
             center = center or self._library().kb.office.center_name
-            self.handoffs.staff_message(turn, handoff, staff, text, center, deliver)
+            self.handoffs.staff_message(
+                turn, handoff, staff, text, center, deliver and copy_of is None
+            )
+            if copy_of is not None:
+                turn.outgoing.append(
+                    Outgoing(
+                        key=turn.key,
+                        reply=Reply(text=text),
+                        copy_of=copy_of,
+                        conversation_id=turn.conversation.id,
+                    )
+                )
             turn.transcript.append(
                 TranscriptLine(direction="staff", text=mask_personal(text), at=now)
             )
@@ -470,13 +483,23 @@ class Engine:
         self, key: ConversationKey | None, text: str, receipt: int | None = None
     ) -> None:
         """A desk note that belongs to no turn (queued durably when there is an outbox)."""
+        notice = StaffNotice(key=key, reply=Reply(text=text), at=self._clock.now())
+        await self.send_outside_turn([Outgoing(notice=notice)], receipt)
+
+    async def send_outside_turn(self, items: list[Outgoing], receipt: int | None = None) -> None:
+        """Messages that belong to no conversation turn (answers to staff and editor commands,
+        desk notes): queued in the transaction that marks their update done, so a crash
+        neither loses them nor sends them twice. Without an outbox they are sent at once."""
         now = self._clock.now()
-        notice = StaffNotice(key=key, reply=Reply(text=text), at=now)
-        if self._delivery is None:
-            await self._desk.post(notice)
-        else:
-            await self._storage.outbox.enqueue([Outgoing(notice=notice)], now)
+        if self._delivery is not None:
+            await self._storage.outbox.enqueue(items, now, receipt=receipt)
             self._delivery.wake()
+            return
+        for item in items:
+            if item.notice is not None:
+                await self._desk.post(item.notice)
+            elif item.key is not None and item.reply is not None:
+                await self._outbox.send(item.key, item.reply)
         if receipt is not None:
             await self._storage.inbox.done(receipt, now)
 

@@ -99,6 +99,13 @@ class Outgoing(BaseModel):
     notice: StaffNotice | None = None
     edit: str | None = None  # platform id of the message a `replace` reply may edit
     conversation_id: int | None = None  # for the "unreachable" event when it cannot be sent
+    # Answers to staff commands go back where they were asked: a desk thread (topic) id, and
+    # for a picture (the report chart) its PNG bytes in base64.
+    thread: str | None = None
+    photo: str | None = None
+    # "<chat>:<message>" of a desk message (a staff member's file) the citizen gets a copy of;
+    # `reply` then holds its caption, for the transcript and an "undelivered" notice.
+    copy_of: str | None = None
 
     @property
     def queue(self) -> str:
@@ -331,8 +338,12 @@ class OutboxRepo(abc.ABC):
     """Durable outbox: what turns send, delivered afterwards."""
 
     @abc.abstractmethod
-    async def enqueue(self, items: list[Outgoing], now: dt.datetime) -> None:
-        """Queue messages that belong to no turn (desk notes, ticks), in one transaction."""
+    async def enqueue(
+        self, items: list[Outgoing], now: dt.datetime, receipt: int | None = None
+    ) -> None:
+        """Queue messages that belong to no turn (desk notes, answers to staff commands), in
+        one transaction that also marks inbox entry `receipt` done: a crash never loses the
+        answer to a processed update, nor answers it twice."""
 
     @abc.abstractmethod
     async def claim(

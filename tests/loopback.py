@@ -30,6 +30,7 @@ class _QuietServer(uvicorn.Server):
         super().__init__(config)
         self.ready = asyncio.Event()
         self.exit_event = asyncio.Event()
+        self.abort = False  # an outage: cut the connections instead of closing them politely
 
     def capture_signals(self) -> contextlib.nullcontext[None]:  # type: ignore[override]
         return contextlib.nullcontext()
@@ -48,7 +49,15 @@ class _QuietServer(uvicorn.Server):
         for server in self.servers:
             server.close()
         for connection in list(self.server_state.connections):
-            connection.shutdown()
+            if self.abort:  # RST mid-request, like a crashed or unplugged server
+                transport = getattr(connection, "transport", None)
+                if transport is not None:
+                    transport.abort()
+            else:
+                connection.shutdown()
+        if self.abort:
+            for task in list(self.server_state.tasks):
+                task.cancel()
         try:
             async with asyncio.timeout(self.config.timeout_graceful_shutdown or 0):
                 while self.server_state.connections or self.server_state.tasks:
@@ -80,7 +89,8 @@ class LoopbackServer:
         # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on accepted sockets whose
         # proto is TCP; with proto 0 every keep-alive request stalls ~40 ms (Nagle + delayed ACK).
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        self._sock.bind((HOST, 0))
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind((HOST, self.port))  # the same port again after an outage
         self.port = self._sock.getsockname()[1]
         config = uvicorn.Config(
             self.app, log_config=None, log_level="warning", access_log=False, lifespan="off",
@@ -105,6 +115,27 @@ class LoopbackServer:
             await asyncio.wait_for(self._task, timeout=self.stop_timeout)
         if self._sock is not None:
             self._sock.close()
+
+    async def cut(self) -> None:
+        """A real outage: stop accepting (connections are refused) and reset every open
+        connection, a long poll in the middle of its wait included. `resume()` ends it."""
+        if self._server is not None and self._task is not None:
+            self._server.abort = True
+            self._server.should_exit = True
+            self._server.exit_event.set()
+            await asyncio.wait_for(self._task, timeout=self.stop_timeout)
+            self._server = self._task = None
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+
+    async def resume(self) -> None:
+        """Serve again on the same port after `cut()`."""
+        await self.start()
+
+    @property
+    def down(self) -> bool:
+        return self._server is None
 
     async def __aenter__(self) -> LoopbackServer:
         await self.start()

@@ -500,9 +500,13 @@ class MemoryInbox(_Repo, InboxRepo):
 
 
 class MemoryOutbox(_Repo, OutboxRepo):
-    async def enqueue(self, items: list[Outgoing], now: dt.datetime) -> None:
+    async def enqueue(
+        self, items: list[Outgoing], now: dt.datetime, receipt: int | None = None
+    ) -> None:
         aware(now)
         self._d.enqueue(items, now)
+        if receipt is not None:
+            self._d.inbound_done(receipt)
 
     async def claim(
         self, now: dt.datetime, lease: dt.timedelta, limit: int = 50

@@ -823,10 +823,14 @@ class PgInbox(_Repo, InboxRepo):
 
 
 class PgOutbox(_Repo, OutboxRepo):
-    async def enqueue(self, items: list[Outgoing], now: dt.datetime) -> None:
+    async def enqueue(
+        self, items: list[Outgoing], now: dt.datetime, receipt: int | None = None
+    ) -> None:
         aware(now)
         async with self._pool.acquire() as conn, conn.transaction():
             await _enqueue(conn, self._commune, items, now)
+            if receipt is not None:
+                await _inbound_done(conn, self._commune, receipt, now)
 
     async def claim(
         self, now: dt.datetime, lease: dt.timedelta, limit: int = 50

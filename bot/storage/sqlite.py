@@ -925,11 +925,18 @@ class SqliteInbox(_Repo, InboxRepo):
 
 
 class SqliteOutbox(_Repo, OutboxRepo):
-    async def enqueue(self, items: list[Outgoing], now: dt.datetime) -> None:
+    async def enqueue(
+        self, items: list[Outgoing], now: dt.datetime, receipt: int | None = None
+    ) -> None:
         aware(now)
-        await self._db.write(
-            functools.partial(_enqueue, commune=self._commune, items=items, now=now)
-        )
+        commune = self._commune
+
+        async def work(db: aiosqlite.Connection) -> None:
+            await _enqueue(db, commune, items, now)
+            if receipt is not None:
+                await _inbound_done(db, commune, receipt, now)
+
+        await self._db.write(work)
 
     async def claim(
         self, now: dt.datetime, lease: dt.timedelta, limit: int = 50

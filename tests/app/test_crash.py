@@ -9,19 +9,22 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import sys
 from pathlib import Path
 
+import httpx
+
 from bot.crashpoints import EXIT_STATUS
 from tests.telegram.conftest import STAFF_CHAT, STAFF_USER, TOKEN
-from tests.telegram.fakeapi import FakeBotApi
+from tests.telegram.fakeapi import Call, FakeBotApi
 
 ROOT = Path(__file__).resolve().parents[2]
 CITIZEN = 42
 
 
 async def start(
-    api: FakeBotApi, db: Path, crash_at: str | None = None
+    api: FakeBotApi, db: Path, crash_at: str | None = None, **extra: str
 ) -> asyncio.subprocess.Process:
     env = {
         **os.environ,
@@ -31,6 +34,7 @@ async def start(
         "TELEGRAM_POLL_TIMEOUT": "1",
         "BOT_DB": str(db),
         "LOG_LEVEL": "WARNING",
+        **extra,
     }
     env.pop("BOT_CRASH_AT", None)
     if crash_at:
@@ -42,13 +46,18 @@ async def start(
 
 
 async def crashed(process: asyncio.subprocess.Process) -> None:
-    await asyncio.wait_for(process.wait(), timeout=30)
+    try:
+        await asyncio.wait_for(process.wait(), timeout=90)
+    except TimeoutError:
+        process.kill()  # never leave a bot running after a failed test
+        await process.wait()
+        raise
     assert process.returncode == EXIT_STATUS
 
 
 async def stop(process: asyncio.subprocess.Process) -> None:
     process.terminate()
-    _, err = await asyncio.wait_for(process.communicate(), timeout=20)
+    _, err = await asyncio.wait_for(process.communicate(), timeout=40)
     assert process.returncode == 0, err.decode()
 
 
@@ -71,10 +80,10 @@ async def test_killed_after_the_update_is_stored_answers_once_after_restart(
         assert to_citizen(api, "Đăng ký khai sinh") == []
         bot = await start(api, db)
         await api.wait_for(
-            "sendMessage", timeout=30,
+            "sendMessage", timeout=60,
             predicate=lambda c: c.ok and int(c.params["chat_id"]) == CITIZEN,
         )  # fmt: skip
-        await api.wait_updates_consumed(timeout=10, confirmed=True)
+        await api.wait_updates_consumed(timeout=30, confirmed=True)
         await stop(bot)
         assert len(to_citizen(api, "Đăng ký khai sinh")) == 1
 
@@ -90,11 +99,11 @@ async def test_killed_during_handoff_creation_the_citizen_and_staff_are_told_onc
         await crashed(bot)
         bot = await start(api, db)
         await api.wait_for(
-            "sendMessage", timeout=30,
+            "sendMessage", timeout=60,
             predicate=lambda c: c.ok and int(c.params["chat_id"]) == STAFF_CHAT,
         )  # fmt: skip
         await api.wait_for(
-            "sendMessage", timeout=30,
+            "sendMessage", timeout=60,
             predicate=lambda c: c.ok and int(c.params["chat_id"]) == CITIZEN,
         )  # fmt: skip
         await stop(bot)
@@ -114,13 +123,13 @@ async def test_killed_during_a_staff_reply_and_during_close_each_arrives_once(
         bot = await start(api, db)
         api.push_private_text(CITIZEN, "cho tôi gặp cán bộ", first_name="Bình")
         [header] = await api.wait_for(
-            "sendMessage", timeout=30,
+            "sendMessage", timeout=60,
             predicate=lambda c: c.ok
             and int(c.params["chat_id"]) == STAFF_CHAT
             and "message_thread_id" in c.params,  # the header, not the start-up warning
         )  # fmt: skip
         thread = int(header.params["message_thread_id"])
-        await api.wait_updates_consumed(timeout=10, confirmed=True)
+        await api.wait_updates_consumed(timeout=30, confirmed=True)
         await stop(bot)
         # the staff answer is committed, the process dies before it is sent
         bot = await start(api, db, "send-before:reply")
@@ -134,7 +143,7 @@ async def test_killed_during_a_staff_reply_and_during_close_each_arrives_once(
         await crashed(bot)
         bot = await start(api, db)
         await api.wait_for(
-            "sendMessage", timeout=30, count=3,
+            "sendMessage", timeout=60, count=3,
             predicate=lambda c: c.ok and int(c.params["chat_id"]) == CITIZEN,
         )  # fmt: skip
         await asyncio.sleep(0.5)
@@ -142,3 +151,114 @@ async def test_killed_during_a_staff_reply_and_during_close_each_arrives_once(
     texts = api.sent_texts(chat_id=CITIZEN)
     assert len([t for t in texts if t.startswith("Anh mang CCCD nhé.")]) == 1, texts
     assert len(texts) == 3, texts  # queued notice, the answer, the closing message
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def is_citizen_reply(call: Call) -> bool:
+    return call.ok and int(call.params["chat_id"]) == CITIZEN
+
+
+async def open_handoff(api: FakeBotApi, db: Path) -> tuple[int, asyncio.subprocess.Process]:
+    """A running bot with a handoff for CITIZEN whose header is in its topic."""
+    bot = await start(api, db)
+    api.push_private_text(CITIZEN, "cho tôi gặp cán bộ", first_name="Bình")
+    [header] = await api.wait_for(
+        "sendMessage", timeout=60,
+        predicate=lambda c: c.ok
+        and int(c.params["chat_id"]) == STAFF_CHAT
+        and "message_thread_id" in c.params,
+    )  # fmt: skip
+    await api.wait_for("sendMessage", timeout=60, predicate=is_citizen_reply)
+    await api.wait_updates_consumed(timeout=30, confirmed=True)
+    return int(header.params["message_thread_id"]), bot
+
+
+async def test_killed_while_a_reply_is_being_retried_it_arrives_once_after_restart(
+    tmp_path: Path,
+) -> None:
+    async with FakeBotApi(token=TOKEN) as api:
+        db = tmp_path / "bot.sqlite3"
+        # every try of the first round fails (502): the entry waits for its retry, then the kill
+        # (4 tries each for the reply and the start-up warning to staff)
+        api.fail_next("sendMessage", status=502, times=8)
+        bot = await start(api, db, "retry-recorded:reply")
+        api.push_private_text(CITIZEN, "khai sinh")
+        await crashed(bot)
+        assert to_citizen(api, "Đăng ký khai sinh") == []
+        bot = await start(api, db)
+        await api.wait_for("sendMessage", timeout=60, predicate=is_citizen_reply)
+        await api.wait_updates_consumed(timeout=30, confirmed=True)
+        await stop(bot)
+    assert len(to_citizen(api, "Đăng ký khai sinh")) == 1
+
+
+async def test_killed_while_a_citizen_message_to_staff_is_pending_staff_see_it_once(
+    tmp_path: Path,
+) -> None:
+    async with FakeBotApi(token=TOKEN) as api:
+        api.staff_members[STAFF_CHAT] = {STAFF_USER}
+        db = tmp_path / "bot.sqlite3"
+        thread, bot = await open_handoff(api, db)
+        await stop(bot)
+        # the citizen's words are committed for the desk; the process dies before posting them
+        bot = await start(api, db, "send-before:citizen")
+        api.push_private_text(CITIZEN, "Tôi cần làm giấy khai sinh cho con", first_name="Bình")
+        await crashed(bot)
+        assert in_topics(api, "Tôi cần làm giấy khai sinh cho con") == []
+        bot = await start(api, db)
+        await api.wait_for(
+            "sendMessage", timeout=60,
+            predicate=lambda c: c.ok and "giấy khai sinh cho con" in str(c.params["text"]),
+        )  # fmt: skip
+        await api.wait_updates_consumed(timeout=30, confirmed=True)
+        await asyncio.sleep(0.5)  # a second copy would be on its way by now
+        await stop(bot)
+    posted = [
+        t for t in api.sent_texts(chat_id=STAFF_CHAT, thread_id=thread)
+        if "Tôi cần làm giấy khai sinh cho con" in t
+    ]  # fmt: skip
+    assert len(posted) == 1, posted
+
+
+async def test_killed_in_webhook_mode_after_the_200_answers_once_after_restart(
+    tmp_path: Path,
+) -> None:
+    async with FakeBotApi(token=TOKEN) as api:
+        db = tmp_path / "bot.sqlite3"
+        port = free_port()
+        webhook = {
+            "TELEGRAM_WEBHOOK_URL": "https://bot.example.invalid/telegram/webhook",
+            "TELEGRAM_WEBHOOK_SECRET": "s3cret-token",
+            "HTTP_HOST": "127.0.0.1",
+            "HTTP_PORT": str(port),
+        }
+        url = f"http://127.0.0.1:{port}/telegram/webhook"
+        bot = await start(api, db, "telegram-webhook-after-200", **webhook)
+        await api.wait_for("setWebhook", timeout=60)
+        update = api.make_private_text(CITIZEN, "khai sinh")
+        response = await deliver(api, update, url)
+        assert response.status_code == 200  # Telegram will not deliver it again
+        await crashed(bot)
+        bot = await start(api, db, **webhook)
+        await api.wait_for("sendMessage", timeout=60, predicate=is_citizen_reply)
+        await asyncio.sleep(0.5)
+        await stop(bot)
+    assert len(to_citizen(api, "Đăng ký khai sinh")) == 1
+
+
+async def deliver(api: FakeBotApi, update: dict[str, object], url: str) -> httpx.Response:
+    """POST like Telegram, retrying while the freshly started process is not listening yet."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 30
+    while True:
+        try:
+            return await api.deliver_webhook(update, url)
+        except httpx.ConnectError:
+            if loop.time() > deadline:
+                raise
+            await asyncio.sleep(0.1)

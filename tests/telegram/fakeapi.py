@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl
 
 import httpx
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -103,6 +103,8 @@ class FakeBotApi(TelegramState):
         self._delivered_up_to = 0
         self._polls = 0  # getUpdates calls so far, to detect concurrent long polls
         self._failures: dict[str, list[ApiError]] = {}
+        self.cut_on: set[str] = set()  # lower-case methods whose next call starts an outage
+        self.slow: dict[str, float] = {}  # lower-case method -> seconds to wait before answering
         self._changed = asyncio.Event()
         self._closing = False
         self._server: LoopbackServer | None = None
@@ -133,6 +135,21 @@ class FakeBotApi(TelegramState):
         if self.server_errors and exc_info[0] is None:
             raise AssertionError("fake Bot API crashed:\n" + "\n".join(self.server_errors))
 
+    async def cut(self) -> None:
+        """An outage: connections are refused and open ones (long polls too) are reset, until
+        `resume()`. What the fake holds (queued updates, sent messages) survives it."""
+        assert self._server is not None
+        await self._server.cut()
+
+    async def resume(self) -> None:
+        assert self._server is not None
+        await self._server.resume()
+
+    @property
+    def down(self) -> bool:
+        """True during an outage (between `cut()` and `resume()`)."""
+        return self._server is not None and self._server.down
+
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/bot"
@@ -148,8 +165,14 @@ class FakeBotApi(TelegramState):
         name = request.path_params["method"]
         canonical, handler = self._handlers.get(name.lower(), (name, None))
         call = Call(canonical, {})
+        if canonical.lower() in self.cut_on:  # the request is lost: never processed, no answer
+            self.cut_on.discard(canonical.lower())
+            asyncio.get_running_loop().create_task(self.cut())
+            await asyncio.Event().wait()  # cancelled by the cut
         try:
             call.params = await self._read_params(request)
+            if (delay := self.slow.get(canonical.lower())) is not None:
+                await asyncio.sleep(delay)  # processed after the wait, answered late
             failures = self._failures.get(canonical.lower())
             if failures:
                 raise failures.pop(0)
@@ -163,6 +186,8 @@ class FakeBotApi(TelegramState):
         except ApiError as err:
             call.status, call.result = err.status, err.description
             response = error_response(err)
+        except ClientDisconnect:  # the bot was killed mid-request: nothing to answer
+            return Response(status_code=499)
         except Exception as exc:
             self.server_errors.append(f"{canonical}({call.params}): {traceback.format_exc()}")
             call.status, call.result = 500, repr(exc)

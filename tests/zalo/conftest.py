@@ -45,6 +45,8 @@ class ZaloRig:
     clock: ManualClock
     url: str
     http: httpx.AsyncClient
+    sender: OutboxSender
+    telegram: TelegramChannel
 
     def stamp(self) -> str:
         return str(int(self.clock.now().timestamp() * 1000))
@@ -127,7 +129,9 @@ async def zrig(tmp_path: Path) -> AsyncIterator[ZaloRig]:
         try:
             async with LoopbackServer(app) as server, httpx.AsyncClient(timeout=5) as http:
                 url = f"{server.url}/zalo/webhook"
-                yield ZaloRig(zalo, tg, channel, engine, storage, clock, url, http)
+                yield ZaloRig(
+                    zalo, tg, channel, engine, storage, clock, url, http, sender, telegram
+                )
         finally:
             await sender.stop()
             await channel.stop()

@@ -147,6 +147,9 @@ class FakeZalo:
         self.v2_disabled = False  # v2 message -> -240 (one source says v2 was shut down)
         self.window_closed: set[str] = set()  # -230
         self.not_following: set[str] = set()  # -213
+        self.cut_on: set[str] = set()  # paths whose next request starts an outage (lost)
+        self.slow: dict[str, float] = {}  # path -> seconds to wait before processing it
+        self.profile_gate: dict[str, asyncio.Event] = {}  # user id -> lookups wait for it
         self.calls: list[ZaloCall] = []
         self.server_errors: list[str] = []  # tracebacks of bugs in the fake itself
         self.port = 0
@@ -179,6 +182,21 @@ class FakeZalo:
         if self.server_errors and exc_info[0] is None:
             raise AssertionError("fake Zalo crashed:\n" + "\n".join(self.server_errors))
 
+    async def cut(self) -> None:
+        """An outage: connections are refused and open ones (long polls too) are reset, until
+        `resume()`. What the fake holds (queued updates, sent messages) survives it."""
+        assert self._server is not None
+        await self._server.cut()
+
+    async def resume(self) -> None:
+        assert self._server is not None
+        await self._server.resume()
+
+    @property
+    def down(self) -> bool:
+        """True during an outage (between `cut()` and `resume()`)."""
+        return self._server is not None and self._server.down
+
     @property
     def api_base_url(self) -> str:
         """Stands for https://openapi.zalo.me (ZALO_API_BASE_URL); paths are appended."""
@@ -202,6 +220,12 @@ class FakeZalo:
             with contextlib.suppress(ValueError):
                 call.body = json.loads(raw)
         handler = self._routes.get((request.method, path))
+        if path in self.cut_on:  # the request is lost: never processed, no answer
+            self.cut_on.discard(path)
+            asyncio.get_running_loop().create_task(self.cut())
+            await asyncio.Event().wait()  # cancelled by the cut
+        if (delay := self.slow.get(path)) is not None:
+            await asyncio.sleep(delay)
         try:
             if (failure := self._take_failure(path)) is not None:
                 call.status, call.response = failure.status, copy.deepcopy(failure.body)
@@ -265,6 +289,8 @@ class FakeZalo:
         user_id = data.get("user_id") if isinstance(data, dict) else None
         if not isinstance(user_id, str) or not user_id:
             return zalo_error(-201, "data.user_id is missing")
+        if (gate := self.profile_gate.get(user_id)) is not None:
+            await gate.wait()  # a lookup that takes as long as the test wants
         custom = self.profiles.get(user_id, DEFAULT_DISPLAY_NAME)
         avatar = f"https://s120-ava-talk.zadn.vn/{user_id[-4:]}/avatar.jpg"
         profile: JSON = {

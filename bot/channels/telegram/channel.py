@@ -14,9 +14,9 @@ turn that answers an update marks it done in its own commit.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import datetime as dt
-import functools
 import json
 import logging
 import re
@@ -52,7 +52,7 @@ from flows.desk import DeskService
 from flows.engine import Engine
 from flows.locks import KeyedLocks
 from flows.models import DEFAULT_COMMUNE, ConversationKey, Reply, StaffNotice
-from flows.ports import Clock, DeskLinkRepo, InboxItem, Storage
+from flows.ports import Clock, DeskLinkRepo, InboxItem, Outgoing, Storage
 
 log = logging.getLogger(__name__)
 TYPING_AFTER = 0.8  # seconds of work before showing "typing…"
@@ -407,9 +407,9 @@ class TelegramChannel:
         if command is None:
             return False
         answer = await command(display_name(user), args)
-        await self.outbox.send(
-            ConversationKey(channel=CHANNEL, user_id=str(user.id), commune=self._commune),
-            Reply(text=answer),
+        key = ConversationKey(channel=CHANNEL, user_id=str(user.id), commune=self._commune)
+        await self.engine.send_outside_turn(
+            [Outgoing(key=key, reply=Reply(text=answer))], self._receipt(update)
         )
         return True
 
@@ -513,14 +513,21 @@ class TelegramChannel:
         if conversation is None:
             return
         if conversation.key.channel != CHANNEL:
-            await self.desk.post(
-                StaffNotice(
-                    key=conversation.key,
-                    reply=Reply(
-                        text="Kênh của người dân này chỉ nhận tin nhắn chữ; hãy gõ nội dung."
-                    ),
-                    at=self._clock.now(),
-                )
+            notice = StaffNotice(
+                key=conversation.key,
+                reply=Reply(text="Kênh của người dân này chỉ nhận tin nhắn chữ; hãy gõ nội dung."),
+                at=self._clock.now(),
+            )
+            await self.engine.send_outside_turn([Outgoing(notice=notice)], receipt)
+            return
+        caption = caption or "(đã gửi tệp/ảnh)"
+        if self.engine.durable:  # the copy is queued in the commit that records the answer
+            await self.engine.staff_reply(
+                name,
+                conversation_id,
+                caption,
+                receipt=receipt,
+                copy_of=f"{self.desk.chat_id}:{message_id}",
             )
             return
         try:
@@ -570,11 +577,7 @@ class TelegramChannel:
         message = update.effective_message
         if message is None:
             raise ApplicationHandlerStop
-        await self.sender.send_reply(
-            self.desk.chat_id,
-            Reply(text=await self.engine.queue()),
-            thread_id=message.message_thread_id,
-        )
+        await self._answer_staff(update, Reply(text=await self.engine.queue()))
         raise ApplicationHandlerStop
 
     async def _staff_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -586,9 +589,7 @@ class TelegramChannel:
         command = self._staff_commands.get(name.split("@")[0].lower())
         if command is not None:
             answer = await command(self._staff_name(update), args)
-            await self.sender.send_reply(
-                self.desk.chat_id, Reply(text=answer), thread_id=message.message_thread_id
-            )
+            await self._answer_staff(update, Reply(text=answer))
         raise ApplicationHandlerStop
 
     async def _report_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -596,17 +597,23 @@ class TelegramChannel:
         message = update.effective_message
         if message is None or self._report is None:
             raise ApplicationHandlerStop
-        thread = message.message_thread_id
         text, chart = await self._report()
-        await self.sender.send_reply(self.desk.chat_id, Reply(text=text), thread_id=thread)
-        if chart is not None:
-            with contextlib.suppress(TelegramError):
-                await self.sender.call(
-                    functools.partial(
-                        self.app.bot.send_photo, self.desk.chat_id, chart, message_thread_id=thread
-                    )
-                )
+        await self._answer_staff(update, Reply(text=text), chart)
         raise ApplicationHandlerStop
+
+    async def _answer_staff(self, update: Update, reply: Reply, photo: bytes | None = None) -> None:
+        """Answers to staff commands go through the outbox, in the commit that marks the
+        command's update done: a crash neither loses the answer nor repeats it."""
+        message = update.effective_message
+        thread = message.message_thread_id if message is not None else None
+        where = str(thread) if thread else None
+        items = [Outgoing(notice=StaffNotice(key=None, reply=reply), thread=where or "")]
+        if photo is not None:
+            picture = base64.b64encode(photo).decode("ascii")
+            items.append(
+                Outgoing(notice=StaffNotice(key=None, reply=Reply(text="")), thread=where, photo=picture)
+            )
+        await self.engine.send_outside_turn(items, self._receipt(update))
 
 
 def _is_staff_button(data: object) -> bool:

@@ -10,6 +10,8 @@ and posting its header never leaves staff without the header.
 from __future__ import annotations
 
 import asyncio
+import base64
+import functools
 import logging
 
 from telegram.error import BadRequest, TelegramError
@@ -61,12 +63,28 @@ class TelegramDesk(StaffDesk):
         notice = item.outgoing.notice
         assert notice is not None
         try:
-            await self._post(notice)
+            if item.outgoing.thread is not None or item.outgoing.photo is not None:
+                await self._answer(render(notice), item.outgoing.thread, item.outgoing.photo)
+            else:
+                await self._post(notice)
         except BadRequest as exc:
             return Outcome("failed", exc.message)
         except TelegramError as exc:
             return Outcome("retry", str(exc))
         return Outcome("sent")
+
+    async def _answer(self, reply: Reply, thread: str | None, photo: str | None) -> None:
+        """An answer to a staff command, in the topic where it was asked."""
+        thread_id = int(thread) if thread is not None and thread.isdigit() else None
+        if photo is None:
+            await self._sender.send_reply(self._chat_id, reply, thread_id=thread_id)
+            return
+        picture = base64.b64decode(photo)
+        await self._sender.call(
+            functools.partial(
+                self._sender.bot.send_photo, self._chat_id, picture, message_thread_id=thread_id
+            )
+        )
 
     async def _post(self, notice: StaffNotice) -> None:
         conversation = None

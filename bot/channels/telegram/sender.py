@@ -125,6 +125,9 @@ class TelegramOutbox(Outbox):
         edit = int(outgoing.edit) if outgoing.edit and outgoing.edit.isdigit() else None
         progress = [item.progress]
         try:
+            if outgoing.copy_of is not None:  # a staff member's file
+                await self._copy(int(outgoing.key.user_id), outgoing.copy_of)
+                return Outcome("sent")
             await self._sender.send_reply(
                 int(outgoing.key.user_id),
                 outgoing.reply,
@@ -141,6 +144,17 @@ class TelegramOutbox(Outbox):
         except TelegramError as exc:
             return Outcome("retry", str(exc), progress[0])
         return Outcome("sent")
+
+    async def _copy(self, chat_id: int, source: str) -> None:
+        from_chat, _, message_id = source.partition(":")
+        await self._sender.call(
+            functools.partial(
+                self._sender.bot.copy_message,
+                chat_id,
+                from_chat_id=int(from_chat),
+                message_id=int(message_id),
+            )
+        )
 
     async def send(self, key: ConversationKey, reply: Reply) -> bool:
         """Direct send (no outbox): for answers that belong to no conversation (editors)."""

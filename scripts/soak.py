@@ -1,0 +1,204 @@
+"""Soak: hundreds of citizens on the Telegram and Zalo fakes, the real process killed -9 again
+and again; prints how many questions were lost and how many answered twice (both must be 0).
+
+    .venv/bin/python scripts/soak.py --telegram 200 --zalo 100 --kills 10
+
+Everything runs on loopback: the fake Bot API (real offset semantics) and the fake Zalo API are
+served from this process, `python -m bot run` is the real bot. Each citizen asks two questions
+("khai sinh", then "kết hôn"); each must be answered exactly once. Zalo webhooks are retried
+until they get a 200, as Zalo does (a retried event has the same id). Between kills the bot
+runs for a random 0.5-3 s after it first polls Telegram. Exit status 1 when anything was lost
+or duplicated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import signal
+import socket
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.telegram.fakeapi import FakeBotApi  # noqa: E402
+from tests.zalo.fakeevents import make_event, signed_request  # noqa: E402
+from tests.zalo.fakezalo import FakeZalo  # noqa: E402
+
+TOKEN = "123456:SOAKtokenSOAKtokenSOAKtoken0"
+STAFF_CHAT = -1001234567890
+APP_ID = "1234567890123456789"
+APP_SECRET = "APPSECRET"
+OA_SECRET = "OAsecretKEY123"
+QUESTIONS = (("khai sinh", "Đăng ký khai sinh"), ("kết hôn", "Đăng ký kết hôn"))
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Soak:
+    def __init__(self, args: argparse.Namespace, api: FakeBotApi, zalo: FakeZalo) -> None:
+        self.args = args
+        self.api = api
+        self.zalo = zalo
+        self.port = free_port()
+        self.db = Path(tempfile.mkdtemp(prefix="soak-")) / "bot.sqlite3"
+        self.process: asyncio.subprocess.Process | None = None
+        self.kills = 0
+        self.starts = 0
+        self.webhook_retries = 0
+
+    def env(self) -> dict[str, str]:
+        env = {
+            k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "ZALO_", "BOT_"))
+        }
+        return env | {
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_STAFF_CHAT_ID": str(STAFF_CHAT),
+            "TELEGRAM_BASE_URL": self.api.base_url,
+            "TELEGRAM_POLL_TIMEOUT": "1",
+            "ZALO_APP_ID": APP_ID,
+            "ZALO_APP_SECRET": APP_SECRET,
+            "ZALO_OA_SECRET_KEY": OA_SECRET,
+            "ZALO_ACCESS_TOKEN": "AT-1",
+            "ZALO_REFRESH_TOKEN": "RT-1",
+            "ZALO_API_BASE_URL": self.zalo.api_base_url,
+            "ZALO_OAUTH_BASE_URL": self.zalo.oauth_base_url,
+            "HTTP_HOST": "127.0.0.1",
+            "HTTP_PORT": str(self.port),
+            "BOT_DB": str(self.db),
+            "LOG_LEVEL": "ERROR",
+        }
+
+    async def start(self) -> None:
+        self.starts += 1
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", cwd=ROOT, env=self.env(),
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        )  # fmt: skip
+
+    async def kill_loop(self) -> None:
+        """Kill -9 a while after each start, restart at once; `--kills` times."""
+        while self.kills < self.args.kills:
+            polls = len(self.api.calls_to("getUpdates"))
+            await self.api.wait_for("getUpdates", count=polls + 1, timeout=120)
+            await asyncio.sleep(random.uniform(0.5, 3.0))
+            assert self.process is not None
+            self.process.send_signal(signal.SIGKILL)
+            await self.process.wait()
+            self.kills += 1
+            await self.start()
+
+    async def post_zalo(self, http: httpx.AsyncClient, event: dict[str, object]) -> None:
+        """Deliver one webhook like Zalo: again and again until it is answered 200."""
+        body, headers = signed_request(event, OA_SECRET)
+        url = f"http://127.0.0.1:{self.port}/zalo/webhook"
+        while True:
+            try:
+                response = await http.post(url, content=body, headers=headers)
+                if response.status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            self.webhook_retries += 1
+            await asyncio.sleep(0.5)
+
+    def telegram_counts(self) -> Counter[tuple[int, str]]:
+        counts: Counter[tuple[int, str]] = Counter()
+        for call in self.api.calls_to("sendMessage"):
+            chat = int(call.params.get("chat_id", 0))
+            if call.ok and chat > 0:
+                for _, title in QUESTIONS:
+                    if str(call.params.get("text", "")).startswith(f"<b>{title}</b>"):
+                        counts[(chat, title)] += 1
+        return counts
+
+    def zalo_counts(self) -> Counter[tuple[str, str]]:
+        counts: Counter[tuple[str, str]] = Counter()
+        for user, message in self.zalo._sent:
+            for _, title in QUESTIONS:
+                if str(message.get("text", "")).startswith(title):
+                    counts[(user, title)] += 1
+        return counts
+
+    async def run(self) -> int:
+        args = self.args
+        telegram_users = [1_000_000 + i for i in range(args.telegram)]
+        zalo_users = [f"84632{i:014d}" for i in range(args.zalo)]
+        for text, _ in QUESTIONS:
+            for user in telegram_users:
+                self.api.push_private_text(user, text, first_name=f"Dân {user % 1000}")
+        began = time.monotonic()
+        await self.start()
+        killer = asyncio.create_task(self.kill_loop())
+        stamp = str(int(time.time() * 1000))
+        async with httpx.AsyncClient(timeout=10) as http:
+            for index, (text, _) in enumerate(QUESTIONS):
+                events = [
+                    make_event(
+                        "user_send_text",
+                        user,
+                        text=text,
+                        msg_id=f"soak-{user}-{index}",
+                        app_id=APP_ID,
+                        timestamp=str(int(stamp) + index),
+                    )
+                    for user in zalo_users
+                ]
+                await asyncio.gather(*(self.post_zalo(http, event) for event in events))
+        await killer
+        expected = len(QUESTIONS) * (args.telegram + args.zalo)
+        last, quiet_since = -1, time.monotonic()
+        while time.monotonic() - quiet_since < args.quiet:
+            done = len(self.telegram_counts()) + len(self.zalo_counts())
+            if done >= expected:
+                await asyncio.sleep(2)  # a duplicate on its way would arrive by now
+                break
+            if done != last:
+                last, quiet_since = done, time.monotonic()
+            await asyncio.sleep(0.5)
+        elapsed = time.monotonic() - began
+        assert self.process is not None
+        self.process.terminate()
+        await self.process.wait()
+        tg, za = self.telegram_counts(), self.zalo_counts()
+        tg_lost = len(QUESTIONS) * args.telegram - len(tg)
+        za_lost = len(QUESTIONS) * args.zalo - len(za)
+        tg_dup = sum(n - 1 for n in tg.values())
+        za_dup = sum(n - 1 for n in za.values())
+        print(f"citizens: telegram {args.telegram}, zalo {args.zalo}; questions {expected}")
+        print(f"kills -9: {self.kills}; starts: {self.starts}; zalo webhook retries: "
+              f"{self.webhook_retries}; elapsed {elapsed:.1f} s")  # fmt: skip
+        print(f"telegram: answered {len(tg)}, lost {tg_lost}, duplicated {tg_dup}")
+        print(f"zalo: answered {len(za)}, lost {za_lost}, duplicated {za_dup}")
+        print(f"lost {tg_lost + za_lost}, duplicated {tg_dup + za_dup}")
+        return 0 if tg_lost + za_lost + tg_dup + za_dup == 0 else 1
+
+
+async def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--telegram", type=int, default=200, help="Telegram citizens")
+    parser.add_argument("--zalo", type=int, default=100, help="Zalo citizens")
+    parser.add_argument("--kills", type=int, default=10, help="kill -9 this many times")
+    parser.add_argument("--quiet", type=float, default=60, help="give up after s without progress")
+    parser.add_argument("--seed", type=int, default=None)
+    args = parser.parse_args(argv)
+    random.seed(args.seed)
+    async with FakeBotApi(token=TOKEN) as api, FakeZalo(app_id=APP_ID, app_secret=APP_SECRET) as zalo:
+        return await Soak(args, api, zalo).run()
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
