@@ -3,9 +3,9 @@
 It also serves as the "previous matcher" baseline in `knowledge bench` (its own decisions).
 Design: every guide contributes phrases (title, aliases, examples, FAQ questions). Phrases are
 normalised (see `normalize`), rewritten by the lexicon, and indexed by unigram and bigram
-features weighted by inverse document frequency over guides. A query picks candidate phrases
-through the inverted index (rarest features first, so 2,000 guides cost about the same as 30),
-then each candidate guide is scored by its best phrase (how much of the phrase the query covers,
+features weighted by inverse document frequency over guides. A query is scored against every
+phrase at once by sparse algebra (phrase x feature matrix, only the query's columns read), then
+each guide is scored by its best phrase (how much of the phrase the query covers,
 and how much of the query the phrase explains) blended with how much of the query the guide's
 whole vocabulary explains. Two pseudo-guides, "handoff" and "out of scope", compete like guides,
 so "cho tôi gặp cán bộ" and "giá vàng hôm nay" win their own class instead of a procedure.
@@ -13,12 +13,13 @@ so "cho tôi gặp cán bộ" and "giá vàng hôm nay" win their own class inst
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+import scipy.sparse as sp
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
@@ -42,8 +43,6 @@ class LexicalConfig:
     stopword_factor: float = 0.15
     unknown_weight: float = 2.0
     corrected_factor: float = 0.8
-    candidate_phrases: int = 120
-    postings_budget: int = 6000
     idf_power: float = 1.0
     max_matches: int = 5
     min_listed: float = 0.1
@@ -78,6 +77,7 @@ class LexicalIndex:
         self._lex = LexiconRules(lexicon)
         self._docs: list[_Doc] = []
         self._phrase_texts: dict[str, list[str]] = {}
+        self._indexed: dict[str, list[Token]] = {}  # phrase text -> its rewritten tokens
         merged: dict[str, tuple[str, list[str]]] = {}
         for guide in guides:  # dated versions of one guide share an id: index their union
             _, known = merged.setdefault(guide.id, (guide.title, []))
@@ -94,12 +94,17 @@ class LexicalIndex:
         self._stop_features: set[int] = set()
         doc_tokens: list[list[list[Token]]] = []
         vocab: set[str] = set()
+        phrase_keys: list[list[list[tuple[str, bool]]]] = []
         for doc in self._docs:
             per_phrase = [self._rewrite(tokens(t)) for t in self._phrase_texts[doc.id]]
             doc_tokens.append(per_phrase)
-            for words in per_phrase:
+            keys_of_doc = [self._feature_keys(words) for words in per_phrase]
+            phrase_keys.append(keys_of_doc)
+            for text, words in zip(self._phrase_texts[doc.id], per_phrase, strict=True):
+                self._indexed.setdefault(text, words)
                 vocab.update(t.plain for t in words)
-                doc.features.update(self._features(words, create=True))
+            for keys in keys_of_doc:
+                doc.features.update(self._features(keys, create=True))
         vocab.update(t.plain for t in self._lex.outputs())
         self._vocab = vocab
         self._vocab_list = sorted(w for w in vocab if len(w) >= 3 and w.isalpha())
@@ -115,19 +120,40 @@ class LexicalIndex:
         self._unknown_idf = math.log(1 + n_docs)
 
         self._phrases: list[_Phrase] = []
-        self._postings: dict[int, list[int]] = defaultdict(list)
-        for doc_index, per_phrase in enumerate(doc_tokens):
-            for words, text in zip(
-                per_phrase, self._phrase_texts[self._docs[doc_index].id], strict=True
+        for doc_index, keys_of_doc in enumerate(phrase_keys):
+            for keys, text in zip(
+                keys_of_doc, self._phrase_texts[self._docs[doc_index].id], strict=True
             ):
-                weights = self._weights(words)
-                if not weights:
-                    continue
-                phrase_id = len(self._phrases)
-                self._phrases.append(_Phrase(doc_index, weights, sum(weights.values()), text))
-                for fid in weights:
-                    self._postings[fid].append(phrase_id)
-        self._inverse_total = [1.0 / p.total for p in self._phrases]
+                weights = self._weights(keys)
+                if weights:
+                    self._phrases.append(_Phrase(doc_index, weights, sum(weights.values()), text))
+        # Scoring is sparse algebra over every phrase: exact, and the same cost per feature
+        # whether the library holds 30 guides or 2,000.
+        n_features = len(self._feature_ids)
+        lengths = [len(p.features) for p in self._phrases]
+        self._phrase_matrix = sp.csc_matrix(
+            (
+                np.fromiter((w for p in self._phrases for w in p.features.values()), np.float64),
+                (
+                    np.repeat(np.arange(len(self._phrases)), lengths),
+                    np.fromiter((f for p in self._phrases for f in p.features), np.int64),
+                ),
+            ),
+            shape=(len(self._phrases), n_features),
+        )
+        self._phrase_doc = np.array([p.doc for p in self._phrases], dtype=np.int64)
+        self._phrase_total = np.array([p.total for p in self._phrases])
+        doc_lengths = [len(d.features) for d in self._docs]
+        self._doc_matrix = sp.csc_matrix(
+            (
+                np.ones(sum(doc_lengths)),
+                (
+                    np.repeat(np.arange(len(self._docs)), doc_lengths),
+                    np.fromiter((f for d in self._docs for f in d.features), np.int64),
+                ),
+            ),
+            shape=(len(self._docs), n_features),
+        )
         self._correction_cache: dict[str, str | None] = {}
 
     # --- construction helpers ------------------------------------------------------------
@@ -151,9 +177,9 @@ class LexicalIndex:
         ]
         return keys
 
-    def _features(self, words: Sequence[Token], create: bool) -> list[int]:
+    def _features(self, keys: Sequence[tuple[str, bool]], create: bool) -> list[int]:
         result = []
-        for key, is_stop in self._feature_keys(words):
+        for key, is_stop in keys:
             fid = self._feature_ids.get(key)
             if fid is None and create:
                 fid = self._feature_ids[key] = len(self._feature_ids)
@@ -163,14 +189,16 @@ class LexicalIndex:
                     self._stop_features.add(fid)
         return result
 
-    def _weights(self, words: Sequence[Token]) -> dict[int, float]:
+    def _weights(self, keys: Sequence[tuple[str, bool]]) -> dict[int, float]:
         weights: dict[int, float] = {}
-        for key, is_stop in self._feature_keys(words):
+        stop_factor = self.config.stopword_factor
+        for key, is_stop in keys:
             fid = self._feature_ids.get(key)
             if fid is None:
                 continue
-            weight = self._idf[fid] * (self.config.stopword_factor if is_stop else 1.0)
-            weights[fid] = max(weights.get(fid, 0.0), weight)
+            weight = self._idf[fid] * (stop_factor if is_stop else 1.0)
+            if weight > weights.get(fid, 0.0):
+                weights[fid] = weight
         return weights
 
     # --- query side ----------------------------------------------------------------------
@@ -237,25 +265,10 @@ class LexicalIndex:
             weights[fid] = max(weights.get(fid, 0.0), self._idf[fid] * factor)
         return weights, sum(weights.values()) + unknown
 
-    def _candidates(self, qweights: dict[int, float]) -> dict[int, float]:
-        cfg = self.config
-        partial: dict[int, float] = defaultdict(float)
-        spent = 0
-        for fid in sorted(qweights, key=lambda f: self._df[f]):
-            postings = self._postings.get(fid, ())
-            if spent and spent + len(postings) > cfg.postings_budget:
-                continue
-            spent += len(postings)
-            weight = qweights[fid]
-            for phrase_id in postings:
-                partial[phrase_id] += weight
-        if len(partial) > cfg.candidate_phrases:
-            inverse = self._inverse_total
-            ranked = heapq.nlargest(
-                cfg.candidate_phrases, partial.items(), key=lambda item: item[1] * inverse[item[0]]
-            )
-            return dict(ranked)
-        return partial
+    def indexed_tokens(self, text: str) -> list[Token]:
+        """The rewritten tokens of an indexed phrase (as `normalise` would give), or of `text`."""
+        known = self._indexed.get(text)
+        return list(known) if known is not None else self.normalise(text)
 
     def is_stopword(self, token: Token) -> bool:
         return self._lex.is_stopword(token)
@@ -263,6 +276,10 @@ class LexicalIndex:
     def normalise(self, text: str) -> list[Token]:
         """Lexicon-rewritten tokens with typos corrected against the indexed vocabulary."""
         return self._query_tokens(text)[0]
+
+    def doc_ids(self) -> list[str]:
+        """Guide and class ids in the order of `doc_scores`."""
+        return [d.id for d in self._docs]
 
     def scores(self, text: str, allowed: Collection[str] | None = None) -> dict[str, float]:
         """Score per guide or class id (only those in `allowed`, plus the special classes)."""
@@ -275,35 +292,58 @@ class LexicalIndex:
         limit = min(top or cfg.max_matches, cfg.max_matches)
         return self._decide(text, self._score(text, allowed), limit)
 
-    def _score(self, text: str, allowed: Collection[str] | None) -> list[tuple[float, int]]:
+    def doc_scores(self, words: Sequence[Token], corrected: set[str]) -> np.ndarray:
+        """Score of every guide and class (in `doc_ids` order; 0 without evidence) for query
+        tokens from `query_tokens`. A guide scores by its best phrase (how much of the phrase
+        the query covers, and how much of the query the phrase explains), blended with how
+        much of the query the guide's whole vocabulary explains."""
         cfg = self.config
-        words, corrected = self._query_tokens(text)
+        out = np.zeros(len(self._docs))
         qweights, qtotal = self._query_weights(words, corrected)
         if not qweights or qtotal <= 0:
-            return []
+            return out
+        fids = list(qweights)
+        qvalues = np.fromiter(qweights.values(), np.float64, len(fids))
+        columns = self._phrase_matrix[:, fids]
+        spread = np.repeat(qvalues, np.diff(columns.indptr))
+        matched = np.bincount(
+            columns.indices,
+            weights=np.minimum(columns.data, spread),
+            minlength=len(self._phrases),
+        )
+        hit = np.flatnonzero(matched > 0)
+        if not len(hit):
+            return out
+        part = matched[hit]
+        recall = part / self._phrase_total[hit]
+        precision = np.minimum(part / qtotal, 1.0)
+        phrase_score = recall**cfg.phrase_recall_exp * precision**cfg.phrase_precision_exp
+        best = np.zeros(len(self._docs))
+        np.maximum.at(best, self._phrase_doc[hit], phrase_score)
+        docs = self._doc_matrix[:, fids]
+        explained = np.bincount(
+            docs.indices,
+            weights=np.repeat(qvalues, np.diff(docs.indptr)),
+            minlength=len(self._docs),
+        )
+        combined = cfg.phrase_weight * best + (1 - cfg.phrase_weight) * np.minimum(
+            explained / qtotal, 1.0
+        )
+        out[best > 0] = combined[best > 0]
+        return out
 
-        best_phrase: dict[int, float] = {}
-        for phrase_id in self._candidates(qweights):
-            phrase = self._phrases[phrase_id]
-            matched = sum(
-                min(w, phrase.features[f]) for f, w in qweights.items() if f in phrase.features
-            )
-            if matched <= 0:
-                continue
-            recall = matched / phrase.total
-            precision = min(matched / qtotal, 1.0)
-            score = recall**cfg.phrase_recall_exp * precision**cfg.phrase_precision_exp
-            if score > best_phrase.get(phrase.doc, 0.0):
-                best_phrase[phrase.doc] = score
+    def query_tokens(self, text: str) -> tuple[list[Token], set[str]]:
+        """Lexicon-rewritten tokens with typos corrected, and the corrected words."""
+        return self._query_tokens(text)
 
+    def _score(self, text: str, allowed: Collection[str] | None) -> list[tuple[float, int]]:
+        values = self.doc_scores(*self._query_tokens(text))
         scored: list[tuple[float, int]] = []
-        for doc_index, phrase_score in best_phrase.items():
+        for doc_index in np.flatnonzero(values > 0):
             doc = self._docs[doc_index]
             if allowed is not None and doc.id not in allowed and not doc.id.startswith("__"):
                 continue
-            explained = sum(w for f, w in qweights.items() if f in doc.features) / qtotal
-            score = cfg.phrase_weight * phrase_score + (1 - cfg.phrase_weight) * min(explained, 1.0)
-            scored.append((score, doc_index))
+            scored.append((float(values[doc_index]), int(doc_index)))
         scored.sort(reverse=True)
         return scored
 

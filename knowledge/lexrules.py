@@ -89,4 +89,5 @@ class LexiconRules:
 
     def is_stopword(self, token: Token) -> bool:
         # Unmarked typing counts: a stopword only lowers a weight, so a wrong guess costs little.
-        return any(compatible(s, token, True) for s in self._stopwords.get(token.plain, ()))
+        candidates = self._stopwords.get(token.plain)
+        return candidates is not None and any(compatible(s, token, True) for s in candidates)

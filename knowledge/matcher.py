@@ -79,7 +79,7 @@ class Matcher:
 
         def add(label: str, phrases: Sequence[str]) -> None:
             for phrase in phrases:
-                normal = self.normalise(phrase)
+                normal = " ".join(t.plain for t in self.lexical.indexed_tokens(phrase))
                 if normal:
                     texts.append(normal)
                     labels.append(label)

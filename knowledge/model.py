@@ -22,6 +22,7 @@ import warnings
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import scipy.sparse as sp
@@ -31,17 +32,25 @@ from sklearn.preprocessing import normalize
 from sklearn.svm import LinearSVC
 
 
+@lru_cache(maxsize=200_000)
+def _word_char_grams(word: str) -> tuple[str, ...]:
+    padded = f" {word} "
+    size = len(padded)
+    grams: list[str] = []
+    for n in range(2, 6):
+        if size <= n:
+            grams.append(padded)
+            break
+        grams.extend(padded[i : i + n] for i in range(size - n + 1))
+    return tuple(grams)
+
+
 def char_grams(text: str) -> list[str]:
-    """Character 2–5-grams inside space-padded words (scikit-learn's `char_wb`)."""
+    """Character 2–5-grams inside space-padded words (scikit-learn's `char_wb`); per word,
+    cached: citizens and guides reuse a few thousand syllables."""
     grams: list[str] = []
     for word in text.split():
-        padded = f" {word} "
-        size = len(padded)
-        for n in range(2, 6):
-            if size <= n:
-                grams.append(padded)
-                break
-            grams.extend(padded[i : i + n] for i in range(size - n + 1))
+        grams.extend(_word_char_grams(word))
     return grams
 
 
@@ -58,6 +67,8 @@ class ModelConfig:
     block_neighbours: int = 12
     rest_sample: int = 250
     max_iter: int = 300
+    tol: float = 1e-4
+    min_weight: float = 1e-6
     seed: int = 7
 
 
@@ -118,27 +129,42 @@ class TrainedModel:
         self._bias: np.ndarray = bias
 
     def _train(self, x: sp.csr_matrix, y: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray]:
+        """One-vs-rest weights per class. In a block, only the home classes get their own
+        binary problem; the other members and the sample join one "rest" label. A class's
+        problem (its rows against everything else in the block) is the same either way, so
+        this only saves the problems whose weights would be thrown away."""
         cfg = self.config
         n_classes = len(self.classes)
-        rows_of = [np.flatnonzero(y == c) for c in range(n_classes)]
-        weights = sp.lil_matrix((n_classes, x.shape[1]))
+        order = np.argsort(y, kind="stable")
+        starts = np.searchsorted(y[order], np.arange(n_classes + 1))
+        rows_of = [order[starts[c] : starts[c + 1]] for c in range(n_classes)]
+        rows: list[np.ndarray] = []
+        cols: list[np.ndarray] = []
+        vals: list[np.ndarray] = []
         bias = np.full(n_classes, -1.0)
         rng = np.random.default_rng(cfg.seed)
         blocks = self._blocks(x, y, rows_of)
+        inside = np.zeros(len(y), dtype=bool)
+        used = np.zeros(x.shape[1], dtype=bool)
         for home, members in blocks:
             index = np.concatenate([rows_of[c] for c in members])
-            labels = y[index]
-            if len(members) < n_classes:  # everything else, sampled, is the "rest" class
-                outside = np.setdiff1d(np.arange(len(y)), index, assume_unique=False)
+            labels = np.where(np.isin(y[index], home), y[index], -1)
+            if len(members) < n_classes:  # everything else, sampled, joins the "rest" class
+                inside[index] = True
+                outside = np.flatnonzero(~inside)
+                inside[index] = False
                 take = rng.choice(outside, size=min(cfg.rest_sample, len(outside)), replace=False)
                 index = np.concatenate([index, take])
                 labels = np.concatenate([labels, np.full(len(take), -1)])
             sub = x[index]
-            columns = np.unique(sub.indices)
+            used[sub.indices] = True
+            columns = np.flatnonzero(used)
+            used[columns] = False
             sub = sub[:, columns]
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
-                svm = LinearSVC(C=cfg.c, dual=True, max_iter=cfg.max_iter).fit(sub, labels)
+                svm = LinearSVC(C=cfg.c, dual=True, max_iter=cfg.max_iter, tol=cfg.tol)
+                svm.fit(sub, labels)
             known = list(svm.classes_)
             coef = svm.coef_ if len(known) > 2 else np.vstack([-svm.coef_[0], svm.coef_[0]])
             intercept = (
@@ -149,10 +175,17 @@ class TrainedModel:
             for c in home:
                 row = known.index(c)
                 dense = coef[row]
-                keep = np.flatnonzero(np.abs(dense) > 1e-6)
-                weights[c, columns[keep]] = dense[keep]
+                keep = np.flatnonzero(np.abs(dense) > cfg.min_weight)
+                rows.append(np.full(len(keep), c))
+                cols.append(columns[keep])
+                vals.append(dense[keep])
                 bias[c] = intercept[row]
-        return sp.csr_matrix(weights), bias
+        weights = sp.csr_matrix(
+            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+            shape=(n_classes, x.shape[1]),
+            dtype=np.float32,
+        )
+        return weights, bias
 
     def _blocks(
         self, x: sp.csr_matrix, y: np.ndarray, rows_of: list[np.ndarray]
