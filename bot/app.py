@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import IO, Protocol
 
 import uvicorn
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute
 
 from bot.channels.console import Console
 from bot.channels.local import LocalDesk, LocalOutbox, LogDesk, Sink
@@ -29,7 +31,11 @@ from bot.editor import editor_commands, staff_commands
 from bot.housekeeping import RetentionPurge, WeeklyStaleReport
 from bot.http import build_http_app, telegram_route
 from bot.storage import MemoryStorage, SqliteStorage
+from bot.storage.accounts import SqliteAccountStore
 from bot.storage.links import SqliteDeskLinks
+from bot.web.app import WebConsole, console_routes
+from bot.web.auth import AuthService
+from bot.web.inbox_backend import FlowsInbox
 from flows.engine import Engine, EngineConfig
 from flows.models import Reply, StaffNotice
 from flows.ports import Clock, Delivery, ManualClock, Outbox, StaffDesk, Storage, SystemClock
@@ -214,6 +220,16 @@ async def watch_knowledge(holder: LibraryHolder, interval: float = WATCH_SECONDS
             log.error("guide files have errors; still serving the previous version")
 
 
+def web_console(
+    settings: Settings, holder: LibraryHolder, storage: SqliteStorage, engine: Engine, clock: Clock
+) -> WebConsole:
+    """The staff console over the same database and engine as the channels."""
+    accounts = SqliteAccountStore(storage)
+    auth = AuthService(accounts, clock, session_hours=settings.web_session_hours)
+    inbox = FlowsInbox(engine, storage, accounts, holder.current, clock)
+    return WebConsole(auth, inbox, secure_cookies=settings.web_secure_cookies)
+
+
 async def run_bot(
     settings: Settings,
     stop: asyncio.Event | None = None,
@@ -254,7 +270,7 @@ async def run_bot(
     engine = build_engine(
         settings, holder, storage, desk, RoutingOutbox(outboxes), clock, delivery=sender
     )
-    routes = []
+    routes: list[BaseRoute] = []
     try:
         if telegram is not None:
             telegram.bind(
@@ -277,10 +293,16 @@ async def run_bot(
             await zalo.start()
             routes.append(zalo.receiver.route())
             log.info("Zalo started: webhook at /zalo/webhook")
+        middleware: list[Middleware] = []
+        if settings.web_console:
+            console = web_console(settings, holder, storage, engine, clock)
+            routes.extend(console_routes(console))
+            middleware.append(console.middleware())
+            log.info("staff console at /admin/")
         if routes or settings.healthz_always:
             checks = [c.health for c in (telegram, zalo) if c is not None]
             config = uvicorn.Config(
-                build_http_app(routes, checks),
+                build_http_app(routes, checks, middleware),
                 host=settings.http_host,
                 port=settings.http_port,
                 log_level="warning",
