@@ -13,7 +13,7 @@ import sys
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, TYPE_CHECKING, Protocol
 
 import uvicorn
 from starlette.middleware import Middleware
@@ -31,16 +31,15 @@ from bot.editor import editor_commands, staff_commands
 from bot.housekeeping import RetentionPurge, WeeklyStaleReport
 from bot.http import build_http_app, telegram_route
 from bot.storage import MemoryStorage, SqliteStorage
-from bot.storage.accounts import SqliteAccountStore
 from bot.storage.links import SqliteDeskLinks
-from bot.web.app import WebConsole, console_routes
-from bot.web.auth import AuthService
-from bot.web.inbox_backend import FlowsInbox
 from flows.engine import Engine, EngineConfig
 from flows.models import Reply, StaffNotice
 from flows.ports import Clock, Delivery, ManualClock, Outbox, StaffDesk, Storage, SystemClock
 from knowledge.holder import LibraryHolder
 from knowledge.samples import sample_keys, sample_message
+
+if TYPE_CHECKING:
+    from bot.web.app import WebConsole
 
 log = logging.getLogger(__name__)
 
@@ -223,7 +222,13 @@ async def watch_knowledge(holder: LibraryHolder, interval: float = WATCH_SECONDS
 def web_console(
     settings: Settings, holder: LibraryHolder, storage: SqliteStorage, engine: Engine, clock: Clock
 ) -> WebConsole:
-    """The staff console over the same database and engine as the channels."""
+    """The staff console over the same database and engine as the channels (imported only
+    when it is turned on: templates and argon2 cost start-up time)."""
+    from bot.storage.accounts import SqliteAccountStore
+    from bot.web.app import WebConsole
+    from bot.web.auth import AuthService
+    from bot.web.inbox_backend import FlowsInbox
+
     accounts = SqliteAccountStore(storage)
     auth = AuthService(accounts, clock, session_hours=settings.web_session_hours)
     inbox = FlowsInbox(engine, storage, accounts, holder.current, clock)
@@ -296,6 +301,8 @@ async def run_bot(
         middleware: list[Middleware] = []
         if settings.web_console:
             console = web_console(settings, holder, storage, engine, clock)
+            from bot.web.app import console_routes
+
             routes.extend(console_routes(console))
             middleware.append(console.middleware())
             log.info("staff console at /admin/")
