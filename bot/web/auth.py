@@ -9,6 +9,7 @@ unsafe requests under /admin/ without the right token; `require(role)` guards an
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import functools
@@ -170,7 +171,10 @@ class AuthService:
             return "limited", None
         account = await self._store.account(username)
         try:
-            self._hasher.verify(account.password_hash if account else self._dummy, password)
+            # argon2 is slow on purpose (tens of ms): off the event loop, so chats keep flowing
+            await asyncio.to_thread(
+                self._hasher.verify, account.password_hash if account else self._dummy, password
+            )
             valid = account is not None and account.active
         except (VerificationError, InvalidHashError):
             valid = False
