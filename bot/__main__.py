@@ -15,6 +15,7 @@ from pydantic_settings import SettingsError
 
 from bot.config import Settings, StartupError, describe_error
 from bot.logs import configure_logging
+from bot.storage import sqlite_path
 from knowledge.library import KnowledgeError
 
 
@@ -64,6 +65,17 @@ def main(argv: list[str] | None = None) -> int:
     report.add_argument("--format", choices=["md", "csv"], default="md")
     report.add_argument("--out", type=Path, help="folder for the report file and PNG charts")
     report.add_argument("--db", help="SQLite file or postgresql:// URL (default: BOT_DB)")
+    admin = sub.add_parser("admin", help="web console accounts")
+    admin_sub = admin.add_subparsers(dest="admin_command", required=True)
+    create = admin_sub.add_parser(
+        "create", help="create a console account (password from CONSOLE_ADMIN_PASSWORD or a prompt)"
+    )
+    create.add_argument("--username", required=True)
+    create.add_argument("--commune", action="append", default=[], help="commune id (repeatable)")
+    create.add_argument("--role", choices=["staff", "editor", "admin"], default="admin")
+    create.add_argument("--display-name", default="", help="the name citizens see")
+    create.add_argument("--province-admin", action="store_true", help="may act in every commune")
+    create.add_argument("--db", type=Path, help="SQLite file (default: BOT_DB)")
     args = parser.parse_args(argv)
     if args.command == "report" and args.start > args.end:
         parser.error(f"--from {args.start} is after --to {args.end}")
@@ -84,6 +96,20 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:  # a value pydantic-settings could not even decode
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
+    if args.command == "admin":
+        from bot.web.accounts_cli import run_create
+
+        communes = args.commune or ([] if args.province_admin else ["default"])
+        return run_create(
+            Path(sqlite_path(args.db or settings.bot_db)),
+            args.username,
+            communes,
+            args.role,
+            args.display_name,
+            args.province_admin,
+            os.environ,
+            sys.stderr,
+        )
     if args.command == "report":
         from bot.report import run_report
 
@@ -97,7 +123,10 @@ def main(argv: list[str] | None = None) -> int:
             logging.getLogger().setLevel(max(logging.WARNING, logging.getLogger().level))
             asyncio.run(app.run_simulation(settings, args.db, start=args.clock))
         elif args.command == "run" and (
-            settings.communes_file or settings.telegram_enabled or settings.zalo_enabled
+            settings.communes_file
+            or settings.telegram_enabled
+            or settings.zalo_enabled
+            or settings.web_console
         ):
             asyncio.run(app.run_bot(settings))
         else:

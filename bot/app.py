@@ -13,9 +13,11 @@ import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import uvicorn
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute
 
 from bot.bootstrap import (
     CommuneApp,
@@ -32,11 +34,14 @@ from bot.channels.console import Console
 from bot.channels.local import LocalDesk, LocalOutbox, Sink
 from bot.channels.simulate import Simulation
 from bot.communes import Commune, load_communes
-from bot.config import Settings
+from bot.config import Settings, StartupError
 from bot.http import build_http_app
 from bot.storage import MemoryStorage
 from flows.ports import Clock, ManualClock, Storage, SystemClock
 from knowledge.holder import LibraryHolder
+
+if TYPE_CHECKING:
+    from bot.web.app import WebConsole
 
 __all__ = ["check_knowledge_dir", "report_maker", "run_bot", "run_console", "run_simulation"]
 log = logging.getLogger(__name__)
@@ -136,14 +141,44 @@ async def watch_knowledge(holder: LibraryHolder, interval: float = WATCH_SECONDS
             log.error("guide files have errors; still serving the previous version")
 
 
-def _http_server(settings: Settings, apps: list[CommuneApp]) -> HttpServer | None:
-    """One server for every commune's webhooks and /healthz (None when nothing listens)."""
-    routes = [route for app in apps for route in app.routes]
+def web_console(settings: Settings, apps: list[CommuneApp], clock: Clock) -> WebConsole:
+    """The staff console over the same database and engines as the channels: one inbox per
+    commune (imported only when it is turned on: templates and argon2 cost start-up time)."""
+    from bot.storage import SqliteStorage
+    from bot.storage.accounts import SqliteAccountStore
+    from bot.web.app import WebConsole
+    from bot.web.auth import AuthService
+    from bot.web.inbox_backend import FlowsInbox, ProvinceInbox
+
+    first = apps[0].storage
+    if not isinstance(first, SqliteStorage):
+        raise StartupError("WEB_CONSOLE: accounts are stored in SQLite only for now (BOT_DB)")
+    accounts = SqliteAccountStore(first)
+    auth = AuthService(accounts, clock, session_hours=settings.web_session_hours)
+    inbox = ProvinceInbox(
+        {
+            app.commune.id: FlowsInbox(app.engine, app.storage, accounts, app.holder.current, clock)
+            for app in apps
+        }
+    )
+    return WebConsole(auth, inbox, secure_cookies=settings.web_secure_cookies)
+
+
+def _http_server(
+    settings: Settings,
+    apps: list[CommuneApp],
+    extra: list[BaseRoute] | None = None,
+    middleware: list[Middleware] | None = None,
+) -> HttpServer | None:
+    """One server for every commune's webhooks, the web console and /healthz (None when
+    nothing listens)."""
+    routes: list[BaseRoute] = [route for app in apps for route in app.routes]
+    routes += extra or []
     if not routes and not settings.healthz_always:
         return None
     checks = [check for app in apps for check in app.checks]
     config = uvicorn.Config(
-        build_http_app(routes, checks),
+        build_http_app(routes, checks, middleware or []),
         host=settings.http_host,
         port=settings.http_port,
         log_level="warning",
@@ -170,7 +205,16 @@ async def serving(
             if stop is not None:
                 app.stop_event = stop
             await app.start()
-        server = _http_server(settings, apps)
+        extra: list[BaseRoute] = []
+        middleware: list[Middleware] = []
+        if settings.web_console and apps:
+            from bot.web.app import console_routes
+
+            console = web_console(settings, apps, apps[0].clock)
+            extra += console_routes(console)
+            middleware.append(console.middleware())
+            log.info("staff console at /admin/")
+        server = _http_server(settings, apps, extra, middleware)
         if server is not None:
             serve = asyncio.create_task(server.serve())
             log.info("HTTP on %s:%s", settings.http_host, settings.http_port)

@@ -63,6 +63,14 @@ class Settings(BaseSettings):
     healthz_always: bool = Field(
         default=False, description="serve /healthz even without webhooks (polling, Docker)"
     )
+    web_console: bool = Field(
+        default=False, description="serve the staff console under /admin/ on HTTP_HOST:HTTP_PORT"
+    )
+    web_secure_cookies: bool = Field(
+        default=True,
+        description="mark console cookies Secure (false only for plain HTTP on loopback)",
+    )
+    web_session_hours: float = Field(default=12, gt=0, le=24 * 30)
 
     @field_validator("bot_db", mode="before")
     @classmethod

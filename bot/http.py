@@ -9,14 +9,15 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from bot.crashpoints import crash_point
 
@@ -71,8 +72,13 @@ def telegram_route(feed: Feed, secret: str | None, path: str = "/telegram/webhoo
 Health = Callable[[], str | None]
 
 
-def build_http_app(routes: list[Route], checks: list[Health] | None = None) -> Starlette:
-    """`checks` each return None when fine, or why a channel is not working (then 503)."""
+def build_http_app(
+    routes: Sequence[BaseRoute],
+    checks: list[Health] | None = None,
+    middleware: Sequence[Middleware] = (),
+) -> Starlette:
+    """`checks` each return None when fine, or why a channel is not working (then 503).
+    `middleware` wraps every route (the web console's session and CSRF middleware)."""
 
     async def healthz(request: Request) -> Response:
         problems = [p for p in (check() for check in checks or []) if p]
@@ -80,4 +86,6 @@ def build_http_app(routes: list[Route], checks: list[Health] | None = None) -> S
             return JSONResponse({"ok": False, "problems": problems}, status_code=503)
         return JSONResponse({"ok": True})
 
-    return Starlette(routes=[Route("/healthz", healthz, methods=["GET"]), *routes])
+    return Starlette(
+        routes=[Route("/healthz", healthz, methods=["GET"]), *routes], middleware=list(middleware)
+    )

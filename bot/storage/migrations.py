@@ -299,6 +299,47 @@ MIGRATIONS: Final[tuple[str, ...]] = (
         expires_us INTEGER NOT NULL
     );
     """,
+    # web console (issue 13a): staff accounts, server-side sessions, audit log, inbox notes
+    """
+    CREATE TABLE staff_accounts (
+        username TEXT PRIMARY KEY,
+        display_name TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        province_admin INTEGER NOT NULL DEFAULT 0,
+        roles TEXT NOT NULL DEFAULT '{}',
+        active INTEGER NOT NULL DEFAULT 1,
+        created_at TEXT NOT NULL
+    );
+
+    CREATE TABLE staff_sessions (
+        token_hash TEXT PRIMARY KEY,
+        username TEXT NOT NULL REFERENCES staff_accounts (username) ON DELETE CASCADE,
+        csrf TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_us INTEGER NOT NULL
+    );
+
+    CREATE TABLE staff_audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        at_us INTEGER NOT NULL,
+        username TEXT NOT NULL,
+        action TEXT NOT NULL,
+        commune TEXT,
+        target TEXT,
+        detail TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX staff_audit_at ON staff_audit (at_us, id);
+
+    CREATE TABLE inbox_notes (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        conversation_id INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+        author TEXT NOT NULL,
+        text TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX inbox_notes_conversation ON inbox_notes (conversation_id, id);
+    """,
 )
 
 

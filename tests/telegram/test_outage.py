@@ -25,7 +25,7 @@ async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
 
 
 async def attempts(storage: SqliteStorage) -> list[int]:
-    rows = await storage.query("SELECT attempts FROM outbox ORDER BY id")
+    rows = await storage.database.read("SELECT attempts FROM outbox ORDER BY id")
     return [int(row[0]) for row in rows]
 
 

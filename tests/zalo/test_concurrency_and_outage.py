@@ -67,7 +67,7 @@ async def test_a_zalo_outage_mid_reply_loses_nothing_and_the_sender_backs_off(
 
 
 async def attempts(zrig: ZaloRig) -> list[int]:
-    rows = await zrig.storage.query(
+    rows = await zrig.storage.database.read(
         "SELECT attempts FROM outbox WHERE target = 'zalo' ORDER BY id"
     )
     return [int(row[0]) for row in rows]
