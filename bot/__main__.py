@@ -52,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--citizens", type=int, default=1000)
     bench.add_argument("--messages", type=int, default=5, help="messages per citizen")
     bench.add_argument("--synchronous", choices=["NORMAL", "FULL"], default="NORMAL")
+    bench_web = sub.add_parser("bench-web", help="concurrent web chat sessions over HTTP")
+    bench_web.add_argument("--sessions", type=int, default=200)
+    bench_web.add_argument("--messages", type=int, default=5, help="messages per session")
     report = sub.add_parser("report", help="service report for a period (Vietnamese)")
     report.add_argument("--from", dest="start", type=_date, required=True, metavar="YYYY-MM-DD")
     report.add_argument("--to", dest="end", type=_date, required=True, metavar="YYYY-MM-DD")
@@ -65,6 +68,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot.bench import main as bench_main
 
         return bench_main(args.citizens, args.messages, args.synchronous)
+    if args.command == "bench-web":
+        from bot.channels.web.bench import main as bench_web_main
+
+        return bench_web_main(args.sessions, args.messages)
 
     try:
         settings = Settings()
@@ -86,7 +93,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "simulate":
             logging.getLogger().setLevel(max(logging.WARNING, logging.getLogger().level))
             asyncio.run(app.run_simulation(settings, args.db, start=args.clock))
-        elif args.command == "run" and (settings.telegram_enabled or settings.zalo_enabled):
+        elif args.command == "run" and (
+            settings.telegram_enabled or settings.zalo_enabled or settings.web_chat
+        ):
             asyncio.run(app.run_bot(settings))
         else:
             asyncio.run(app.run_console(settings))

@@ -16,12 +16,14 @@ from pathlib import Path
 from typing import IO, Protocol
 
 import uvicorn
+from starlette.routing import BaseRoute
 
 from bot.channels.console import Console
 from bot.channels.local import LocalDesk, LocalOutbox, LogDesk, Sink
 from bot.channels.routing import RoutingOutbox
 from bot.channels.simulate import Simulation
 from bot.channels.telegram.channel import TelegramChannel
+from bot.channels.web.channel import WebChat
 from bot.channels.zalo.channel import ZaloChannel
 from bot.config import Settings, StartupError
 from bot.delivery import OutboxSender, QueuedDesk, Transport
@@ -30,6 +32,7 @@ from bot.housekeeping import RetentionPurge, WeeklyStaleReport
 from bot.http import build_http_app, telegram_route
 from bot.storage import MemoryStorage, SqliteStorage
 from bot.storage.links import SqliteDeskLinks
+from bot.storage.webchat import SqliteWebChatLog
 from flows.engine import Engine, EngineConfig
 from flows.models import Reply, StaffNotice
 from flows.ports import Clock, Delivery, ManualClock, Outbox, StaffDesk, Storage, SystemClock
@@ -240,6 +243,7 @@ async def run_bot(
         else None
     )
     zalo = ZaloChannel(settings, storage, clock) if settings.zalo_enabled else None
+    web = WebChat(storage, SqliteWebChatLog(storage), clock) if settings.web_chat else None
     log_desk = LogDesk()
     desk: StaffDesk = telegram.desk if telegram is not None else log_desk
     outboxes: dict[str, Outbox] = {}
@@ -250,11 +254,13 @@ async def run_bot(
     if zalo is not None:
         outboxes["zalo"] = zalo.outbox
         transports["zalo"] = zalo.outbox
+    if web is not None:
+        outboxes["web"] = transports["web"] = web.outbox
     sender = OutboxSender(storage, transports, clock)
     engine = build_engine(
         settings, holder, storage, desk, RoutingOutbox(outboxes), clock, delivery=sender
     )
-    routes = []
+    routes: list[BaseRoute] = []
     try:
         if telegram is not None:
             telegram.bind(
@@ -277,8 +283,13 @@ async def run_bot(
             await zalo.start()
             routes.append(zalo.receiver.route())
             log.info("Zalo started: webhook at /zalo/webhook")
+        if web is not None:
+            web.bind(engine)
+            web.start()
+            routes += web.routes()
+            log.info("web chat started: /widget.js")
         if routes or settings.healthz_always:
-            checks = [c.health for c in (telegram, zalo) if c is not None]
+            checks = [c.health for c in (telegram, zalo, web) if c is not None]
             config = uvicorn.Config(
                 build_http_app(routes, checks),
                 host=settings.http_host,
@@ -312,6 +323,9 @@ async def run_bot(
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await sender.stop()
+        if web is not None:
+            with contextlib.suppress(Exception):
+                await web.stop()
         if zalo is not None:
             with contextlib.suppress(Exception):
                 await zalo.stop()

@@ -15,7 +15,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1_000_000  # bytes; Telegram updates are a few KiB
@@ -63,7 +63,7 @@ def telegram_route(feed: Feed, secret: str | None) -> Route:
 Health = Callable[[], str | None]
 
 
-def build_http_app(routes: list[Route], checks: list[Health] | None = None) -> Starlette:
+def build_http_app(routes: list[BaseRoute], checks: list[Health] | None = None) -> Starlette:
     """`checks` each return None when fine, or why a channel is not working (then 503)."""
 
     async def healthz(request: Request) -> Response:
