@@ -55,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     bench_web = sub.add_parser("bench-web", help="concurrent web chat sessions over HTTP")
     bench_web.add_argument("--sessions", type=int, default=200)
     bench_web.add_argument("--messages", type=int, default=5, help="messages per session")
+    bench_web.add_argument("--think", type=float, default=5.0, help="seconds between messages")
     report = sub.add_parser("report", help="service report for a period (Vietnamese)")
     report.add_argument("--from", dest="start", type=_date, required=True, metavar="YYYY-MM-DD")
     report.add_argument("--to", dest="end", type=_date, required=True, metavar="YYYY-MM-DD")
@@ -71,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "bench-web":
         from bot.channels.web.bench import main as bench_web_main
 
-        return bench_web_main(args.sessions, args.messages)
+        return bench_web_main(args.sessions, args.messages, args.think)
 
     try:
         settings = Settings()

@@ -51,8 +51,8 @@ class WebChatLog(abc.ABC):
     async def append(
         self, user: str, conversation_id: int | None, lines: list[NewLine], now: dt.datetime
     ) -> None:
-        """Append in order; a line whose `ref` is stored already is skipped (so a retry after
-        a failure half way stores the rest, and nothing twice)."""
+        """Append in order, all or nothing; a line whose `ref` is stored already is skipped
+        (a retry stores nothing twice)."""
 
     @abc.abstractmethod
     async def after(self, user: str, seq: int, limit: int = MAX_LINES) -> list[ChatLine]:
@@ -74,12 +74,13 @@ class SqliteWebChatLog(WebChatLog):
     async def append(
         self, user: str, conversation_id: int | None, lines: list[NewLine], now: dt.datetime
     ) -> None:
-        for line in lines:  # each is one statement; the refs make a retry safe
-            await self._storage.execute(
-                "INSERT INTO web_chat_lines (user_id, conversation_id, sender, text, buttons,"
-                " client_id, ref, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (user_id, ref) DO NOTHING",
-                (
+        if lines:  # one statement for every part of a reply; the refs make a retry safe
+            # a conversation erased meanwhile (the confirmation of /xoadulieu): no owner
+            row = "(?, (SELECT id FROM conversations WHERE id = ?), ?, ?, ?, ?, ?, ?)"
+            values = ", ".join([row] * len(lines))
+            params: list[object] = []
+            for line in lines:
+                params += [
                     user,
                     conversation_id,
                     line.sender,
@@ -88,7 +89,11 @@ class SqliteWebChatLog(WebChatLog):
                     line.client_id,
                     line.ref,
                     _iso(now),
-                ),
+                ]
+            await self._storage.execute(
+                "INSERT INTO web_chat_lines (user_id, conversation_id, sender, text, buttons,"
+                f" client_id, ref, created_at) VALUES {values} ON CONFLICT (user_id, ref) DO NOTHING",
+                params,
             )
         if conversation_id is None:
             await self._storage.execute(

@@ -186,3 +186,20 @@ async def test_a_replayed_reply_is_shown_once(tmp_path: Path, count: int) -> Non
             await rig.web.outbox.attempt(web_items[0])
         bot_lines = [m for m in (await rig.lines(session))["messages"] if m["from"] == "bot"]
         assert len(bot_lines) == len({m["text"] for m in bot_lines}) >= 1
+
+
+async def test_xoadulieu_in_the_widget_erases_and_still_confirms(tmp_path: Path) -> None:
+    async with web_rig(tmp_path) as rig:
+        session = await rig.session()
+        await rig.send(session, "m1", text="số điện thoại của tôi 0912345678")
+        await rig.send(session, "m2", text="/xoadulieu")
+        await rig.settle()
+        data = await rig.lines(session)
+        confirm = data["messages"][-1]["buttons"]
+        yes = next(b for b in confirm if b["data"] == "del:y")
+        await rig.send(session, "m3", button=yes["data"], label=yes["label"])
+        await rig.settle()
+        shown = texts(await rig.lines(session))
+        assert not any("0912345678" in t for t in shown)
+        assert any("Đã xóa dữ liệu" in t for t in shown)
+        assert await rig.storage.pending_outgoing() == 0  # the confirmation was not stuck

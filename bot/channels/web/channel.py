@@ -104,7 +104,7 @@ class WebOutbox(Outbox):
     async def attempt(self, item: OutboxItem) -> Outcome:
         outgoing = item.outgoing
         assert outgoing.key is not None and outgoing.reply is not None
-        await self._write(outgoing.key, outgoing.reply, f"o{item.id}")
+        await self._write(outgoing.key, outgoing.reply, f"o{item.id}", outgoing.conversation_id)
         return Outcome("sent")
 
     async def send(self, key: ConversationKey, reply: Reply) -> bool:
@@ -112,13 +112,17 @@ class WebOutbox(Outbox):
         await self._write(key, reply, f"d{secrets.token_hex(8)}")
         return True
 
-    async def _write(self, key: ConversationKey, reply: Reply, ref: str) -> None:
-        found = await self._storage.find_by_key(key)
+    async def _write(
+        self, key: ConversationKey, reply: Reply, ref: str, conversation_id: int | None = None
+    ) -> None:
+        if conversation_id is None:
+            found = await self._storage.find_by_key(key)
+            conversation_id = found.id if found else None
         lines = [
             NewLine(sender="bot", text=m.text, ref=f"{ref}.{i}", buttons=_numbered(reply, m))
             for i, m in enumerate(render(reply, LIMITS))
         ]
-        await self._log.append(key.user_id, found.id if found else None, lines, self._clock.now())
+        await self._log.append(key.user_id, conversation_id, lines, self._clock.now())
         self.wake(key.user_id)
 
     def wake(self, user: str) -> None:

@@ -229,6 +229,9 @@
     if (online === value) { return; }
     online = value;
     status.style.display = value ? "none" : "block";
+    // the notice must not hide the last messages (the ones still being sent)
+    logBox.style.bottom = (76 + (value ? 0 : status.offsetHeight)) + "px";
+    scrollDown();
   }
 
   // --- transport --------------------------------------------------------------------------------
