@@ -59,6 +59,10 @@ def main(argv: list[str] | None = None) -> int:
     migrate.add_argument("--from", dest="source", required=True, metavar="sqlite:PATH")
     migrate.add_argument("--to", dest="target", required=True, metavar="postgresql://...")
     migrate.add_argument("--commune", default="default")
+    bench_web = sub.add_parser("bench-web", help="concurrent web chat sessions over HTTP")
+    bench_web.add_argument("--sessions", type=int, default=200)
+    bench_web.add_argument("--messages", type=int, default=5, help="messages per session")
+    bench_web.add_argument("--think", type=float, default=5.0, help="seconds between messages")
     report = sub.add_parser("report", help="service report for a period (Vietnamese)")
     report.add_argument("--from", dest="start", type=_date, required=True, metavar="YYYY-MM-DD")
     report.add_argument("--to", dest="end", type=_date, required=True, metavar="YYYY-MM-DD")
@@ -87,6 +91,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot.storage.copy import main as migrate_main
 
         return migrate_main(args.source, args.target, args.commune)
+    if args.command == "bench-web":
+        from bot.channels.web.bench import main as bench_web_main
+
+        return bench_web_main(args.sessions, args.messages, args.think)
 
     try:
         settings = Settings()
@@ -127,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
             or settings.telegram_enabled
             or settings.zalo_enabled
             or settings.web_console
+            or settings.web_chat
         ):
             asyncio.run(app.run_bot(settings))
         else:

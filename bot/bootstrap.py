@@ -23,11 +23,12 @@ from pathlib import Path
 from typing import Protocol
 
 import asyncpg  # type: ignore[import-untyped]
-from starlette.routing import Route
+from starlette.routing import BaseRoute
 
 from bot.channels.local import LogDesk
 from bot.channels.routing import RoutingOutbox
 from bot.channels.telegram.channel import TelegramChannel
+from bot.channels.web.channel import WebChat
 from bot.channels.zalo.channel import ZaloChannel
 from bot.communes import Commune
 from bot.config import Settings, StartupError
@@ -36,6 +37,7 @@ from bot.editor import editor_commands, staff_commands
 from bot.housekeeping import RetentionPurge, WeeklyStaleReport
 from bot.http import Health, telegram_route
 from bot.storage import Database, is_postgres, open_database, open_storage
+from bot.storage.webchat import WebChatLog
 from flows.engine import Engine, EngineConfig
 from flows.models import Reply, StaffNotice
 from flows.ports import Clock, Delivery, LeaseRepo, Outbox, StaffDesk, Storage, SystemClock
@@ -243,7 +245,8 @@ class CommuneApp:
     telegram: TelegramChannel | None = None
     zalo: ZaloChannel | None = None
     jobs: list[Periodic] = field(default_factory=list)
-    routes: list[Route] = field(default_factory=list)
+    web: WebChat | None = None
+    routes: list[BaseRoute] = field(default_factory=list)
     shared: SharedDatabase | None = None
     holder_id: str = ""
     tick_seconds: float = 30.0
@@ -255,7 +258,7 @@ class CommuneApp:
     def checks(self) -> list[Health]:
         """Health of each channel; a province names the commune in each problem."""
         checks: list[Health] = []
-        for channel in (self.telegram, self.zalo):
+        for channel in (self.telegram, self.zalo, self.web):
             if channel is None:
                 continue
             if self.commune.implicit:
@@ -278,6 +281,9 @@ class CommuneApp:
         if self.zalo is not None:
             await self.zalo.start()
             log.info("%s: Zalo started: webhook at %s", self.commune.id, self.zalo_path)
+        if self.web is not None:
+            self.web.start()
+            log.info("%s: web chat started: /widget.js", self.commune.id)
         await self.sender.start()
         await self._warn_samples()
 
@@ -310,6 +316,9 @@ class CommuneApp:
 
     async def stop(self) -> None:
         await self.sender.stop()
+        if self.web is not None:
+            with contextlib.suppress(Exception):
+                await self.web.stop()
         if self.zalo is not None:
             with contextlib.suppress(Exception):
                 await self.zalo.stop()
@@ -372,6 +381,18 @@ async def _open_shared(settings: Settings, parts: Parts, users: int) -> SharedDa
     return SharedDatabase(database, users, owned=True)
 
 
+def _web_log(storage: Storage) -> WebChatLog:
+    """The widget's message log in the commune's database (memory for a memory store)."""
+    from bot.storage import SqliteStorage
+    from bot.storage.webchat import MemoryWebChatLog, SqliteWebChatLog
+
+    if isinstance(storage, SqliteStorage):
+        return SqliteWebChatLog(storage)
+    if is_postgres(getattr(storage, "path", None)):
+        raise StartupError("WEB_CHAT: the widget's log is stored in SQLite only for now (BOT_DB)")
+    return MemoryWebChatLog(storage)
+
+
 def _assemble(
     commune: Commune, clock: Clock, holder: LibraryHolder, storage: Storage
 ) -> CommuneApp:
@@ -384,6 +405,14 @@ def _assemble(
     zalo = (
         ZaloChannel(settings, storage, clock, commune=commune.id) if settings.zalo_enabled else None
     )
+    web = None
+    if settings.web_chat:
+        if not commune.implicit:
+            raise StartupError(
+                "WEB_CHAT serves one commune per process for now; it cannot be used with "
+                "COMMUNES_FILE yet"
+            )
+        web = WebChat(storage, _web_log(storage), clock)
     log_desk = LogDesk()
     desk: StaffDesk = telegram.desk if telegram is not None else log_desk
     outboxes: dict[str, Outbox] = {}
@@ -394,6 +423,8 @@ def _assemble(
     if zalo is not None:
         outboxes["zalo"] = zalo.outbox
         transports["zalo"] = zalo.outbox
+    if web is not None:
+        outboxes["web"] = transports["web"] = web.outbox
     # with a shared PostgreSQL, claims left at start-up may be a live neighbour's
     sender = OutboxSender(storage, transports, clock, sole_process=not is_postgres(settings.bot_db))
     engine = build_engine(
@@ -416,6 +447,10 @@ def _assemble(
                     webhook_path("telegram", commune),
                 )
             )
+    app.web = web
+    if web is not None:
+        web.bind(engine)
+        app.routes += web.routes()
     if zalo is not None:
         zalo.bind(engine)
         app.routes.append(zalo.receiver.route(app.zalo_path))

@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     )
     zalo_max_skew_seconds: int = Field(default=6 * 3600, ge=60)
 
+    web_chat: bool = Field(
+        default=False, description="serve the web chat widget (/widget.js) and its API"
+    )
+
     http_host: str = "0.0.0.0"
     http_port: int = Field(default=8080, ge=1, le=65535)
     healthz_always: bool = Field(

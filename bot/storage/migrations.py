@@ -340,6 +340,23 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     );
     CREATE INDEX inbox_notes_conversation ON inbox_notes (conversation_id, id);
     """,
+    # web chat (issue 13b): the widget's message log, fetched by sequence number
+    """
+    CREATE TABLE web_chat_lines (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_id TEXT NOT NULL,
+        conversation_id INTEGER REFERENCES conversations (id) ON DELETE CASCADE,
+        sender TEXT NOT NULL CHECK (sender IN ('me', 'bot')),
+        text TEXT NOT NULL,
+        buttons TEXT NOT NULL DEFAULT '[]',
+        client_id TEXT,
+        ref TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (user_id, ref)
+    );
+    CREATE INDEX web_chat_lines_user ON web_chat_lines (user_id, id);
+    CREATE INDEX web_chat_lines_conversation ON web_chat_lines (conversation_id);
+    """,
 )
 
 

@@ -97,14 +97,14 @@ class World:
     async def citizen(self, text: str, user: str = "c1", name: str = "Nguyễn Văn An") -> int:
         key = ConversationKey(channel="telegram", user_id=user)
         await self.engine.handle(Inbound(key=key, text=text, display_name=name))
-        conversation = await self.storage.find_by_key(key)
+        conversation = await self.storage.conversations.by_key(key)
         assert conversation is not None
         return conversation.id
 
     async def to_citizen(self, user: str = "c1") -> list[str]:
         """What the outbox holds for the citizen (and marks it sent)."""
         texts = []
-        for item in await self.storage.claim_outgoing(self.clock.now(), dt.timedelta(minutes=1)):
+        for item in await self.storage.outbox.claim(self.clock.now(), dt.timedelta(minutes=1)):
             out: Outgoing = item.outgoing
             await self.storage.outgoing_sent(item.id)
             if out.key is not None and out.key.user_id == user and out.reply is not None:

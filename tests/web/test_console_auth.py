@@ -133,7 +133,7 @@ async def test_posts_without_the_csrf_token_are_refused(world):
         assert csrf_of(page.text)
         claim = await client.post(f"/admin/default/hop-thu/{cid}/nhan")
         assert claim.status_code == 403
-        handoff = await world.storage.current_handoff(cid)
+        handoff = await world.storage.handoffs.current(cid)
         assert handoff is not None and handoff.status == "waiting"  # nothing happened
         json_post = await client.post(f"/admin/default/hop-thu/{cid}/nhan", json={"csrf": "x"})
         assert json_post.status_code == 403

@@ -57,7 +57,7 @@ async def test_claim_reply_reaches_the_citizen_through_the_outbox(world):
             f"/admin/default/hop-thu/{cid}/ket-thuc", data={"csrf": token}, follow_redirects=True
         )
         assert "Đã kết thúc hỗ trợ" in closed.text
-        assert await world.storage.current_handoff(cid) is None
+        assert await world.storage.handoffs.current(cid) is None
         assert "Hiện không có ai đang chờ" in (await staff.get("/admin/default/hop-thu")).text
 
 
@@ -75,7 +75,7 @@ async def test_claiming_what_a_colleague_holds_warns_first(world):
             follow_redirects=True,
         )
         assert "Bạn đã nhận thay Anh Minh" in took.text
-    handoff = await world.storage.current_handoff(cid)
+    handoff = await world.storage.handoffs.current(cid)
     assert handoff is not None and handoff.claimed_by == "Chị Lan"
 
 
@@ -98,7 +98,7 @@ async def test_hand_back_transfer_and_internal_notes(world):
             follow_redirects=True,
         )
         assert "Đã chuyển cho Anh Minh" in moved.text
-        handoff = await world.storage.current_handoff(cid)
+        handoff = await world.storage.handoffs.current(cid)
         assert handoff is not None and handoff.claimed_by == "Anh Minh"
         nobody = await staff.post(
             f"/admin/default/hop-thu/{cid}/chuyen",
@@ -110,7 +110,7 @@ async def test_hand_back_transfer_and_internal_notes(world):
             f"/admin/default/hop-thu/{cid}/tra-bot", data={"csrf": token}, follow_redirects=True
         )
         assert "Đã trả cuộc trò chuyện cho trợ lý tự động" in back.text
-        conversation = await world.storage.find_conversation(cid)
+        conversation = await world.storage.conversations.find(cid)
         assert conversation is not None and conversation.state.mode == "bot"
     actions = [e.action for e in await world.accounts.audit()]
     assert {"note", "transfer", "hand_back"} <= set(actions)

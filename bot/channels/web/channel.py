@@ -1,0 +1,403 @@
+"""The web chat channel: a JSON API for the widget (bot/web/static/widget.js) on the same ASGI app.
+
+Like Zalo, inbound messages are stored in the durable inbox before the browser is told they
+arrived, processed by the same engine in order per citizen, and the replies go through the
+durable outbox; here "delivering" a reply means writing it to the widget's message log
+(bot.storage.webchat), from which the browser fetches everything after the last sequence number
+it has (a long poll). So a lost connection loses nothing and a resend repeats nothing:
+
+- the browser keeps a session token (localStorage) and gives each message its own client id;
+  the inbox key is (citizen, client id), so a resent message is stored and answered once;
+- lines carry a sequence number that only grows; `GET /chat/api/messages?after=N` returns each
+  line after N exactly once, in order.
+
+The token is a bearer secret: only its hash is the citizen's id, in the database and in logs.
+Requests are plain-text JSON without custom headers (no CORS preflight; old Android browsers),
+and no cookies, so any portal may embed the widget.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import hashlib
+import html
+import json
+import logging
+import re
+import secrets
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from bot.channels.web.limits import Buckets
+from bot.delivery import Outcome
+from bot.http import read_limited
+from bot.outbound import ChannelLimits, OutMessage, render
+from bot.storage.webchat import ChatLine, NewLine, WebChatLog
+from flows import texts
+from flows.engine import Engine
+from flows.locks import KeyedLocks
+from flows.models import Button, ConversationKey, Inbound, Reply
+from flows.ports import Clock, InboxItem, Outbox, OutboxItem, Storage
+
+log = logging.getLogger(__name__)
+CHANNEL = "web"
+# Every choice is a big button (a list of 20 procedures too), numbered so that typing the number
+# works as well; shorter messages read better on a phone.
+LIMITS = ChannelLimits(text_chars=1500, max_buttons=None, label_chars=60)
+WIDGET = Path(__file__).resolve().parents[2] / "web" / "static" / "widget.js"
+MAX_BODY = 4096  # bytes of one request
+MAX_TEXT = 1000  # characters of one message
+MAX_WAIT = 25.0  # seconds a long poll is held (below common proxy timeouts of 30-60 s)
+MAX_POLLS = 3  # concurrent long polls of one session (tabs)
+LEASE = dt.timedelta(seconds=30)
+MAX_ATTEMPTS = 10
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
+_CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,40}")
+_BUTTON = re.compile(r"[\x21-\x7e]{1,64}")
+CORS = {"Access-Control-Allow-Origin": "*", "Cache-Control": "no-store"}
+
+
+def citizen_of(token: str) -> str:
+    """The citizen's id for a session token: a hash, so the database and logs never hold it."""
+    return "w" + hashlib.sha256(token.encode()).hexdigest()[:24]
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"ok": False, "error": message}, status_code=status, headers=CORS)
+
+
+def _line(line: ChatLine) -> dict[str, Any]:
+    return {
+        "seq": line.seq,
+        "from": line.sender,
+        "text": line.text,
+        "buttons": [{"label": b.label, "data": b.data} for b in line.buttons],
+        "id": line.client_id,
+    }
+
+
+def _numbered(reply: Reply, message: OutMessage) -> tuple[Button, ...]:
+    """Buttons labelled "1. …" when a typed number chooses them (not while a number answers a
+    question, such as how many copies)."""
+    if not reply.numbered_choices or len(message.buttons) < 2:
+        return message.buttons
+    return tuple(
+        Button(label=f"{i}. {b.label}", data=b.data) for i, b in enumerate(message.buttons, 1)
+    )
+
+
+class WebOutbox(Outbox):
+    """Replies to web citizens: written to the chat log (the outbox transport for "web")."""
+
+    def __init__(self, storage: Storage, chat_log: WebChatLog, clock: Clock) -> None:
+        self._storage = storage
+        self._log = chat_log
+        self._clock = clock
+        self._waiters: dict[str, set[asyncio.Event]] = {}
+
+    async def attempt(self, item: OutboxItem) -> Outcome:
+        outgoing = item.outgoing
+        assert outgoing.key is not None and outgoing.reply is not None
+        await self._write(outgoing.key, outgoing.reply, f"o{item.id}", outgoing.conversation_id)
+        return Outcome("sent")
+
+    async def send(self, key: ConversationKey, reply: Reply) -> bool:
+        """Direct send, for an engine without a durable outbox."""
+        await self._write(key, reply, f"d{secrets.token_hex(8)}")
+        return True
+
+    async def _write(
+        self, key: ConversationKey, reply: Reply, ref: str, conversation_id: int | None = None
+    ) -> None:
+        if conversation_id is None:
+            found = await self._storage.conversations.by_key(key)
+            conversation_id = found.id if found else None
+        lines = [
+            NewLine(sender="bot", text=m.text, ref=f"{ref}.{i}", buttons=_numbered(reply, m))
+            for i, m in enumerate(render(reply, LIMITS))
+        ]
+        await self._log.append(key.user_id, conversation_id, lines, self._clock.now())
+        self.wake(key.user_id)
+
+    def wake(self, user: str) -> None:
+        for event in self._waiters.get(user, ()):
+            event.set()
+
+    @contextlib.contextmanager
+    def waiter(self, user: str) -> Any:
+        event = asyncio.Event()
+        self._waiters.setdefault(user, set()).add(event)
+        try:
+            yield event
+        finally:
+            waiting = self._waiters.get(user)
+            if waiting is not None:
+                waiting.discard(event)
+                if not waiting:
+                    del self._waiters[user]
+
+    def polls(self, user: str) -> int:
+        return len(self._waiters.get(user, ()))
+
+
+class WebChat:
+    """The channel: HTTP API, inbox processing, outbox transport. `bind(engine)`, `start()`."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        chat_log: WebChatLog,
+        clock: Clock,
+        *,
+        max_wait: float = MAX_WAIT,
+        concurrency: int = 64,
+        poll_seconds: float = 1.0,
+        burst: int = 10,
+        per_second: float = 0.5,
+        new_sessions: tuple[int, float] = (60, 1.0),
+    ) -> None:
+        """`burst`, `per_second`: messages one session may send; `new_sessions`: (burst, rate)
+        of sessions one address may open (a reverse proxy makes everyone one address)."""
+        self._storage = storage
+        self._log = chat_log
+        self._clock = clock
+        self._max_wait = max_wait
+        self.outbox = WebOutbox(storage, chat_log, clock)
+        self._engine: Engine | None = None
+        self._wake = asyncio.Event()
+        self._worker: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._inflight: dict[int, asyncio.Task[None]] = {}
+        self._locks: KeyedLocks[str] = KeyedLocks()
+        self._slots = asyncio.Semaphore(concurrency)
+        self._poll = poll_seconds
+        self._sends = Buckets(clock, burst, per_second)
+        self._sessions = Buckets(clock, *new_sessions)
+
+    def bind(self, engine: Engine) -> None:
+        self._engine = engine
+
+    # --- HTTP ----------------------------------------------------------------------------------
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/widget.js", self.widget, methods=["GET"]),
+            Route("/chat/privacy", self.privacy, methods=["GET"]),
+            Route("/chat/api/session", self.new_session, methods=["POST", "OPTIONS"]),
+            Route("/chat/api/send", self.receive, methods=["POST", "OPTIONS"]),
+            Route("/chat/api/messages", self.messages, methods=["GET", "OPTIONS"]),
+        ]
+
+    async def widget(self, request: Request) -> Response:
+        return Response(
+            WIDGET.read_bytes(),
+            media_type="application/javascript; charset=utf-8",
+            headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"},
+        )
+
+    async def privacy(self, request: Request) -> Response:
+        body = (
+            '<!doctype html><html lang="vi"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            "<title>Quyền riêng tư – Trợ lý thủ tục hành chính</title>"
+            "<style>body{font:20px/1.6 system-ui,sans-serif;max-width:40em;margin:1em auto;"
+            "padding:0 1em;color:#1a1a1a;background:#fff}h1{font-size:1.4em}</style></head>"
+            "<body><main><h1>Quyền riêng tư</h1>"
+            f"<p>{html.escape(texts.PRIVACY)}</p>"
+            f"<p>{html.escape(WIDGET_NOTICE)}</p></main></body></html>"
+        )
+        return Response(body, media_type="text/html; charset=utf-8")
+
+    async def _options(self) -> Response:
+        headers = {**CORS, "Access-Control-Allow-Methods": "GET, POST, OPTIONS"}
+        headers["Access-Control-Allow-Headers"] = "Content-Type"
+        return Response(status_code=204, headers=headers)
+
+    async def new_session(self, request: Request) -> Response:
+        if request.method == "OPTIONS":
+            return await self._options()
+        if not self._sessions.allow(request.client.host if request.client else "-"):
+            return _error(429, "too many new sessions")
+        return JSONResponse({"ok": True, "session": secrets.token_urlsafe(24)}, headers=CORS)
+
+    async def _body(self, request: Request) -> dict[str, Any] | Response:
+        body = await read_limited(request, MAX_BODY)
+        if body is None:
+            return _error(413, "request too large")
+        try:
+            data = json.loads(body)
+        except (ValueError, RecursionError):
+            return _error(400, "not JSON")
+        if not isinstance(data, dict):
+            return _error(400, "not an object")
+        return data
+
+    async def receive(self, request: Request) -> Response:
+        """Store the message (and its echo in the log) before saying it arrived."""
+        if request.method == "OPTIONS":
+            return await self._options()
+        data = await self._body(request)
+        if isinstance(data, Response):
+            return data
+        token, client_id = data.get("session"), data.get("id")
+        if not isinstance(token, str) or not _TOKEN.fullmatch(token):
+            return _error(400, "bad session")
+        if not isinstance(client_id, str) or not _CLIENT_ID.fullmatch(client_id):
+            return _error(400, "bad message id")
+        text, button, label = data.get("text"), data.get("button"), data.get("label")
+        if button is not None:
+            if not isinstance(button, str) or not _BUTTON.fullmatch(button):
+                return _error(400, "bad button")
+            shown = label if isinstance(label, str) else ""
+            payload = {"kind": "button", "button": button}
+        else:
+            if not isinstance(text, str) or not text.strip():
+                return _error(400, "empty message")
+            if len(text) > MAX_TEXT:
+                return _error(413, "message too long")
+            shown = text
+            payload = {"kind": "text", "text": text}
+        try:
+            (json.dumps(payload) + shown).encode("utf-8")
+        except UnicodeEncodeError:
+            return _error(400, "not valid Unicode")
+        user = citizen_of(token)
+        if not self._sends.allow(user):
+            return _error(429, "too many messages")
+        now = self._clock.now()
+        key = ConversationKey(channel=CHANNEL, user_id=user)
+        found = await self._storage.conversations.by_key(key)
+        conversation = found or await self._storage.conversations.get_or_create(key, now)
+        echo = NewLine("me", shown.strip()[:MAX_TEXT], f"c{client_id}", client_id=client_id)
+        await self._log.append(user, conversation.id, [echo], now)
+        payload.update({"user": user, "id": client_id})
+        stored = await self._storage.inbox.receive(
+            CHANNEL, f"{user}:{client_id}", json.dumps(payload, ensure_ascii=False), now
+        )
+        self._wake.set()
+        self.outbox.wake(user)
+        return JSONResponse({"ok": True, "duplicate": not stored}, headers=CORS)
+
+    async def messages(self, request: Request) -> Response:
+        """Every line after `after`; with `wait`, held until there is one (or `wait` seconds)."""
+        if request.method == "OPTIONS":
+            return await self._options()
+        token = request.query_params.get("session", "")
+        if not _TOKEN.fullmatch(token):
+            return _error(400, "bad session")
+        try:
+            after = int(request.query_params.get("after", "0"))
+            wait = min(float(request.query_params.get("wait", "0")), self._max_wait)
+        except ValueError:
+            return _error(400, "bad number")
+        if after < 0 or not wait >= 0:  # `not >=` refuses NaN too
+            return _error(400, "bad number")
+        user = citizen_of(token)
+        if wait and self.outbox.polls(user) >= MAX_POLLS:
+            return _error(429, "too many open requests")
+        with self.outbox.waiter(user) as event:
+            lines = await self._log.after(user, after)
+            if not lines and wait:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(event.wait(), wait)
+                lines = await self._log.after(user, after)
+        last = lines[-1].seq if lines else after
+        return JSONResponse(
+            {"ok": True, "messages": [_line(x) for x in lines], "last": last}, headers=CORS
+        )
+
+    # --- processing ------------------------------------------------------------------------------
+
+    async def process_pending(self) -> int:
+        if self._engine is None:
+            raise RuntimeError("WebChat.bind(engine) was not called")
+        items = await self._storage.inbox.claim(CHANNEL, self._clock.now(), LEASE, 200)
+        started = 0
+        for item in items:
+            if item.id not in self._inflight:
+                self._inflight[item.id] = asyncio.create_task(self._process(item))
+                started += 1
+        return started
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        """Wait until every stored message is processed (tests)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            started = await self.process_pending()
+            if self._inflight:
+                await asyncio.wait(list(self._inflight.values()), timeout=deadline - loop.time())
+            elif not started:
+                return
+
+    async def _process(self, item: InboxItem) -> None:
+        try:
+            data = json.loads(item.payload)
+            async with self._slots, self._locks.hold(str(data.get("user", ""))):
+                await self._handle(data, item)
+        except Exception:
+            if item.attempts < MAX_ATTEMPTS:
+                log.exception("web chat message %s failed; it will be tried again", item.id)
+            else:
+                log.exception("web chat message %s kept failing; skipped", item.id)
+                await self._storage.inbox.done(item.id, self._clock.now())
+        finally:
+            self._inflight.pop(item.id, None)
+            self._wake.set()
+
+    async def _handle(self, data: dict[str, Any], item: InboxItem) -> None:
+        assert self._engine is not None
+        key = ConversationKey(channel=CHANNEL, user_id=str(data["user"]))
+        if data.get("kind") == "button":
+            inbound = Inbound(key=key, kind="button", button=str(data["button"]))
+        else:
+            inbound = Inbound(key=key, kind="text", text=str(data.get("text", "")))
+        inbound = inbound.model_copy(update={"receipt": item.id, "message_id": str(data["id"])})
+        replies = await self._engine.handle(inbound)
+        if not self._engine.durable:
+            for reply in replies:
+                await self.outbox.send(key, reply)
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            try:
+                started = await self.process_pending()
+            except Exception:
+                log.exception("reading the web chat inbox failed; trying again")
+                started = 0
+            if not started:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._poll)
+                self._wake.clear()
+
+    def health(self) -> str | None:
+        if self._worker is None or self._worker.done():
+            return "web chat: message processing is not running"
+        return None
+
+    def start(self) -> None:
+        if self._worker is None:
+            self._stopping = False
+            self._worker = asyncio.create_task(self._run())
+            self._wake.set()
+
+    async def stop(self) -> None:
+        if self._worker is not None:
+            self._stopping = True
+            self._worker.cancel()
+            await asyncio.wait([self._worker], timeout=5)
+            self._worker = None
+        if self._inflight:
+            await asyncio.wait(list(self._inflight.values()), timeout=5)
+
+
+WIDGET_NOTICE = (
+    "Trong khung trò chuyện trên trang web, trình duyệt của bạn giữ một mã phiên để nối lại "
+    "cuộc trò chuyện khi mất mạng. Xóa dữ liệu trang web trong trình duyệt thì bắt đầu lại từ đầu."
+)
