@@ -84,16 +84,21 @@ class Checked:
         return self.knowledge is not None and not self.errors
 
 
+def _only_yaml(folder: str, names: list[str]) -> list[str]:
+    """What a scratch copy leaves out: all but the YAML files and their folders."""
+    return [
+        name
+        for name in names
+        if name in (EDITOR_DIR, "__pycache__")
+        or (not name.endswith(".yaml") and not (Path(folder) / name).is_dir())
+    ]
+
+
 def check_candidate(root: Path, rel: str, text: str) -> Checked:
     """Validate `text` as the file `rel` in a scratch copy of the knowledge folder."""
     with tempfile.TemporaryDirectory(prefix="guide-check-") as scratch:
         copy = Path(scratch) / "k"
-        shutil.copytree(
-            root,
-            copy,
-            ignore=shutil.ignore_patterns(EDITOR_DIR, "*.jsonl", "*.tmp"),
-            symlinks=False,
-        )
+        shutil.copytree(root, copy, ignore=_only_yaml)
         target = copy / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")

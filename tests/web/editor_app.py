@@ -37,8 +37,11 @@ class TestUser:
 
     def can(self, commune: str, role: Any) -> bool:
         held = self.roles.get(commune, set())
-        return self.province_admin or role in held or "admin" in held or (
-            role == "staff" and "editor" in held
+        return (
+            self.province_admin
+            or role in held
+            or "admin" in held
+            or (role == "staff" and "editor" in held)
         )
 
 
@@ -59,21 +62,26 @@ class TestAuth:
             return
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         cookies = dict(
-            part.strip().split("=", 1) for part in headers.get("cookie", "").split(";") if "=" in part
+            part.strip().split("=", 1)
+            for part in headers.get("cookie", "").split(";")
+            if "=" in part
         )
         state = scope.setdefault("state", {})
         state["user"] = USERS.get(cookies.get("as", ""))
         state["csrf"] = CSRF
-        if scope["method"] in ("POST", "PUT", "PATCH", "DELETE") and scope["path"].startswith("/admin/"):
+        if scope["method"] in ("POST", "PUT", "PATCH", "DELETE") and scope["path"].startswith(
+            "/admin/"
+        ):
             body = b""
             while True:
                 message = await receive()
                 body += message.get("body", b"")
                 if not message.get("more_body"):
                     break
-            given = headers.get("x-csrf-token") or parse_qs(body.decode("utf-8", "replace")).get(
-                "csrf", [""]
-            )[0]
+            given = (
+                headers.get("x-csrf-token")
+                or parse_qs(body.decode("utf-8", "replace")).get("csrf", [""])[0]
+            )
             if given != CSRF:
                 await send({"type": "http.response.start", "status": 403, "headers": []})
                 await send({"type": "http.response.body", "body": b"csrf"})

@@ -125,7 +125,9 @@ async def test_a_wrong_fee_is_shown_on_its_field_and_nothing_is_saved(site: Any)
     field = answer.text.split(f'id="f-fees-{index}-amount"', 1)[1].split("</div>", 1)[0]
     assert 'aria-invalid="true"' in field and "phải là số nguyên" in field
     assert (root / REL).read_text(encoding="utf-8") == before
-    assert not (root / ".editor" / "drafts").exists() or not any((root / ".editor" / "drafts").iterdir())
+    assert not (root / ".editor" / "drafts").exists() or not any(
+        (root / ".editor" / "drafts").iterdir()
+    )
 
 
 async def test_a_fee_change_is_published_by_a_second_editor_and_the_bot_answers_with_it(

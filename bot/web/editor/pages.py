@@ -205,6 +205,7 @@ def editor_routes(deps: EditorDeps) -> list[BaseRoute]:
                 "previews": previews,
                 "message": message or request.query_params.get("tb", ""),
                 "me": who(request),
+                "status_error": status >= 400,
             },
             status_code=status,
         )

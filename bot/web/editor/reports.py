@@ -18,7 +18,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.charts import FONT, guides_chart, weekly_chart
-from bot.report import csv_rows, to_csv, to_markdown
+from bot.report import csv_rows, num, pct, to_csv, to_markdown
 from bot.report.model import ServiceReport
 from bot.web.editor.data import EditorData
 from bot.web.editor.guard import require
@@ -98,6 +98,8 @@ def report_routes(
                 "start": chosen[0],
                 "end": chosen[1],
                 "problem": problem,
+                "num": num,
+                "pct": pct,
                 "charts": {key: title for key, (title, _) in CHARTS.items()},
             },
             status_code=400 if problem else 200,
