@@ -164,6 +164,25 @@ def web_console(settings: Settings, apps: list[CommuneApp], clock: Clock) -> Web
     return WebConsole(auth, inbox, secure_cookies=settings.web_secure_cookies)
 
 
+def editor_pages(apps: list[CommuneApp]) -> list[BaseRoute]:
+    """The guide editor and the report dashboard of every commune, inside the console."""
+    from bot.web.editor import EditorDeps, StoreEditorData, editor_routes, report_routes
+
+    by_id = {app.commune.id: app for app in apps}
+
+    def holder(commune: str) -> LibraryHolder | None:
+        app = by_id.get(commune)
+        return app.holder if app else None
+
+    def store(commune: str) -> Storage | None:
+        app = by_id.get(commune)
+        return app.storage if app else None
+
+    clock = apps[0].clock
+    data = StoreEditorData(store)
+    return [*editor_routes(EditorDeps(holder, clock, data)), *report_routes(holder, clock, data)]
+
+
 def _http_server(
     settings: Settings,
     apps: list[CommuneApp],
@@ -211,7 +230,7 @@ async def serving(
             from bot.web.app import console_routes
 
             console = web_console(settings, apps, apps[0].clock)
-            extra += console_routes(console)
+            extra += console_routes(console, editor_pages(apps))
             middleware.append(console.middleware())
             log.info("staff console at /admin/")
         server = _http_server(settings, apps, extra, middleware)

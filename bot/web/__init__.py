@@ -1,0 +1,1 @@
+"""The web console (staff inbox, guide editor, report dashboard) on the one ASGI app."""

@@ -1,0 +1,278 @@
+"""Drafts, review and history of guide edits made in the web editor.
+
+Kept as files in a hidden folder beside the guides (`<knowledge>/.editor/`), not in the bot's
+database: the guides themselves are files, so a draft, its history and the published YAML live
+and are backed up together, every process that serves the same knowledge folder (web console,
+bot workers) sees the same drafts, and nothing depends on the storage backend in use. Drafts are
+JSON (not *.yaml), so neither the guide loader nor the live-reload poll ever reads them. Every
+change takes an exclusive lock on `.editor/lock` and files are replaced atomically, so two
+processes never interleave a publish.
+
+Publishing needs a second person: the editor who publishes must not be one who changed the draft.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from knowledge.editing import log_edit
+from knowledge.loader import KnowledgeBase, Problem, load_knowledge
+
+EDITOR_DIR = ".editor"
+State = Literal["draft", "review"]
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class Draft:
+    path: str  # relative to the knowledge folder, e.g. "guides/ho-tich/khai-sinh.yaml"
+    text: str
+    base: str  # digest of the published file the draft started from
+    state: State = "draft"
+    editors: list[str] = field(default_factory=list)
+    updated_by: str = ""
+    updated_at: str = ""
+    submitted_by: str = ""
+    submitted_at: str = ""
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    path: str
+    before: str
+    after: str
+    editors: list[str]
+    approved_by: str
+    approved_at: str
+    action: str = "publish"  # or "restore"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    ok: bool
+    message: str
+
+
+@dataclass
+class Checked:
+    """A candidate text validated with every other file, exactly as `knowledge validate` does."""
+
+    problems: list[Problem]  # in the candidate file, paths as the real file
+    other: list[Problem]  # errors the change causes in other files
+    knowledge: KnowledgeBase | None
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"] + self.other
+
+    @property
+    def ok(self) -> bool:
+        return self.knowledge is not None and not self.errors
+
+
+def _only_yaml(folder: str, names: list[str]) -> list[str]:
+    """What a scratch copy leaves out: all but the YAML files and their folders."""
+    return [
+        name
+        for name in names
+        if name in (EDITOR_DIR, "__pycache__")
+        or (not name.endswith(".yaml") and not (Path(folder) / name).is_dir())
+    ]
+
+
+def check_candidate(root: Path, rel: str, text: str) -> Checked:
+    """Validate `text` as the file `rel` in a scratch copy of the knowledge folder."""
+    with tempfile.TemporaryDirectory(prefix="guide-check-") as scratch:
+        copy = Path(scratch) / "k"
+        shutil.copytree(root, copy, ignore=_only_yaml)
+        target = copy / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        result = load_knowledge(copy)
+        mine = [
+            Problem(root / rel, p.line, p.message, p.severity)
+            for p in result.problems
+            if p.path == target
+        ]
+        other = [
+            Problem(root / p.path.relative_to(copy), p.line, p.message, p.severity)
+            if p.path.is_relative_to(copy)
+            else p
+            for p in result.errors
+            if p.path != target
+        ]
+        kb = result.knowledge
+        if kb is not None:
+            kb.root = root
+            for source in kb.sources:
+                if source.path.is_relative_to(copy):
+                    source.path = root / source.path.relative_to(copy)
+        return Checked(mine, other, kb)
+
+
+class GuideStore:
+    """Drafts and history for one knowledge folder."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._dir = root / EDITOR_DIR
+
+    # --- files -------------------------------------------------------------------------
+
+    def _key(self, rel: str) -> str:
+        return rel.replace("/", "__")
+
+    def _draft_file(self, rel: str) -> Path:
+        return self._dir / "drafts" / f"{self._key(rel)}.json"
+
+    def _history_file(self, rel: str) -> Path:
+        return self._dir / "history" / f"{self._key(rel)}.jsonl"
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        self._dir.mkdir(parents=True, exist_ok=True)
+        with (self._dir / "lock").open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    @staticmethod
+    def _write(path: Path, text: str) -> None:
+        """Atomic replace: a reader (or the reload poll) never sees half a file."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+
+    def guide_file(self, rel: str) -> Path:
+        path = (self.root / rel).resolve()
+        if not path.is_relative_to((self.root / "guides").resolve()) or path.suffix != ".yaml":
+            raise ValueError("not a guide file")
+        return path
+
+    def published(self, rel: str) -> str:
+        return self.guide_file(rel).read_text(encoding="utf-8")
+
+    # --- drafts ------------------------------------------------------------------------
+
+    def draft(self, rel: str) -> Draft | None:
+        path = self._draft_file(rel)
+        if not path.exists():
+            return None
+        return Draft(**json.loads(path.read_text(encoding="utf-8")))
+
+    def drafts(self) -> list[Draft]:
+        folder = self._dir / "drafts"
+        if not folder.is_dir():
+            return []
+        return [
+            Draft(**json.loads(p.read_text(encoding="utf-8")))
+            for p in sorted(folder.glob("*.json"))
+        ]
+
+    def save_draft(self, rel: str, text: str, who: str, now: dt.datetime) -> Draft:
+        """Save an edited text (already validated by the caller); back to 'draft' state."""
+        with self._locked():
+            current = self.draft(rel)
+            base = current.base if current else digest(self.published(rel))
+            editors = list(current.editors) if current else []
+            if who not in editors:
+                editors.append(who)
+            draft = Draft(rel, text, base, "draft", editors, who, now.isoformat())
+            self._write(self._draft_file(rel), json.dumps(asdict(draft), ensure_ascii=False))
+            return draft
+
+    def discard(self, rel: str) -> None:
+        with self._locked():
+            self._draft_file(rel).unlink(missing_ok=True)
+
+    def submit(self, rel: str, who: str, now: dt.datetime) -> Outcome:
+        with self._locked():
+            draft = self.draft(rel)
+            if draft is None:
+                return Outcome(False, "Chưa có bản nháp để gửi duyệt.")
+            draft.state = "review"
+            draft.submitted_by = who
+            draft.submitted_at = now.isoformat()
+            self._write(self._draft_file(rel), json.dumps(asdict(draft), ensure_ascii=False))
+            return Outcome(True, "Đã gửi duyệt. Cần một biên tập viên khác duyệt và đăng.")
+
+    def publish(self, rel: str, reviewer: str, now: dt.datetime) -> Outcome:
+        """Write the reviewed draft to the guide file. The caller validates it first."""
+        with self._locked():
+            draft = self.draft(rel)
+            if draft is None or draft.state != "review":
+                return Outcome(False, "Bản nháp chưa được gửi duyệt.")
+            if reviewer in draft.editors:
+                return Outcome(
+                    False,
+                    "Người sửa không tự đăng được: cần một biên tập viên khác duyệt.",
+                )
+            before = self.published(rel)
+            if digest(before) != draft.base:
+                return Outcome(
+                    False,
+                    "Tệp đã được sửa trực tiếp sau khi tạo bản nháp; hãy bỏ bản nháp và sửa lại.",
+                )
+            self._write(self.guide_file(rel), draft.text)
+            entry = HistoryEntry(rel, before, draft.text, draft.editors, reviewer, now.isoformat())
+            self._append_history(entry)
+            self._draft_file(rel).unlink(missing_ok=True)
+        log_edit(
+            self.root,
+            reviewer,
+            now,
+            "publish",
+            {"file": rel, "editors": ", ".join(draft.editors)},
+        )
+        return Outcome(True, "Đã duyệt và đăng. Bot trả lời theo nội dung mới ngay.")
+
+    def _append_history(self, entry: HistoryEntry) -> None:
+        path = self._history_file(entry.path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as log:
+            log.write(json.dumps(asdict(entry), ensure_ascii=False) + "\n")
+
+    # --- history -----------------------------------------------------------------------
+
+    def history(self, rel: str) -> list[HistoryEntry]:
+        """Newest first."""
+        path = self._history_file(rel)
+        if not path.exists():
+            return []
+        entries = [
+            HistoryEntry(**json.loads(line))
+            for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip()
+        ]
+        return entries[::-1]
+
+    def approval(self, rel: str) -> HistoryEntry | None:
+        """The last publication of the file: who approved it and when ("đã duyệt")."""
+        entries = self.history(rel)
+        return entries[0] if entries else None
+
+    def restore(self, rel: str, index: int, who: str, now: dt.datetime) -> Outcome:
+        """A draft holding the text from before change `index` (newest = 0); it is reviewed
+        and published like any other edit."""
+        entries = self.history(rel)
+        if not 0 <= index < len(entries):
+            return Outcome(False, "Không có phiên bản này trong lịch sử.")
+        self.save_draft(rel, entries[index].before, who, now)
+        return Outcome(True, "Đã tạo bản nháp từ phiên bản cũ. Gửi duyệt để đăng lại.")
