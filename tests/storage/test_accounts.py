@@ -28,7 +28,7 @@ async def store(request, tmp_path) -> AsyncIterator[tuple[AccountStore, int]]:
         return
     storage = SqliteStorage(tmp_path / "db.sqlite3")
     await storage.open()
-    conversation = await storage.conversation(ConversationKey(channel="web", user_id="1"), T0)
+    conversation = await storage.conversations.get_or_create(ConversationKey(channel="web", user_id="1"), T0)
     yield SqliteAccountStore(storage), conversation.id
     await storage.close()
 

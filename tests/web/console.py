@@ -106,7 +106,7 @@ class World:
         texts = []
         for item in await self.storage.outbox.claim(self.clock.now(), dt.timedelta(minutes=1)):
             out: Outgoing = item.outgoing
-            await self.storage.outgoing_sent(item.id)
+            await self.storage.outbox.sent(item.id)
             if out.key is not None and out.key.user_id == user and out.reply is not None:
                 texts.append(out.reply.text)
         return texts
