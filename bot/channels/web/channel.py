@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import hashlib
 import html
 import json
@@ -37,11 +36,11 @@ from starlette.routing import BaseRoute, Route
 from bot.channels.web.limits import Buckets
 from bot.delivery import Outcome
 from bot.http import read_limited
+from bot.inbox_worker import InboxWorker
 from bot.outbound import ChannelLimits, OutMessage, render
 from bot.storage.webchat import ChatLine, NewLine, WebChatLog
 from flows import texts
 from flows.engine import Engine
-from flows.locks import KeyedLocks
 from flows.models import Button, ConversationKey, Inbound, Reply
 from flows.ports import Clock, InboxItem, Outbox, OutboxItem, Storage
 
@@ -55,8 +54,6 @@ MAX_BODY = 4096  # bytes of one request
 MAX_TEXT = 1000  # characters of one message
 MAX_WAIT = 25.0  # seconds a long poll is held (below common proxy timeouts of 30-60 s)
 MAX_POLLS = 3  # concurrent long polls of one session (tabs)
-LEASE = dt.timedelta(seconds=30)
-MAX_ATTEMPTS = 10
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
 _CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,40}")
 _BUTTON = re.compile(r"[\x21-\x7e]{1,64}")
@@ -170,13 +167,16 @@ class WebChat:
         self._max_wait = max_wait
         self.outbox = WebOutbox(storage, chat_log, clock)
         self._engine: Engine | None = None
-        self._wake = asyncio.Event()
-        self._worker: asyncio.Task[None] | None = None
-        self._stopping = False
-        self._inflight: dict[int, asyncio.Task[None]] = {}
-        self._locks: KeyedLocks[str] = KeyedLocks()
-        self._slots = asyncio.Semaphore(concurrency)
-        self._poll = poll_seconds
+        self._inbox = InboxWorker(
+            storage,
+            clock,
+            CHANNEL,
+            self._handle,
+            lambda data: str(data.get("user", "")),
+            "web chat message",
+            concurrency=concurrency,
+            poll_seconds=poll_seconds,
+        )
         self._sends = Buckets(clock, burst, per_second)
         self._sessions = Buckets(clock, *new_sessions)
 
@@ -280,7 +280,7 @@ class WebChat:
         stored = await self._storage.inbox.receive(
             CHANNEL, f"{user}:{client_id}", json.dumps(payload, ensure_ascii=False), now
         )
-        self._wake.set()
+        self._inbox.wake()
         self.outbox.wake(user)
         return JSONResponse({"ok": True, "duplicate": not stored}, headers=CORS)
 
@@ -317,39 +317,11 @@ class WebChat:
     async def process_pending(self) -> int:
         if self._engine is None:
             raise RuntimeError("WebChat.bind(engine) was not called")
-        items = await self._storage.inbox.claim(CHANNEL, self._clock.now(), LEASE, 200)
-        started = 0
-        for item in items:
-            if item.id not in self._inflight:
-                self._inflight[item.id] = asyncio.create_task(self._process(item))
-                started += 1
-        return started
+        return await self._inbox.process_pending()
 
     async def drain(self, timeout: float = 10.0) -> None:
         """Wait until every stored message is processed (tests)."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while loop.time() < deadline:
-            started = await self.process_pending()
-            if self._inflight:
-                await asyncio.wait(list(self._inflight.values()), timeout=deadline - loop.time())
-            elif not started:
-                return
-
-    async def _process(self, item: InboxItem) -> None:
-        try:
-            data = json.loads(item.payload)
-            async with self._slots, self._locks.hold(str(data.get("user", ""))):
-                await self._handle(data, item)
-        except Exception:
-            if item.attempts < MAX_ATTEMPTS:
-                log.exception("web chat message %s failed; it will be tried again", item.id)
-            else:
-                log.exception("web chat message %s kept failing; skipped", item.id)
-                await self._storage.inbox.done(item.id, self._clock.now())
-        finally:
-            self._inflight.pop(item.id, None)
-            self._wake.set()
+        await self._inbox.drain(timeout)
 
     async def _handle(self, data: dict[str, Any], item: InboxItem) -> None:
         assert self._engine is not None
@@ -364,37 +336,16 @@ class WebChat:
             for reply in replies:
                 await self.outbox.send(key, reply)
 
-    async def _run(self) -> None:
-        while not self._stopping:
-            try:
-                started = await self.process_pending()
-            except Exception:
-                log.exception("reading the web chat inbox failed; trying again")
-                started = 0
-            if not started:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._poll)
-                self._wake.clear()
-
     def health(self) -> str | None:
-        if self._worker is None or self._worker.done():
+        if not self._inbox.running:
             return "web chat: message processing is not running"
         return None
 
     def start(self) -> None:
-        if self._worker is None:
-            self._stopping = False
-            self._worker = asyncio.create_task(self._run())
-            self._wake.set()
+        self._inbox.start()
 
     async def stop(self) -> None:
-        if self._worker is not None:
-            self._stopping = True
-            self._worker.cancel()
-            await asyncio.wait([self._worker], timeout=5)
-            self._worker = None
-        if self._inflight:
-            await asyncio.wait(list(self._inflight.values()), timeout=5)
+        await self._inbox.stop()
 
 
 WIDGET_NOTICE = (

@@ -12,8 +12,6 @@ and a re-processed event (a crash before that commit) is answered, not taken for
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
 import json
 import logging
@@ -30,15 +28,13 @@ from bot.channels.zalo.outbox import ZaloOutbox
 from bot.channels.zalo.signature import Variant, verify
 from bot.crashpoints import crash_point
 from bot.http import read_limited
+from bot.inbox_worker import InboxWorker
 from flows.engine import Engine
-from flows.locks import KeyedLocks
 from flows.models import DEFAULT_COMMUNE
 from flows.ports import Clock, InboxItem, Storage
 
 log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024  # Zalo events are small; anything bigger is not from Zalo
-LEASE = dt.timedelta(seconds=30)  # an event whose processing failed is tried again after this
-MAX_ATTEMPTS = 10
 
 
 USER_FIELDS = ("sender", "follower", "user")
@@ -71,6 +67,11 @@ def malformed(event: dict[str, Any]) -> str | None:
     return None
 
 
+def _citizen_of(event: Any) -> str:
+    """Events of one citizen are processed one at a time, in order."""
+    return (citizen_id(event) if isinstance(event, dict) else None) or ""
+
+
 class ZaloReceiver:
     def __init__(
         self,
@@ -94,13 +95,16 @@ class ZaloReceiver:
         self._variants = tuple(variants)
         self._max_skew = max_skew
         self._engine: Engine | None = None
-        self._wake = asyncio.Event()
-        self._worker: asyncio.Task[None] | None = None
-        self._stopping = False
-        self._inflight: dict[int, asyncio.Task[None]] = {}
-        self._locks: KeyedLocks[str] = KeyedLocks()
-        self._slots = asyncio.Semaphore(concurrency)
-        self._poll = poll_seconds
+        self._inbox = InboxWorker(
+            storage,
+            clock,
+            CHANNEL,
+            self._handle,
+            _citizen_of,
+            "Zalo event",
+            concurrency=concurrency,
+            poll_seconds=poll_seconds,
+        )
         self.matched: dict[str, int] = {}
 
     def bind(self, engine: Engine) -> None:
@@ -145,7 +149,7 @@ class ZaloReceiver:
         await self._storage.inbox.receive(
             CHANNEL, event_key(event), json.dumps(event, ensure_ascii=False), self._clock.now()
         )
-        self._wake.set()
+        self._inbox.wake()
         crash_point("zalo-after-store")
         return JSONResponse({"ok": True})
 
@@ -162,40 +166,11 @@ class ZaloReceiver:
         """Start handling stored events not processed yet; returns how many were started."""
         if self._engine is None:
             raise RuntimeError("ZaloReceiver.bind(engine) was not called")
-        items = await self._storage.inbox.claim(CHANNEL, self._clock.now(), LEASE, 200)
-        started = 0
-        for item in items:
-            if item.id not in self._inflight:
-                self._inflight[item.id] = asyncio.create_task(self._process(item))
-                started += 1
-        return started
+        return await self._inbox.process_pending()
 
     async def drain(self, timeout: float = 10.0) -> None:
         """Wait until every stored event is processed (tests)."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while loop.time() < deadline:
-            started = await self.process_pending()
-            if self._inflight:
-                await asyncio.wait(list(self._inflight.values()), timeout=deadline - loop.time())
-            elif not started:
-                return
-
-    async def _process(self, item: InboxItem) -> None:
-        try:
-            event = json.loads(item.payload)
-            who = citizen_id(event) if isinstance(event, dict) else None
-            async with self._slots, self._locks.hold(who or ""):
-                await self._handle(event, item)
-        except Exception:
-            if item.attempts < MAX_ATTEMPTS:
-                log.exception("Zalo event %s failed; it will be tried again", item.id)
-            else:
-                log.exception("Zalo event %s kept failing; skipped", item.id)
-                await self._storage.inbox.done(item.id, self._clock.now())
-        finally:
-            self._inflight.pop(item.id, None)
-            self._wake.set()
+        await self._inbox.drain(timeout)
 
     async def _handle(self, event: dict[str, Any], item: InboxItem) -> None:
         assert self._engine is not None
@@ -217,35 +192,14 @@ class ZaloReceiver:
                 if not await self._outbox.send(inbound.key, reply, answering=True):
                     break
 
-    async def _run(self) -> None:
-        while not self._stopping:
-            try:
-                started = await self.process_pending()
-            except Exception:
-                log.exception("reading the Zalo inbox failed; trying again")
-                started = 0
-            if not started:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._poll)
-                self._wake.clear()
-
     def health(self) -> str | None:
-        if self._worker is None or self._worker.done():
+        if not self._inbox.running:
             return "zalo: event processing is not running"
         return None
 
     def start(self) -> None:
         """Begin processing (including events left over from before a restart)."""
-        if self._worker is None:
-            self._stopping = False
-            self._worker = asyncio.create_task(self._run())
-            self._wake.set()
+        self._inbox.start()
 
     async def stop(self) -> None:
-        if self._worker is not None:
-            self._stopping = True
-            self._worker.cancel()  # Python 3.11's wait_for can swallow a cancel: wait, bounded
-            await asyncio.wait([self._worker], timeout=5)
-            self._worker = None
-        if self._inflight:
-            await asyncio.wait(list(self._inflight.values()), timeout=5)
+        await self._inbox.stop()
