@@ -16,7 +16,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.storage.memory import aware
-from bot.storage.sqlite import SqliteDatabase, SqliteStorage, _iso, _us
+from bot.storage.sqlite import SqliteDatabase, SqliteStorage
+from bot.storage.timecode import iso as _iso
+from bot.storage.timecode import us as _us
 
 Role = Literal["staff", "editor", "admin"]
 ROLES: tuple[Role, ...] = ("staff", "editor", "admin")

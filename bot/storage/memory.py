@@ -18,6 +18,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 
+from bot.storage.timecode import aware as aware  # re-exported: the stores share it
 from flows.models import DEFAULT_COMMUNE, ConversationKey
 from flows.ports import (
     OPEN_STATUSES,
@@ -53,13 +54,6 @@ PRUNE_INTERVAL = dt.timedelta(hours=1)
 """first_seen prunes old ids at most this often, so the guard stays a cheap insert."""
 
 M = TypeVar("M", bound=BaseModel)
-
-
-def aware(moment: dt.datetime, what: str = "time") -> dt.datetime:
-    """Refuse naive datetimes: stored times must compare correctly across offsets."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"{what} must be an aware datetime, got {moment.isoformat()}")
-    return moment
 
 
 def check_turn(turn: Turn) -> None:

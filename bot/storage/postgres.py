@@ -28,7 +28,9 @@ from bot.storage.memory import (
     check_turn,
     feedback_ref,
 )
-from bot.storage.timecode import to_us
+from bot.storage.timecode import iso as _iso
+from bot.storage.timecode import iso_or_none as _iso_or_none
+from bot.storage.timecode import us as _us
 from flows.models import ConversationKey
 from flows.ports import (
     OPEN_STATUSES,
@@ -210,18 +212,6 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 _MIGRATION_LOCK = 0x7468_7563  # pg_advisory_xact_lock key: one migrating process at a time
-
-
-def _iso(moment: dt.datetime) -> str:
-    return aware(moment).isoformat()
-
-
-def _iso_or_none(moment: dt.datetime | None) -> str | None:
-    return None if moment is None else _iso(moment)
-
-
-def _us(moment: dt.datetime) -> int:
-    return to_us(aware(moment))
 
 
 async def migrate(conn: Conn, migrations: Sequence[str] = MIGRATIONS) -> int:

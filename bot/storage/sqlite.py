@@ -34,7 +34,9 @@ from bot.storage.memory import (
     prune_due,
 )
 from bot.storage.migrations import MIGRATIONS, migrate
-from bot.storage.timecode import to_us
+from bot.storage.timecode import iso as _iso
+from bot.storage.timecode import iso_or_none as _iso_or_none
+from bot.storage.timecode import us as _us
 from flows.models import DEFAULT_COMMUNE, ConversationKey
 from flows.ports import (
     OPEN_STATUSES,
@@ -73,18 +75,6 @@ SYNCHRONOUS_MODES = ("NORMAL", "FULL")
 _OPEN = "status IN ({})".format(", ".join(f"'{s}'" for s in OPEN_STATUSES))
 # the same serialiser pydantic uses for Event.data, so both stores normalise data alike
 _DATA = TypeAdapter(dict[str, Any])
-
-
-def _iso(moment: dt.datetime) -> str:
-    return aware(moment).isoformat()
-
-
-def _iso_or_none(moment: dt.datetime | None) -> str | None:
-    return None if moment is None else _iso(moment)
-
-
-def _us(moment: dt.datetime) -> int:
-    return to_us(aware(moment))
 
 
 def _private_file(path: Path) -> None:

@@ -1,4 +1,4 @@
-"""The one encoding of instants as integers: UTC microseconds since the epoch.
+"""How stored times are written: ISO-8601 text, and UTC microseconds since the epoch.
 
 Stored next to ISO-8601 text wherever SQL must compare or order times, because ISO strings with
 different UTC offsets do not sort by instant.
@@ -18,3 +18,22 @@ def to_us(moment: dt.datetime) -> int:
 
 def from_us(value: int) -> dt.datetime:
     return EPOCH + dt.timedelta(microseconds=value)
+
+
+def aware(moment: dt.datetime, what: str = "time") -> dt.datetime:
+    """Refuse naive datetimes: stored times must compare correctly across offsets."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{what} must be an aware datetime, got {moment.isoformat()}")
+    return moment
+
+
+def iso(moment: dt.datetime) -> str:
+    return aware(moment).isoformat()
+
+
+def iso_or_none(moment: dt.datetime | None) -> str | None:
+    return None if moment is None else iso(moment)
+
+
+def us(moment: dt.datetime) -> int:
+    return to_us(aware(moment))

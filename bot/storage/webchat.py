@@ -18,7 +18,8 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 
-from bot.storage.sqlite import SqliteStorage, _iso
+from bot.storage.sqlite import SqliteStorage
+from bot.storage.timecode import iso as _iso
 from flows.models import Button
 from flows.ports import Storage
 
