@@ -31,14 +31,15 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def test_telegram_and_zalo_run_together_and_stop_cleanly(tmp_path: Path) -> None:
+async def test_telegram_and_zalo_run_together_and_stop_cleanly(bot_db: str) -> None:
+    """On SQLite and on PostgreSQL (the `bot_db` fixture)."""
     async with (
         FakeZalo(app_id=APP_ID, app_secret=APP_SECRET) as zalo,
         FakeBotApi(token=TOKEN) as tg,
     ):
         port = free_port()
         settings = zalo_settings(zalo, tg.base_url).model_copy(
-            update={"bot_db": tmp_path / "bot.sqlite3", "http_host": "127.0.0.1", "http_port": port}
+            update={"bot_db": bot_db, "http_host": "127.0.0.1", "http_port": port}
         )
         stop = asyncio.Event()
         clock = ManualClock(SUNDAY)  # office closed: no weekly post to the staff group

@@ -18,7 +18,7 @@ from bot.bootstrap import CommuneApp, Parts, bootstrap_all
 from bot.communes import Commune, load_communes
 from bot.config import Settings
 from bot.report.summary import recent_report
-from bot.storage import SqliteDatabase
+from bot.storage import open_database
 from flows.models import ConversationKey
 from flows.ports import VN_TZ, ManualClock
 from tests.app.test_province_library import commune_overrides
@@ -87,12 +87,13 @@ def on_loopback(commune: Commune, telegram: FakeBotApi, zalo: FakeZalo) -> Commu
     return dataclasses.replace(commune, settings=settings)
 
 
-async def test_two_communes_in_one_process_share_nothing(tmp_path: Path) -> None:
+async def test_two_communes_in_one_process_share_nothing(tmp_path: Path, bot_db: str) -> None:
+    """On SQLite and on PostgreSQL (the `bot_db` fixture)."""
     port = free_port()
     base = Settings(
         _env_file=None,  # type: ignore[call-arg]
         communes_file=communes_file(tmp_path),
-        bot_db=tmp_path / "bot.sqlite3",
+        bot_db=bot_db,
         http_host="127.0.0.1",
         http_port=port,
     )
@@ -160,7 +161,7 @@ async def test_two_communes_in_one_process_share_nothing(tmp_path: Path) -> None
             await asyncio.sleep(0.2)
 
         # messages and handoffs: each commune's store holds only its own conversations
-        await assert_stores(an_khanh, binh_minh, tmp_path)
+        await assert_stores(an_khanh, binh_minh, bot_db)
         # tokens: each fake API saw only its own bot, and never the other commune's group
         assert STAFF_B not in chat_ids(tg_a) and STAFF_A not in chat_ids(tg_b)
         assert PERSON in chat_ids(tg_a) and PERSON in chat_ids(tg_b)
@@ -176,10 +177,10 @@ def chat_ids(api: FakeBotApi) -> set[int]:
     return {int(c.params["chat_id"]) for c in api.calls if "chat_id" in c.params}
 
 
-async def assert_stores(a: CommuneApp, b: CommuneApp, tmp_path: Path) -> None:
-    """Both communes share one database file; each commune's view holds only its own rows."""
-    assert Path(a.storage.path) == Path(b.storage.path) == tmp_path / "bot.sqlite3"
-    database = SqliteDatabase(tmp_path / "bot.sqlite3")
+async def assert_stores(a: CommuneApp, b: CommuneApp, bot_db: str) -> None:
+    """Both communes share one database; each commune's view holds only its own rows."""
+    assert a.storage.path == b.storage.path  # one database (a URL is shown without credentials)
+    database = open_database(bot_db)
     await database.open()
     try:
         store_a = database.for_commune(a.commune.id)
