@@ -63,34 +63,42 @@ POLLER_TTL = dt.timedelta(seconds=30)
 
 
 async def hold_poller_lease(
-    settings: Settings, leases: LeaseRepo, stop: asyncio.Event
-) -> asyncio.Task[None]:
-    """Wait until this process holds the poller lease of its Telegram bot, then keep renewing
-    it; if it is lost (this process stalled past the expiry), stop: a supervisor restarts the
-    process, which waits for the lease again. Returns the renewing task."""
+    settings: Settings,
+    leases: LeaseRepo,
+    stop: asyncio.Event,
+    on_acquired: Callable[[], Awaitable[None]],
+    ttl: dt.timedelta = POLLER_TTL,
+) -> None:
+    """Wait until this process holds the poller lease of its Telegram bot, start polling, then
+    keep renewing it; if it is lost (this process stalled past the expiry), stop: a supervisor
+    restarts the process, which waits for the lease again. Runs as a background task, so a
+    process waiting for the lease serves everything else (webhooks, the Telegram inbox, the
+    outbox) meanwhile; a neighbour killed with -9 hands it over within `ttl`."""
     token = settings.telegram_bot_token
     bot_id = token.get_secret_value().split(":", 1)[0] if token else "-"
     name, holder = f"telegram-poller:{bot_id}", lease_holder()
     clock = SystemClock()  # leases are across processes: real time
-    while not await leases.acquire(name, holder, clock.now(), POLLER_TTL):
-        log.info("another process polls Telegram bot %s; waiting", bot_id)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), POLLER_TTL.total_seconds() / 3)
-        if stop.is_set():
-            break
-
-    async def renew() -> None:
-        try:
-            while not stop.is_set():
-                await asyncio.sleep(POLLER_TTL.total_seconds() / 3)
-                if not await leases.renew(name, holder, clock.now(), POLLER_TTL):
-                    log.error("lost the Telegram poller lease; stopping")
-                    stop.set()
-        finally:
-            with contextlib.suppress(Exception):
-                await leases.release(name, holder)
-
-    return asyncio.create_task(renew())
+    interval = ttl.total_seconds() / 3
+    try:
+        waiting = False
+        while not await leases.acquire(name, holder, clock.now(), ttl):
+            if not waiting:
+                log.info("another process polls Telegram bot %s; waiting", bot_id)
+                waiting = True
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), interval)
+            if stop.is_set():
+                return
+        log.info("this process now polls Telegram bot %s", bot_id)
+        await on_acquired()
+        while not stop.is_set():
+            await asyncio.sleep(interval)
+            if not await leases.renew(name, holder, clock.now(), ttl):
+                log.error("lost the Telegram poller lease; stopping")
+                stop.set()
+    finally:
+        with contextlib.suppress(Exception):
+            await leases.release(name, holder)
 
 
 @dataclass
@@ -102,6 +110,8 @@ class Parts:
     """Shared by every commune (each sees only its rows); default: BOT_DB, opened here."""
     holder_id: str = field(default_factory=lease_holder)
     """This process in leases: only one process runs a commune's periodic jobs at a time."""
+    poller_ttl: dt.timedelta = POLLER_TTL
+    """How long a Telegram poller lease outlives its process (takeover time after a kill)."""
 
 
 class SharedDatabase:
@@ -253,6 +263,7 @@ class CommuneApp:
     stop_event: asyncio.Event = field(default_factory=asyncio.Event)
     """Set when the process must stop (e.g. the Telegram poller lease was lost)."""
     poller_lease: asyncio.Task[None] | None = None
+    poller_ttl: dt.timedelta = POLLER_TTL
 
     @property
     def checks(self) -> list[Health]:
@@ -271,11 +282,20 @@ class CommuneApp:
         settings = self.commune.settings
         if self.telegram is not None:
             if not settings.telegram_webhook_url and is_postgres(settings.bot_db):
-                # processes sharing the database: exactly one polls this bot
-                self.poller_lease = await hold_poller_lease(
-                    settings, self.storage.leases, self.stop_event
+                # processes sharing the database: exactly one polls this bot; every one
+                # processes its stored updates and sends its outbox
+                await self.telegram.start(poll=False)
+                self.poller_lease = asyncio.create_task(
+                    hold_poller_lease(
+                        settings,
+                        self.storage.leases,
+                        self.stop_event,
+                        self.telegram.start_polling,
+                        self.poller_ttl,
+                    )
                 )
-            await self.telegram.start()
+            else:
+                await self.telegram.start()
             mode = "webhook" if settings.telegram_webhook_url else "polling"
             log.info("%s: Telegram started (%s)", self.commune.id, mode)
         if self.zalo is not None:
@@ -361,6 +381,7 @@ async def bootstrap(
         raise
     app.shared = shared
     app.holder_id = parts.holder_id
+    app.poller_ttl = parts.poller_ttl
     return app
 
 

@@ -125,6 +125,7 @@ class TelegramChannel:
         self._failed: set[int] = set()  # update ids whose handler raised
         self.offset = 0
         self._stopping = False
+        self._standby = False  # polling mode, but another process holds the poller lease
         self._links = links
         self._engine: Engine | None = None
         self._desk_ops: DeskService | None = None
@@ -161,7 +162,9 @@ class TelegramChannel:
 
     # --- lifecycle ---------------------------------------------------------------------------
 
-    async def start(self) -> None:
+    async def start(self, poll: bool = True) -> None:
+        """`poll=False`: everything but getUpdates (another process holds the poller lease;
+        `start_polling` once this one gets it)."""
         self._started = self._clock.now()
         await self.app.initialize()
         assert self._settings.telegram_staff_chat_id is not None
@@ -176,9 +179,16 @@ class TelegramChannel:
                 secret_token=secret.get_secret_value() if secret else None,
                 allowed_updates=Update.ALL_TYPES,
             )
+        elif poll:
+            await self.start_polling()
         else:
-            self._tasks.append(asyncio.create_task(self._poll()))
+            self._standby = True
         self._tasks.append(asyncio.create_task(self._process_inbox()))
+
+    async def start_polling(self) -> None:
+        if not self._stopping:
+            self._standby = False
+            self._tasks.insert(0, asyncio.create_task(self._poll()))  # what health watches
 
     async def stop(self) -> None:
         self._stopping = True
@@ -330,6 +340,8 @@ class TelegramChannel:
             return None if self.app.running else "telegram: not running"
         if self._stopping or not self._tasks or self._tasks[0].done():
             return "telegram: not polling"
+        if self._standby:
+            return None  # healthy: takes over when the polling process dies
         allowed = dt.timedelta(seconds=self._settings.telegram_poll_timeout) + STALL_AFTER
         since = self._last_poll or self._started
         if since is not None and self._clock.now() - since > allowed:
