@@ -383,14 +383,9 @@ async def _open_shared(settings: Settings, parts: Parts, users: int) -> SharedDa
 
 def _web_log(storage: Storage) -> WebChatLog:
     """The widget's message log in the commune's database (memory for a memory store)."""
-    from bot.storage import SqliteStorage
-    from bot.storage.webchat import MemoryWebChatLog, SqliteWebChatLog
+    from bot.storage.webchat import web_chat_log
 
-    if isinstance(storage, SqliteStorage):
-        return SqliteWebChatLog(storage)
-    if is_postgres(getattr(storage, "path", None)):
-        raise StartupError("WEB_CHAT: the widget's log is stored in SQLite only for now (BOT_DB)")
-    return MemoryWebChatLog(storage)
+    return web_chat_log(storage)
 
 
 def _assemble(
