@@ -231,6 +231,12 @@ def webhook_path(channel: str, commune: Commune) -> str:
     return f"/{channel}/webhook" if commune.implicit else f"/{channel}/{commune.id}/webhook"
 
 
+def web_chat_prefix(commune: Commune) -> str:
+    """Where a commune's web chat lives: at the root for the implicit commune (`/widget.js`,
+    as before), under `/c/<id>` for each commune of a province (`/c/<id>/widget.js`)."""
+    return "" if commune.implicit else f"/c/{commune.id}"
+
+
 @dataclass
 class CommuneApp:
     """Everything one commune runs; `start` and `stop` bring it up and down in order."""
@@ -402,12 +408,7 @@ def _assemble(
     )
     web = None
     if settings.web_chat:
-        if not commune.implicit:
-            raise StartupError(
-                "WEB_CHAT serves one commune per process for now; it cannot be used with "
-                "COMMUNES_FILE yet"
-            )
-        web = WebChat(storage, _web_log(storage), clock)
+        web = WebChat(storage, _web_log(storage), clock, prefix=web_chat_prefix(commune))
     log_desk = LogDesk()
     desk: StaffDesk = telegram.desk if telegram is not None else log_desk
     outboxes: dict[str, Outbox] = {}
