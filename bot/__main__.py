@@ -15,7 +15,7 @@ from pydantic_settings import SettingsError
 
 from bot.config import Settings, StartupError, describe_error
 from bot.logs import configure_logging
-from bot.storage import sqlite_path
+from bot.storage import is_postgres, sqlite_path
 from knowledge.library import KnowledgeError
 
 
@@ -108,8 +108,9 @@ def main(argv: list[str] | None = None) -> int:
         from bot.web.accounts_cli import run_create
 
         communes = args.commune or ([] if args.province_admin else ["default"])
+        db = args.db or settings.bot_db
         return run_create(
-            Path(sqlite_path(args.db or settings.bot_db)),
+            db if is_postgres(db) else Path(sqlite_path(db)),
             args.username,
             communes,
             args.role,

@@ -34,7 +34,7 @@ from bot.channels.console import Console
 from bot.channels.local import LocalDesk, LocalOutbox, Sink
 from bot.channels.simulate import Simulation
 from bot.communes import Commune, load_communes
-from bot.config import Settings, StartupError
+from bot.config import Settings
 from bot.http import build_http_app
 from bot.storage import MemoryStorage
 from flows.ports import Clock, ManualClock, Storage, SystemClock
@@ -144,16 +144,12 @@ async def watch_knowledge(holder: LibraryHolder, interval: float = WATCH_SECONDS
 def web_console(settings: Settings, apps: list[CommuneApp], clock: Clock) -> WebConsole:
     """The staff console over the same database and engines as the channels: one inbox per
     commune (imported only when it is turned on: templates and argon2 cost start-up time)."""
-    from bot.storage import SqliteStorage
-    from bot.storage.accounts import SqliteAccountStore
+    from bot.storage.accounts import account_store
     from bot.web.app import WebConsole
     from bot.web.auth import AuthService
     from bot.web.inbox_backend import FlowsInbox, ProvinceInbox
 
-    first = apps[0].storage
-    if not isinstance(first, SqliteStorage):
-        raise StartupError("WEB_CONSOLE: accounts are stored in SQLite only for now (BOT_DB)")
-    accounts = SqliteAccountStore(first)
+    accounts = account_store(apps[0].storage)  # the province's, in the shared database
     auth = AuthService(accounts, clock, session_hours=settings.web_session_hours)
     inbox = ProvinceInbox(
         {

@@ -241,6 +241,12 @@ def webhook_path(channel: str, commune: Commune) -> str:
     return f"/{channel}/webhook" if commune.implicit else f"/{channel}/{commune.id}/webhook"
 
 
+def web_chat_prefix(commune: Commune) -> str:
+    """Where a commune's web chat lives: at the root for the implicit commune (`/widget.js`,
+    as before), under `/c/<id>` for each commune of a province (`/c/<id>/widget.js`)."""
+    return "" if commune.implicit else f"/c/{commune.id}"
+
+
 @dataclass
 class CommuneApp:
     """Everything one commune runs; `start` and `stop` bring it up and down in order."""
@@ -404,14 +410,9 @@ async def _open_shared(settings: Settings, parts: Parts, users: int) -> SharedDa
 
 def _web_log(storage: Storage) -> WebChatLog:
     """The widget's message log in the commune's database (memory for a memory store)."""
-    from bot.storage import SqliteStorage
-    from bot.storage.webchat import MemoryWebChatLog, SqliteWebChatLog
+    from bot.storage.webchat import web_chat_log
 
-    if isinstance(storage, SqliteStorage):
-        return SqliteWebChatLog(storage)
-    if is_postgres(getattr(storage, "path", None)):
-        raise StartupError("WEB_CHAT: the widget's log is stored in SQLite only for now (BOT_DB)")
-    return MemoryWebChatLog(storage)
+    return web_chat_log(storage)
 
 
 def _assemble(
@@ -428,12 +429,7 @@ def _assemble(
     )
     web = None
     if settings.web_chat:
-        if not commune.implicit:
-            raise StartupError(
-                "WEB_CHAT serves one commune per process for now; it cannot be used with "
-                "COMMUNES_FILE yet"
-            )
-        web = WebChat(storage, _web_log(storage), clock)
+        web = WebChat(storage, _web_log(storage), clock, prefix=web_chat_prefix(commune))
     log_desk = LogDesk()
     desk: StaffDesk = telegram.desk if telegram is not None else log_desk
     outboxes: dict[str, Outbox] = {}

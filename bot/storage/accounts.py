@@ -1,7 +1,7 @@
 """Web console persistence: staff accounts, server-side sessions, the audit log, inbox notes.
 
 Sessions are stored by the SHA-256 of their token, so a copy of the database does not let anyone
-log in. Audit rows say who did what, when, and on which conversation or guide; they never hold a
+log in. Failed logins are rows too, so every process behind a proxy counts the same attempts. Audit rows say who did what, when, and on which conversation or guide; they never hold a
 citizen's text. Internal notes are staff text about a conversation and are erased with it.
 """
 
@@ -11,17 +11,22 @@ import abc
 import datetime as dt
 import json
 import sqlite3
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.storage.memory import aware
+from bot.storage.memory import MemoryDatabase, MemoryStorage, aware
 from bot.storage.sqlite import SqliteDatabase, SqliteStorage
 from bot.storage.timecode import iso as _iso
 from bot.storage.timecode import us as _us
 
+if TYPE_CHECKING:
+    from bot.storage.postgres import PostgresDatabase
+
 Role = Literal["staff", "editor", "admin"]
 ROLES: tuple[Role, ...] = ("staff", "editor", "admin")
+FAILURES_KEPT = dt.timedelta(days=1)  # failed logins older than this are forgotten
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 class Account(BaseModel):
@@ -112,16 +117,33 @@ class AccountStore(abc.ABC):
     async def notes(self, conversation_id: int) -> list[InboxNote]:
         """Oldest first."""
 
+    @abc.abstractmethod
+    async def login_failed(self, username: str, address: str, now: dt.datetime) -> None:
+        """Count a failed login (failures older than FAILURES_KEPT may be dropped)."""
+
+    @abc.abstractmethod
+    async def login_failures(
+        self, username: str, address: str, since: dt.datetime
+    ) -> tuple[int, int]:
+        """Failed logins after `since`: (for this username, from this address)."""
+
+    @abc.abstractmethod
+    async def login_succeeded(self, username: str) -> None:
+        """Forget the username's failures (those of its address still count)."""
+
 
 # --- memory -------------------------------------------------------------------------------
 
 
 class MemoryAccountStore(AccountStore):
-    def __init__(self) -> None:
+    def __init__(self, erased: set[int] | None = None) -> None:
+        """`erased`: ids of erased conversations (a MemoryStorage's), whose notes are gone."""
+        self._erased = erased if erased is not None else set()
         self._accounts: dict[str, Account] = {}
         self._sessions: dict[str, StoredSession] = {}
         self._audit: list[AuditEntry] = []
         self._notes: list[InboxNote] = []
+        self._failures: list[tuple[str, str, dt.datetime]] = []
 
     async def add_account(self, account: Account) -> None:
         if account.username in self._accounts:
@@ -178,7 +200,23 @@ class MemoryAccountStore(AccountStore):
         return note
 
     async def notes(self, conversation_id: int) -> list[InboxNote]:
+        if conversation_id in self._erased:
+            self._notes = [n for n in self._notes if n.conversation_id != conversation_id]
         return [n for n in self._notes if n.conversation_id == conversation_id]
+
+    async def login_failed(self, username: str, address: str, now: dt.datetime) -> None:
+        cutoff = aware(now) - FAILURES_KEPT
+        self._failures = [f for f in self._failures if f[2] > cutoff]
+        self._failures.append((username, address, aware(now)))
+
+    async def login_failures(
+        self, username: str, address: str, since: dt.datetime
+    ) -> tuple[int, int]:
+        recent = [f for f in self._failures if f[2] > aware(since)]
+        return sum(f[0] == username for f in recent), sum(f[1] == address for f in recent)
+
+    async def login_succeeded(self, username: str) -> None:
+        self._failures = [f for f in self._failures if f[0] != username]
 
 
 # --- SQLite (same database and connection as the conversations) ----------------------------
@@ -245,9 +283,7 @@ class SqliteAccountStore(AccountStore):
             )
 
     async def account(self, username: str) -> Account | None:
-        rows = await self._db.read(
-            "SELECT * FROM staff_accounts WHERE username = ?", (username,)
-        )
+        rows = await self._db.read("SELECT * FROM staff_accounts WHERE username = ?", (username,))
         return _account(rows[0]) if rows else None
 
     async def accounts(self) -> list[Account]:
@@ -285,9 +321,7 @@ class SqliteAccountStore(AccountStore):
         )
 
     async def drop_session(self, token_hash: str) -> None:
-        await self._db.write_one(
-            "DELETE FROM staff_sessions WHERE token_hash = ?", (token_hash,)
-        )
+        await self._db.write_one("DELETE FROM staff_sessions WHERE token_hash = ?", (token_hash,))
 
     async def add_audit(self, entry: AuditEntry) -> AuditEntry:
         rows = await self._db.write_one(
@@ -350,3 +384,230 @@ class SqliteAccountStore(AccountStore):
             )
             for row in rows
         ]
+
+    async def login_failed(self, username: str, address: str, now: dt.datetime) -> None:
+        await self._db.write_one(
+            "INSERT INTO login_failures (username, address, at_us) VALUES (?, ?, ?)",
+            (username, address, _us(now)),
+        )
+        await self._db.write_one(
+            "DELETE FROM login_failures WHERE at_us <= ?", (_us(now - FAILURES_KEPT),)
+        )
+
+    async def login_failures(
+        self, username: str, address: str, since: dt.datetime
+    ) -> tuple[int, int]:
+        rows = await self._db.read(
+            "SELECT (SELECT count(*) FROM login_failures WHERE username = ? AND at_us > ?),"
+            " (SELECT count(*) FROM login_failures WHERE address = ? AND at_us > ?)",
+            (username, _us(since), address, _us(since)),
+        )
+        return int(rows[0][0]), int(rows[0][1])
+
+    async def login_succeeded(self, username: str) -> None:
+        await self._db.write_one("DELETE FROM login_failures WHERE username = ?", (username,))
+
+
+# --- PostgreSQL (the province's pool; tables of PostgreSQL migration 2) ----------------------
+
+
+def _pg_account(row: Any) -> Account:
+    roles = {c: set(r) for c, r in json.loads(row["roles"]).items()}
+    return Account(
+        username=row["username"],
+        display_name=row["display_name"],
+        password_hash=row["password_hash"],
+        province_admin=row["province_admin"],
+        roles=roles,
+        active=row["active"],
+        created_at=dt.datetime.fromisoformat(row["created_at"]),
+    )
+
+
+class PgAccountStore(AccountStore):
+    """The same rows as SQLite's, on the pool every commune of the process shares."""
+
+    def __init__(self, database: PostgresDatabase) -> None:
+        self._db = database
+
+    async def add_account(self, account: Account) -> None:
+        found = await self._db.pool.fetchval(
+            "INSERT INTO staff_accounts (username, display_name, password_hash, province_admin,"
+            " roles, active, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            " ON CONFLICT (username) DO NOTHING RETURNING username",
+            account.username,
+            account.display_name,
+            account.password_hash,
+            account.province_admin,
+            _roles_json(account),
+            account.active,
+            _iso(account.created_at),
+        )
+        if found is None:
+            raise AccountExistsError(account.username)
+
+    async def save_account(self, account: Account) -> None:
+        async with self._db.pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                "UPDATE staff_accounts SET display_name = $1, password_hash = $2,"
+                " province_admin = $3, roles = $4, active = $5 WHERE username = $6",
+                account.display_name,
+                account.password_hash,
+                account.province_admin,
+                _roles_json(account),
+                account.active,
+                account.username,
+            )
+            if not account.active:
+                await conn.execute(
+                    "DELETE FROM staff_sessions WHERE username = $1", account.username
+                )
+
+    async def account(self, username: str) -> Account | None:
+        row = await self._db.pool.fetchrow(
+            "SELECT * FROM staff_accounts WHERE username = $1", username
+        )
+        return _pg_account(row) if row else None
+
+    async def accounts(self) -> list[Account]:
+        rows = await self._db.pool.fetch("SELECT * FROM staff_accounts ORDER BY username")
+        return [_pg_account(row) for row in rows]
+
+    async def add_session(self, session: StoredSession) -> None:
+        await self._db.pool.execute(
+            "INSERT INTO staff_sessions (token_hash, username, csrf, created_at, expires_us)"
+            " VALUES ($1, $2, $3, $4, $5)",
+            session.token_hash,
+            session.username,
+            session.csrf,
+            _iso(session.created_at),
+            _us(session.expires_at),
+        )
+
+    async def session(self, token_hash: str, now: dt.datetime) -> StoredSession | None:
+        row = await self._db.pool.fetchrow(
+            "SELECT * FROM staff_sessions WHERE token_hash = $1 AND expires_us > $2",
+            token_hash,
+            _us(now),
+        )
+        if row is None:
+            return None
+        return StoredSession(
+            token_hash=row["token_hash"],
+            username=row["username"],
+            csrf=row["csrf"],
+            created_at=dt.datetime.fromisoformat(row["created_at"]),
+            expires_at=_EPOCH + dt.timedelta(microseconds=int(row["expires_us"])),
+        )
+
+    async def drop_session(self, token_hash: str) -> None:
+        await self._db.pool.execute("DELETE FROM staff_sessions WHERE token_hash = $1", token_hash)
+
+    async def add_audit(self, entry: AuditEntry) -> AuditEntry:
+        new_id = await self._db.pool.fetchval(
+            "INSERT INTO staff_audit (at, at_us, username, action, commune, target, detail)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            _iso(entry.at),
+            _us(entry.at),
+            entry.username,
+            entry.action,
+            entry.commune,
+            entry.target,
+            entry.detail,
+        )
+        return entry.model_copy(update={"id": int(new_id)})
+
+    async def audit(self, limit: int = 200, commune: str | None = None) -> list[AuditEntry]:
+        rows = await self._db.pool.fetch(
+            "SELECT * FROM staff_audit WHERE ($1::text IS NULL OR commune = $1)"
+            " ORDER BY at_us DESC, id DESC LIMIT $2",
+            commune,
+            limit,
+        )
+        return [
+            AuditEntry(
+                id=row["id"],
+                at=dt.datetime.fromisoformat(row["at"]),
+                username=row["username"],
+                action=row["action"],
+                commune=row["commune"],
+                target=row["target"],
+                detail=row["detail"],
+            )
+            for row in rows
+        ]
+
+    async def add_note(
+        self, conversation_id: int, author: str, text: str, now: dt.datetime
+    ) -> InboxNote:
+        new_id = await self._db.pool.fetchval(
+            "INSERT INTO inbox_notes (conversation_id, author, text, at) VALUES ($1, $2, $3, $4)"
+            " RETURNING id",
+            conversation_id,
+            author,
+            text,
+            _iso(now),
+        )
+        return InboxNote(
+            id=int(new_id), conversation_id=conversation_id, author=author, text=text, at=now
+        )
+
+    async def notes(self, conversation_id: int) -> list[InboxNote]:
+        rows = await self._db.pool.fetch(
+            "SELECT * FROM inbox_notes WHERE conversation_id = $1 ORDER BY id", conversation_id
+        )
+        return [
+            InboxNote(
+                id=row["id"],
+                conversation_id=row["conversation_id"],
+                author=row["author"],
+                text=row["text"],
+                at=dt.datetime.fromisoformat(row["at"]),
+            )
+            for row in rows
+        ]
+
+    async def login_failed(self, username: str, address: str, now: dt.datetime) -> None:
+        async with self._db.pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                "INSERT INTO login_failures (username, address, at_us) VALUES ($1, $2, $3)",
+                username,
+                address,
+                _us(now),
+            )
+            await conn.execute(
+                "DELETE FROM login_failures WHERE at_us <= $1", _us(now - FAILURES_KEPT)
+            )
+
+    async def login_failures(
+        self, username: str, address: str, since: dt.datetime
+    ) -> tuple[int, int]:
+        row = await self._db.pool.fetchrow(
+            "SELECT (SELECT count(*) FROM login_failures WHERE username = $1 AND at_us > $3),"
+            " (SELECT count(*) FROM login_failures WHERE address = $2 AND at_us > $3)",
+            username,
+            address,
+            _us(since),
+        )
+        return int(row[0]), int(row[1])
+
+    async def login_succeeded(self, username: str) -> None:
+        await self._db.pool.execute("DELETE FROM login_failures WHERE username = $1", username)
+
+
+def account_store(storage: object) -> AccountStore:
+    """The account store in the same database as `storage` (a commune's Storage or a
+    Database): SQLite, PostgreSQL, or memory (tests and dry runs)."""
+    if isinstance(storage, SqliteStorage | SqliteDatabase):
+        return SqliteAccountStore(storage)
+    if isinstance(storage, MemoryStorage):
+        return MemoryAccountStore(storage.erased)
+    if isinstance(storage, MemoryDatabase):
+        return MemoryAccountStore()
+    from bot.storage.postgres import PostgresDatabase, PostgresStorage
+
+    if isinstance(storage, PostgresStorage):
+        return PgAccountStore(storage.database)
+    if isinstance(storage, PostgresDatabase):
+        return PgAccountStore(storage)
+    raise TypeError(f"no account store for {type(storage).__name__}")

@@ -117,6 +117,8 @@ class _Ids:
     ratings: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     inbox: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     outbox: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    # conversations erased in any commune: what hangs off them elsewhere (console notes) goes too
+    erased: set[int] = field(default_factory=set)
 
 
 @dataclass
@@ -198,6 +200,7 @@ class _Data:
             return
         del self.by_key[conversation.key]
         del self.transcripts[conversation_id]
+        self.ids.erased.add(conversation_id)
         self.events = [
             (at, i, None, anonymised(e)) if owner == conversation_id else (at, i, owner, e)
             for at, i, owner, e in self.events
@@ -628,6 +631,7 @@ class MemoryStorage(Storage):
     ) -> None:
         d = data if data is not None else _Data(ids=_Ids(), commune=DEFAULT_COMMUNE)
         self._d = d
+        self.erased: set[int] = d.ids.erased  # ids of conversations erased in the database
         self.commune = d.commune
         self.conversations = MemoryConversations(d)
         self.events = MemoryEvents(d)

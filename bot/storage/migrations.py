@@ -357,6 +357,38 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     CREATE INDEX web_chat_lines_user ON web_chat_lines (user_id, id);
     CREATE INDEX web_chat_lines_conversation ON web_chat_lines (conversation_id);
     """,
+    # 8: the web chat for several communes (a line names its commune; refs are unique per
+    # commune and user) and failed logins shared by every process of the database
+    rebuild(
+        "web_chat_lines",
+        """
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        commune TEXT NOT NULL DEFAULT 'default',
+        user_id TEXT NOT NULL,
+        conversation_id INTEGER REFERENCES conversations (id) ON DELETE CASCADE,
+        sender TEXT NOT NULL CHECK (sender IN ('me', 'bot')),
+        text TEXT NOT NULL,
+        buttons TEXT NOT NULL DEFAULT '[]',
+        client_id TEXT,
+        ref TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (commune, user_id, ref)
+        """,
+        "id, user_id, conversation_id, sender, text, buttons, client_id, ref, created_at",
+    )
+    + """
+    CREATE INDEX web_chat_lines_user ON web_chat_lines (commune, user_id, id);
+    CREATE INDEX web_chat_lines_conversation ON web_chat_lines (conversation_id);
+    CREATE TABLE login_failures (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        username TEXT NOT NULL,
+        address TEXT NOT NULL,
+        at_us INTEGER NOT NULL
+    );
+    CREATE INDEX login_failures_user ON login_failures (username, at_us);
+    CREATE INDEX login_failures_address ON login_failures (address, at_us);
+    CREATE INDEX login_failures_at ON login_failures (at_us);
+    """,
 )
 
 

@@ -209,6 +209,74 @@ MIGRATIONS: tuple[str, ...] = (
         expires_us BIGINT NOT NULL
     );
     """,
+    # 2: the web console (SQLite 6: accounts, sessions, audit, notes), the web chat's lines
+    # (SQLite 7 and 8, per commune) and failed logins (SQLite 8)
+    """
+    CREATE TABLE staff_accounts (
+        username TEXT PRIMARY KEY,
+        display_name TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        province_admin BOOLEAN NOT NULL DEFAULT FALSE,
+        roles TEXT NOT NULL DEFAULT '{}',
+        active BOOLEAN NOT NULL DEFAULT TRUE,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE staff_sessions (
+        token_hash TEXT PRIMARY KEY,
+        username TEXT NOT NULL REFERENCES staff_accounts (username) ON DELETE CASCADE,
+        csrf TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_us BIGINT NOT NULL
+    );
+    CREATE INDEX staff_sessions_user ON staff_sessions (username);
+    CREATE TABLE staff_audit (
+        id BIGSERIAL PRIMARY KEY,
+        at TEXT NOT NULL,
+        at_us BIGINT NOT NULL,
+        username TEXT NOT NULL,
+        action TEXT NOT NULL,
+        commune TEXT,
+        target TEXT,
+        detail TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX staff_audit_at ON staff_audit (at_us, id);
+    CREATE INDEX staff_audit_commune ON staff_audit (commune, at_us, id);
+    CREATE TABLE inbox_notes (
+        id BIGSERIAL PRIMARY KEY,
+        conversation_id BIGINT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+        author TEXT NOT NULL,
+        text TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX inbox_notes_conversation ON inbox_notes (conversation_id, id);
+    CREATE TABLE web_chat_lines (
+        id BIGSERIAL PRIMARY KEY,
+        commune TEXT NOT NULL DEFAULT 'default',
+        user_id TEXT NOT NULL,
+        conversation_id BIGINT REFERENCES conversations (id) ON DELETE CASCADE,
+        sender TEXT NOT NULL CHECK (sender IN ('me', 'bot')),
+        text TEXT NOT NULL,
+        buttons TEXT NOT NULL DEFAULT '[]',
+        client_id TEXT,
+        ref TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        created_us BIGINT NOT NULL,
+        UNIQUE (commune, user_id, ref)
+    );
+    CREATE INDEX web_chat_lines_user ON web_chat_lines (commune, user_id, id);
+    CREATE INDEX web_chat_lines_conversation ON web_chat_lines (conversation_id);
+    CREATE INDEX web_chat_lines_orphans ON web_chat_lines (created_us)
+        WHERE conversation_id IS NULL;
+    CREATE TABLE login_failures (
+        id BIGSERIAL PRIMARY KEY,
+        username TEXT NOT NULL,
+        address TEXT NOT NULL,
+        at_us BIGINT NOT NULL
+    );
+    CREATE INDEX login_failures_user ON login_failures (username, at_us);
+    CREATE INDEX login_failures_address ON login_failures (address, at_us);
+    CREATE INDEX login_failures_at ON login_failures (at_us);
+    """,
 )
 
 _MIGRATION_LOCK = 0x7468_7563  # pg_advisory_xact_lock key: one migrating process at a time

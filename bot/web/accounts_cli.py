@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import os
 import re
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import IO
 
-from bot.storage import SqliteStorage
-from bot.storage.accounts import AccountExistsError, Role, SqliteAccountStore
+from bot.storage import open_database
+from bot.storage.accounts import AccountExistsError, Role, account_store
 from bot.web.auth import AuthService
 from flows.ports import SystemClock
 
@@ -39,7 +39,7 @@ def read_password(env: Mapping[str, str], prompt: Callable[[str], str] = getpass
 
 
 async def create_account(
-    db: Path,
+    db: str | os.PathLike[str],
     username: str,
     password: str,
     communes: list[str],
@@ -49,10 +49,10 @@ async def create_account(
 ) -> None:
     if not _USERNAME.match(username):
         raise AccountError("username: 2-40 lower-case letters, digits, '.', '_' or '-'")
-    storage = SqliteStorage(db)
-    await storage.open()
+    database = open_database(db)  # a SQLite path or a postgresql:// URL
+    await database.open()
     try:
-        auth = AuthService(SqliteAccountStore(storage), SystemClock())
+        auth = AuthService(account_store(database), SystemClock())
         try:
             await auth.create_account(
                 username,
@@ -66,11 +66,11 @@ async def create_account(
         await auth.audit("cli", "account_create", communes[0] if communes else None,
                          f"account:{username}", role)  # fmt: skip
     finally:
-        await storage.close()
+        await database.close()
 
 
 def run_create(
-    db: Path,
+    db: str | os.PathLike[str],
     username: str,
     communes: list[str],
     role: Role,

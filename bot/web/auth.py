@@ -16,7 +16,6 @@ import functools
 import hashlib
 import hmac
 import secrets
-from collections import deque
 from collections.abc import Awaitable, Callable
 from http.cookies import SimpleCookie
 from typing import Any, Literal
@@ -29,7 +28,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.storage.accounts import ROLES, Account, AccountStore, AuditEntry, Role, StoredSession
+from bot.storage.accounts import (
+    ROLES,
+    Account,
+    AccountStore,
+    AuditEntry,
+    MemoryAccountStore,
+    Role,
+    StoredSession,
+)
 from flows.ports import Clock
 
 __all__ = ["ROLES", "AuthMiddleware", "AuthService", "Role", "StaffUser", "require"]
@@ -75,7 +82,8 @@ class StaffUser:
 class LoginLimiter:
     """Failed logins per username and per client address within a sliding window.
 
-    Kept in the process (a restart forgets); the clock is injected so tests need no waiting.
+    Counted in the account store, so every process on the database sees the same attempts and
+    a restart forgets nothing; the clock is injected so tests need no waiting.
     """
 
     def __init__(
@@ -84,34 +92,25 @@ class LoginLimiter:
         per_user: int = 5,
         per_address: int = 20,
         window: dt.timedelta = dt.timedelta(minutes=15),
+        store: AccountStore | None = None,
     ) -> None:
         self._clock = clock
-        self._limits = {"u": per_user, "a": per_address}
+        self._per_user = per_user
+        self._per_address = per_address
         self._window = window
-        self._failures: dict[tuple[str, str], deque[dt.datetime]] = {}
+        self._store: AccountStore = store or MemoryAccountStore()
 
-    def _recent(self, kind: str, name: str) -> deque[dt.datetime]:
-        cutoff = self._clock.now() - self._window
-        failures = self._failures.setdefault((kind, name), deque())
-        while failures and failures[0] <= cutoff:
-            failures.popleft()
-        return failures
-
-    def blocked(self, username: str, address: str) -> bool:
-        return (
-            len(self._recent("u", username)) >= self._limits["u"]
-            or len(self._recent("a", address)) >= self._limits["a"]
+    async def blocked(self, username: str, address: str) -> bool:
+        users, addresses = await self._store.login_failures(
+            username, address, self._clock.now() - self._window
         )
+        return users >= self._per_user or addresses >= self._per_address
 
-    def failed(self, username: str, address: str) -> None:
-        now = self._clock.now()
-        self._recent("u", username).append(now)
-        self._recent("a", address).append(now)
-        if len(self._failures) > 10_000:  # forget idle keys so a flood cannot grow memory
-            self._failures = {k: v for k, v in self._failures.items() if v}
+    async def failed(self, username: str, address: str) -> None:
+        await self._store.login_failed(username, address, self._clock.now())
 
-    def succeeded(self, username: str) -> None:
-        self._failures.pop(("u", username), None)
+    async def succeeded(self, username: str) -> None:
+        await self._store.login_succeeded(username)
 
 
 LoginOutcome = Literal["ok", "bad", "limited"]
@@ -134,7 +133,7 @@ class AuthService:
     ) -> None:
         self._store = store
         self._clock = clock
-        self.limiter = limiter or LoginLimiter(clock)
+        self.limiter = limiter or LoginLimiter(clock, store=store)
         self._ttl = dt.timedelta(hours=session_hours)
         self._hasher = hasher or PasswordHasher()
         # verified against when the username is unknown, so timing does not reveal accounts
@@ -167,7 +166,7 @@ class AuthService:
         self, username: str, password: str, address: str
     ) -> tuple[LoginOutcome, str | None]:
         """('ok', session token), ('bad', None) or ('limited', None)."""
-        if self.limiter.blocked(username, address):
+        if await self.limiter.blocked(username, address):
             return "limited", None
         account = await self._store.account(username)
         try:
@@ -179,9 +178,9 @@ class AuthService:
         except (VerificationError, InvalidHashError):
             valid = False
         if not valid or account is None:
-            self.limiter.failed(username, address)
+            await self.limiter.failed(username, address)
             return "bad", None
-        self.limiter.succeeded(username)
+        await self.limiter.succeeded(username)
         if self._hasher.check_needs_rehash(account.password_hash):
             account.password_hash = self._hasher.hash(password)
             await self._store.save_account(account)

@@ -5,32 +5,30 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.storage import SqliteStorage
+from bot.storage import Database
 from bot.storage.accounts import (
     Account,
     AccountExistsError,
     AccountStore,
     AuditEntry,
-    MemoryAccountStore,
-    SqliteAccountStore,
     StoredSession,
+    account_store,
 )
-from flows.models import ConversationKey
+from flows.models import DEFAULT_COMMUNE, ConversationKey
 from flows.ports import VN_TZ
 
 T0 = dt.datetime(2026, 12, 1, 9, 0, tzinfo=VN_TZ)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-async def store(request, tmp_path) -> AsyncIterator[tuple[AccountStore, int]]:
-    if request.param == "memory":
-        yield MemoryAccountStore(), 1
-        return
-    storage = SqliteStorage(tmp_path / "db.sqlite3")
-    await storage.open()
-    conversation = await storage.conversations.get_or_create(ConversationKey(channel="web", user_id="1"), T0)
-    yield SqliteAccountStore(storage), conversation.id
-    await storage.close()
+@pytest.fixture
+async def store(database: Database) -> AsyncIterator[tuple[AccountStore, int]]:
+    """The account store of each backend (conftest's `database`: memory, SQLite, PostgreSQL)
+    and a conversation to write notes on."""
+    storage = database.for_commune(DEFAULT_COMMUNE)
+    conversation = await storage.conversations.get_or_create(
+        ConversationKey(channel="web", user_id="1"), T0
+    )
+    yield account_store(storage), conversation.id
 
 
 def account(name: str = "lan", **extra) -> Account:
@@ -130,3 +128,28 @@ async def test_notes_belong_to_their_conversation(store):
     assert [n.text for n in await accounts.notes(cid)] == ["Đã gọi điện hẹn chiều mai"]
     assert note.author == "Chị Lan"
     assert await accounts.notes(cid + 1000) == []
+
+
+async def test_failed_logins_are_counted_per_user_and_address_within_the_window(store):
+    accounts, _ = store
+    for minute in range(3):
+        await accounts.login_failed("lan", "10.0.0.1", T0 + dt.timedelta(minutes=minute))
+    await accounts.login_failed("minh", "10.0.0.1", T0 + dt.timedelta(minutes=3))
+    assert await accounts.login_failures("lan", "10.0.0.1", T0 - dt.timedelta(seconds=1)) == (3, 4)
+    assert await accounts.login_failures("lan", "10.0.0.2", T0) == (2, 0)  # after 9:00 only
+    await accounts.login_succeeded("lan")
+    assert await accounts.login_failures("lan", "10.0.0.1", T0 - dt.timedelta(hours=1)) == (0, 1)
+
+
+async def test_old_failed_logins_are_forgotten(store):
+    accounts, _ = store
+    await accounts.login_failed("lan", "10.0.0.1", T0)
+    await accounts.login_failed("lan", "10.0.0.1", T0 + dt.timedelta(days=2))
+    assert await accounts.login_failures("lan", "10.0.0.1", T0 - dt.timedelta(days=9)) == (1, 1)
+
+
+async def test_a_conversation_erased_takes_its_notes_with_it(store, database):
+    accounts, cid = store
+    await accounts.add_note(cid, "Chị Lan", "Ghi chú", T0)
+    await database.for_commune(DEFAULT_COMMUNE).conversations.delete(cid)
+    assert await accounts.notes(cid) == []

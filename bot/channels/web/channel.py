@@ -14,6 +14,10 @@ it has (a long poll). So a lost connection loses nothing and a resend repeats no
 The token is a bearer secret: only its hash is the citizen's id, in the database and in logs.
 Requests are plain-text JSON without custom headers (no CORS preflight; old Android browsers),
 and no cookies, so any portal may embed the widget.
+
+Each commune of a province has its own chat under `/c/<commune>/` (its portal embeds
+`/c/<commune>/widget.js`; the script finds its API next to itself); the implicit single commune
+keeps `/widget.js` and `/chat/...`.
 """
 
 from __future__ import annotations
@@ -158,9 +162,12 @@ class WebChat:
         burst: int = 10,
         per_second: float = 0.5,
         new_sessions: tuple[int, float] = (60, 1.0),
+        prefix: str = "",
     ) -> None:
         """`burst`, `per_second`: messages one session may send; `new_sessions`: (burst, rate)
-        of sessions one address may open (a reverse proxy makes everyone one address)."""
+        of sessions one address may open (a reverse proxy makes everyone one address);
+        `prefix`: where this commune's routes live ("" or "/c/<commune>")."""
+        self.prefix = prefix
         self._storage = storage
         self._log = chat_log
         self._clock = clock
@@ -186,12 +193,13 @@ class WebChat:
     # --- HTTP ----------------------------------------------------------------------------------
 
     def routes(self) -> list[BaseRoute]:
+        at = self.prefix
         return [
-            Route("/widget.js", self.widget, methods=["GET"]),
-            Route("/chat/privacy", self.privacy, methods=["GET"]),
-            Route("/chat/api/session", self.new_session, methods=["POST", "OPTIONS"]),
-            Route("/chat/api/send", self.receive, methods=["POST", "OPTIONS"]),
-            Route("/chat/api/messages", self.messages, methods=["GET", "OPTIONS"]),
+            Route(f"{at}/widget.js", self.widget, methods=["GET"]),
+            Route(f"{at}/chat/privacy", self.privacy, methods=["GET"]),
+            Route(f"{at}/chat/api/session", self.new_session, methods=["POST", "OPTIONS"]),
+            Route(f"{at}/chat/api/send", self.receive, methods=["POST", "OPTIONS"]),
+            Route(f"{at}/chat/api/messages", self.messages, methods=["GET", "OPTIONS"]),
         ]
 
     async def widget(self, request: Request) -> Response:
