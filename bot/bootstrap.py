@@ -79,9 +79,18 @@ async def hold_poller_lease(
     name, holder = f"telegram-poller:{bot_id}", lease_holder()
     clock = SystemClock()  # leases are across processes: real time
     interval = ttl.total_seconds() / 3
+
+    async def attempt(step: Callable[..., Awaitable[bool]]) -> bool | None:
+        """One acquire or renew; None when the database did not answer (try again later)."""
+        try:
+            return await step(name, holder, clock.now(), ttl)
+        except Exception as exc:
+            log.warning("Telegram poller lease: %s; trying again", type(exc).__name__)
+            return None
+
     try:
         waiting = False
-        while not await leases.acquire(name, holder, clock.now(), ttl):
+        while not await attempt(leases.acquire):
             if not waiting:
                 log.info("another process polls Telegram bot %s; waiting", bot_id)
                 waiting = True
@@ -93,7 +102,7 @@ async def hold_poller_lease(
         await on_acquired()
         while not stop.is_set():
             await asyncio.sleep(interval)
-            if not await leases.renew(name, holder, clock.now(), ttl):
+            if await attempt(leases.renew) is False:  # None: unknown, the next renew tells
                 log.error("lost the Telegram poller lease; stopping")
                 stop.set()
     finally:

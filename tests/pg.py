@@ -1,11 +1,13 @@
 """A real PostgreSQL for any test package: the `pgserver` wheel started once per session (data
-under pytest's tmp dir), or the server named by TEST_POSTGRES_URL; each test that asks gets a
+in a temporary folder), or the server named by TEST_POSTGRES_URL; each test that asks gets a
 fresh, empty database on it. `bot_db` runs a test on both databases the bot supports."""
 
 from __future__ import annotations
 
 import itertools
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +18,7 @@ _NAMES = itertools.count(1)
 
 
 @pytest.fixture(scope="session")
-def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def postgres_url() -> Iterator[str]:
     """The URL of a server this session may create databases on."""
     existing = os.environ.get("TEST_POSTGRES_URL")
     if existing:
@@ -24,11 +26,15 @@ def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         return
     import pgserver
 
-    server = pgserver.get_server(tmp_path_factory.mktemp("pgdata"), cleanup_mode="stop")
+    # not under pytest's basetemp: a concurrent pytest session of the same user prunes old
+    # numbered folders there, data directory of a running server included
+    data = Path(tempfile.mkdtemp(prefix="pgdata-tests-"))
+    server = pgserver.get_server(data, cleanup_mode="stop")
     try:
         yield server.get_uri()
     finally:
         server.cleanup()
+        shutil.rmtree(data, ignore_errors=True)
 
 
 async def fresh_postgres_database(server_url: str) -> str:

@@ -3,7 +3,9 @@
 - Errors come with HTTP 200 and `error != 0`: the body is always checked.
 - Government OAs have been seen to get -235 on v3; we fall back to v2 once and remember it.
 - Refresh tokens are single-use and rotate: the new pair is stored before it is used, and only
-  one refresh runs at a time (a second concurrent refresh would burn the new token).
+  one refresh runs at a time (a second concurrent refresh would burn the new token), also across
+  processes sharing the database: a lease guards the refresh, and a process whose pair is stale
+  takes the one another process stored instead of spending an old refresh token.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import os
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +32,8 @@ TOKEN_ERRORS = (-216, -220)
 TRANSIENT_ERRORS = (-32,)
 UNSUPPORTED = -235
 REFRESH_AHEAD = dt.timedelta(hours=1)
+REFRESH_LEASE = dt.timedelta(seconds=30)  # longer than a refresh request (10 s client timeout)
+REFRESH_WAIT = 0.1  # seconds between looks while another process refreshes
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,13 @@ class TokenStore:
         )
         await self._storage.kv.set(self.KEY, value, now)
 
+    async def claim_refresh(self, name: str, holder: str, now: dt.datetime) -> bool:
+        """Only one process at a time may spend the refresh token."""
+        return await self._storage.leases.acquire(name, holder, now, REFRESH_LEASE)
+
+    async def release_refresh(self, name: str, holder: str) -> None:
+        await self._storage.leases.release(name, holder)
+
 
 class ZaloClient:
     def __init__(
@@ -99,6 +112,8 @@ class ZaloClient:
         self._path = V3
         self._refresh_lock = asyncio.Lock()
         self._tokens: Tokens | None = None
+        self._lease = f"zalo-token-refresh:{app_id}"
+        self._holder = f"{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     @property
     def path(self) -> str:
@@ -128,34 +143,59 @@ class ZaloClient:
         return self._tokens.access
 
     async def refresh(self, stale_access: str) -> None:
-        """Refresh once even if many sends noticed the expiry at the same time."""
+        """Refresh once even if many sends noticed the expiry at the same time, in this process
+        or in another one on the same database (then its stored pair is taken)."""
         async with self._refresh_lock:
             assert self._tokens is not None
             if self._tokens.access != stale_access:
                 return  # someone else refreshed while we waited
-            response = await self._http.post(
-                self._oauth + REFRESH,
-                data={
-                    "refresh_token": self._tokens.refresh,
-                    "app_id": self._app_id,
-                    "grant_type": "refresh_token",
-                },
-                headers={"secret_key": self._app_secret},
-            )
-            body = _json(response)
-            if "access_token" not in body or "refresh_token" not in body:
-                log.error("Zalo token refresh failed: %s", body)
-                raise RuntimeError(f"Zalo token refresh failed: {body}")
-            now = self._clock.now()
-            seconds = int(str(body.get("expires_in", "90000")) or 90000)
-            tokens = Tokens(
-                str(body["access_token"]),
-                str(body["refresh_token"]),
-                now + dt.timedelta(seconds=seconds),
-            )
-            await self._store.save(tokens, now)  # stored before use: the old refresh token is spent
-            self._tokens = tokens
-            log.info("Zalo access token refreshed; valid until %s", tokens.expires_at.isoformat())
+            loop = asyncio.get_running_loop()
+            give_up = loop.time() + REFRESH_LEASE.total_seconds()
+            while not await self._store.claim_refresh(self._lease, self._holder, self._clock.now()):
+                if await self._adopt_stored(stale_access):
+                    return
+                if loop.time() > give_up:
+                    raise RuntimeError("Zalo token refresh: another process holds the lease")
+                await asyncio.sleep(REFRESH_WAIT)  # another process is refreshing right now
+            try:
+                if not await self._adopt_stored(stale_access):
+                    await self._refresh_now()
+            finally:
+                await self._store.release_refresh(self._lease, self._holder)
+
+    async def _adopt_stored(self, stale_access: str) -> bool:
+        """Take the pair another process stored after refreshing (ours is spent then)."""
+        stored = await self._store.load()
+        if stored is None or stored.access == stale_access:
+            return False
+        self._tokens = stored
+        return True
+
+    async def _refresh_now(self) -> None:
+        assert self._tokens is not None
+        response = await self._http.post(
+            self._oauth + REFRESH,
+            data={
+                "refresh_token": self._tokens.refresh,
+                "app_id": self._app_id,
+                "grant_type": "refresh_token",
+            },
+            headers={"secret_key": self._app_secret},
+        )
+        body = _json(response)
+        if "access_token" not in body or "refresh_token" not in body:
+            log.error("Zalo token refresh failed: %s", body)
+            raise RuntimeError(f"Zalo token refresh failed: {body}")
+        now = self._clock.now()
+        seconds = int(str(body.get("expires_in", "90000")) or 90000)
+        tokens = Tokens(
+            str(body["access_token"]),
+            str(body["refresh_token"]),
+            now + dt.timedelta(seconds=seconds),
+        )
+        await self._store.save(tokens, now)  # stored before use: the old refresh token is spent
+        self._tokens = tokens
+        log.info("Zalo access token refreshed; valid until %s", tokens.expires_at.isoformat())
 
     async def send(self, user_id: str, message: dict[str, Any]) -> SendResult:
         body = {"recipient": {"user_id": user_id}, "message": message}
