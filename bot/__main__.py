@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--role", choices=["staff", "editor", "admin"], default="admin")
     create.add_argument("--display-name", default="", help="the name citizens see")
     create.add_argument("--province-admin", action="store_true", help="may act in every commune")
-    create.add_argument("--db", type=Path, help="SQLite file (default: BOT_DB)")
+    create.add_argument("--db", help="SQLite file or postgresql:// URL (default: BOT_DB)")
     args = parser.parse_args(argv)
     if args.command == "report" and args.start > args.end:
         parser.error(f"--from {args.start} is after --to {args.end}")

@@ -57,7 +57,17 @@ def editor_commands(
         if len(args) < 2:
             return "Cách dùng: /themcau <id thủ tục> <câu hỏi>, ví dụ: /themcau khai-sinh lam giay khai sinh o dau"
         try:
-            result = add_example(holder.root, args[0], " ".join(args[1:]), who, clock.now())
+            # in a province, into the commune's own layer only (never the shared guides)
+            result = add_example(
+                holder.root,
+                args[0],
+                " ".join(args[1:]),
+                who,
+                clock.now(),
+                overrides=holder.overrides,
+                commune=holder.commune,
+                shared=holder.commune is not None,
+            )
         except PermissionError as exc:
             # guides bind-mounted from the host belong to the host's user (see README, Docker)
             return (

@@ -26,14 +26,25 @@ class EditResult:
     message: str
 
 
-def _source(root: Path, guide_id: str, day: dt.date) -> GuideSource | None:
-    result = load_knowledge(root)
+def _source(
+    root: Path, guide_id: str, day: dt.date, overrides: Path | None = None, commune: str | None = None
+) -> GuideSource | None:
+    result = load_knowledge(root, overrides, commune)
     if result.knowledge is None:
         return None
     candidates = [s for s in result.knowledge.sources if s.guide.id == guide_id]
     active = [s for s in candidates if s.guide.active_on(day)]
     chosen = active or candidates
     return chosen[0] if chosen else None
+
+
+def provincial_refusal(title: str) -> str:
+    """Why a commune's editor cannot change a guide every commune of the province shares."""
+    return (
+        f"«{title}» là hướng dẫn chung của tỉnh, dùng cho mọi xã, phường nên không sửa ở đây "
+        "được. Vui lòng nhờ quản trị viên của tỉnh sửa, hoặc tạo bản riêng của xã, phường trong "
+        "thư mục hướng dẫn riêng."
+    )
 
 
 def insert_example(text: str, example: str) -> str:
@@ -53,27 +64,43 @@ def insert_example(text: str, example: str) -> str:
     return "".join(lines)
 
 
-def add_example(root: Path, guide_id: str, example: str, who: str, now: dt.datetime) -> EditResult:
+def add_example(
+    root: Path,
+    guide_id: str,
+    example: str,
+    who: str,
+    now: dt.datetime,
+    *,
+    overrides: Path | None = None,
+    commune: str | None = None,
+    shared: bool = False,
+) -> EditResult:
+    """Add a phrasing to the guide's file: the commune's own (in `overrides`) when it has one.
+    `shared`: `root` is a province library other communes serve too, so a guide found only
+    there is refused (a province admin passes shared=False)."""
     example = " ".join(example.split())
     if len(example) < 3:
         return EditResult(False, "Câu hỏi quá ngắn.")
     if len(example) > 300:
         return EditResult(False, "Câu hỏi quá dài (tối đa 300 ký tự).")
-    source = _source(root, guide_id, now.date())
+    source = _source(root, guide_id, now.date(), overrides, commune)
     if source is None:
         return EditResult(False, f"Không có thủ tục nào có id «{guide_id}».")
+    own = overrides is not None and source.path.is_relative_to(overrides)
+    if shared and not own:
+        return EditResult(False, provincial_refusal(source.guide.title))
     if fold(example) in {fold(p) for p in source.guide.phrases}:
         return EditResult(False, f"«{example}» đã có trong {source.path.name}.")
     original = source.path.read_text(encoding="utf-8")
     source.path.write_text(insert_example(original, example), encoding="utf-8")
-    result = load_knowledge(root)
+    result = load_knowledge(root, overrides, commune)
     errors = [p for p in result.errors if p.path == source.path]
     if errors or result.knowledge is None:
         source.path.write_text(original, encoding="utf-8")
         shown = "; ".join(p.render(root) for p in errors[:3])
         return EditResult(False, f"Không thêm được vì tệp sẽ bị lỗi: {shown}")
     log_edit(
-        root,
+        overrides if own and overrides is not None else root,
         who,
         now,
         "add_example",

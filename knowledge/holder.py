@@ -43,6 +43,11 @@ class LibraryHolder:
         return self._root
 
     @property
+    def commune(self) -> str | None:
+        """The commune served from a province library (None: a single commune's own library)."""
+        return self._commune
+
+    @property
     def overrides(self) -> Path | None:
         """The commune's overrides folder layered over `root` (the province), if any."""
         return self._overrides

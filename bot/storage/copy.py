@@ -2,7 +2,8 @@
 
 Rows are copied table by table with their ids, so links between them (handoffs, feedback,
 desk topics) stay valid; the target's id sequences are advanced past the copied ids. The copy
-is one transaction on the target: it lands whole or not at all.
+is one transaction on the target: it lands whole or not at all. Console accounts, sessions, the
+audit log and inbox notes are the province's, not a commune's: they are not copied.
 """
 
 from __future__ import annotations
@@ -43,8 +44,14 @@ TABLES: dict[str, tuple[str, ...]] = {
         "id", "commune", "queue", "target", "payload", "attempts", "progress", "reason",
         "created_at", "due_us",
     ),
+    "web_chat_lines": (
+        "id", "commune", "user_id", "conversation_id", "sender", "text", "buttons", "client_id",
+        "ref", "created_at",
+    ),
 }  # fmt: skip
-SERIALS = ("conversations", "events", "feedback", "ratings", "inbound_events", "outbox")
+SERIALS = (
+    "conversations", "events", "feedback", "ratings", "inbound_events", "outbox", "web_chat_lines"
+)  # fmt: skip
 
 
 @dataclass(frozen=True)

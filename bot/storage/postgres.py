@@ -260,7 +260,7 @@ MIGRATIONS: tuple[str, ...] = (
         client_id TEXT,
         ref TEXT NOT NULL,
         created_at TEXT NOT NULL,
-        created_us BIGINT NOT NULL,
+        created_us BIGINT NOT NULL DEFAULT 0, -- read only for lines without a conversation
         UNIQUE (commune, user_id, ref)
     );
     CREATE INDEX web_chat_lines_user ON web_chat_lines (commune, user_id, id);

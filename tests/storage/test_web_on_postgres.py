@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -13,12 +16,20 @@ from bot.config import Settings
 from flows.ports import ManualClock
 from tests.app.test_run import SUNDAY, free_port, wait_healthy
 from tests.storage.conftest import fresh_postgres_database
-from tests.storage.webrun import add_staff, ask, log_in, new_session
+from tests.storage.webrun import PASSWORD, ask, log_in, new_session
 
 
 async def test_console_and_web_chat_run_on_postgresql(postgres_url: str, tmp_path: Path) -> None:
     db = await fresh_postgres_database(postgres_url)
-    await add_staff(db, "lan", ["default"])
+    made = subprocess.run(  # the operator's way: `python -m bot admin create --db <url>`
+        [sys.executable, "-m", "bot", "admin", "create", "--username", "lan", "--role", "staff",
+         "--db", db],
+        env={**os.environ, "CONSOLE_ADMIN_PASSWORD": PASSWORD},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stdout + made.stderr
     port = free_port()
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]

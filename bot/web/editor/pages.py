@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from bot.web.editor.data import EditorData
 from bot.web.editor.guard import require, user_of
 from bot.web.editor.preview import preview
 from flows.ports import VN_TZ, Clock
-from knowledge.editing import add_example
+from knowledge.editing import add_example, provincial_refusal
 from knowledge.editing_form import (
     add_item,
     apply_form,
@@ -81,6 +81,9 @@ def _form(data: Any) -> dict[str, str]:
     return {key: str(value) for key, value in data.items() if isinstance(value, str)}
 
 
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
 def editor_routes(deps: EditorDeps) -> list[BaseRoute]:
     """Routes relative to the console's `/admin` mount."""
     pages = templates()
@@ -112,6 +115,8 @@ def editor_routes(deps: EditorDeps) -> list[BaseRoute]:
         drafts = {d.path: d for d in store.drafts()}
         rows = []
         for source in sorted(kb.sources, key=lambda s: (s.guide.field, s.guide.title)):
+            if not source.path.is_relative_to(holder.root):
+                continue  # a commune's own file (overrides): edited in its folder for now
             rel = str(source.path.relative_to(holder.root))
             rows.append(
                 {
@@ -151,12 +156,16 @@ def editor_routes(deps: EditorDeps) -> list[BaseRoute]:
         if holder is None:
             return PlainTextResponse("Không có xã này.", status_code=404)
         form = _form(await request.form())
+        user = user_of(request)
         result = add_example(
             holder.root,
             form.get("guide", ""),
             form.get("question", ""),
             who(request),
             deps.clock.now(),
+            overrides=holder.overrides,
+            commune=holder.commune,
+            shared=holder.commune is not None and not (user and user.province_admin),
         )
         if result.ok:
             holder.load()
@@ -389,17 +398,37 @@ def editor_routes(deps: EditorDeps) -> list[BaseRoute]:
         outcome = GuideStore(holder.root).restore(rel, index, who(request), deps.clock.now())
         return back(request, outcome.message)
 
+    def shared_files(endpoint: Endpoint) -> Endpoint:
+        """The files these pages change are the province library's (`holder.root`): in a
+        province every commune serves them, so only a province admin may change them."""
+
+        async def guarded(request: Request) -> Response:
+            holder, user = holder_of(request), user_of(request)
+            province = holder is not None and holder.commune is not None
+            if holder is not None and province and not (user and user.province_admin):
+                path = holder.root / rel_of(request)
+                found = [s.guide.title for s in holder.knowledge.sources if s.path == path]
+                title = found[0] if found else str(request.path_params.get("file", ""))
+                return PlainTextResponse(provincial_refusal(title), status_code=403)
+            return await endpoint(request)
+
+        return guarded
+
     editor = require("editor")
+
+    def writer(endpoint: Endpoint) -> Endpoint:
+        return editor(shared_files(endpoint))
+
     prefix = "/{commune}/huong-dan"
     return [
         Route(prefix, editor(guide_list), methods=["GET"], name="editor-list"),
         Route(f"{prefix}/them-cau", editor(add_question), methods=["POST"]),
         Route(f"{prefix}/sua/{{file:path}}", editor(edit_page), methods=["GET"]),
-        Route(f"{prefix}/sua/{{file:path}}", editor(edit_save), methods=["POST"]),
+        Route(f"{prefix}/sua/{{file:path}}", writer(edit_save), methods=["POST"]),
         Route(f"{prefix}/xem-truoc/{{file:path}}", editor(preview_part), methods=["POST"]),
-        Route(f"{prefix}/gui-duyet/{{file:path}}", editor(submit), methods=["POST"]),
-        Route(f"{prefix}/dang/{{file:path}}", editor(publish), methods=["POST"]),
-        Route(f"{prefix}/bo-nhap/{{file:path}}", editor(discard), methods=["POST"]),
+        Route(f"{prefix}/gui-duyet/{{file:path}}", writer(submit), methods=["POST"]),
+        Route(f"{prefix}/dang/{{file:path}}", writer(publish), methods=["POST"]),
+        Route(f"{prefix}/bo-nhap/{{file:path}}", writer(discard), methods=["POST"]),
         Route(f"{prefix}/lich-su/{{file:path}}", editor(history), methods=["GET"]),
-        Route(f"{prefix}/khoi-phuc/{{file:path}}", editor(restore), methods=["POST"]),
+        Route(f"{prefix}/khoi-phuc/{{file:path}}", writer(restore), methods=["POST"]),
     ]

@@ -1,0 +1,153 @@
+"""Editing in a province: a commune's editor changes its own override layer, never the guides
+every commune shares (from the Telegram desk's /themcau and from the web editor)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Mount
+
+from bot.editor import editor_commands
+from bot.storage import MemoryStorage
+from bot.web.auth import StaffUser
+from bot.web.editor import EditorDeps, StoreEditorData, editor_routes
+from flows.ports import VN_TZ, ManualClock
+from knowledge.holder import LibraryHolder
+from tests.app.test_province_library import commune_overrides
+from tests.web import editor_app
+from tests.web.editor_app import CSRF, copy_knowledge
+from tests.web.editor_app import TestAuth as SignIn
+
+NOW = dt.datetime(2026, 12, 1, 9, 0, tzinfo=VN_TZ)
+COMMUNE = "an-khanh"
+
+
+class Province:
+    def __init__(self, tmp: Path) -> None:
+        self.root = copy_knowledge(tmp)
+        self.own = commune_overrides(tmp / COMMUNE)
+        self.clock = ManualClock(NOW)
+        self.holder = LibraryHolder(
+            self.root, lambda: NOW.date(), overrides=self.own, commune=COMMUNE
+        )
+        self.holder.load()
+        self.commands = editor_commands(self.holder, MemoryStorage(), self.clock)
+
+    def province_files(self) -> dict[Path, str]:
+        return {p: p.read_text(encoding="utf-8") for p in (self.root / "guides").rglob("*.yaml")}
+
+    async def themcau(self, *args: str) -> str:
+        return await self.commands["themcau"]("Chị Lan", list(args))
+
+
+@pytest.fixture
+def province(tmp_path: Path) -> Province:
+    return Province(tmp_path)
+
+
+async def test_a_phrase_for_a_guide_the_commune_replaced_goes_into_its_own_file(
+    province: Province,
+) -> None:
+    before = province.province_files()
+    answer = await province.themcau("khai-sinh", "làm giấy khai sinh ở phường An Khánh")
+    assert answer.startswith("Đã thêm câu"), answer
+    own = (province.own / "guides" / "khai-sinh.yaml").read_text(encoding="utf-8")
+    assert "làm giấy khai sinh ở phường An Khánh" in own
+    assert province.province_files() == before
+    assert province.holder.current().guide("khai-sinh") is not None
+
+
+async def test_a_phrase_for_a_guide_only_the_commune_has_goes_into_its_own_file(
+    province: Province,
+) -> None:
+    answer = await province.themcau("ho-ngheo-rieng", "xin giấy chứng nhận hộ nghèo ở An Khánh")
+    assert answer.startswith("Đã thêm câu"), answer
+    texts = [p.read_text(encoding="utf-8") for p in (province.own / "guides").glob("ho-ngheo*")]
+    assert any("xin giấy chứng nhận hộ nghèo ở An Khánh" in t for t in texts)
+
+
+async def test_a_phrase_for_a_provincial_guide_is_refused_and_changes_nothing(
+    province: Province,
+) -> None:
+    before = province.province_files()
+    answer = await province.themcau("ket-hon", "đăng ký kết hôn ở An Khánh")
+    assert "hướng dẫn chung của tỉnh" in answer and "quản trị viên của tỉnh" in answer
+    assert province.province_files() == before
+
+
+async def test_a_single_commune_keeps_adding_to_its_own_library(tmp_path: Path) -> None:
+    root = copy_knowledge(tmp_path)
+    holder = LibraryHolder(root, lambda: NOW.date())  # no province: the library is its own
+    holder.load()
+    commands = editor_commands(holder, MemoryStorage(), ManualClock(NOW))
+    answer = await commands["themcau"]("Chị Lan", ["ket-hon", "đăng ký kết hôn ở xã mình"])
+    assert answer.startswith("Đã thêm câu"), answer
+    text = (root / "guides" / "ho-tich" / "ket-hon.yaml").read_text(encoding="utf-8")
+    assert "đăng ký kết hôn ở xã mình" in text
+
+
+EDITOR = StaffUser("lan", "Chị Lan", roles={COMMUNE: {"editor", "staff"}})
+PROVINCE_ADMIN = StaffUser("tinh", "Anh Tỉnh", province_admin=True)
+
+
+@pytest.fixture
+def web(province: Province, monkeypatch: pytest.MonkeyPatch) -> httpx.AsyncClient:
+    monkeypatch.setitem(editor_app.USERS, "xa", EDITOR)
+    monkeypatch.setitem(editor_app.USERS, "tinh", PROVINCE_ADMIN)
+    holders = {COMMUNE: province.holder}
+    data = StoreEditorData(lambda commune: MemoryStorage())
+    deps = EditorDeps(holders=holders.get, clock=province.clock, data=data)
+    app = Starlette(
+        routes=[Mount("/admin", routes=editor_routes(deps))], middleware=[Middleware(SignIn)]
+    )
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+
+
+async def test_the_web_editor_refuses_a_communes_editor_the_shared_files(
+    province: Province, web: httpx.AsyncClient
+) -> None:
+    before = province.province_files()
+    base = f"/admin/{COMMUNE}/huong-dan"
+    async with web:
+        web.cookies.set("as", "xa")
+        listing = await web.get(base)
+        assert listing.status_code == 200  # the commune's own files in the library: no crash
+        for action in ("sua", "gui-duyet", "dang", "bo-nhap", "khoi-phuc"):
+            refused = await web.post(
+                f"{base}/{action}/ho-tich/ket-hon", data={"csrf": CSRF}
+            )
+            assert refused.status_code == 403, action
+            assert "hướng dẫn chung của tỉnh" in refused.text
+        added = await web.post(
+            f"{base}/them-cau",
+            data={"csrf": CSRF, "guide": "ket-hon", "question": "kết hôn ở An Khánh"},
+        )
+        assert added.status_code == 303
+        assert "chung" in httpx.URL(added.headers["location"]).query.decode()
+        own = await web.post(
+            f"{base}/them-cau",
+            data={"csrf": CSRF, "guide": "khai-sinh", "question": "khai sinh ở An Khánh"},
+        )
+        assert own.status_code == 303
+        assert province.province_files() == before
+        assert "khai sinh ở An Khánh" in (province.own / "guides" / "khai-sinh.yaml").read_text(
+            encoding="utf-8"
+        )
+        # a province admin may change the shared guide
+        web.cookies.set("as", "tinh")
+        allowed = await web.post(
+            f"{base}/them-cau",
+            data={"csrf": CSRF, "guide": "ket-hon", "question": "kết hôn toàn tỉnh"},
+        )
+        assert allowed.status_code == 303
+        shared = (province.root / "guides" / "ho-tich" / "ket-hon.yaml").read_text("utf-8")
+        assert "kết hôn toàn tỉnh" in shared
+        page = await web.post(
+            f"{base}/sua/ho-tich/ket-hon", data={"csrf": CSRF}
+        )
+        assert page.status_code != 403
