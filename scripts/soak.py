@@ -57,6 +57,7 @@ class Soak:
         self.db = Path(tempfile.mkdtemp(prefix="soak-")) / "bot.sqlite3"
         self.process: asyncio.subprocess.Process | None = None
         self.kills = 0
+        self.kill_times: list[float] = []  # time.monotonic() of each kill -9
         self.starts = 0
         self.webhook_retries = 0
 
@@ -97,6 +98,7 @@ class Soak:
             await asyncio.sleep(random.uniform(0.5, 3.0))
             assert self.process is not None
             self.process.send_signal(signal.SIGKILL)
+            self.kill_times.append(time.monotonic())
             await self.process.wait()
             self.kills += 1
             await self.start()
@@ -124,6 +126,31 @@ class Soak:
                     if str(call.params.get("text", "")).startswith(f"<b>{title}</b>"):
                         counts[(chat, title)] += 1
         return counts
+
+    def explain(self) -> list[str]:
+        """Every citizen message a fake accepted more than once (the same chat, the same
+        text: each citizen's replies all differ), with where each copy fell against the kills:
+        a copy accepted shortly before a kill and sent again after the restart is one the
+        killed process had not yet recorded as sent."""
+        copies: dict[tuple[object, str], list[float]] = {}
+        for call in self.api.calls_to("sendMessage"):
+            chat = int(call.params.get("chat_id", 0))
+            if call.ok and chat > 0:
+                copies.setdefault((chat, str(call.params.get("text", ""))), []).append(call.at)
+        for (user, message), at in zip(self.zalo._sent, self.zalo.sent_at, strict=True):
+            copies.setdefault((user, str(message.get("text", ""))), []).append(at)
+        lines = []
+        for (chat, text), times in copies.items():
+            if len(times) < 2:
+                continue
+            kill = next((k for k in self.kill_times if k >= times[0]), None)
+            before = f"{(kill - times[0]) * 1000:.0f} ms before kill" if kill else "no kill after"
+            restarted = kill is not None and all(t > kill for t in times[1:])
+            lines.append(
+                f"  chat {chat}: {len(times)} copies of {text[:30]!r}; first {before}; "
+                f"later copies {'after' if restarted else 'NOT after'} that kill"
+            )
+        return lines
 
     def zalo_counts(self) -> Counter[tuple[str, str]]:
         counts: Counter[tuple[str, str]] = Counter()
@@ -183,6 +210,11 @@ class Soak:
               f"{self.webhook_retries}; elapsed {elapsed:.1f} s")  # fmt: skip
         print(f"telegram: answered {len(tg)}, lost {tg_lost}, duplicated {tg_dup}")
         print(f"zalo: answered {len(za)}, lost {za_lost}, duplicated {za_dup}")
+        if args.explain:
+            lines = self.explain()
+            print(f"citizen messages accepted more than once: {len(lines)}")
+            print("\n".join(lines))
+            print(f"database: {self.db}")
         print(f"lost {tg_lost + za_lost}, duplicated {tg_dup + za_dup}")
         return 0 if tg_lost + za_lost + tg_dup + za_dup == 0 else 1
 
@@ -194,9 +226,15 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kills", type=int, default=10, help="kill -9 this many times")
     parser.add_argument("--quiet", type=float, default=60, help="give up after s without progress")
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument(
+        "--explain", action="store_true", help="list each duplicate against the kills"
+    )
     args = parser.parse_args(argv)
     random.seed(args.seed)
-    async with FakeBotApi(token=TOKEN) as api, FakeZalo(app_id=APP_ID, app_secret=APP_SECRET) as zalo:
+    async with (
+        FakeBotApi(token=TOKEN) as api,
+        FakeZalo(app_id=APP_ID, app_secret=APP_SECRET) as zalo,
+    ):
         return await Soak(args, api, zalo).run()
 
 

@@ -75,6 +75,7 @@ class Call:
     params: JSON
     status: int = 200
     result: Any = None  # the "result" on success, the description on failure
+    at: float = 0.0  # time.monotonic() when the fake answered (soak: how near a kill)
 
     @property
     def ok(self) -> bool:
@@ -192,6 +193,7 @@ class FakeBotApi(TelegramState):
             self.server_errors.append(f"{canonical}({call.params}): {traceback.format_exc()}")
             call.status, call.result = 500, repr(exc)
             response = error_response(ApiError(500, f"Internal Server Error: {exc!r}"))
+        call.at = time.monotonic()
         self.calls.append(call)
         self._notify()
         return response
@@ -264,7 +266,7 @@ class FakeBotApi(TelegramState):
         self,
         method: str,
         count: int = 1,
-        timeout: float = 5.0,
+        timeout: float = 60.0,  # generous: a loaded machine is slow; a pass is as quick
         predicate: Callable[[Call], bool] | None = None,
     ) -> list[Call]:
         """Wait until `count` calls of `method` (matching `predicate`) were answered."""
@@ -284,7 +286,9 @@ class FakeBotApi(TelegramState):
         """True when the bot confirmed (via offset) every queued update."""
         return not self._pending
 
-    async def wait_updates_consumed(self, timeout: float = 5.0, *, confirmed: bool = False) -> None:
+    async def wait_updates_consumed(
+        self, timeout: float = 60.0, *, confirmed: bool = False
+    ) -> None:
         """Wait until every queued update was delivered by getUpdates (or also confirmed)."""
 
         def done() -> bool:

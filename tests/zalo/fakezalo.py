@@ -154,6 +154,7 @@ class FakeZalo:
         self.server_errors: list[str] = []  # tracebacks of bugs in the fake itself
         self.port = 0
         self._sent: list[tuple[str, JSON]] = []
+        self.sent_at: list[float] = []  # time.monotonic() of each entry of _sent (soak)
         self._expired: int | None = None
         self._failures: list[_Failure] = []
         self._changed = asyncio.Event()
@@ -276,6 +277,7 @@ class FakeZalo:
         if user_id in self.window_closed:
             return zalo_error(-230)
         self._sent.append((user_id, copy.deepcopy(call.body["message"])))
+        self.sent_at.append(time.monotonic())
         data = {"message_id": uuid.uuid4().hex, "user_id": user_id}
         return {"error": 0, "message": "Success", "data": data}
 
@@ -361,7 +363,7 @@ class FakeZalo:
         return [c for c in self.calls if c.path.endswith(path_suffix)]
 
     async def wait_sent(
-        self, count: int = 1, user_id: str | None = None, timeout: float = 5.0
+        self, count: int = 1, user_id: str | None = None, timeout: float = 60.0
     ) -> list[JSON]:
         """Wait until at least `count` messages were accepted (for `user_id` if given) and
         return all of them; the channel sends from background tasks, so tests must wait."""

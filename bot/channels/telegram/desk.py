@@ -17,9 +17,10 @@ import logging
 from telegram.error import BadRequest, TelegramError
 
 from bot.channels.telegram.convert import CHANNEL
+from bot.channels.telegram.keyboard import messages
 from bot.channels.telegram.sender import Sender
 from bot.crashpoints import crash_point
-from bot.delivery import Outcome
+from bot.delivery import Outcome, accepted
 from flows.models import Reply, StaffNotice
 from flows.notices import render
 from flows.ports import Clock, Conversation, DeskLinkRepo, OutboxItem, StaffDesk, Storage
@@ -64,20 +65,27 @@ class TelegramDesk(StaffDesk):
         assert notice is not None
         try:
             if item.outgoing.thread is not None or item.outgoing.photo is not None:
-                await self._answer(render(notice), item.outgoing.thread, item.outgoing.photo)
+                await self._answer(
+                    render(notice), item.outgoing.thread, item.outgoing.photo, item.progress
+                )
             else:
-                await self._post(notice)
+                await self._post(notice, item.progress)
         except BadRequest as exc:
             return Outcome("failed", exc.message)
         except TelegramError as exc:
             return Outcome("retry", str(exc))
         return Outcome("sent")
 
-    async def _answer(self, reply: Reply, thread: str | None, photo: str | None) -> None:
-        """An answer to a staff command, in the topic where it was asked."""
+    async def _answer(
+        self, reply: Reply, thread: str | None, photo: str | None, start: int = 0
+    ) -> None:
+        """An answer to a staff command, in the topic where it was asked. `start`: parts
+        delivered before a crash (never sent again)."""
         thread_id = int(thread) if thread is not None and thread.isdigit() else None
         if photo is None:
-            await self._sender.send_reply(self._chat_id, reply, thread_id=thread_id)
+            await self._sender.send_reply(self._chat_id, reply, thread_id=thread_id, start=start)
+            return
+        if start > 0:
             return
         picture = base64.b64decode(photo)
         await self._sender.call(
@@ -85,18 +93,23 @@ class TelegramDesk(StaffDesk):
                 self._sender.bot.send_photo, self._chat_id, picture, message_thread_id=thread_id
             )
         )
+        accepted(1)
 
-    async def _post(self, notice: StaffNotice) -> None:
+    async def _post(self, notice: StaffNotice, start: int = 0) -> None:
         conversation = None
         if notice.key is not None and notice.kind in TOPIC_KINDS:
             conversation = await self._storage.conversations.by_key(notice.key)
         reply = render(notice)
         if conversation is None:
-            await self._sender.send_reply(self._chat_id, reply)
+            await self._sender.send_reply(self._chat_id, reply, start=start)
             return
-        await self._to_topic(conversation, reply, notice.subject)
-        if notice.media is not None and notice.origin and conversation.key.channel == CHANNEL:
+        parts = len(messages(reply))
+        if start < parts:
+            await self._to_topic(conversation, reply, notice.subject, start)
+        media = notice.media is not None and notice.origin and conversation.key.channel == CHANNEL
+        if media and start <= parts and notice.origin:
             await self._copy_media(conversation, notice.origin)
+            accepted(parts + 1)
 
     # --- topics ------------------------------------------------------------------------------
 
@@ -118,11 +131,13 @@ class TelegramDesk(StaffDesk):
             return topic.message_thread_id
 
     async def _to_topic(
-        self, conversation: Conversation, reply: Reply, subject: str | None
+        self, conversation: Conversation, reply: Reply, subject: str | None, start: int = 0
     ) -> None:
         thread = await self.topic_for(conversation, subject)
         try:
-            sent = await self._sender.send_reply(self._chat_id, reply, thread_id=thread)
+            sent = await self._sender.send_reply(
+                self._chat_id, reply, thread_id=thread, start=start
+            )
         except BadRequest as exc:
             if THREAD_GONE not in exc.message.lower():
                 raise

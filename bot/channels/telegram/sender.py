@@ -23,7 +23,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.channels.telegram.keyboard import keyboard, messages
-from bot.delivery import Outcome
+from bot.delivery import Outcome, accepted
 from flows.models import ConversationKey, Reply
 from flows.ports import Outbox, OutboxItem
 
@@ -92,6 +92,7 @@ class Sender:
                             reply_markup=markup,
                         )
                     )
+                    accepted(index + 1)
                     if isinstance(edited, Message):
                         sent.append(edited)
                     if progress is not None:
@@ -108,6 +109,7 @@ class Sender:
                 message_thread_id=thread_id,
             )
             sent.append(await self.call(send))
+            accepted(index + 1)  # at once: the shortest window for a duplicate after a crash
             if progress is not None:
                 progress[:] = [index + 1]
         return sent
@@ -126,7 +128,9 @@ class TelegramOutbox(Outbox):
         progress = [item.progress]
         try:
             if outgoing.copy_of is not None:  # a staff member's file
-                await self._copy(int(outgoing.key.user_id), outgoing.copy_of)
+                if item.progress == 0:  # not delivered before a crash
+                    await self._copy(int(outgoing.key.user_id), outgoing.copy_of)
+                    accepted(1)
                 return Outcome("sent")
             await self._sender.send_reply(
                 int(outgoing.key.user_id),

@@ -14,7 +14,7 @@ import logging
 from typing import Any
 
 from bot.channels.zalo.client import SendResult, ZaloClient
-from bot.delivery import Outcome
+from bot.delivery import Outcome, accepted
 from bot.outbound import ChannelLimits, OutMessage, render
 from flows.models import ConversationKey, Reply
 from flows.ports import Clock, Outbox, OutboxItem, Storage
@@ -112,6 +112,7 @@ class ZaloOutbox(Outbox):
                 why = self.failure_reason(key) or f"Zalo {result.error}: {result.message}"
                 return Outcome("failed", why[:200], done)
             done = index + 1
+            accepted(done)  # noted at once: a crash now never sends this part again
         return Outcome("sent")
 
     async def send(self, key: ConversationKey, reply: Reply, *, answering: bool = False) -> bool:
