@@ -47,6 +47,9 @@ class Outcome:
     status: Status
     reason: str = ""
     progress: int = 0  # parts of a split message delivered so far (never sent again)
+    # at least this long before the next attempt: after an answer that never came, the
+    # platform may still be delivering; a quick retry would add a copy for every attempt
+    wait: float = 0.0
 
 
 class Transport(Protocol):
@@ -285,10 +288,19 @@ class OutboxSender(Delivery):
 
     async def _deliver(self, item: OutboxItem) -> None:
         journal = self._journal
-        if journal is not None:
-            _noting.set(lambda parts: journal.note(item.id, parts))
+        noted = [item.progress]
+
+        def note(parts: int) -> None:
+            noted[0] = max(noted[0], parts)
+            if journal is not None:
+                journal.note(item.id, parts)
+
+        _noting.set(note)
         try:
             outcome = await self._attempt(item)
+            if outcome.status != "sent" and noted[0] > outcome.progress:
+                # what the platform accepted is never sent again, whatever the transport says
+                outcome = Outcome(outcome.status, outcome.reason, noted[0], outcome.wait)
             if outcome.status == "sent" and journal is not None:
                 journal.note(item.id, DONE)  # before any wait: the shortest window we can have
             await self._record(item, outcome)
@@ -337,7 +349,7 @@ class OutboxSender(Delivery):
             self.delivered += 1
             return
         if outcome.status == "retry" and (to_desk or item.attempts + 1 < self._max_attempts):
-            delay = self._backoff[min(item.attempts, len(self._backoff) - 1)]
+            delay = max(self._backoff[min(item.attempts, len(self._backoff) - 1)], outcome.wait)
             if item.attempts in (0, 5, 20) or item.attempts % 100 == 99:
                 log.warning(
                     "outbox entry %s to %s not delivered yet (attempt %d): %s",

@@ -104,13 +104,15 @@ class TelegramChannel:
             .rate_limiter(AIORateLimiter(max_retries=2))
             .concurrent_updates(PerChatUpdateProcessor(concurrency))
             .connect_timeout(10)
-            .read_timeout(settings.telegram_poll_timeout + 10)
+            # long polls pass their own; a send given up on too early is a duplicate
+            .read_timeout(settings.telegram_send_timeout)
+            .write_timeout(settings.telegram_send_timeout)
             .updater(None)  # we poll ourselves: store first, confirm after
         )
         self._last_poll: dt.datetime | None = None
         self._started: dt.datetime | None = None
         self.app: Application[Any, Any, Any, Any, Any, Any] = builder.build()
-        self.sender = Sender(self.app.bot, backoff=backoff)
+        self.sender = Sender(self.app.bot, backoff=backoff, timeout=settings.telegram_send_timeout)
         self.outbox = TelegramOutbox(self.sender)
         self.desk = TelegramDesk(
             self.sender, settings.telegram_staff_chat_id, storage, links, clock
@@ -611,7 +613,9 @@ class TelegramChannel:
         if photo is not None:
             picture = base64.b64encode(photo).decode("ascii")
             items.append(
-                Outgoing(notice=StaffNotice(key=None, reply=Reply(text="")), thread=where, photo=picture)
+                Outgoing(
+                    notice=StaffNotice(key=None, reply=Reply(text="")), thread=where, photo=picture
+                )
             )
         await self.engine.send_outside_turn(items, self._receipt(update))
 

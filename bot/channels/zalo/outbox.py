@@ -13,7 +13,7 @@ import datetime as dt
 import logging
 from typing import Any
 
-from bot.channels.zalo.client import SendResult, ZaloClient
+from bot.channels.zalo.client import SEND_TIMEOUT, SendResult, ZaloClient
 from bot.delivery import Outcome, accepted
 from bot.outbound import ChannelLimits, OutMessage, render
 from flows.models import ConversationKey, Reply
@@ -104,7 +104,8 @@ class ZaloOutbox(Outbox):
             if not result.ok:
                 self.last_error[key] = result.error
                 if result.transient:
-                    return Outcome("retry", result.message, done)
+                    wait = SEND_TIMEOUT if result.maybe_sent else 0.0  # it may still arrive
+                    return Outcome("retry", result.message, done, wait)
                 if result.error in NOT_REACHABLE:
                     log.info("Zalo citizen %s cannot be reached (%s)", key, result.error)
                 else:
