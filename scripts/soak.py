@@ -30,7 +30,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.telegram.fakeapi import FakeBotApi  # noqa: E402
+from tests.telegram.fakeapi import Call, FakeBotApi  # noqa: E402
 from tests.zalo.fakeevents import make_event, signed_request  # noqa: E402
 from tests.zalo.fakezalo import FakeZalo  # noqa: E402
 
@@ -128,28 +128,31 @@ class Soak:
         return counts
 
     def explain(self) -> list[str]:
-        """Every citizen message a fake accepted more than once (the same chat, the same
-        text: each citizen's replies all differ), with where each copy fell against the kills:
-        a copy accepted shortly before a kill and sent again after the restart is one the
-        killed process had not yet recorded as sent."""
-        copies: dict[tuple[object, str], list[float]] = {}
+        """Every Telegram citizen message the fake accepted more than once (the same chat, the
+        same text: each citizen's replies all differ), placed against the kill between the two
+        copies: a request that arrived before the kill and was answered after it was in flight
+        when the client died (nobody can know whether Telegram took it); one answered shortly
+        before the kill had its answer on the way when the client died; no kill in between
+        would be a retry after a timeout. Zalo's fake keeps no request times: counts only."""
+        copies: dict[tuple[int, str], list[Call]] = {}
         for call in self.api.calls_to("sendMessage"):
             chat = int(call.params.get("chat_id", 0))
             if call.ok and chat > 0:
-                copies.setdefault((chat, str(call.params.get("text", ""))), []).append(call.at)
-        for (user, message), at in zip(self.zalo._sent, self.zalo.sent_at, strict=True):
-            copies.setdefault((user, str(message.get("text", ""))), []).append(at)
+                copies.setdefault((chat, str(call.params.get("text", ""))), []).append(call)
         lines = []
-        for (chat, text), times in copies.items():
-            if len(times) < 2:
+        for (chat, text), calls in copies.items():
+            if len(calls) < 2:
                 continue
-            kill = next((k for k in self.kill_times if k >= times[0]), None)
-            before = f"{(kill - times[0]) * 1000:.0f} ms before kill" if kill else "no kill after"
-            restarted = kill is not None and all(t > kill for t in times[1:])
-            lines.append(
-                f"  chat {chat}: {len(times)} copies of {text[:30]!r}; first {before}; "
-                f"later copies {'after' if restarted else 'NOT after'} that kill"
-            )
+            first, second = calls[0], calls[1]
+            kill = max((k for k in self.kill_times if k < second.received), default=None)
+            if kill is None or kill < first.received:
+                where = "no kill in between: a retry in the same run"
+            else:
+                where = (
+                    f"request {(kill - first.received) * 1000:.0f} ms before the kill, answered "
+                    f"{(first.at - kill) * 1000:+.0f} ms from it"
+                )
+            lines.append(f"  chat {chat}: {len(calls)} copies of {text[:24]!r}; {where}")
         return lines
 
     def zalo_counts(self) -> Counter[tuple[str, str]]:
@@ -212,7 +215,7 @@ class Soak:
         print(f"zalo: answered {len(za)}, lost {za_lost}, duplicated {za_dup}")
         if args.explain:
             lines = self.explain()
-            print(f"citizen messages accepted more than once: {len(lines)}")
+            print(f"telegram citizen messages accepted more than once: {len(lines)}")
             print("\n".join(lines))
             print(f"database: {self.db}")
         print(f"lost {tg_lost + za_lost}, duplicated {tg_dup + za_dup}")

@@ -76,6 +76,7 @@ class Call:
     status: int = 200
     result: Any = None  # the "result" on success, the description on failure
     at: float = 0.0  # time.monotonic() when the fake answered (soak: how near a kill)
+    received: float = 0.0  # time.monotonic() when the request arrived
 
     @property
     def ok(self) -> bool:
@@ -165,7 +166,7 @@ class FakeBotApi(TelegramState):
             return error_response(ApiError(401, "Unauthorized"))
         name = request.path_params["method"]
         canonical, handler = self._handlers.get(name.lower(), (name, None))
-        call = Call(canonical, {})
+        call = Call(canonical, {}, received=time.monotonic())
         if canonical.lower() in self.cut_on:  # the request is lost: never processed, no answer
             self.cut_on.discard(canonical.lower())
             asyncio.get_running_loop().create_task(self.cut())

@@ -154,7 +154,6 @@ class FakeZalo:
         self.server_errors: list[str] = []  # tracebacks of bugs in the fake itself
         self.port = 0
         self._sent: list[tuple[str, JSON]] = []
-        self.sent_at: list[float] = []  # time.monotonic() of each entry of _sent (soak)
         self._expired: int | None = None
         self._failures: list[_Failure] = []
         self._changed = asyncio.Event()
@@ -277,7 +276,6 @@ class FakeZalo:
         if user_id in self.window_closed:
             return zalo_error(-230)
         self._sent.append((user_id, copy.deepcopy(call.body["message"])))
-        self.sent_at.append(time.monotonic())
         data = {"message_id": uuid.uuid4().hex, "user_id": user_id}
         return {"error": 0, "message": "Success", "data": data}
 

@@ -480,12 +480,18 @@ class TelegramChannel:
             answer = await command(
                 display_name(query.from_user), [guide_id, *found.group(1).split()]
             )
+        # the toast is direct: it is only valid seconds after the press and harmless to lose
         await _answer(query, answer[:190])
-        if message is not None:
-            with contextlib.suppress(TelegramError):
-                await self.app.bot.edit_message_text(
-                    f"{text}\n\n→ {answer}", chat_id=chat.id, message_id=message.message_id
-                )
+        if message is not None:  # the offer shows what was done: through the outbox, like
+            # every desk message, in the commit that marks the press done (never lost, once)
+            done = Reply(text=f"{text}\n\n→ {answer}")
+            thread = str(message.message_thread_id or "")
+            edit = Outgoing(
+                notice=StaffNotice(key=None, reply=done),
+                thread=thread,
+                edit=str(message.message_id),
+            )
+            await self.engine.send_outside_turn([edit], self._receipt(update))
         raise ApplicationHandlerStop
 
     async def _staff_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -67,8 +67,13 @@ class TelegramDesk(StaffDesk):
         assert notice is not None
         try:
             if item.outgoing.thread is not None or item.outgoing.photo is not None:
+                edit = item.outgoing.edit
                 await self._answer(
-                    render(notice), item.outgoing.thread, item.outgoing.photo, item.progress
+                    render(notice),
+                    item.outgoing.thread,
+                    item.outgoing.photo,
+                    item.progress,
+                    int(edit) if edit and edit.isdigit() else None,
                 )
             else:
                 await self._post(notice, item.progress)
@@ -81,13 +86,24 @@ class TelegramDesk(StaffDesk):
         return Outcome("sent")
 
     async def _answer(
-        self, reply: Reply, thread: str | None, photo: str | None, start: int = 0
+        self,
+        reply: Reply,
+        thread: str | None,
+        photo: str | None,
+        start: int = 0,
+        edit: int | None = None,
     ) -> None:
-        """An answer to a staff command, in the topic where it was asked. `start`: parts
-        delivered before a crash (never sent again)."""
+        """An answer to a staff command, in the topic where it was asked (or in place of the
+        desk message `edit`). `start`: parts delivered before a crash (never sent again)."""
         thread_id = int(thread) if thread is not None and thread.isdigit() else None
         if photo is None:
-            await self._sender.send_reply(self._chat_id, reply, thread_id=thread_id, start=start)
+            await self._sender.send_reply(
+                self._chat_id,
+                reply,
+                thread_id=thread_id,
+                edit=edit if start == 0 else None,
+                start=start,
+            )
             return
         if start > 0:
             return

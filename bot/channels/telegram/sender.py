@@ -126,8 +126,13 @@ class Sender:
                     if progress is not None:
                         progress[:] = [index + 1]
                     continue
-                except BadRequest as exc:  # too old to edit, or identical: send a new one
-                    log.info("edit failed (%s); sending instead", exc.message)
+                except BadRequest as exc:
+                    if "not modified" in exc.message.lower():  # edited before a crash: done
+                        accepted(index + 1)
+                        if progress is not None:
+                            progress[:] = [index + 1]
+                        continue
+                    log.info("edit failed (%s); sending instead", exc.message)  # too old...
             send = functools.partial(
                 self.bot.send_message,
                 chat_id,
