@@ -146,7 +146,11 @@ class Soak:
             first, second = calls[0], calls[1]
             kill = max((k for k in self.kill_times if k < second.received), default=None)
             if kill is None or kill < first.received:
-                where = "no kill in between: a retry in the same run"
+                where = (
+                    f"no kill in between: first answered {first.at - first.received:.1f} s "
+                    f"after its request, second requested {second.received - first.at:.1f} s "
+                    "after that answer"
+                )
             else:
                 where = (
                     f"request {(kill - first.received) * 1000:.0f} ms before the kill, answered "
