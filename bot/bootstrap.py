@@ -32,11 +32,11 @@ from bot.channels.web.channel import WebChat
 from bot.channels.zalo.channel import ZaloChannel
 from bot.communes import Commune
 from bot.config import Settings, StartupError
-from bot.delivery import OutboxSender, QueuedDesk, Transport
+from bot.delivery import OutboxSender, QueuedDesk, SendJournal, Transport
 from bot.editor import editor_commands, staff_commands
 from bot.housekeeping import RetentionPurge, WeeklyStaleReport
 from bot.http import Health, telegram_route
-from bot.storage import Database, is_postgres, open_database, open_storage
+from bot.storage import Database, is_postgres, open_database, open_storage, sqlite_path
 from bot.storage.webchat import WebChatLog
 from flows.engine import Engine, EngineConfig
 from flows.models import Reply, StaffNotice
@@ -417,6 +417,17 @@ async def _open_shared(settings: Settings, parts: Parts, users: int) -> SharedDa
     return SharedDatabase(database, users, owned=True)
 
 
+def _send_journal(settings: Settings, commune: str) -> SendJournal | None:
+    """Next to the SQLite file, one per commune's sender (none in memory or on PostgreSQL,
+    where several processes share the database: the duplicate window stays the database write)."""
+    if is_postgres(settings.bot_db):
+        return None
+    path = sqlite_path(settings.bot_db)
+    if path == ":memory:" or path.startswith("file:"):
+        return None
+    return SendJournal(f"{path}.sent-{commune}")
+
+
 def _web_log(storage: Storage) -> WebChatLog:
     """The widget's message log in the commune's database (memory for a memory store)."""
     from bot.storage.webchat import web_chat_log
@@ -452,7 +463,13 @@ def _assemble(
     if web is not None:
         outboxes["web"] = transports["web"] = web.outbox
     # with a shared PostgreSQL, claims left at start-up may be a live neighbour's
-    sender = OutboxSender(storage, transports, clock, sole_process=not is_postgres(settings.bot_db))
+    sender = OutboxSender(
+        storage,
+        transports,
+        clock,
+        sole_process=not is_postgres(settings.bot_db),
+        journal=_send_journal(settings, commune.id),
+    )
     engine = build_engine(
         settings, holder, storage, desk, RoutingOutbox(outboxes), clock, delivery=sender
     )

@@ -44,6 +44,12 @@ class Settings(BaseSettings):
         default_factory=dict, description="staff user id -> name shown to citizens"
     )
     telegram_poll_timeout: float = Field(default=30.0, ge=0)
+    telegram_send_timeout: float = Field(
+        default=60.0,
+        gt=0,
+        description="seconds to wait for a Bot API answer to a send: well above Telegram's usual"
+        " latency (< 1 s), because a send given up on and retried may reach the citizen twice",
+    )
 
     zalo_app_id: str | None = None
     zalo_app_secret: SecretStr | None = None

@@ -4,8 +4,12 @@ Turns write what they send into the outbox in their own transaction (flows.engin
 takes due entries with a claim (a lease, so an entry whose sender died is taken again), hands
 each to its transport (a citizen's channel, or the staff desk) and records the outcome:
 
-- sent: the entry is removed (the duplicate window is the time between the platform accepting
-  a message and this removal: a crash inside it sends the message again on restart);
+- sent: the entry is removed. Telegram and Zalo have no idempotency key, so a crash between the
+  platform accepting a message and its removal sends it again on restart. To keep that window
+  as small as a client can, each accepted part is first noted in a send journal (`accepted()`,
+  one synchronous append to a file, no wait for the database's write lock); a restart applies
+  the journal before taking entries, so only a kill inside the few event-loop steps between the
+  platform's answer and that append can still duplicate a message;
 - retry: due again after an exponential backoff (1 s, 2 s, 4 s ... capped), the rest of its
   queue waits behind it so a citizen never gets answers out of order;
 - failed (refused for good, or too many attempts): removed, and in the same transaction staff
@@ -17,10 +21,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import datetime as dt
 import logging
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal, Protocol
 
 from bot.crashpoints import crash_point
@@ -40,10 +47,112 @@ class Outcome:
     status: Status
     reason: str = ""
     progress: int = 0  # parts of a split message delivered so far (never sent again)
+    # at least this long before the next attempt: after an answer that never came, the
+    # platform may still be delivering; a quick retry would add a copy for every attempt
+    wait: float = 0.0
 
 
 class Transport(Protocol):
     async def attempt(self, item: OutboxItem) -> Outcome: ...
+
+
+DONE = -1  # journal mark: the whole entry was delivered
+
+# The delivery running in this task (each delivery is its own task, so its own context): how
+# a transport reports a part the platform accepted without a parameter on every send helper.
+_noting: contextvars.ContextVar[Callable[[int], None] | None] = contextvars.ContextVar(
+    "outbox_noting", default=None
+)
+
+
+def accepted(parts: int) -> None:
+    """Called by a transport right after the platform accepted a message: `parts` of the
+    current outbox entry are now delivered (never sent again, even after a crash)."""
+    note = _noting.get()
+    if note is not None:
+        note(parts)
+
+
+class SendJournal:
+    """What the platform accepted but the database may not hold yet, in an append-only file.
+
+    A line `<entry id> <parts>` (or `<entry id> -1`: all of it) is written with one `write(2)`
+    the moment a send returns: it survives `kill -9` (the kernel holds it; a power loss may drop
+    the last lines, as SQLite's synchronous=NORMAL may drop the last commits). Entry ids are
+    never reused (AUTOINCREMENT / identity), so applying an old line again is harmless."""
+
+    COMPACT_BYTES = 64 * 1024
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self._path = Path(path)
+        self._fd: int | None = None
+        self._open: dict[int, int] = {}  # noted, not yet recorded in the database
+        self._size = 0
+
+    def replay(self) -> dict[int, int]:
+        """Entries noted by an earlier run: id -> parts delivered (DONE: all)."""
+        found: dict[int, int] = {}
+        try:
+            text = self._path.read_text("ascii", errors="replace")
+        except FileNotFoundError:
+            return found
+        for line in text.splitlines():
+            fields = line.split()
+            if len(fields) != 2 or not all(f.lstrip("-").isdigit() for f in fields):
+                continue  # a line torn by the crash
+            item_id, parts = int(fields[0]), int(fields[1])
+            previous = found.get(item_id, 0)
+            found[item_id] = DONE if DONE in (parts, previous) else max(parts, previous)
+        return found
+
+    def reset(self) -> None:
+        """Start an empty journal (after its lines were applied to the database)."""
+        self.close()
+        self._fd = os.open(self._path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o600)
+        self._open.clear()
+        self._size = 0
+
+    def note(self, item_id: int, parts: int) -> None:
+        if self._fd is None:
+            self.reset()
+        assert self._fd is not None
+        line = f"{item_id} {parts}\n".encode()
+        self._open[item_id] = parts
+        try:
+            os.write(self._fd, line)
+        except OSError as exc:  # a full disk: the database still records it, a bit later
+            log.warning("could not write the send journal: %s", exc.strerror)
+            return
+        self._size += len(line)
+
+    def done(self, item_id: int) -> bool:
+        """Delivered in full but not recorded yet (the database write failed)."""
+        return self._open.get(item_id) == DONE
+
+    def recorded(self, item_id: int) -> None:
+        """The database holds the outcome now; the line may go at the next compaction."""
+        self._open.pop(item_id, None)
+        if self._size > self.COMPACT_BYTES:
+            self._compact()
+
+    def _compact(self) -> None:
+        """Rewrite the journal with the lines still needed (a rename: never half of either)."""
+        tmp = self._path.with_name(self._path.name + ".tmp")
+        lines = "".join(f"{i} {p}\n" for i, p in self._open.items()).encode()
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, lines)
+        finally:
+            os.close(fd)
+        os.replace(tmp, self._path)
+        self.close()
+        self._fd = os.open(self._path, os.O_WRONLY | os.O_APPEND)
+        self._size = len(lines)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
 
 class QueuedDesk(StaffDesk):
@@ -72,11 +181,15 @@ class OutboxSender(Delivery):
         poll_seconds: float = 1.0,
         lease: dt.timedelta = LEASE,
         sole_process: bool = True,
+        journal: SendJournal | None = None,
     ) -> None:
         """`sole_process`: no other process serves this database, so claims left at start-up
         are this process's own from before a restart (with a shared PostgreSQL they may be a
-        live neighbour's: they are left to expire)."""
+        live neighbour's: they are left to expire). `journal`: this sender's own send journal
+        (one per sender and database); without one the duplicate window is the wait for the
+        database's write lock."""
         self._sole = sole_process
+        self._journal = journal
         self._storage = storage
         self._transports = transports
         self._clock = clock
@@ -96,7 +209,11 @@ class OutboxSender(Delivery):
         self._wake.set()
 
     async def start(self) -> None:
-        """Entries claimed by a previous run of this process are free again."""
+        """What the last run sent but did not record is recorded now; entries claimed by a
+        previous run of this process are free again."""
+        if self._journal is not None:
+            await self._apply(self._journal.replay())
+            self._journal.reset()
         if self._sole:
             await self._storage.outbox.release_claims()
             await self._storage.inbox.release_claims()
@@ -115,6 +232,18 @@ class OutboxSender(Delivery):
             await asyncio.wait(list(self._inflight.values()), timeout=5)
         for task in list(self._inflight.values()):
             task.cancel()
+        if self._journal is not None and not self._inflight:
+            self._journal.close()
+
+    async def _apply(self, noted: dict[int, int]) -> None:
+        now = self._clock.now()
+        for item_id, parts in sorted(noted.items()):
+            if parts == DONE:
+                await self._storage.outbox.sent(item_id)
+            else:  # a split message cut short: the rest goes, never the delivered parts
+                await self._storage.outbox.retry(item_id, now, "interrupted", parts)
+        if noted:
+            log.info("recorded %d deliveries a previous run had not recorded", len(noted))
 
     async def _run(self) -> None:
         while not self._stopping:
@@ -138,7 +267,11 @@ class OutboxSender(Delivery):
         for item in items:
             if item.id in self._inflight:
                 continue  # a slow delivery outlived its lease: still ours, do not send twice
-            self._inflight[item.id] = asyncio.create_task(self._deliver(item))
+            if self._journal is not None and self._journal.done(item.id):
+                task = self._record_only(item)  # delivered; only the database write failed
+            else:
+                task = self._deliver(item)
+            self._inflight[item.id] = asyncio.create_task(task)
             started += 1
         return started
 
@@ -154,14 +287,41 @@ class OutboxSender(Delivery):
                 return
 
     async def _deliver(self, item: OutboxItem) -> None:
+        journal = self._journal
+        noted = [item.progress]
+
+        def note(parts: int) -> None:
+            noted[0] = max(noted[0], parts)
+            if journal is not None:
+                journal.note(item.id, parts)
+
+        _noting.set(note)
         try:
             outcome = await self._attempt(item)
+            if outcome.status != "sent" and noted[0] > outcome.progress:
+                # what the platform accepted is never sent again, whatever the transport says
+                outcome = Outcome(outcome.status, outcome.reason, noted[0], outcome.wait)
+            if outcome.status == "sent" and journal is not None:
+                journal.note(item.id, DONE)  # before any wait: the shortest window we can have
             await self._record(item, outcome)
+            if journal is not None:
+                journal.recorded(item.id)
         except Exception:
             log.exception("recording an outbox delivery failed (entry %s)", item.id)
         finally:
             self._inflight.pop(item.id, None)
             self.wake()  # the next entry of this queue is now at its head
+
+    async def _record_only(self, item: OutboxItem) -> None:
+        try:
+            await self._record(item, Outcome("sent"))
+            if self._journal is not None:
+                self._journal.recorded(item.id)
+        except Exception:
+            log.exception("recording an outbox delivery failed (entry %s)", item.id)
+        finally:
+            self._inflight.pop(item.id, None)
+            self.wake()
 
     async def _attempt(self, item: OutboxItem) -> Outcome:
         transport = self._transports.get(item.outgoing.target)
@@ -189,7 +349,7 @@ class OutboxSender(Delivery):
             self.delivered += 1
             return
         if outcome.status == "retry" and (to_desk or item.attempts + 1 < self._max_attempts):
-            delay = self._backoff[min(item.attempts, len(self._backoff) - 1)]
+            delay = max(self._backoff[min(item.attempts, len(self._backoff) - 1)], outcome.wait)
             if item.attempts in (0, 5, 20) or item.attempts % 100 == 99:
                 log.warning(
                     "outbox entry %s to %s not delivered yet (attempt %d): %s",

@@ -30,7 +30,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.telegram.fakeapi import FakeBotApi  # noqa: E402
+from tests.telegram.fakeapi import Call, FakeBotApi  # noqa: E402
 from tests.zalo.fakeevents import make_event, signed_request  # noqa: E402
 from tests.zalo.fakezalo import FakeZalo  # noqa: E402
 
@@ -57,6 +57,7 @@ class Soak:
         self.db = Path(tempfile.mkdtemp(prefix="soak-")) / "bot.sqlite3"
         self.process: asyncio.subprocess.Process | None = None
         self.kills = 0
+        self.kill_times: list[float] = []  # time.monotonic() of each kill -9
         self.starts = 0
         self.webhook_retries = 0
 
@@ -97,6 +98,7 @@ class Soak:
             await asyncio.sleep(random.uniform(0.5, 3.0))
             assert self.process is not None
             self.process.send_signal(signal.SIGKILL)
+            self.kill_times.append(time.monotonic())
             await self.process.wait()
             self.kills += 1
             await self.start()
@@ -124,6 +126,38 @@ class Soak:
                     if str(call.params.get("text", "")).startswith(f"<b>{title}</b>"):
                         counts[(chat, title)] += 1
         return counts
+
+    def explain(self) -> list[str]:
+        """Every Telegram citizen message the fake accepted more than once (the same chat, the
+        same text: each citizen's replies all differ), placed against the kill between the two
+        copies: a request that arrived before the kill and was answered after it was in flight
+        when the client died (nobody can know whether Telegram took it); one answered shortly
+        before the kill had its answer on the way when the client died; no kill in between
+        would be a retry after a timeout. Zalo's fake keeps no request times: counts only."""
+        copies: dict[tuple[int, str], list[Call]] = {}
+        for call in self.api.calls_to("sendMessage"):
+            chat = int(call.params.get("chat_id", 0))
+            if call.ok and chat > 0:
+                copies.setdefault((chat, str(call.params.get("text", ""))), []).append(call)
+        lines = []
+        for (chat, text), calls in copies.items():
+            if len(calls) < 2:
+                continue
+            first, second = calls[0], calls[1]
+            kill = max((k for k in self.kill_times if k < second.received), default=None)
+            if kill is None or kill < first.received:
+                where = (
+                    f"no kill in between: first answered {first.at - first.received:.1f} s "
+                    f"after its request, second requested {second.received - first.at:.1f} s "
+                    "after that answer"
+                )
+            else:
+                where = (
+                    f"request {(kill - first.received) * 1000:.0f} ms before the kill, answered "
+                    f"{(first.at - kill) * 1000:+.0f} ms from it"
+                )
+            lines.append(f"  chat {chat}: {len(calls)} copies of {text[:24]!r}; {where}")
+        return lines
 
     def zalo_counts(self) -> Counter[tuple[str, str]]:
         counts: Counter[tuple[str, str]] = Counter()
@@ -183,6 +217,11 @@ class Soak:
               f"{self.webhook_retries}; elapsed {elapsed:.1f} s")  # fmt: skip
         print(f"telegram: answered {len(tg)}, lost {tg_lost}, duplicated {tg_dup}")
         print(f"zalo: answered {len(za)}, lost {za_lost}, duplicated {za_dup}")
+        if args.explain:
+            lines = self.explain()
+            print(f"telegram citizen messages accepted more than once: {len(lines)}")
+            print("\n".join(lines))
+            print(f"database: {self.db}")
         print(f"lost {tg_lost + za_lost}, duplicated {tg_dup + za_dup}")
         return 0 if tg_lost + za_lost + tg_dup + za_dup == 0 else 1
 
@@ -194,9 +233,15 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kills", type=int, default=10, help="kill -9 this many times")
     parser.add_argument("--quiet", type=float, default=60, help="give up after s without progress")
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument(
+        "--explain", action="store_true", help="list each duplicate against the kills"
+    )
     args = parser.parse_args(argv)
     random.seed(args.seed)
-    async with FakeBotApi(token=TOKEN) as api, FakeZalo(app_id=APP_ID, app_secret=APP_SECRET) as zalo:
+    async with (
+        FakeBotApi(token=TOKEN) as api,
+        FakeZalo(app_id=APP_ID, app_secret=APP_SECRET) as zalo,
+    ):
         return await Soak(args, api, zalo).run()
 
 

@@ -114,6 +114,40 @@ async def test_killed_during_handoff_creation_the_citizen_and_staff_are_told_onc
     assert len(api.sent_texts(chat_id=CITIZEN)) == 1  # "you are number 1...", once
 
 
+async def test_killed_between_creating_the_topic_and_storing_it_staff_are_told_of_the_two(
+    tmp_path: Path,
+) -> None:
+    """createForumTopic has no idempotency key: the topic made before the crash is unknown to
+    the restarted bot, which opens another one; staff must not be split silently."""
+    async with FakeBotApi(token=TOKEN) as api:
+        api.staff_members[STAFF_CHAT] = {STAFF_USER}
+        db = tmp_path / "bot.sqlite3"
+        bot = await start(api, db, "topic-created")
+        api.push_private_text(CITIZEN, "cho tôi gặp cán bộ", first_name="Bình")
+        await crashed(bot)
+        bot = await start(api, db)
+        header = await api.wait_for(
+            "sendMessage", timeout=60,
+            predicate=lambda c: c.ok and int(c.params["chat_id"]) == STAFF_CHAT
+            and "Lưu ý" not in str(c.params["text"]) and "message_thread_id" in c.params,
+        )  # fmt: skip
+        await api.wait_for(
+            "sendMessage", timeout=60,
+            predicate=lambda c: c.ok and int(c.params["chat_id"]) == CITIZEN,
+        )  # fmt: skip
+        await stop(bot)
+    first, second = api.calls_to("createForumTopic")
+    thread = int(header[0].params["message_thread_id"])
+    assert thread == second.result["message_thread_id"] != first.result["message_thread_id"]
+    notes = [
+        c.params for c in api.calls_to("sendMessage")
+        if c.ok and "Lưu ý: có thể đã có một chủ đề khác" in str(c.params["text"])
+    ]  # fmt: skip
+    assert [n.get("message_thread_id") for n in notes] == [thread, None]  # new topic, general
+    assert all("Bình" in str(n["text"]) for n in notes)
+    assert len(in_topics(api, "Bình")) >= 1 and len(api.sent_texts(chat_id=CITIZEN)) == 1
+
+
 async def test_killed_during_a_staff_reply_and_during_close_each_arrives_once(
     tmp_path: Path,
 ) -> None:

@@ -151,14 +151,14 @@ async def test_staff_commands_and_weekly_jobs_are_wired_in_production(tmp_path: 
         running = asyncio.create_task(
             run_bot(settings, stop=stop, tick_seconds=0.05, clock=clock)
         )
-        await tg.wait_for("getUpdates", timeout=10)
+        await tg.wait_for("getUpdates", timeout=60)
         tg.push_group_command(STAFF_CHAT, STAFF_USER, "/phananh")
         [answer] = await tg.wait_for(
             "sendMessage",
             predicate=lambda c: c.ok
             and int(c.params["chat_id"]) == STAFF_CHAT
             and "dữ liệu MẪU" not in str(c.params["text"]),  # the start-up sample warning
-            timeout=10,
+            timeout=60,
         )
         assert "phản ánh" in str(answer.params["text"]).lower()
         await asyncio.sleep(0.3)
@@ -167,7 +167,7 @@ async def test_staff_commands_and_weekly_jobs_are_wired_in_production(tmp_path: 
         await tg.wait_for(
             "sendMessage",
             predicate=lambda c: c.ok and "rà soát" in str(c.params.get("text", "")),
-            timeout=10,
+            timeout=60,
         )
         stop.set()
-        await asyncio.wait_for(running, timeout=10)
+        await asyncio.wait_for(running, timeout=60)

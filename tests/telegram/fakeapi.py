@@ -75,6 +75,8 @@ class Call:
     params: JSON
     status: int = 200
     result: Any = None  # the "result" on success, the description on failure
+    at: float = 0.0  # time.monotonic() when the fake answered (soak: how near a kill)
+    received: float = 0.0  # time.monotonic() when the request arrived
 
     @property
     def ok(self) -> bool:
@@ -164,7 +166,7 @@ class FakeBotApi(TelegramState):
             return error_response(ApiError(401, "Unauthorized"))
         name = request.path_params["method"]
         canonical, handler = self._handlers.get(name.lower(), (name, None))
-        call = Call(canonical, {})
+        call = Call(canonical, {}, received=time.monotonic())
         if canonical.lower() in self.cut_on:  # the request is lost: never processed, no answer
             self.cut_on.discard(canonical.lower())
             asyncio.get_running_loop().create_task(self.cut())
@@ -192,6 +194,7 @@ class FakeBotApi(TelegramState):
             self.server_errors.append(f"{canonical}({call.params}): {traceback.format_exc()}")
             call.status, call.result = 500, repr(exc)
             response = error_response(ApiError(500, f"Internal Server Error: {exc!r}"))
+        call.at = time.monotonic()
         self.calls.append(call)
         self._notify()
         return response
@@ -264,7 +267,7 @@ class FakeBotApi(TelegramState):
         self,
         method: str,
         count: int = 1,
-        timeout: float = 5.0,
+        timeout: float = 60.0,  # generous: a loaded machine is slow; a pass is as quick
         predicate: Callable[[Call], bool] | None = None,
     ) -> list[Call]:
         """Wait until `count` calls of `method` (matching `predicate`) were answered."""
@@ -284,7 +287,9 @@ class FakeBotApi(TelegramState):
         """True when the bot confirmed (via offset) every queued update."""
         return not self._pending
 
-    async def wait_updates_consumed(self, timeout: float = 5.0, *, confirmed: bool = False) -> None:
+    async def wait_updates_consumed(
+        self, timeout: float = 60.0, *, confirmed: bool = False
+    ) -> None:
         """Wait until every queued update was delivered by getUpdates (or also confirmed)."""
 
         def done() -> bool:

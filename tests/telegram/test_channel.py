@@ -9,6 +9,8 @@ import httpx
 import pytest
 
 from bot.http import build_http_app, telegram_route
+from flows.models import Reply, StaffNotice
+from flows.ports import OutboxItem, Outgoing
 from tests.telegram.conftest import CITIZEN, EDITOR, STAFF_CHAT, STAFF_USER, TelegramRig
 
 
@@ -331,6 +333,13 @@ async def test_editor_adds_a_staff_answered_question_as_an_example(
     await rig.api.wait_for(
         "answerCallbackQuery", predicate=lambda c: "Đã thêm câu" in str(c.params.get("text"))
     )
+    # the offer itself now says what was done: edited in place (through the outbox), once
+    [edited] = await rig.api.wait_for("editMessageText", predicate=lambda c: c.ok)
+    assert int(edited.params["message_id"]) == offer[0].result["message_id"]
+    assert "→ Đã thêm câu" in str(edited.params["text"])
+    await rig.settle()
+    assert len(rig.api.calls_to("editMessageText")) == 1
+    assert await rig.storage.outbox.pending() == 0
     assert (
         copy.current().match("cho hỏi làm giấy chào đời cho cháu nội thế nào").matches[0].id
         == "khai-sinh"
@@ -429,3 +438,21 @@ async def test_internal_note_and_transfer_from_the_topic(rig: TelegramRig) -> No
     assert not any("tư pháp" in c.params["text"] for c in citizen_messages(rig))
     handoff_row = await rig.storage.handoffs.current(1)
     assert handoff_row is not None and handoff_row.claimed_by == "Anh Minh"
+
+
+async def test_a_desk_edit_repeated_after_a_crash_is_not_posted_again(rig: TelegramRig) -> None:
+    """Delivered before a crash, attempted again after it: Telegram answers "message is not
+    modified", which means done (not a reason to post the text as a new message)."""
+    posted = await rig.channel.app.bot.send_message(STAFF_CHAT, "Câu hỏi cán bộ vừa trả lời")
+    edit = Outgoing(
+        notice=StaffNotice(
+            key=None, reply=Reply(text="Câu hỏi cán bộ vừa trả lời\n\n→ Đã bỏ qua.")
+        ),
+        thread="",
+        edit=str(posted.message_id),
+    )
+    item = OutboxItem(id=1, outgoing=edit, attempts=0, progress=0, created_at=rig.clock.now())
+    assert (await rig.channel.desk.attempt(item)).status == "sent"
+    assert (await rig.channel.desk.attempt(item)).status == "sent"  # the retry after a crash
+    assert len([c for c in rig.api.calls_to("sendMessage") if c.ok]) == 1  # only our own post
+    assert [c.ok for c in rig.api.calls_to("editMessageText")] == [True, False]

@@ -361,7 +361,7 @@ class FakeZalo:
         return [c for c in self.calls if c.path.endswith(path_suffix)]
 
     async def wait_sent(
-        self, count: int = 1, user_id: str | None = None, timeout: float = 5.0
+        self, count: int = 1, user_id: str | None = None, timeout: float = 60.0
     ) -> list[JSON]:
         """Wait until at least `count` messages were accepted (for `user_id` if given) and
         return all of them; the channel sends from background tasks, so tests must wait."""

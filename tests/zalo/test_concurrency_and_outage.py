@@ -56,7 +56,7 @@ async def test_a_zalo_outage_mid_reply_loses_nothing_and_the_sender_backs_off(
         await zrig.zalo.resume()
         zrig.clock.advance(dt.timedelta(seconds=30))
         sender.wake()
-        first, second = await zrig.zalo.wait_sent(2, CITIZEN, timeout=10)
+        first, second = await zrig.zalo.wait_sent(2, CITIZEN, timeout=60)
         await sender.drain()
     finally:
         await sender.stop()

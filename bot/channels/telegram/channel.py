@@ -104,13 +104,15 @@ class TelegramChannel:
             .rate_limiter(AIORateLimiter(max_retries=2))
             .concurrent_updates(PerChatUpdateProcessor(concurrency))
             .connect_timeout(10)
-            .read_timeout(settings.telegram_poll_timeout + 10)
+            # long polls pass their own; a send given up on too early is a duplicate
+            .read_timeout(settings.telegram_send_timeout)
+            .write_timeout(settings.telegram_send_timeout)
             .updater(None)  # we poll ourselves: store first, confirm after
         )
         self._last_poll: dt.datetime | None = None
         self._started: dt.datetime | None = None
         self.app: Application[Any, Any, Any, Any, Any, Any] = builder.build()
-        self.sender = Sender(self.app.bot, backoff=backoff)
+        self.sender = Sender(self.app.bot, backoff=backoff, timeout=settings.telegram_send_timeout)
         self.outbox = TelegramOutbox(self.sender)
         self.desk = TelegramDesk(
             self.sender, settings.telegram_staff_chat_id, storage, links, clock
@@ -490,12 +492,18 @@ class TelegramChannel:
             answer = await command(
                 display_name(query.from_user), [guide_id, *found.group(1).split()]
             )
+        # the toast is direct: it is only valid seconds after the press and harmless to lose
         await _answer(query, answer[:190])
-        if message is not None:
-            with contextlib.suppress(TelegramError):
-                await self.app.bot.edit_message_text(
-                    f"{text}\n\n→ {answer}", chat_id=chat.id, message_id=message.message_id
-                )
+        if message is not None:  # the offer shows what was done: through the outbox, like
+            # every desk message, in the commit that marks the press done (never lost, once)
+            done = Reply(text=f"{text}\n\n→ {answer}")
+            thread = str(message.message_thread_id or "")
+            edit = Outgoing(
+                notice=StaffNotice(key=None, reply=done),
+                thread=thread,
+                edit=str(message.message_id),
+            )
+            await self.engine.send_outside_turn([edit], self._receipt(update))
         raise ApplicationHandlerStop
 
     async def _staff_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -623,7 +631,9 @@ class TelegramChannel:
         if photo is not None:
             picture = base64.b64encode(photo).decode("ascii")
             items.append(
-                Outgoing(notice=StaffNotice(key=None, reply=Reply(text="")), thread=where, photo=picture)
+                Outgoing(
+                    notice=StaffNotice(key=None, reply=Reply(text="")), thread=where, photo=picture
+                )
             )
         await self.engine.send_outside_turn(items, self._receipt(update))
 

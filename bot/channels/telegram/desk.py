@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import functools
 import logging
 
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, NetworkError, TelegramError
 
 from bot.channels.telegram.convert import CHANNEL
-from bot.channels.telegram.sender import Sender
+from bot.channels.telegram.keyboard import messages
+from bot.channels.telegram.sender import Sender, retry_is_safe, wait_before_retry
 from bot.crashpoints import crash_point
-from bot.delivery import Outcome
+from bot.delivery import Outcome, accepted
 from flows.models import Reply, StaffNotice
 from flows.notices import render
 from flows.ports import Clock, Conversation, DeskLinkRepo, OutboxItem, StaffDesk, Storage
@@ -27,6 +29,7 @@ from flows.ports import Clock, Conversation, DeskLinkRepo, OutboxItem, StaffDesk
 log = logging.getLogger(__name__)
 TOPIC_NAME_CHARS = 128
 THREAD_GONE = "thread not found"
+CREATING = 0  # stored as the thread id while a topic is being created (Telegram never uses 0)
 TOPIC_KINDS = ("handoff", "citizen", "reminder", "undelivered", "info")
 
 
@@ -64,20 +67,45 @@ class TelegramDesk(StaffDesk):
         assert notice is not None
         try:
             if item.outgoing.thread is not None or item.outgoing.photo is not None:
-                await self._answer(render(notice), item.outgoing.thread, item.outgoing.photo)
+                edit = item.outgoing.edit
+                await self._answer(
+                    render(notice),
+                    item.outgoing.thread,
+                    item.outgoing.photo,
+                    item.progress,
+                    int(edit) if edit and edit.isdigit() else None,
+                )
             else:
-                await self._post(notice)
+                await self._post(notice, item.progress)
         except BadRequest as exc:
             return Outcome("failed", exc.message)
+        except NetworkError as exc:  # no answer: it may be posted; retry after as long again
+            return Outcome("retry", str(exc), wait=wait_before_retry(exc, self._sender.timeout))
         except TelegramError as exc:
             return Outcome("retry", str(exc))
         return Outcome("sent")
 
-    async def _answer(self, reply: Reply, thread: str | None, photo: str | None) -> None:
-        """An answer to a staff command, in the topic where it was asked."""
+    async def _answer(
+        self,
+        reply: Reply,
+        thread: str | None,
+        photo: str | None,
+        start: int = 0,
+        edit: int | None = None,
+    ) -> None:
+        """An answer to a staff command, in the topic where it was asked (or in place of the
+        desk message `edit`). `start`: parts delivered before a crash (never sent again)."""
         thread_id = int(thread) if thread is not None and thread.isdigit() else None
         if photo is None:
-            await self._sender.send_reply(self._chat_id, reply, thread_id=thread_id)
+            await self._sender.send_reply(
+                self._chat_id,
+                reply,
+                thread_id=thread_id,
+                edit=edit if start == 0 else None,
+                start=start,
+            )
+            return
+        if start > 0:
             return
         picture = base64.b64decode(photo)
         await self._sender.call(
@@ -85,44 +113,83 @@ class TelegramDesk(StaffDesk):
                 self._sender.bot.send_photo, self._chat_id, picture, message_thread_id=thread_id
             )
         )
+        accepted(1)
 
-    async def _post(self, notice: StaffNotice) -> None:
+    async def _post(self, notice: StaffNotice, start: int = 0) -> None:
         conversation = None
         if notice.key is not None and notice.kind in TOPIC_KINDS:
             conversation = await self._storage.conversations.by_key(notice.key)
         reply = render(notice)
         if conversation is None:
-            await self._sender.send_reply(self._chat_id, reply)
+            await self._sender.send_reply(self._chat_id, reply, start=start)
             return
-        await self._to_topic(conversation, reply, notice.subject)
-        if notice.media is not None and notice.origin and conversation.key.channel == CHANNEL:
+        parts = len(messages(reply))
+        if start < parts:
+            await self._to_topic(conversation, reply, notice.subject, start)
+        media = notice.media is not None and notice.origin and conversation.key.channel == CHANNEL
+        if media and start <= parts and notice.origin:
             await self._copy_media(conversation, notice.origin)
+            accepted(parts + 1)
 
     # --- topics ------------------------------------------------------------------------------
 
     async def topic_for(self, conversation: Conversation, subject: str | None) -> int:
+        """The conversation's staff topic, created on first need.
+
+        createForumTopic has no idempotency key, so a marker (thread CREATING) is stored before
+        the call and replaced by the id after it. Finding the marker means an earlier attempt
+        died (or lost the answer) in between and a topic may exist that nothing points to: the
+        new topic and the general topic then say so, so staff are never silently split."""
         lock = self._topic_locks.setdefault(conversation.id, asyncio.Lock())
         async with lock:
             link = await self._links.topic(conversation.id)
-            if link is not None and link[0] == self._chat_id:
+            here = link is not None and link[0] == self._chat_id
+            if link is not None and here and link[1] != CREATING:
                 return link[1]
+            earlier = link is not None and here  # the marker of an attempt that never finished
             name = conversation.display_name or f"Người dân {conversation.key.user_id[-4:]}"
             title = f"{name} · {subject or 'Hỏi chung'}"[:TOPIC_NAME_CHARS]
-            topic = await self._sender.call(
-                lambda: self._sender.bot.create_forum_topic(self._chat_id, title)
-            )
+            now = self._clock.now()
+            await self._links.set_topic(conversation.id, self._chat_id, CREATING, now)
+            try:
+                topic = await self._sender.call(
+                    lambda: self._sender.bot.create_forum_topic(self._chat_id, title)
+                )
+            except (BadRequest, NetworkError) as exc:
+                if isinstance(exc, BadRequest) or retry_is_safe(exc):  # surely no topic made
+                    await self._links.drop_topic(conversation.id)
+                raise
             crash_point("topic-created")
-            await self._links.set_topic(
-                conversation.id, self._chat_id, topic.message_thread_id, self._clock.now()
-            )
-            return topic.message_thread_id
+            thread = topic.message_thread_id
+            await self._links.set_topic(conversation.id, self._chat_id, thread, self._clock.now())
+            if earlier:
+                await self._warn_split(name, thread)
+            return thread
+
+    async def _warn_split(self, name: str, thread: int) -> None:
+        """Tell staff an earlier topic for the same citizen may exist (not an outbox part)."""
+        log.warning("a staff topic was created again after an interrupted attempt")
+        note = (
+            f"Lưu ý: có thể đã có một chủ đề khác mang tên «{name}» cho cùng người dân này "
+            "(tạo trước khi hệ thống khởi động lại). Xin tiếp tục trong chủ đề mới nhất; "
+            "chủ đề cũ có thể đóng lại."
+        )
+        for where in (thread, None):
+            with contextlib.suppress(TelegramError):
+                await self._sender.call(
+                    functools.partial(
+                        self._sender.bot.send_message, self._chat_id, note, message_thread_id=where
+                    )
+                )
 
     async def _to_topic(
-        self, conversation: Conversation, reply: Reply, subject: str | None
+        self, conversation: Conversation, reply: Reply, subject: str | None, start: int = 0
     ) -> None:
         thread = await self.topic_for(conversation, subject)
         try:
-            sent = await self._sender.send_reply(self._chat_id, reply, thread_id=thread)
+            sent = await self._sender.send_reply(
+                self._chat_id, reply, thread_id=thread, start=start
+            )
         except BadRequest as exc:
             if THREAD_GONE not in exc.message.lower():
                 raise

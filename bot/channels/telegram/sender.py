@@ -2,8 +2,12 @@
 
 - 429 (RetryAfter): wait as told and try again (PTB's AIORateLimiter already paces sends; this
   covers what still slips through).
-- 5xx, timeouts, connection errors: retry with backoff; if still failing, the outbox entry is
-  retried later by bot.delivery, so a transient outage loses nothing.
+- 5xx answers, connection errors (the request never reached Telegram): retry with backoff; if
+  still failing, the outbox entry is retried later by bot.delivery, so an outage loses nothing.
+- a read timeout or a dropped connection after the request was sent: Telegram may have
+  delivered it (it has no idempotency key), so no retry here: the outbox tries again after its
+  backoff, and after a timeout only once as long again has passed. With TELEGRAM_SEND_TIMEOUT (60 s) far above Telegram's usual
+  latency, only an answer slower than that can make a duplicate (one, not one per retry).
 - 403 (blocked by the user) and other 400s: not retried; the entry fails and staff are told.
 
 A split message remembers how many parts went out, so a retry never repeats a delivered part.
@@ -18,18 +22,36 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
+import httpx
 from telegram import Bot, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.channels.telegram.keyboard import keyboard, messages
-from bot.delivery import Outcome
+from bot.delivery import Outcome, accepted
 from flows.models import ConversationKey, Reply
 from flows.ports import Outbox, OutboxItem
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 CHANNEL = "telegram"
+
+
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def retry_is_safe(exc: NetworkError) -> bool:
+    """False when the request went out and no answer came back (a read timeout, a dropped
+    connection): Telegram may have delivered it. An answer (a 5xx) or a request that never
+    reached Telegram (no connection) is safe to repeat at once."""
+    cause = exc.__cause__
+    return not isinstance(cause, httpx.HTTPError) or isinstance(cause, NOT_SENT)
+
+
+def wait_before_retry(exc: NetworkError, timeout: float) -> float:
+    """After a timeout Telegram may still be working on the request: wait as long again before
+    a retry, so a slow spell costs at most one copy, never one per attempt."""
+    return timeout if isinstance(exc.__cause__, (httpx.ReadTimeout, httpx.WriteTimeout)) else 0.0
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:
@@ -39,9 +61,15 @@ def retry_after_seconds(exc: RetryAfter) -> float:
 
 class Sender:
     def __init__(
-        self, bot: Bot, backoff: Sequence[float] = (0.5, 1.0, 2.0), max_wait: float = 30.0
+        self,
+        bot: Bot,
+        backoff: Sequence[float] = (0.5, 1.0, 2.0),
+        max_wait: float = 30.0,
+        timeout: float = 60.0,
     ) -> None:
+        """`timeout`: the client's read timeout for sends (how long an answer may take)."""
         self.bot = bot
+        self.timeout = timeout
         self._backoff = tuple(backoff)
         self._max_wait = max_wait
 
@@ -57,8 +85,8 @@ class Sender:
                 if attempt >= len(self._backoff):
                     raise
                 await asyncio.sleep(min(retry_after_seconds(exc), self._max_wait))
-            except NetworkError:  # includes TimedOut and 5xx answers
-                if attempt >= len(self._backoff):
+            except NetworkError as exc:  # includes TimedOut and 5xx answers
+                if attempt >= len(self._backoff) or not retry_is_safe(exc):
                     raise
                 await asyncio.sleep(self._backoff[attempt])
             attempt += 1
@@ -92,13 +120,19 @@ class Sender:
                             reply_markup=markup,
                         )
                     )
+                    accepted(index + 1)
                     if isinstance(edited, Message):
                         sent.append(edited)
                     if progress is not None:
                         progress[:] = [index + 1]
                     continue
-                except BadRequest as exc:  # too old to edit, or identical: send a new one
-                    log.info("edit failed (%s); sending instead", exc.message)
+                except BadRequest as exc:
+                    if "not modified" in exc.message.lower():  # edited before a crash: done
+                        accepted(index + 1)
+                        if progress is not None:
+                            progress[:] = [index + 1]
+                        continue
+                    log.info("edit failed (%s); sending instead", exc.message)  # too old...
             send = functools.partial(
                 self.bot.send_message,
                 chat_id,
@@ -108,6 +142,7 @@ class Sender:
                 message_thread_id=thread_id,
             )
             sent.append(await self.call(send))
+            accepted(index + 1)  # at once: the shortest window for a duplicate after a crash
             if progress is not None:
                 progress[:] = [index + 1]
         return sent
@@ -126,7 +161,9 @@ class TelegramOutbox(Outbox):
         progress = [item.progress]
         try:
             if outgoing.copy_of is not None:  # a staff member's file
-                await self._copy(int(outgoing.key.user_id), outgoing.copy_of)
+                if item.progress == 0:  # not delivered before a crash
+                    await self._copy(int(outgoing.key.user_id), outgoing.copy_of)
+                    accepted(1)
                 return Outcome("sent")
             await self._sender.send_reply(
                 int(outgoing.key.user_id),
@@ -141,6 +178,9 @@ class TelegramOutbox(Outbox):
         except BadRequest as exc:
             log.warning("Telegram refused a reply to %s: %s", outgoing.key, exc.message)
             return Outcome("failed", exc.message)
+        except NetworkError as exc:
+            wait = wait_before_retry(exc, self._sender.timeout)
+            return Outcome("retry", str(exc), progress[0], wait)
         except TelegramError as exc:
             return Outcome("retry", str(exc), progress[0])
         return Outcome("sent")

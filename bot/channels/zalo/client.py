@@ -36,11 +36,18 @@ REFRESH_LEASE = dt.timedelta(seconds=30)  # longer than a refresh request (10 s 
 REFRESH_WAIT = 0.1  # seconds between looks while another process refreshes
 
 
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# how long a send may take before we give up on its answer: far above Zalo's usual latency,
+# since a send given up on may still be delivered and its retry would be a second copy
+SEND_TIMEOUT = 60.0
+
+
 @dataclass(frozen=True)
 class SendResult:
     ok: bool
     error: int = 0
     message: str = ""
+    maybe_sent: bool = False  # timed out after the request went out: Zalo may still deliver it
 
     @property
     def transient(self) -> bool:
@@ -205,10 +212,18 @@ class ZaloClient:
             token = await self._access_token()
             try:
                 response = await self._http.post(
-                    self._api + self._path, json=body, headers={"access_token": token}
+                    self._api + self._path,
+                    json=body,
+                    headers={"access_token": token},
+                    timeout=httpx.Timeout(SEND_TIMEOUT, connect=5.0),
                 )
+            except NOT_SENT as exc:  # never reached Zalo: safe to try again at once
+                result = SendResult(False, 0, f"network: {type(exc).__name__}")
             except httpx.HTTPError as exc:
-                result = SendResult(False, 0, f"network: {exc}")
+                # a read timeout or a dropped connection: Zalo has no idempotency key, so a
+                # quick retry may be a second copy; the outbox tries again after a wait
+                late = isinstance(exc, httpx.ReadTimeout | httpx.WriteTimeout)
+                return SendResult(False, 0, f"network: {type(exc).__name__}", maybe_sent=late)
             else:
                 if response.status_code >= 500:
                     result = SendResult(False, 0, f"HTTP {response.status_code}")

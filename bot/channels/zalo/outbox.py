@@ -13,8 +13,8 @@ import datetime as dt
 import logging
 from typing import Any
 
-from bot.channels.zalo.client import SendResult, ZaloClient
-from bot.delivery import Outcome
+from bot.channels.zalo.client import SEND_TIMEOUT, SendResult, ZaloClient
+from bot.delivery import Outcome, accepted
 from bot.outbound import ChannelLimits, OutMessage, render
 from flows.models import ConversationKey, Reply
 from flows.ports import Clock, Outbox, OutboxItem, Storage
@@ -104,7 +104,8 @@ class ZaloOutbox(Outbox):
             if not result.ok:
                 self.last_error[key] = result.error
                 if result.transient:
-                    return Outcome("retry", result.message, done)
+                    wait = SEND_TIMEOUT if result.maybe_sent else 0.0  # it may still arrive
+                    return Outcome("retry", result.message, done, wait)
                 if result.error in NOT_REACHABLE:
                     log.info("Zalo citizen %s cannot be reached (%s)", key, result.error)
                 else:
@@ -112,6 +113,7 @@ class ZaloOutbox(Outbox):
                 why = self.failure_reason(key) or f"Zalo {result.error}: {result.message}"
                 return Outcome("failed", why[:200], done)
             done = index + 1
+            accepted(done)  # noted at once: a crash now never sends this part again
         return Outcome("sent")
 
     async def send(self, key: ConversationKey, reply: Reply, *, answering: bool = False) -> bool:
