@@ -39,7 +39,9 @@ from flows.engine import Engine
 from flows.models import ConversationKey, Inbound, Reply
 from flows.ports import SystemClock
 from knowledge.holder import SharedLibraries
+from knowledge.library import Library
 from knowledge.loader import DEFAULT_DIR
+from knowledge.results import MatchResult
 
 QUESTIONS = Path(__file__).resolve().parent.parent / "tests" / "data" / "questions.tsv"
 FALLBACK_QUESTIONS = (
@@ -102,7 +104,31 @@ class WorkerResult:
     cpu_s: float = 0.0
     rss_mb: float = 0.0
     builds: int = 0
+    matcher_cpu_s: float = 0.0
+    matches: int = 0
     server_cpu_s: float | None = None
+
+
+class MatcherMeter:
+    """The CPU time spent in `Library.match` (this thread's, so the SQLite thread is not
+    counted): how much of a message's cost is the matcher's."""
+
+    def __init__(self) -> None:
+        self.cpu_s = 0.0
+        self.calls = 0
+
+    def wrap(self, library: Library) -> None:
+        inner = library.match
+
+        def match(text: str, top: int | None = None) -> MatchResult:
+            start = time.thread_time()
+            try:
+                return inner(text, top)
+            finally:
+                self.cpu_s += time.thread_time() - start
+                self.calls += 1
+
+        library.match = match  # type: ignore[method-assign]
 
 
 def _cpu() -> float:
@@ -211,8 +237,9 @@ async def _work(plan: BenchPlan, worker: int, barrier: Any) -> WorkerResult:
         name: libraries.holder(DEFAULT_DIR, lambda: clock.now().date(), commune=name)
         for name in names
     }
-    for holder in holders.values():
-        holder.current()
+    meter = MatcherMeter()
+    for library in {id(h.current()): h.current() for h in holders.values()}.values():
+        meter.wrap(library)  # the bench runs within one day: the same Library throughout
     result.builds = libraries.builds
     opts = {} if is_postgres(plan.url) else {"synchronous": plan.synchronous}
     database = open_database(plan.url, **opts)
@@ -262,6 +289,7 @@ async def _work(plan: BenchPlan, worker: int, barrier: Any) -> WorkerResult:
     )
     result.finished = time.monotonic()
     result.cpu_s = _cpu() - cpu1
+    result.matcher_cpu_s, result.matches = meter.cpu_s, meter.calls
     if server0 is not None and postmaster is not None:
         if barrier is not None:
             await asyncio.to_thread(barrier.wait)  # every worker done: the server is idle
@@ -301,6 +329,7 @@ def report(plan: BenchPlan, results: list[WorkerResult], backend: str) -> str:
     total = len(latencies)
     window = max(r.finished for r in results) - min(r.started for r in results)
     cpu = sum(r.cpu_s for r in results)
+    matcher = sum(r.matcher_cpu_s for r in results)
     load = (
         f"open loop, {plan.rate:.0f} messages/s offered: latency is the turn's own time"
         if plan.rate is not None
@@ -318,6 +347,8 @@ def report(plan: BenchPlan, results: list[WorkerResult], backend: str) -> str:
         f"  latency p50   {statistics.median(latencies):.1f} ms",
         f"  latency p99   {p99:.1f} ms",
         f"  bot CPU       {cpu:.2f} s, {cpu / total * 1000:.2f} ms per message",
+        f"  of which      matcher {matcher:.2f} s, {matcher / total * 1000:.2f} ms per message"
+        f" ({sum(r.matches for r in results) / total:.2f} matches per message)",
     ]
     server = [r.server_cpu_s for r in results if r.server_cpu_s is not None]
     if server:
