@@ -331,7 +331,8 @@ def report(plan: BenchPlan, results: list[WorkerResult], backend: str) -> str:
     cpu = sum(r.cpu_s for r in results)
     matcher = sum(r.matcher_cpu_s for r in results)
     load = (
-        f"open loop, {plan.rate:.0f} messages/s offered: latency is the turn's own time"
+        f"open loop, {plan.rate:.0f} messages/s offered: latency counts from each message's"
+        " arrival (the turn's own time while the bot keeps up with the offer)"
         if plan.rate is not None
         else f"closed loop of {plan.communes * plan.citizens} citizens: latency includes "
         "queueing behind the others"
