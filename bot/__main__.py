@@ -55,6 +55,10 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--messages", type=int, default=5, help="messages per citizen")
     bench.add_argument("--synchronous", choices=["NORMAL", "FULL"], default="NORMAL")
     bench.add_argument("--db", help="postgresql:// URL or SQLite file (default: a fresh file)")
+    bench.add_argument("--processes", type=int, default=1, help="worker processes, one database")
+    bench.add_argument(
+        "--rate", type=float, help="open loop: messages/s offered in total (default: closed loop)"
+    )
     migrate = sub.add_parser("migrate", help="copy a commune's data from SQLite to PostgreSQL")
     migrate.add_argument("--from", dest="source", required=True, metavar="sqlite:PATH")
     migrate.add_argument("--to", dest="target", required=True, metavar="postgresql://...")
@@ -86,7 +90,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "bench":
         from bot.bench import main as bench_main
 
-        return bench_main(args.citizens, args.messages, args.synchronous, args.communes, args.db)
+        return bench_main(
+            args.citizens,
+            args.messages,
+            args.synchronous,
+            args.communes,
+            args.db,
+            args.processes,
+            args.rate,
+        )
     if args.command == "migrate":
         from bot.storage.copy import main as migrate_main
 

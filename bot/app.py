@@ -234,7 +234,8 @@ async def serving(
             serve = asyncio.create_task(server.serve())
             log.info("HTTP on %s:%s", settings.http_host, settings.http_port)
         background.append(asyncio.create_task(_ticker(apps, tick_seconds)))
-        background += [asyncio.create_task(watch_knowledge(app.holder)) for app in apps]
+        holders = {id(app.holder): app.holder for app in apps}  # one watcher per shared library
+        background += [asyncio.create_task(watch_knowledge(h)) for h in holders.values()]
         yield
     finally:
         if server is not None:

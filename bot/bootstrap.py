@@ -41,7 +41,7 @@ from bot.storage.webchat import WebChatLog
 from flows.engine import Engine, EngineConfig
 from flows.models import Reply, StaffNotice
 from flows.ports import Clock, Delivery, LeaseRepo, Outbox, StaffDesk, Storage, SystemClock
-from knowledge.holder import LibraryHolder
+from knowledge.holder import LibraryHolder, SharedLibraries
 from knowledge.samples import sample_keys, sample_message
 
 log = logging.getLogger(__name__)
@@ -154,18 +154,24 @@ def check_knowledge_dir(path: Path, what: str = "KNOWLEDGE_DIR") -> None:
 
 
 def library_holder(
-    settings: Settings, clock: Clock, overrides: Path | None = None, commune: str | None = None
+    settings: Settings,
+    clock: Clock,
+    overrides: Path | None = None,
+    commune: str | None = None,
+    libraries: SharedLibraries | None = None,
 ) -> LibraryHolder:
-    """The guides a commune serves: the province library with the commune's overrides."""
+    """The guides a commune serves: the province library with the commune's overrides. With
+    `libraries`, communes serving the same layers get the same holder, built once."""
     check_knowledge_dir(settings.knowledge_dir)
     if overrides is not None:
         check_knowledge_dir(overrides, f"knowledge overrides of {commune}")
-    holder = LibraryHolder(
-        settings.knowledge_dir,
-        lambda: clock.now().date(),
-        overrides=overrides,
-        commune=commune,
+    libraries = libraries or SharedLibraries()
+    builds = libraries.builds
+    holder = libraries.holder(
+        settings.knowledge_dir, lambda: clock.now().date(), overrides=overrides, commune=commune
     )
+    if libraries.builds == builds:
+        return holder  # built (and checked) for an earlier commune
     _, problems = holder.load()
     for problem in problems:
         log.warning("%s", problem.render())
@@ -376,15 +382,21 @@ def _named(commune: str, check: Health) -> Health:
 
 
 async def bootstrap(
-    commune: Commune, parts: Parts | None = None, shared: SharedDatabase | None = None
+    commune: Commune,
+    parts: Parts | None = None,
+    shared: SharedDatabase | None = None,
+    libraries: SharedLibraries | None = None,
 ) -> CommuneApp:
     """Build (not start) one commune's application on the shared database (opened and migrated
-    here when `shared` is not given)."""
+    here when `shared` is not given); with `libraries`, on the library built for the communes
+    before it that serve the same guide layers."""
     parts = parts or Parts()
     settings = commune.settings
     clock = parts.clock or SystemClock()
     overrides = commune.overrides
-    holder = library_holder(settings, clock, overrides, None if commune.implicit else commune.id)
+    holder = library_holder(
+        settings, clock, overrides, None if commune.implicit else commune.id, libraries
+    )
     if shared is None:
         shared = await _open_shared(settings, parts, users=1)
     try:
@@ -513,9 +525,10 @@ async def bootstrap_all(communes: list[Commune], parts: Parts | None = None) -> 
         return []
     shared = await _open_shared(communes[0].settings, parts, users=len(communes))
     apps: list[CommuneApp] = []
+    libraries = SharedLibraries()  # communes without overrides share one build
     try:
         for commune in communes:
-            apps.append(await bootstrap(commune, parts, shared))
+            apps.append(await bootstrap(commune, parts, shared, libraries))
     except BaseException:
         for _ in range(len(communes) - len(apps) - 1):
             await shared.release()  # the failed one released itself

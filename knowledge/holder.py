@@ -103,3 +103,36 @@ class LibraryHolder:
         if self._library is None or self._library.day != day:
             self._library = Library(self._kb, day, self._config, self._matcher)
         return self._library
+
+
+class SharedLibraries:
+    """One holder per distinct set of layers, so communes that serve the same guides share one
+    built library and matcher (a build takes seconds and tens of MB): the province library
+    alone is built once for every commune without overrides; a commune with an overrides
+    folder gets its own."""
+
+    def __init__(self) -> None:
+        self._holders: dict[tuple[Path, Path | None, str | None], LibraryHolder] = {}
+        self.builds = 0
+
+    def holder(
+        self,
+        root: Path,
+        today: Callable[[], dt.date],
+        overrides: Path | None = None,
+        commune: str | None = None,
+    ) -> LibraryHolder:
+        """The holder for these layers (`today` and the commune name only matter for a new one;
+        the commune names the layer in problems only when it has overrides)."""
+        key = (
+            root.resolve(),
+            overrides.resolve() if overrides else None,
+            commune if overrides else None,
+        )
+        found = self._holders.get(key)
+        if found is None:
+            found = self._holders[key] = LibraryHolder(
+                root, today, overrides=overrides, commune=commune
+            )
+            self.builds += 1
+        return found

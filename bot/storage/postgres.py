@@ -12,6 +12,7 @@ the operator's part.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Sequence
 from typing import Any
@@ -480,6 +481,115 @@ async def _erase(conn: Conn, commune: str, ids: Sequence[int]) -> int:
     return len(rows)
 
 
+_COMMIT_TURNS = """
+WITH c AS (
+    UPDATE conversations AS t
+    SET state = u.state, last_seen_at = u.seen, display_name = COALESCE(u.name, t.display_name)
+    FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[])
+        AS u(id, commune, state, seen, name)
+    WHERE t.id = u.id AND t.commune = u.commune
+    RETURNING t.id
+), l AS (
+    INSERT INTO transcript (commune, conversation_id, seq, direction, text, at)
+    SELECT x.commune, x.cid,
+        COALESCE((SELECT MAX(s.seq) FROM transcript s WHERE s.conversation_id = x.cid), 0)
+            + row_number() OVER (PARTITION BY x.cid ORDER BY x.n),
+        x.direction, x.text, x.at
+    FROM unnest($6::text[], $7::bigint[], $8::text[], $9::text[], $10::text[])
+        WITH ORDINALITY AS x(commune, cid, direction, text, at, n)
+), e AS (
+    INSERT INTO events (commune, conversation_id, kind, data, at, at_us)
+    SELECT commune, cid, kind, data, at, at_us
+    FROM unnest($11::text[], $12::bigint[], $13::text[], $14::text[], $15::text[], $16::bigint[])
+        WITH ORDINALITY AS x(commune, cid, kind, data, at, at_us, n) ORDER BY n
+), o AS (
+    INSERT INTO outbox (commune, queue, target, payload, created_at, due_us)
+    SELECT commune, queue, target, payload, created_at, due_us
+    FROM unnest($17::text[], $18::text[], $19::text[], $20::text[], $21::text[], $22::bigint[])
+        WITH ORDINALITY AS x(commune, queue, target, payload, created_at, due_us, n) ORDER BY n
+), r AS (
+    UPDATE inbound_events AS i SET processed_at = x.at, payload = ''
+    FROM unnest($23::bigint[], $24::text[], $25::text[]) AS x(id, commune, at)
+    WHERE i.id = x.id AND i.commune = x.commune
+)
+SELECT CASE WHEN count(*) = $26 THEN 0 ELSE 1 / (count(*) * 0) END FROM c
+"""
+"""Every turn of a batch in one statement, so one round trip and one transaction (one WAL
+flush) whatever the number of turns. A missing conversation makes the final division fail,
+which rolls the whole statement back; the batch is then committed turn by turn."""
+
+
+def _turn_rows(commune: str, turn: Turn) -> tuple[list[Any], ...]:
+    """The rows of one turn for `_COMMIT_TURNS`, column by column."""
+    cid, now = turn.conversation_id, turn.seen_at
+    return (
+        [(cid, commune, turn.state.model_dump_json(), _iso(now), turn.display_name or None)],
+        [(commune, cid, line.direction, line.text, _iso(line.at)) for line in turn.transcript],
+        [
+            (commune, cid, e.kind, _DATA.dump_json(e.data).decode(), _iso(e.at), _us(e.at))
+            for e in turn.events
+        ],
+        [
+            (commune, o.queue, o.target, o.model_dump_json(), _iso(now), _us(now))
+            for o in turn.outgoing
+        ],
+        [(turn.receipt, commune, _iso(now))] if turn.receipt is not None else [],
+    )
+
+
+def _columns(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    return [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * width
+
+
+async def _commit_batch(conn: Conn, batch: Sequence[tuple[str, Turn]]) -> None:
+    tables: list[list[tuple[Any, ...]]] = [[], [], [], [], []]
+    for commune, turn in batch:
+        for table, rows in zip(tables, _turn_rows(commune, turn), strict=True):
+            table.extend(rows)
+    params = [
+        column
+        for table, width in zip(tables, (5, 5, 6, 6, 3), strict=True)
+        for column in _columns(table, width)
+    ]
+    await conn.fetchval(_COMMIT_TURNS, *params, len(batch))
+
+
+async def _commit_one(conn: Conn, commune: str, turn: Turn) -> None:
+    """One turn in its own transaction, statement by statement (handoffs need their checks)."""
+    cid = turn.conversation_id
+    async with conn.transaction():
+        status = await conn.execute(
+            "UPDATE conversations SET state = $1, last_seen_at = $2,"
+            " display_name = COALESCE($3, display_name) WHERE id = $4 AND commune = $5",
+            turn.state.model_dump_json(),
+            _iso(turn.seen_at),
+            turn.display_name or None,
+            cid,
+            commune,
+        )
+        if status != "UPDATE 1":
+            raise LookupError("a conversation of this turn no longer exists")
+        if turn.transcript:
+            base = await conn.fetchval(
+                "SELECT COALESCE(MAX(seq), 0) FROM transcript WHERE conversation_id = $1", cid
+            )
+            await conn.executemany(
+                "INSERT INTO transcript (commune, conversation_id, seq, direction, text, at)"
+                " VALUES ($1, $2, $3, $4, $5, $6)",
+                [
+                    (commune, cid, base + n, line.direction, line.text, _iso(line.at))
+                    for n, line in enumerate(turn.transcript, start=1)
+                ],
+            )
+        for event in turn.events:
+            await _log_event(conn, commune, cid, event)
+        for handoff in turn.handoffs:
+            await _save_handoff(conn, commune, handoff, create=True)
+        await _enqueue(conn, commune, turn.outgoing, turn.seen_at)
+        if turn.receipt is not None:
+            await _inbound_done(conn, commune, turn.receipt, turn.seen_at)
+
+
 class PostgresDatabase:
     """A pool shared by every commune of the process; `for_commune` gives one commune's view."""
 
@@ -488,6 +598,9 @@ class PostgresDatabase:
         self._min = min_size
         self._max = max_size
         self._pool: Any = None
+        self._pending: list[tuple[str, Turn, asyncio.Future[None]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+        self.split_batches = 0  # batches that failed and were committed turn by turn
 
     @property
     def url(self) -> str:
@@ -505,7 +618,50 @@ class PostgresDatabase:
             raise
         self._pool = pool
 
+    async def commit(self, commune: str, turn: Turn) -> None:
+        """Group commit: turns arriving while a batch is being written go together in the next
+        one, across communes; each caller returns once its own turn is durable, and a batch
+        that fails is retried turn by turn, so one bad turn fails alone and all-or-nothing."""
+        if turn.handoffs:  # rare, and checked row by row
+            async with self.pool.acquire() as conn:
+                await _commit_one(conn, commune, turn)
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((commune, turn, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        await asyncio.shield(future)
+
+    async def _flush(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            try:
+                async with self.pool.acquire() as conn:
+                    await _commit_batch(conn, [(c, t) for c, t, _ in batch])
+            except Exception:
+                self.split_batches += 1
+                for commune, turn, future in batch:
+                    try:
+                        async with self.pool.acquire() as conn:
+                            await _commit_one(conn, commune, turn)
+                    except Exception as exc:
+                        if not future.done():
+                            future.set_exception(exc)
+                    else:
+                        if not future.done():
+                            future.set_result(None)
+                continue
+            for _, _, future in batch:
+                if not future.done():
+                    future.set_result(None)
+
+    async def flush(self) -> None:
+        """Wait until every turn handed to commit() (even by a cancelled caller) is written."""
+        while self._flusher is not None and not self._flusher.done():
+            await asyncio.gather(self._flusher, return_exceptions=True)
+
     async def close(self) -> None:
+        await self.flush()
         pool, self._pool = self._pool, None
         if pool is not None:
             await pool.close()
@@ -1136,44 +1292,16 @@ class PostgresStorage(Storage):
         if self._owned:
             await self.database.close()
 
+    async def flush(self) -> None:
+        await self.database.flush()
+
     async def check_writable(self) -> None:
         await self.kv.set("startup.probe", "", dt.datetime.now(dt.UTC))
 
     async def commit(self, turn: Turn) -> None:
-        """One transaction per turn (PostgreSQL runs concurrent transactions itself)."""
+        """One transaction per turn, shared with the turns committing at the same time."""
         check_turn(turn)
-        commune, cid = self.commune, turn.conversation_id
-        async with self.database.pool.acquire() as conn, conn.transaction():
-            status = await conn.execute(
-                "UPDATE conversations SET state = $1, last_seen_at = $2,"
-                " display_name = COALESCE($3, display_name) WHERE id = $4 AND commune = $5",
-                turn.state.model_dump_json(),
-                _iso(turn.seen_at),
-                turn.display_name or None,
-                cid,
-                commune,
-            )
-            if status != "UPDATE 1":
-                raise LookupError("a conversation of this turn no longer exists")
-            if turn.transcript:
-                base = await conn.fetchval(
-                    "SELECT COALESCE(MAX(seq), 0) FROM transcript WHERE conversation_id = $1", cid
-                )
-                await conn.executemany(
-                    "INSERT INTO transcript (commune, conversation_id, seq, direction, text, at)"
-                    " VALUES ($1, $2, $3, $4, $5, $6)",
-                    [
-                        (commune, cid, base + n, line.direction, line.text, _iso(line.at))
-                        for n, line in enumerate(turn.transcript, start=1)
-                    ],
-                )
-            for event in turn.events:
-                await _log_event(conn, commune, cid, event)
-            for handoff in turn.handoffs:
-                await _save_handoff(conn, commune, handoff, create=True)
-            await _enqueue(conn, commune, turn.outgoing, turn.seen_at)
-            if turn.receipt is not None:
-                await _inbound_done(conn, commune, turn.receipt, turn.seen_at)
+        await self.database.commit(self.commune, turn)
 
 
 __all__ = ["MIGRATIONS", "PostgresDatabase", "PostgresStorage"]
