@@ -233,7 +233,8 @@ def _drift(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     from knowledge.bench import run_bench
 
-    return run_bench(guides=args.guides, queries=args.queries)
+    sets = [s.strip() for s in args.sets.split(",") if s.strip()] if args.sets else None
+    return run_bench(guides=args.guides, queries=args.queries, sets=sets, gate=not args.no_gate)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -299,6 +300,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="accuracy, latency and memory figures")
     bench.add_argument("--guides", type=int, default=2000, help="generated guides for scale")
     bench.add_argument("--queries", type=int, default=2000, help="timed queries per run")
+    bench.add_argument(
+        "--sets",
+        help="comma-separated: questions, holdout, dev2, gate, dialogues-dev, dialogues-dev2, "
+        "dialogues-gate, bundled, big (default: all)",
+    )
+    bench.add_argument("--no-gate", action="store_true", help="never run the independent gate sets")
     bench.set_defaults(func=_bench)
     return parser
 

@@ -24,6 +24,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from knowledge.lexrules import LexiconRules
+from knowledge.model import gather, positions
 from knowledge.normalize import Token, tokens
 from knowledge.results import HANDOFF, OUT_OF_SCOPE, Match, MatchResult
 from knowledge.schema import Guide, Lexicon
@@ -141,6 +142,11 @@ class LexicalIndex:
             ),
             shape=(len(self._phrases), n_features),
         )
+        self._pm = (
+            self._phrase_matrix.indptr.astype(np.int64),
+            self._phrase_matrix.indices.astype(np.int64),
+            self._phrase_matrix.data,
+        )
         self._phrase_doc = np.array([p.doc for p in self._phrases], dtype=np.int64)
         self._phrase_total = np.array([p.total for p in self._phrases])
         doc_lengths = [len(d.features) for d in self._docs]
@@ -153,6 +159,24 @@ class LexicalIndex:
                 ),
             ),
             shape=(len(self._docs), n_features),
+        )
+        self._dm = (
+            self._doc_matrix.indptr.astype(np.int64),
+            self._doc_matrix.indices.astype(np.int64),
+            self._doc_matrix.data,
+        )
+        # Row-wise copies for scoring only some guides (the model's candidates): a province
+        # library has common words ("thủ tục", "cấp") in thousands of phrases.
+        by_phrase = self._phrase_matrix.tocsr()
+        self._pr = (by_phrase.indptr.astype(np.int64), by_phrase.indices.astype(np.int64))
+        self._pr_data = by_phrase.data
+        by_doc = self._doc_matrix.tocsr()
+        self._dr = (by_doc.indptr.astype(np.int64), by_doc.indices.astype(np.int64))
+        self._doc_phrases = np.searchsorted(self._phrase_doc, np.arange(len(self._docs) + 1))
+        # a document's phrases are consecutive rows, so its entries are one run of the data
+        self._doc_entries = self._pr[0][self._doc_phrases]
+        self._entry_phrase = np.repeat(
+            np.arange(len(self._phrases), dtype=np.int64), np.diff(self._pr[0])
         )
         self._correction_cache: dict[str, str | None] = {}
 
@@ -304,12 +328,10 @@ class LexicalIndex:
             return out
         fids = list(qweights)
         qvalues = np.fromiter(qweights.values(), np.float64, len(fids))
-        columns = self._phrase_matrix[:, fids]
-        spread = np.repeat(qvalues, np.diff(columns.indptr))
+        lengths, phrases, values = gather(*self._pm, fids)
+        spread = np.repeat(qvalues, lengths)
         matched = np.bincount(
-            columns.indices,
-            weights=np.minimum(columns.data, spread),
-            minlength=len(self._phrases),
+            phrases, weights=np.minimum(values, spread), minlength=len(self._phrases)
         )
         hit = np.flatnonzero(matched > 0)
         if not len(hit):
@@ -320,11 +342,46 @@ class LexicalIndex:
         phrase_score = recall**cfg.phrase_recall_exp * precision**cfg.phrase_precision_exp
         best = np.zeros(len(self._docs))
         np.maximum.at(best, self._phrase_doc[hit], phrase_score)
-        docs = self._doc_matrix[:, fids]
+        lengths, docs, _ = gather(*self._dm, fids)
         explained = np.bincount(
-            docs.indices,
-            weights=np.repeat(qvalues, np.diff(docs.indptr)),
-            minlength=len(self._docs),
+            docs, weights=np.repeat(qvalues, lengths), minlength=len(self._docs)
+        )
+        combined = cfg.phrase_weight * best + (1 - cfg.phrase_weight) * np.minimum(
+            explained / qtotal, 1.0
+        )
+        out[best > 0] = combined[best > 0]
+        return out
+
+    def doc_scores_of(
+        self, words: Sequence[Token], corrected: set[str], docs: np.ndarray
+    ) -> np.ndarray:
+        """`doc_scores` for some documents only (indices into `doc_ids`), in their order; the
+        cost grows with those documents' phrases, not with the library."""
+        cfg = self.config
+        out = np.zeros(len(docs))
+        qweights, qtotal = self._query_weights(words, corrected)
+        if not qweights or qtotal <= 0 or not len(docs):
+            return out
+        query = np.zeros(len(self._feature_ids))
+        query[np.fromiter(qweights, np.int64, len(qweights))] = np.fromiter(
+            qweights.values(), np.float64, len(qweights)
+        )
+        _, where = positions(self._doc_entries, docs)
+        matched = np.bincount(
+            self._entry_phrase[where],
+            weights=np.minimum(self._pr_data[where], query[self._pr[1][where]]),
+            minlength=len(self._phrases),
+        )
+        counts, phrases = positions(self._doc_phrases, docs)  # phrase ids are positions
+        part = matched[phrases]
+        recall = part / self._phrase_total[phrases]
+        precision = np.minimum(part / qtotal, 1.0)
+        phrase_score = recall**cfg.phrase_recall_exp * precision**cfg.phrase_precision_exp
+        best = np.zeros(len(docs))
+        np.maximum.at(best, np.repeat(np.arange(len(docs)), counts), phrase_score)
+        lengths, fids, _ = gather(*self._dr, self._dr[1], docs)
+        explained = np.bincount(
+            np.repeat(np.arange(len(docs)), lengths), weights=query[fids], minlength=len(docs)
         )
         combined = cfg.phrase_weight * best + (1 - cfg.phrase_weight) * np.minimum(
             explained / qtotal, 1.0

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+import unicodedata
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
@@ -30,11 +31,21 @@ from knowledge.schema import Guide, Lexicon
 
 __all__ = ["HANDOFF", "OUT_OF_SCOPE", "Match", "MatchResult", "Matcher", "MatcherConfig"]
 
+LEXICAL_CANDIDATES = 80  # guides (by model score) that also get lexical evidence
 TOP_CLASSES = 12  # classes ranked per query: enough for 5 matches plus the special classes
 CHITCHAT = "__chitchat__:"
 POINTER = "__pointer__:"
 # Where a message asking two things splits: "khai tử và xin hỗ trợ mai táng".
 _JOINERS = re.compile(r"\s*(?:,|;|\+|&|\bvà\b|\bva\b|\bvới\b|\bvoi\b|\blẫn\b|\bkèm\b)\s*")
+
+
+_THANKS_SIGNS = frozenset("👍👌🙏❤♥💕🥰😊🤝✅")
+
+
+def _is_thanks_sign(text: str) -> bool:
+    """Only signs that say "thanks / ok" ("👍", "🙏🙏"); other pictographs and "???" are not."""
+    signs = [ch for ch in text if not ch.isspace() and unicodedata.category(ch) not in ("Mn", "Cf")]
+    return bool(signs) and all(ch in _THANKS_SIGNS for ch in signs)
 
 
 @dataclass(frozen=True)
@@ -94,6 +105,11 @@ class Matcher:
         self._is_guide = np.array([not c.startswith("__") for c in self.model.classes])
         self._n_phrases = len(texts)
         self._masks: dict[int, tuple[Collection[str], np.ndarray]] = {}
+        # lexical document -> model class, so lexical evidence is added as one vector operation
+        docs = {d: i for i, d in enumerate(self.lexical.doc_ids())}
+        self._class_doc = np.array([docs.get(c, -1) for c in self.model.classes])
+        self._special = np.flatnonzero(~self._is_guide & (self._class_doc >= 0))
+        self._guide_rows = np.flatnonzero(self._is_guide & (self._class_doc >= 0))
 
     def _content_words(self, text: str) -> int:
         return sum(not self.lexical.is_stopword(t) for t in self.lexical.normalise(text))
@@ -107,13 +123,19 @@ class Matcher:
         """(combined score, class id) for the best classes allowed today, best first. Vector
         operations over all classes, Python only over the few best (2,000 guides stay fast)."""
         cfg = self.config
-        values = self.model.scores(self.normalise(text))
-        for class_id, score in self.lexical.scores(text, allowed).items():
-            index = self.model.index.get(class_id)
-            if index is not None:
-                values[index] += cfg.lexical_weight * score
+        words, corrected = self.lexical.query_tokens(text)  # normalised once for both parts
+        values = self.model.scores(" ".join(t.plain for t in words))
         if allowed is not None:
             values[~self._mask(allowed)] = -np.inf
+        # Lexical evidence for the special classes and the model's best guides only: exact
+        # for a commune library, and a province library's cost stays that of a few guides.
+        guides = self._guide_rows
+        if len(guides) > LEXICAL_CANDIDATES:
+            top = np.argpartition(-values[guides], LEXICAL_CANDIDATES - 1)
+            guides = guides[top[:LEXICAL_CANDIDATES]]
+        chosen = np.concatenate([self._special, guides])
+        lexical = self.lexical.doc_scores_of(words, corrected, self._class_doc[chosen])
+        values[chosen] += cfg.lexical_weight * lexical
         keep = min(TOP_CLASSES, len(values))
         best = np.argpartition(-values, keep - 1)[:keep]
         classes = self.model.classes
@@ -139,6 +161,8 @@ class Matcher:
         cfg = self.config
         limit = min(top or cfg.max_matches, cfg.max_matches)
         if not fold(text):
+            if _is_thanks_sign(text):  # "👍", "🙏": an acknowledgement, answered politely
+                return MatchResult(text, "chitchat", (), chitchat="thanks")
             return MatchResult(text, "none", ())
         scored = self._scored(text, allowed)
         result = self._decide(text, scored, limit)
@@ -208,6 +232,8 @@ class Matcher:
         if not 2 <= len(parts) <= 3 or len(fold(text).split()) > 24:
             return None
         whole = {cid: score for score, cid in scored[:4] if not cid.startswith("__")}
+        if sum(score >= cfg.guide_threshold for score in whole.values()) < 2:
+            return None  # the whole message supports at most one: no part can add a second
         found: list[Match] = []
         for part in parts:
             result = self._decide(part, self._scored(part, allowed), limit)

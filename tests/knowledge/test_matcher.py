@@ -111,6 +111,12 @@ def test_out_of_scope_gets_no_guide(matcher, text):
     assert matcher.match(text).intent == "none"
 
 
+@pytest.mark.parametrize("text", ["👍", "🙏🙏", "❤️"])
+def test_a_thumbs_up_is_an_acknowledgement(matcher, text):
+    result = matcher.match(text)
+    assert (result.intent, result.chitchat) == ("chitchat", "thanks")
+
+
 def test_scores_are_between_0_and_1_and_sorted(matcher):
     result = matcher.match("khai sinh ket hon")
     scores = [m.score for m in result.matches]
