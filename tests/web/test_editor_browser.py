@@ -62,6 +62,8 @@ async def test_an_editor_changes_a_fee_and_a_reviewer_publishes_it(tmp_path: Pat
         await expect(page.locator(f"#f-fees-{index}-amount-loi")).to_contain_text("số nguyên")
         await page.locator(amount).scroll_into_view_if_needed()
         await shot(page, "13c-error")
+        await page.locator(amount).evaluate("e => e.scrollIntoView({block: 'center'})")
+        await shot(page, "13c-error-field", full_page=False)  # the message next to the field
         assert (root / REL).read_text(encoding="utf-8") == on_disk
         assert not (root / ".editor" / "drafts").exists() or not list(
             (root / ".editor" / "drafts").iterdir()
@@ -74,6 +76,8 @@ async def test_an_editor_changes_a_fee_and_a_reviewer_publishes_it(tmp_path: Pat
         await expect(preview.locator("[data-kenh=Telegram]")).to_contain_text("9.000")
         await expect(preview.locator("[data-kenh=Zalo]")).to_contain_text("9.000")
         await shot(page, "13c-preview")
+        await preview.evaluate("e => e.scrollIntoView({block: 'start'})")
+        await shot(page, "13c-preview-panel", full_page=False)
         await page.get_by_role("button", name="Lưu bản nháp").click()
         await expect(page.get_by_role("status")).to_contain_text("Đã lưu bản nháp")
         await page.get_by_role("button", name="Gửi duyệt").click()
