@@ -71,6 +71,7 @@ async def test_an_editor_changes_a_fee_and_a_reviewer_publishes_it(tmp_path: Pat
 
         # The right edit: the preview shows it as Telegram and Zalo would.
         await page.fill(amount, "9000")
+        await expect(page.locator(f"#f-fees-{index}-amount-loi")).to_be_hidden()  # out of date
         await page.get_by_role("button", name="Xem trước").click()
         preview = page.locator("#xem-truoc")
         await expect(preview.locator("[data-kenh=Telegram]")).to_contain_text("9.000")
