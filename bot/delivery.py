@@ -248,22 +248,27 @@ class OutboxSender(Delivery):
     async def _run(self) -> None:
         while not self._stopping:
             try:
-                claimed = await self.round()
+                full = await self._round()
             except Exception:
                 log.exception("taking outbox entries failed; trying again")
-                claimed = 0
-            if claimed == 0:
+                full = False
+            if not full:  # all that was due is taken: claim again when woken (a claim writes)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._poll)
                 self._wake.clear()
 
     async def round(self) -> int:
         """Claim what is due and start delivering it; returns how many were started."""
+        before = len(self._inflight)
+        await self._round()
+        return len(self._inflight) - before
+
+    async def _round(self) -> bool:
+        """Claim and start; True if the claim was full (more may be due right now)."""
         room = self._concurrency - len(self._inflight)
         if room <= 0:
-            return 0
+            return False  # a delivery ending wakes the loop
         items = await self._storage.outbox.claim(self._clock.now(), self._lease, room)
-        started = 0
         for item in items:
             if item.id in self._inflight:
                 continue  # a slow delivery outlived its lease: still ours, do not send twice
@@ -272,8 +277,7 @@ class OutboxSender(Delivery):
             else:
                 task = self._deliver(item)
             self._inflight[item.id] = asyncio.create_task(task)
-            started += 1
-        return started
+        return len(items) >= room
 
     async def drain(self, timeout: float = 10.0) -> None:
         """Deliver until nothing is due or in flight (tests, simulation, shutdown)."""

@@ -23,6 +23,7 @@ from flows.ports import Clock, InboxItem, Storage
 log = logging.getLogger(__name__)
 LEASE = dt.timedelta(seconds=30)  # an update whose processing failed is tried again after this
 MAX_ATTEMPTS = 10
+BATCH = 200  # updates taken by one claim
 
 Handle = Callable[[Any, InboxItem], Awaitable[None]]
 """Handles one update: its parsed JSON payload and the stored item (for its receipt)."""
@@ -66,13 +67,17 @@ class InboxWorker:
 
     async def process_pending(self) -> int:
         """Start handling stored updates not processed yet; returns how many were started."""
-        items = await self._storage.inbox.claim(self._channel, self._clock.now(), LEASE, 200)
+        return (await self._claim())[0]
+
+    async def _claim(self) -> tuple[int, bool]:
+        """(updates started, whether the claim was full: more may be waiting)."""
+        items = await self._storage.inbox.claim(self._channel, self._clock.now(), LEASE, BATCH)
         started = 0
         for item in items:
             if item.id not in self._inflight:
                 self._inflight[item.id] = asyncio.create_task(self._process(item))
                 started += 1
-        return started
+        return started, len(items) >= BATCH
 
     async def drain(self, timeout: float = 10.0) -> None:
         """Wait until every stored update is processed (tests)."""
@@ -98,16 +103,17 @@ class InboxWorker:
                 await self._storage.inbox.done(item.id, self._clock.now())
         finally:
             self._inflight.pop(item.id, None)
-            self._wake.set()
 
     async def _run(self) -> None:
+        """Claims only when woken (an update was stored) or every `poll_seconds` (updates of
+        another process, retries): a claim costs a write, so none is made just in case."""
         while not self._stopping:
             try:
-                started = await self.process_pending()
+                _, full = await self._claim()
             except Exception:
                 log.exception("reading the %s inbox failed; trying again", self._channel)
-                started = 0
-            if not started:
+                full = False
+            if not full:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._poll)
                 self._wake.clear()

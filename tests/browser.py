@@ -62,9 +62,10 @@ async def chromium_page(
             await browser.close()
 
 
-async def shot(page: Page, name: str) -> Path:
-    """Save a full-page screenshot as artifacts/screenshots/<name>.png."""
+async def shot(page: Page, name: str, full_page: bool = True) -> Path:
+    """Save a screenshot as artifacts/screenshots/<name>.png: the whole page, or with
+    `full_page=False` what the window shows (a long form's part a person looks at)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    await page.screenshot(path=str(path), full_page=True)
+    await page.screenshot(path=str(path), full_page=full_page)
     return path

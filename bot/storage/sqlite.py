@@ -470,10 +470,14 @@ class SqliteDatabase:
         return await asyncio.shield(self._transaction(work))
 
     async def write_one(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        async def work(db: aiosqlite.Connection) -> list[sqlite3.Row]:
-            return await _run(db, sql, params)
+        """One statement, in autocommit: it is atomic on its own and, being a write, takes the
+        write lock when it starts (as BEGIN IMMEDIATE would), so BEGIN and COMMIT would only
+        add two round trips to the database thread. Shielded like `write`."""
+        return await asyncio.shield(self._statement(sql, params))
 
-        return await self.write(work)
+    async def _statement(self, sql: str, params: Params) -> list[sqlite3.Row]:
+        async with self._lock:
+            return await _run(self._connection(), sql, params)
 
     async def _transaction(self, work: Work[T]) -> T:
         async with self._lock:

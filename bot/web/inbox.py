@@ -33,6 +33,7 @@ FLASH = {
     "empty": "Nội dung trống, chưa gửi gì.",
     "gone": "Cuộc trò chuyện này không còn chờ cán bộ.",
     "nobody": "Không tìm thấy đồng nghiệp đó.",
+    "held": "{who} vừa nhận cuộc trò chuyện này. Muốn nhận thay, bấm «Nhận thay {who}».",
 }
 
 
@@ -162,17 +163,20 @@ def inbox_routes(
     async def claim(request: Request) -> Response:
         if not await exists(request):
             return PlainTextResponse("Không tìm thấy cuộc trò chuyện.", status_code=404)
-        commune, cid = request.path_params["commune"], request.path_params["cid"]
-        view = await inbox.conversation(commune, cid)
-        previous = view.handoff.claimed_by if view and view.handoff else None
-        user = me(request)
-        if not await inbox.claim(user.display_name, cid):
+        cid = request.path_params["cid"]
+        form = await request.form()
+        # only a page that showed the holder's name (the «Nhận thay …» button) takes over
+        shown = str(form.get("take_over") or "")[:100]
+        result = await inbox.claim(me(request).display_name, cid, take_over=False)
+        if not result.ok and result.held_by is not None and result.held_by == shown:
+            result = await inbox.claim(me(request).display_name, cid, take_over=True)
+        if not result.ok:
+            if result.held_by is not None:
+                return back(request, "held", who=result.held_by)
             return back(request, "gone")
-        took = previous is not None and previous != user.display_name
-        await audit(request, "claim", f"thay {previous}" if took and previous else "")
-        return (
-            back(request, "took", who=previous) if took and previous else back(request, "claimed")
-        )
+        took = result.held_by
+        await audit(request, "claim", f"thay {took}" if took else "")
+        return back(request, "took", who=took) if took else back(request, "claimed")
 
     @require("staff")
     async def reply(request: Request) -> Response:
@@ -227,7 +231,8 @@ def inbox_routes(
         target = next((c for c in await colleagues(commune) if c.username == wanted), None)
         if target is None:
             return back(request, "nobody")
-        if not await inbox.transfer(target.display_name, request.path_params["cid"]):
+        cid = request.path_params["cid"]
+        if not await inbox.transfer(me(request).display_name, cid, target.display_name):
             return back(request, "gone")
         await audit(request, "transfer", f"cho {target.username}")
         return back(request, "transferred", who=target.display_name)

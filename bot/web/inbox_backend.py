@@ -1,10 +1,10 @@
 """What the staff inbox needs from the desk, as one small protocol, and an adapter over today's
 engine (flows.engine staff actions) and storage.
 
-The lead can swap the adapter for the channel-neutral desk service at merge: the web pages only
-know `InboxBackend`. Every action goes through the engine, so it runs under the conversation's
-lock, in one turn, and a reply reaches the citizen through the durable outbox like a Telegram
-staff reply does; the Telegram desk sees the same handoff rows, so a claim in one shows in both.
+Every desk action goes through flows.desk.DeskService, the service the Telegram desk uses: it
+runs under the conversation's lock, in one turn, and a reply reaches the citizen through the
+durable outbox like a Telegram staff reply does; the Telegram desk sees the same handoff rows
+and notices, so a claim in one shows in the other. The web pages only know `InboxBackend`.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from bot.storage.accounts import AccountStore, InboxNote
+from flows.desk import ClaimResult, DeskService
 from flows.engine import Engine
 from flows.hours import OfficeHours
 from flows.ports import Clock, Handoff, Storage, TranscriptLine
@@ -56,7 +57,8 @@ class InboxBackend(Protocol):
     async def conversation(self, commune: str, conversation_id: int) -> ConversationView | None:
         """None when the conversation does not exist or belongs to another commune."""
 
-    async def claim(self, staff: str, conversation_id: int) -> bool: ...
+    async def claim(self, staff: str, conversation_id: int, take_over: bool) -> ClaimResult:
+        """`take_over=False`: if a colleague holds it, only say who (the page asks first)."""
 
     async def reply(self, staff: str, conversation_id: int, text: str) -> bool: ...
 
@@ -66,7 +68,7 @@ class InboxBackend(Protocol):
 
     async def note(self, author: str, conversation_id: int, text: str) -> None: ...
 
-    async def transfer(self, to_staff: str, conversation_id: int) -> bool: ...
+    async def transfer(self, staff: str, conversation_id: int, colleague: str) -> bool: ...
 
     async def version(self, commune: str) -> str:
         """Changes whenever the queue or an open conversation changes (for live updates)."""
@@ -76,7 +78,7 @@ class InboxBackend(Protocol):
 
 
 class FlowsInbox:
-    """InboxBackend over flows.engine.Engine and Storage (until the desk service exists)."""
+    """InboxBackend over the desk service (actions) and Storage (what the pages show)."""
 
     def __init__(
         self,
@@ -87,6 +89,7 @@ class FlowsInbox:
         clock: Clock,
     ) -> None:
         self._engine = engine
+        self._desk = DeskService(engine, storage)
         self._storage = storage
         self._notes = notes
         self._library = library
@@ -147,25 +150,27 @@ class FlowsInbox:
             self._changed.notify_all()
         return ok
 
-    async def claim(self, staff: str, conversation_id: int) -> bool:
-        return await self._done(await self._engine.staff_action(staff, conversation_id, "claim"))
+    async def claim(self, staff: str, conversation_id: int, take_over: bool) -> ClaimResult:
+        result = await self._desk.claim(staff, conversation_id, take_over=take_over)
+        await self._done(result.ok)
+        return result
 
     async def reply(self, staff: str, conversation_id: int, text: str) -> bool:
-        return await self._done(await self._engine.staff_reply(staff, conversation_id, text))
+        return await self._done(await self._desk.reply(staff, conversation_id, text))
 
     async def hand_back(self, staff: str, conversation_id: int) -> bool:
-        return await self._done(await self._engine.staff_action(staff, conversation_id, "return"))
+        return await self._done(await self._desk.hand_back(staff, conversation_id))
 
     async def close(self, staff: str, conversation_id: int) -> bool:
-        return await self._done(await self._engine.staff_action(staff, conversation_id, "close"))
+        return await self._done(await self._desk.close(staff, conversation_id))
 
     async def note(self, author: str, conversation_id: int, text: str) -> None:
         await self._notes.add_note(conversation_id, author, text, self._clock.now())
         await self._done(True)
 
-    async def transfer(self, to_staff: str, conversation_id: int) -> bool:
+    async def transfer(self, staff: str, conversation_id: int, colleague: str) -> bool:
         """The colleague becomes the holder (the citizen is told who helps them now)."""
-        return await self.claim(to_staff, conversation_id)
+        return await self._done(await self._desk.transfer(staff, conversation_id, colleague))
 
     async def version(self, commune: str) -> str:
         parts = []
@@ -213,8 +218,14 @@ class ProvinceInbox:
         inbox = self._inboxes.get(commune)
         return await inbox.conversation(commune, conversation_id) if inbox else None
 
-    async def claim(self, staff: str, conversation_id: int) -> bool:
-        return await self._act(conversation_id, lambda i: i.claim(staff, conversation_id))
+    async def claim(self, staff: str, conversation_id: int, take_over: bool) -> ClaimResult:
+        inbox = await self._of(conversation_id)
+        result = (
+            await inbox.claim(staff, conversation_id, take_over) if inbox else ClaimResult(False)
+        )
+        async with self._changed:
+            self._changed.notify_all()
+        return result
 
     async def reply(self, staff: str, conversation_id: int, text: str) -> bool:
         return await self._act(conversation_id, lambda i: i.reply(staff, conversation_id, text))
@@ -232,8 +243,10 @@ class ProvinceInbox:
 
         await self._act(conversation_id, act)
 
-    async def transfer(self, to_staff: str, conversation_id: int) -> bool:
-        return await self._act(conversation_id, lambda i: i.transfer(to_staff, conversation_id))
+    async def transfer(self, staff: str, conversation_id: int, colleague: str) -> bool:
+        return await self._act(
+            conversation_id, lambda i: i.transfer(staff, conversation_id, colleague)
+        )
 
     async def version(self, commune: str) -> str:
         inbox = self._inboxes.get(commune)

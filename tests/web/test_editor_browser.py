@@ -4,6 +4,7 @@ on the field and changes nothing. Every page is saved as a screenshot (13c-<page
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from playwright.async_api import Page, expect
@@ -11,6 +12,7 @@ from playwright.async_api import Page, expect
 from tests.browser import chromium_page, shot
 from tests.flows.driver import Driver, texts, to_citizen
 from tests.loopback import LoopbackServer
+from tests.web.console import PASSWORD
 from tests.web.editor_app import COMMUNE, console_app, copy_knowledge
 from tests.web.test_editor_pages import FILE, REL, fee_index
 
@@ -18,8 +20,13 @@ SLOW = 30_000  # ms: the machine running the suite may be busy
 
 
 async def sign_in(page: Page, url: str, user: str) -> None:
+    """Through the real login form, as a person would."""
     await page.context.clear_cookies()
-    await page.context.add_cookies([{"name": "as", "value": user, "url": url}])
+    await page.goto(f"{url}/admin/login")
+    await page.fill("#username", user)
+    await page.fill("#password", PASSWORD)
+    await page.click("button[type=submit]")
+    await page.wait_for_url(lambda target: "/admin/login" not in target)
 
 
 async def test_an_editor_changes_a_fee_and_a_reviewer_publishes_it(tmp_path: Path) -> None:
@@ -28,9 +35,10 @@ async def test_an_editor_changes_a_fee_and_a_reviewer_publishes_it(tmp_path: Pat
     amount = f"#f-fees-{index}-amount"
     async with (
         Driver(tmp_path / "bot.sqlite3", knowledge=root) as driver,
-        LoopbackServer(console_app(driver)) as server,
         chromium_page() as page,
+        contextlib.AsyncExitStack() as stack,
     ):
+        server = await stack.enter_async_context(LoopbackServer(await console_app(driver)))
         page.set_default_timeout(SLOW)
         await driver.say("con mèo nhà tôi bị lạc thì báo ai")
         before = texts(to_citizen(await driver.say("lệ phí trích lục hộ tịch bao nhiêu")))
@@ -54,6 +62,8 @@ async def test_an_editor_changes_a_fee_and_a_reviewer_publishes_it(tmp_path: Pat
         await expect(page.locator(f"#f-fees-{index}-amount-loi")).to_contain_text("số nguyên")
         await page.locator(amount).scroll_into_view_if_needed()
         await shot(page, "13c-error")
+        await page.locator(amount).evaluate("e => e.scrollIntoView({block: 'center'})")
+        await shot(page, "13c-error-field", full_page=False)  # the message next to the field
         assert (root / REL).read_text(encoding="utf-8") == on_disk
         assert not (root / ".editor" / "drafts").exists() or not list(
             (root / ".editor" / "drafts").iterdir()
@@ -61,11 +71,14 @@ async def test_an_editor_changes_a_fee_and_a_reviewer_publishes_it(tmp_path: Pat
 
         # The right edit: the preview shows it as Telegram and Zalo would.
         await page.fill(amount, "9000")
+        await expect(page.locator(f"#f-fees-{index}-amount-loi")).to_be_hidden()  # out of date
         await page.get_by_role("button", name="Xem trước").click()
         preview = page.locator("#xem-truoc")
         await expect(preview.locator("[data-kenh=Telegram]")).to_contain_text("9.000")
         await expect(preview.locator("[data-kenh=Zalo]")).to_contain_text("9.000")
         await shot(page, "13c-preview")
+        await preview.evaluate("e => e.scrollIntoView({block: 'start'})")
+        await shot(page, "13c-preview-panel", full_page=False)
         await page.get_by_role("button", name="Lưu bản nháp").click()
         await expect(page.get_by_role("status")).to_contain_text("Đã lưu bản nháp")
         await page.get_by_role("button", name="Gửi duyệt").click()

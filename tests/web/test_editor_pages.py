@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from tests.flows.driver import Driver, texts, to_citizen
-from tests.web.editor_app import COMMUNE, CSRF, console_app, copy_knowledge
+from tests.web.editor_app import COMMUNE, copy_knowledge, token
+from tests.web.editor_app import signed_in as client
 
 FILE = "ho-tich/trich-luc-ho-tich"
 REL = f"guides/{FILE}.yaml"
@@ -22,14 +23,6 @@ async def site(tmp_path: Path) -> AsyncIterator[tuple[Driver, Path]]:
     root = copy_knowledge(tmp_path)
     async with Driver(tmp_path / "bot.sqlite3", knowledge=root) as driver:
         yield driver, root
-
-
-def client(driver: Driver, user: str | None) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=console_app(driver)),
-        base_url="http://console.test",
-        cookies={"as": user} if user else None,
-    )
 
 
 def fee_index(root: Path) -> int:
@@ -98,9 +91,9 @@ async def test_every_editor_page_sends_a_stranger_to_login_and_refuses_staff(sit
                 "/admin/login?next="
             )
             assert (await staff.get(url)).status_code == 403
-        posted = await anonymous.post(EDIT, data={"csrf": CSRF})
+        posted = await anonymous.post(EDIT, data={"csrf": await token(anonymous)})
         assert posted.status_code == 303
-        assert (await staff.post(EDIT, data={"csrf": CSRF})).status_code == 403
+        assert (await staff.post(EDIT, data={"csrf": await token(staff)})).status_code == 403
 
 
 async def test_a_post_without_the_csrf_token_is_refused(site: Any) -> None:
@@ -145,11 +138,17 @@ async def test_a_fee_change_is_published_by_a_second_editor_and_the_bot_answers_
         saved = await lan.post(EDIT, data=form)
         assert saved.status_code == 303
         assert "8000" in (root / REL).read_text(encoding="utf-8")  # a draft is not published
-        await lan.post(f"/admin/{COMMUNE}/huong-dan/gui-duyet/{FILE}", data={"csrf": CSRF})
-        refused = await lan.post(f"/admin/{COMMUNE}/huong-dan/dang/{FILE}", data={"csrf": CSRF})
+        await lan.post(
+            f"/admin/{COMMUNE}/huong-dan/gui-duyet/{FILE}", data={"csrf": await token(lan)}
+        )
+        refused = await lan.post(
+            f"/admin/{COMMUNE}/huong-dan/dang/{FILE}", data={"csrf": await token(lan)}
+        )
         assert "biên tập viên khác" in (await lan.get(refused.headers["location"])).text
         assert "amount: 8000" in (root / REL).read_text(encoding="utf-8")
-        done = await minh.post(f"/admin/{COMMUNE}/huong-dan/dang/{FILE}", data={"csrf": CSRF})
+        done = await minh.post(
+            f"/admin/{COMMUNE}/huong-dan/dang/{FILE}", data={"csrf": await token(minh)}
+        )
         page = await minh.get(done.headers["location"])
         assert "Đã duyệt" in page.text and "minh" in page.text
     assert "amount: 9000" in (root / REL).read_text(encoding="utf-8")
@@ -167,7 +166,7 @@ async def test_an_unanswered_question_is_added_to_a_guide_in_one_click(site: Any
         assert "mèo" in page.text
         answer = await http.post(
             f"/admin/{COMMUNE}/huong-dan/them-cau",
-            data={"csrf": CSRF, "guide": "trich-luc-ho-tich", "question": question},
+            data={"csrf": await token(http), "guide": "trich-luc-ho-tich", "question": question},
         )
         assert answer.status_code == 303
     assert question in (root / REL).read_text(encoding="utf-8")

@@ -69,9 +69,17 @@ async def test_claiming_what_a_colleague_holds_warns_first(world):
         page = await staff.get(f"/admin/default/hop-thu/{cid}")
         assert "Anh Minh đang xử lý cuộc trò chuyện này" in page.text
         assert "Nhận thay Anh Minh" in page.text
-        took = await staff.post(
+        stale = await staff.post(  # a page loaded before Anh Minh claimed: no take-over
             f"/admin/default/hop-thu/{cid}/nhan",
             data={"csrf": csrf_of(page.text)},
+            follow_redirects=True,
+        )
+        assert "Anh Minh vừa nhận cuộc trò chuyện này" in stale.text
+        handoff = await world.storage.handoffs.current(cid)
+        assert handoff is not None and handoff.claimed_by == "Anh Minh"
+        took = await staff.post(  # the «Nhận thay Anh Minh» button confirms
+            f"/admin/default/hop-thu/{cid}/nhan",
+            data={"csrf": csrf_of(stale.text), "take_over": "Anh Minh"},
             follow_redirects=True,
         )
         assert "Bạn đã nhận thay Anh Minh" in took.text

@@ -5,7 +5,12 @@ person reading it would: 200 sessions then send about 40 messages a second, far 
 commune's portal sees. The server is a separate process (the real app: uvicorn, the web chat channel, the engine,
 SQLite with the durable inbox and outbox); this process plays the browsers, each session sending
 its messages one after another as a person would and long-polling for the answer. The latency
-is from sending a message to receiving the first line of its answer.
+is from sending a message to receiving the first line of its answer; the bot's CPU time per
+message (user + system, from /proc) is the figure that does not depend on the machine's load.
+
+A typed "2" sometimes chooses «Gặp cán bộ»: the conversation is then with staff and the bot
+rightly answers nothing more, so that session presses «Hủy gặp cán bộ» next (counted as a
+handoff), as a person who asked by mistake would. Failures are printed by reason.
 """
 
 from __future__ import annotations
@@ -20,10 +25,13 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from flows.texts import B_CANCEL_HANDOFF
 
 SCRIPT = (
     "lam giay khai sinh cho con",
@@ -130,67 +138,120 @@ class _Connection:
                 await writer.wait_closed()
 
 
+class _Failures(Counter[str]):
+    """Failed messages by reason, and how many handoffs the sessions cancelled."""
+
+    handoffs = 0
+
+
 async def _session(
-    host: str, port: int, index: int, messages: int, think: float, latencies: list[float]
-) -> int:
-    """One person: opens the chat, sends `messages` one after another; returns the failures."""
+    host: str,
+    port: int,
+    index: int,
+    messages: int,
+    think: float,
+    latencies: list[float],
+    failures: _Failures,
+) -> None:
+    """One person: opens the chat, sends `messages` one after another; counts failures by
+    reason in `failures` (a message not sent because the session broke counts as one)."""
     rng = random.Random(index)
     await asyncio.sleep(rng.uniform(0, think))  # people do not all arrive in the same instant
-    answered, last = 0, 0
+    last, done = 0, 0
     http = _Connection(host, port)
     try:
-        _, data = await http.request("POST", "/chat/api/session", {})
+        status, data = await http.request("POST", "/chat/api/session", {})
+        if status != 200:
+            failures[f"session refused (HTTP {status})"] += messages
+            return
         token = str(data["session"])
+        cancel: dict[str, str] | None = None
         for number in range(messages):
             text = SCRIPT[(number + rng.randrange(len(SCRIPT))) % len(SCRIPT)]
-            last, took = await _ask(http, token, f"m{number}", text, last)
+            if cancel is not None:  # handed to staff: the bot stays silent, so cancel first
+                failures.handoffs += 1
+                body = {"button": cancel["data"], "label": cancel["label"]}
+            else:
+                body = {"text": text}
+            last, took, reason, cancel = await _ask(http, token, f"m{number}", body, last)
+            done += 1
             if took is not None:
-                answered += 1
                 latencies.append(took)
+            else:
+                failures[reason] += 1
             await asyncio.sleep(rng.uniform(0.4, 1.6) * think)  # reading before typing again
-    except (OSError, ValueError, KeyError, asyncio.IncompleteReadError):
-        pass
+    except (OSError, ValueError, KeyError, asyncio.IncompleteReadError) as exc:
+        failures[f"client error ({type(exc).__name__})"] += messages - done
     finally:
         await http.close()
-    return messages - answered
 
 
 async def _ask(
-    http: _Connection, token: str, client_id: str, text: str, last: int
-) -> tuple[int, float | None]:
-    """Send, then long-poll until the answer's first line: (last sequence, milliseconds)."""
+    http: _Connection, token: str, client_id: str, message: dict[str, str], last: int
+) -> tuple[int, float | None, str, dict[str, str] | None]:
+    """Send, then long-poll until the answer's first line: (last sequence, milliseconds or
+    None, why it failed, the "cancel the handoff" button if the answer offers it)."""
     start = time.perf_counter()
-    body = {"session": token, "id": client_id, "text": text}
-    status, _ = await http.request("POST", "/chat/api/send", body)
+    status, _ = await http.request(
+        "POST", "/chat/api/send", {"session": token, "id": client_id, **message}
+    )
     if status != 200:
-        return last, None
+        return last, None, f"send refused (HTTP {status})", None
     while time.perf_counter() - start < 20:
         status, data = await http.request(
             "GET", f"/chat/api/messages?session={token}&after={last}&wait=20"
         )
+        if status != 200:
+            return last, None, f"poll refused (HTTP {status})", None
         last = int(data["last"])
-        if any(m["from"] == "bot" for m in data["messages"]):
-            return last, (time.perf_counter() - start) * 1000
-    return last, None
+        bot = [m for m in data["messages"] if m["from"] == "bot"]
+        if bot:
+            took = (time.perf_counter() - start) * 1000
+            buttons = [b for m in bot for b in m["buttons"]]
+            cancel = next((b for b in buttons if b["label"].endswith(B_CANCEL_HANDOFF)), None)
+            return last, took, "", cancel
+    return last, None, "no answer within 20 s", None
 
 
-async def load(port: int, sessions: int, messages: int, think: float) -> None:
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far (Linux /proc; None elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def load(port: int, sessions: int, messages: int, think: float, server: int) -> None:
+    cpu_before = _cpu_seconds(server)
     latencies: list[float] = []
+    failures = _Failures()
     start = time.perf_counter()
-    failures = await asyncio.gather(
-        *(_session("127.0.0.1", port, i, messages, think, latencies) for i in range(sessions))
+    await asyncio.gather(
+        *(
+            _session("127.0.0.1", port, i, messages, think, latencies, failures)
+            for i in range(sessions)
+        )
     )
     elapsed = time.perf_counter() - start
+    cpu_after = _cpu_seconds(server)
     latencies.sort()
     total = len(latencies)
     p99 = latencies[min(total - 1, int(total * 0.99))] if total else float("nan")
     print(f"web chat: {sessions} concurrent sessions, {messages} messages each, one bot process")
     print(f"  think time    {think:.1f} s on average between an answer and the next message")
-    print(f"  answered      {total} (failed {sum(failures)})")
+    print(f"  answered      {total} (failed {sum(failures.values())})")
+    for reason, count in failures.most_common():
+        print(f"    failed      {count}: {reason}")
+    print(f"  handoffs      {failures.handoffs} (a typed 2 chose «Gặp cán bộ»: cancelled next)")
     print(f"  elapsed       {elapsed:.1f} s ({total / elapsed:.1f} messages/s)")
     print(f"  latency p50   {statistics.median(latencies) if total else float('nan'):.1f} ms")
     print(f"  latency p99   {p99:.1f} ms")
     print(f"  latency max   {latencies[-1] if total else float('nan'):.1f} ms")
+    if cpu_before is not None and cpu_after is not None and total:
+        cpu = cpu_after - cpu_before
+        per = cpu / (total + sum(failures.values())) * 1000
+        print(f"  bot CPU       {cpu:.1f} s user+system, {per:.1f} ms per message")
     print(f"  target (p99 <= 300 ms): {'met' if p99 <= 300 else 'NOT met'}")
     print(
         f"  machine load  {os.getloadavg()[0]:.1f} (1-minute load average, {os.cpu_count()} CPUs)"
@@ -230,7 +291,7 @@ async def run(sessions: int, messages: int, think: float) -> None:
         )
         try:
             await _wait_up(url)
-            await load(port, sessions, messages, think)
+            await load(port, sessions, messages, think, server.pid)
         finally:
             server.terminate()
             await server.wait()
