@@ -3,25 +3,27 @@ every commune shares (from the Telegram desk's /themcau and from the web editor)
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
-from starlette.routing import Mount
 
 from bot.editor import editor_commands
+from bot.http import build_http_app
 from bot.storage import MemoryStorage
-from bot.web.auth import StaffUser
+from bot.storage.accounts import MemoryAccountStore
+from bot.web.app import WebConsole, console_routes
+from bot.web.auth import AuthService, LoginLimiter
 from bot.web.editor import EditorDeps, StoreEditorData, editor_routes
 from flows.ports import VN_TZ, ManualClock
 from knowledge.holder import LibraryHolder
 from tests.app.test_province_library import commune_overrides
-from tests.web import editor_app
-from tests.web.editor_app import CSRF, copy_knowledge
-from tests.web.editor_app import TestAuth as SignIn
+from tests.web.console import FAST, PASSWORD, login
+from tests.web.editor_app import copy_knowledge, token
 
 NOW = dt.datetime(2026, 12, 1, 9, 0, tzinfo=VN_TZ)
 COMMUNE = "an-khanh"
@@ -91,63 +93,68 @@ async def test_a_single_commune_keeps_adding_to_its_own_library(tmp_path: Path) 
     assert "đăng ký kết hôn ở xã mình" in text
 
 
-EDITOR = StaffUser("lan", "Chị Lan", roles={COMMUNE: {"editor", "staff"}})
-PROVINCE_ADMIN = StaffUser("tinh", "Anh Tỉnh", province_admin=True)
-
-
-@pytest.fixture
-def web(province: Province, monkeypatch: pytest.MonkeyPatch) -> httpx.AsyncClient:
-    monkeypatch.setitem(editor_app.USERS, "xa", EDITOR)
-    monkeypatch.setitem(editor_app.USERS, "tinh", PROVINCE_ADMIN)
+async def _console(province: Province) -> Starlette:
+    """The console as bot/app.py mounts it: real sessions, accounts, login form and CSRF."""
+    clock = province.clock
+    auth = AuthService(MemoryAccountStore(), clock, LoginLimiter(clock), hasher=FAST)
+    await auth.create_account("xa", PASSWORD, "Chị Lan", roles={COMMUNE: {"editor", "staff"}})
+    await auth.create_account("tinh", PASSWORD, "Anh Tỉnh", province_admin=True)
     holders = {COMMUNE: province.holder}
     data = StoreEditorData(lambda commune: MemoryStorage())
-    deps = EditorDeps(holders=holders.get, clock=province.clock, data=data)
-    app = Starlette(
-        routes=[Mount("/admin", routes=editor_routes(deps))], middleware=[Middleware(SignIn)]
+    deps = EditorDeps(holders=holders.get, clock=clock, data=data)
+    console = WebConsole(auth, secure_cookies=False)
+    return build_http_app(
+        console_routes(console, editor_routes(deps)), middleware=[console.middleware()]
     )
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+
+
+@contextlib.asynccontextmanager
+async def _signed_in(app: Starlette, user: str) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
+    """A client signed in as `user` through the login form, with its session's CSRF token."""
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://console.test"
+    ) as http:
+        answer = await login(http, user)
+        assert answer.status_code == 303, answer.text
+        yield http, await token(http)
 
 
 async def test_the_web_editor_refuses_a_communes_editor_the_shared_files(
-    province: Province, web: httpx.AsyncClient
+    province: Province,
 ) -> None:
     before = province.province_files()
     base = f"/admin/{COMMUNE}/huong-dan"
-    async with web:
-        web.cookies.set("as", "xa")
+    app = await _console(province)
+    async with _signed_in(app, "xa") as (web, csrf):
         listing = await web.get(base)
         assert listing.status_code == 200  # the commune's own files in the library: no crash
         for action in ("sua", "gui-duyet", "dang", "bo-nhap", "khoi-phuc"):
-            refused = await web.post(
-                f"{base}/{action}/ho-tich/ket-hon", data={"csrf": CSRF}
-            )
+            refused = await web.post(f"{base}/{action}/ho-tich/ket-hon", data={"csrf": csrf})
             assert refused.status_code == 403, action
             assert "hướng dẫn chung của tỉnh" in refused.text
         added = await web.post(
             f"{base}/them-cau",
-            data={"csrf": CSRF, "guide": "ket-hon", "question": "kết hôn ở An Khánh"},
+            data={"csrf": csrf, "guide": "ket-hon", "question": "kết hôn ở An Khánh"},
         )
         assert added.status_code == 303
         assert "chung" in httpx.URL(added.headers["location"]).query.decode()
         own = await web.post(
             f"{base}/them-cau",
-            data={"csrf": CSRF, "guide": "khai-sinh", "question": "khai sinh ở An Khánh"},
+            data={"csrf": csrf, "guide": "khai-sinh", "question": "khai sinh ở An Khánh"},
         )
         assert own.status_code == 303
         assert province.province_files() == before
         assert "khai sinh ở An Khánh" in (province.own / "guides" / "khai-sinh.yaml").read_text(
             encoding="utf-8"
         )
-        # a province admin may change the shared guide
-        web.cookies.set("as", "tinh")
+    # a province admin may change the shared guide
+    async with _signed_in(app, "tinh") as (web, csrf):
         allowed = await web.post(
             f"{base}/them-cau",
-            data={"csrf": CSRF, "guide": "ket-hon", "question": "kết hôn toàn tỉnh"},
+            data={"csrf": csrf, "guide": "ket-hon", "question": "kết hôn toàn tỉnh"},
         )
         assert allowed.status_code == 303
         shared = (province.root / "guides" / "ho-tich" / "ket-hon.yaml").read_text("utf-8")
         assert "kết hôn toàn tỉnh" in shared
-        page = await web.post(
-            f"{base}/sua/ho-tich/ket-hon", data={"csrf": CSRF}
-        )
+        page = await web.post(f"{base}/sua/ho-tich/ket-hon", data={"csrf": csrf})
         assert page.status_code != 403
