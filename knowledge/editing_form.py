@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import io
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -519,6 +520,15 @@ def errors_by_field(text: str, problems: list[tuple[int, str]]) -> dict[str, lis
     return result
 
 
+_WHERE = re.compile(r"^mục '[^']*': ")
+
+
+def on_field(message: str) -> str:
+    """A message shown next to its control: without the "mục 'fees[0].amount': " prefix, a
+    path that means nothing to an editor who sees the field itself."""
+    return _WHERE.sub("", message, count=1)
+
+
 def attach_errors(nodes: list[Node], errors: Mapping[str, list[str]]) -> list[str]:
     """Put each message on its control; return those that belong to no control."""
     placed: set[str] = set()
@@ -526,13 +536,13 @@ def attach_errors(nodes: list[Node], errors: Mapping[str, list[str]]) -> list[st
     def visit(items: list[Node]) -> None:
         for node in items:
             if node.name in errors:
-                node.errors = list(errors[node.name])
+                node.errors = [on_field(m) for m in errors[node.name]]
                 placed.add(node.name)
             visit(node.children)
             for index, item in enumerate(node.items):
                 key = f"{node.name}.{index}"
                 if key in errors:
-                    node.item_errors[index] = list(errors[key])
+                    node.item_errors[index] = [on_field(m) for m in errors[key]]
                     placed.add(key)
                 visit(item)
 

@@ -60,6 +60,8 @@ async def test_an_editor_changes_a_fee_and_a_reviewer_publishes_it(tmp_path: Pat
         await page.get_by_role("button", name="Lưu bản nháp").click()
         await expect(page.locator(amount)).to_have_attribute("aria-invalid", "true")
         await expect(page.locator(f"#f-fees-{index}-amount-loi")).to_contain_text("số nguyên")
+        # in words an editor reads, not the YAML path of the field they are looking at
+        await expect(page.locator(f"#f-fees-{index}-amount-loi")).not_to_contain_text("fees[")
         await page.locator(amount).scroll_into_view_if_needed()
         await shot(page, "13c-error")
         await page.locator(amount).evaluate("e => e.scrollIntoView({block: 'center'})")
