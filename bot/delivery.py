@@ -200,6 +200,7 @@ class OutboxSender(Delivery):
         self._lease = lease
         self._wake = asyncio.Event()
         self._inflight: dict[int, asyncio.Task[None]] = {}
+        self._claims: list[set[int]] = []  # per claim under way: entries that ended meanwhile
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self.delivered = 0
@@ -268,10 +269,17 @@ class OutboxSender(Delivery):
         room = self._concurrency - len(self._inflight)
         if room <= 0:
             return False  # a delivery ending wakes the loop
-        items = await self._storage.outbox.claim(self._clock.now(), self._lease, room)
+        ended: set[int] = set()
+        self._claims.append(ended)
+        try:
+            items = await self._storage.outbox.claim(self._clock.now(), self._lease, room)
+        finally:
+            self._claims.remove(ended)
         for item in items:
-            if item.id in self._inflight:
-                continue  # a slow delivery outlived its lease: still ours, do not send twice
+            if item.id in self._inflight or item.id in ended:
+                # a slow delivery outlived its lease: still ours, or it ended while the claim
+                # was under way (the claim read it before its outcome was written): never twice
+                continue
             if self._journal is not None and self._journal.done(item.id):
                 task = self._record_only(item)  # delivered; only the database write failed
             else:
@@ -313,8 +321,7 @@ class OutboxSender(Delivery):
         except Exception:
             log.exception("recording an outbox delivery failed (entry %s)", item.id)
         finally:
-            self._inflight.pop(item.id, None)
-            self.wake()  # the next entry of this queue is now at its head
+            self._ended(item.id)
 
     async def _record_only(self, item: OutboxItem) -> None:
         try:
@@ -324,8 +331,13 @@ class OutboxSender(Delivery):
         except Exception:
             log.exception("recording an outbox delivery failed (entry %s)", item.id)
         finally:
-            self._inflight.pop(item.id, None)
-            self.wake()
+            self._ended(item.id)
+
+    def _ended(self, item_id: int) -> None:
+        self._inflight.pop(item_id, None)
+        for ended in self._claims:
+            ended.add(item_id)
+        self.wake()  # the next entry of this queue is now at its head
 
     async def _attempt(self, item: OutboxItem) -> Outcome:
         transport = self._transports.get(item.outgoing.target)

@@ -53,6 +53,7 @@ class InboxWorker:
         self._worker: asyncio.Task[None] | None = None
         self._stopping = False
         self._inflight: dict[int, asyncio.Task[None]] = {}
+        self._claims: list[set[int]] = []  # per claim under way: updates that ended meanwhile
         self._locks: KeyedLocks[str] = KeyedLocks()
         self._slots = asyncio.Semaphore(concurrency)
         self._poll = poll_seconds
@@ -71,10 +72,17 @@ class InboxWorker:
 
     async def _claim(self) -> tuple[int, bool]:
         """(updates started, whether the claim was full: more may be waiting)."""
-        items = await self._storage.inbox.claim(self._channel, self._clock.now(), LEASE, BATCH)
+        ended: set[int] = set()
+        self._claims.append(ended)
+        try:
+            items = await self._storage.inbox.claim(self._channel, self._clock.now(), LEASE, BATCH)
+        finally:
+            self._claims.remove(ended)
         started = 0
         for item in items:
-            if item.id not in self._inflight:
+            # not one in hand, nor one that ended while the claim was under way (the claim read
+            # it before its turn committed): an update is handled once
+            if item.id not in self._inflight and item.id not in ended:
                 self._inflight[item.id] = asyncio.create_task(self._process(item))
                 started += 1
         return started, len(items) >= BATCH
@@ -103,6 +111,8 @@ class InboxWorker:
                 await self._storage.inbox.done(item.id, self._clock.now())
         finally:
             self._inflight.pop(item.id, None)
+            for ended in self._claims:
+                ended.add(item.id)
 
     async def _run(self) -> None:
         """Claims only when woken (an update was stored) or every `poll_seconds` (updates of
