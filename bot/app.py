@@ -153,7 +153,9 @@ def web_console(settings: Settings, apps: list[CommuneApp], clock: Clock) -> Web
     auth = AuthService(accounts, clock, session_hours=settings.web_session_hours)
     inbox = ProvinceInbox(
         {
-            app.commune.id: FlowsInbox(app.engine, app.storage, accounts, app.holder.current, clock)
+            app.commune.id: FlowsInbox(
+                app.engine, app.storage, accounts, app.holder.current, clock, app.files
+            )
             for app in apps
         }
     )

@@ -37,6 +37,7 @@ from bot.editor import editor_commands, staff_commands
 from bot.housekeeping import RetentionPurge, WeeklyStaleReport
 from bot.http import Health, telegram_route
 from bot.storage import Database, is_postgres, open_database, open_storage, sqlite_path
+from bot.storage.files import StaffFiles, staff_files
 from bot.storage.webchat import WebChatLog
 from flows.engine import Engine, EngineConfig
 from flows.models import Reply, StaffNotice
@@ -277,6 +278,7 @@ class CommuneApp:
     zalo: ZaloChannel | None = None
     jobs: list[Periodic] = field(default_factory=list)
     web: WebChat | None = None
+    files: StaffFiles | None = None  # files staff send from the web inbox
     routes: list[BaseRoute] = field(default_factory=list)
     shared: SharedDatabase | None = None
     holder_id: str = ""
@@ -459,9 +461,14 @@ def _assemble(
     zalo = (
         ZaloChannel(settings, storage, clock, commune=commune.id) if settings.zalo_enabled else None
     )
+    files = staff_files(storage)
     web = None
     if settings.web_chat:
-        web = WebChat(storage, _web_log(storage), clock, prefix=web_chat_prefix(commune))
+        web = WebChat(
+            storage, _web_log(storage), clock, prefix=web_chat_prefix(commune), files=files
+        )
+    if telegram is not None:
+        telegram.outbox.files = files
     log_desk = LogDesk()
     desk: StaffDesk = telegram.desk if telegram is not None else log_desk
     outboxes: dict[str, Outbox] = {}
@@ -503,6 +510,7 @@ def _assemble(
                 )
             )
     app.web = web
+    app.files = files
     if web is not None:
         web.bind(engine)
         app.routes += web.routes()

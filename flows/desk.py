@@ -58,6 +58,13 @@ class DeskService:
             staff, conversation_id, text, deliver=deliver, receipt=receipt
         )
 
+    async def send_file(self, staff: str, conversation_id: int, file_id: int, name: str) -> bool:
+        """Send a stored file (the storage layer keeps the bytes); the transcript reads
+        «📎 name». Claims a waiting conversation on the way, like a reply."""
+        return await self._engine.staff_reply(
+            staff, conversation_id, f"📎 {name}", attachment=file_id
+        )
+
     async def hand_back(self, staff: str, conversation_id: int, receipt: int | None = None) -> bool:
         return await self._engine.staff_action(staff, conversation_id, "return", receipt=receipt)
 

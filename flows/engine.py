@@ -139,7 +139,9 @@ class Engine:
 
     async def _failed_turn(self, inbound: Inbound, name: str) -> Turn:
         """Keep the state from before the failed turn; tell the citizen politely."""
-        conversation = await self._storage.conversations.get_or_create(inbound.key, self._clock.now(), name)
+        conversation = await self._storage.conversations.get_or_create(
+            inbound.key, self._clock.now(), name
+        )
         turn = Turn(conversation, self._clock.now())
         turn.heard(inbound.text or f"[{inbound.kind}]")
         turn.say(texts.FAILED, [HUMAN, MENU])
@@ -394,12 +396,13 @@ class Engine:
         deliver: bool = True,
         receipt: int | None = None,
         copy_of: str | None = None,
+        attachment: int | None = None,
     ) -> bool:
         """Relay a staff answer to the citizen. False if no handoff is open or (without a
         durable outbox) not delivered; with one, True once it is queued (staff are told later
         if it cannot be delivered). `deliver=False` records an answer the channel already
         delivered itself (a file); `copy_of` queues a copy of a desk message (a file, `text`
-        its caption) in the same commit."""
+        its caption) in the same commit; `attachment` a stored file (`text` «📎 name»)."""
         async with self._staff_turn(conversation_id, receipt) as opened:
             if opened is None:
                 return False
@@ -407,15 +410,15 @@ class Engine:
             now = turn.now
             first = handoff.first_response_at is None
             center = center or self._library().kb.office.center_name
-            self.handoffs.staff_message(
-                turn, handoff, staff, text, center, deliver and copy_of is None
-            )
-            if copy_of is not None:
+            special = copy_of is not None or attachment is not None
+            self.handoffs.staff_message(turn, handoff, staff, text, center, deliver and not special)
+            if special:
                 turn.outgoing.append(
                     Outgoing(
                         key=turn.key,
                         reply=Reply(text=text),
                         copy_of=copy_of,
+                        attachment=attachment,
                         conversation_id=turn.conversation.id,
                     )
                 )

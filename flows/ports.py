@@ -106,6 +106,9 @@ class Outgoing(BaseModel):
     # "<chat>:<message>" of a desk message (a staff member's file) the citizen gets a copy of;
     # `reply` then holds its caption, for the transcript and an "undelivered" notice.
     copy_of: str | None = None
+    # id of a file a staff member sent from the web inbox (stored by the storage layer);
+    # `reply` then holds «📎 name», for the transcript and an "undelivered" notice.
+    attachment: int | None = None
 
     @property
     def queue(self) -> str:
@@ -273,7 +276,7 @@ class FeedbackRepo(abc.ABC):
 
 
 class RatingRepo(abc.ABC):
-    """"Was this helpful?" answers."""
+    """ "Was this helpful?" answers."""
 
     @abc.abstractmethod
     async def add(

@@ -48,9 +48,11 @@ TABLES: dict[str, tuple[str, ...]] = {
         "id", "commune", "user_id", "conversation_id", "sender", "text", "buttons", "client_id",
         "ref", "created_at",
     ),
+    "staff_files": ("id", "commune", "conversation_id", "name", "mime", "data", "created_at"),
 }  # fmt: skip
 SERIALS = (
-    "conversations", "events", "feedback", "ratings", "inbound_events", "outbox", "web_chat_lines"
+    "conversations", "events", "feedback", "ratings", "inbound_events", "outbox", "web_chat_lines",
+    "staff_files",
 )  # fmt: skip
 
 

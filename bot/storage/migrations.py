@@ -389,6 +389,19 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     CREATE INDEX login_failures_address ON login_failures (address, at_us);
     CREATE INDEX login_failures_at ON login_failures (at_us);
     """,
+    # 9: files staff send from the web inbox (issue 13f), erased with their conversation
+    """
+    CREATE TABLE staff_files (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        commune TEXT NOT NULL DEFAULT 'default',
+        conversation_id INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        mime TEXT NOT NULL,
+        data BLOB NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX staff_files_conversation ON staff_files (conversation_id);
+    """,
 )
 
 

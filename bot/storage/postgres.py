@@ -278,6 +278,19 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX login_failures_address ON login_failures (address, at_us);
     CREATE INDEX login_failures_at ON login_failures (at_us);
     """,
+    # files staff send from the web inbox (issue 13f), erased with their conversation
+    """
+    CREATE TABLE staff_files (
+        id BIGSERIAL PRIMARY KEY,
+        commune TEXT NOT NULL DEFAULT 'default',
+        conversation_id BIGINT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        mime TEXT NOT NULL,
+        data BYTEA NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX staff_files_conversation ON staff_files (conversation_id);
+    """,
 )
 
 _MIGRATION_LOCK = 0x7468_7563  # pg_advisory_xact_lock key: one migrating process at a time

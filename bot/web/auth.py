@@ -44,7 +44,10 @@ __all__ = ["ROLES", "AuthMiddleware", "AuthService", "Role", "StaffUser", "requi
 SESSION_COOKIE = "thutuc_session"
 CSRF_COOKIE = "thutuc_csrf"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-MAX_FORM = 10_000_000  # bytes buffered to read a form's csrf field (files included)
+# bytes buffered to read a form's csrf field (files included): a 10 MB staff file and its
+# envelope, so a file slightly too large still reaches the page that explains the limit
+MAX_FORM = 12_000_000
+TOO_LARGE = "Tệp quá lớn: chỉ gửi được tệp tối đa 10 MB. Hãy quay lại và chọn tệp nhỏ hơn."
 Endpoint = Callable[[Request], Awaitable[Response]]
 _IMPLIES: dict[str, set[str]] = {"staff": {"staff"}, "editor": {"editor"}, "admin": set(ROLES)}
 
@@ -262,6 +265,9 @@ class AuthMiddleware:
         path: str = scope.get("path", "")
         if scope.get("method") in UNSAFE and path.startswith("/admin"):
             given, receive = await _given_token(scope, receive)
+            if given is None:
+                await PlainTextResponse(TOO_LARGE, status_code=413)(scope, receive, send)
+                return
             if fresh_csrf or not given or not hmac.compare_digest(given, csrf):
                 response = PlainTextResponse(
                     "Yêu cầu bị từ chối: thiếu mã bảo vệ (CSRF). Hãy tải lại trang.",
@@ -298,9 +304,9 @@ def _cookies(scope: Scope) -> dict[str, str]:
     return {k: m.value for k, m in jar.items()}
 
 
-async def _given_token(scope: Scope, receive: Receive) -> tuple[str, Receive]:
+async def _given_token(scope: Scope, receive: Receive) -> tuple[str | None, Receive]:
     """The CSRF token from the header, else from the form body (which is buffered and replayed
-    to the endpoint)."""
+    to the endpoint); None when the body is larger than MAX_FORM."""
     for name, value in scope.get("headers", []):
         if name == b"x-csrf-token":
             return value.decode("latin-1"), receive
@@ -319,7 +325,7 @@ async def _given_token(scope: Scope, receive: Receive) -> tuple[str, Receive]:
             break
         size += len(message.get("body", b""))
         if size > MAX_FORM:
-            return "", receive
+            return None, receive
         if not message.get("more_body", False):
             break
     replay = list(messages)

@@ -18,6 +18,7 @@ from starlette.templating import Jinja2Templates
 
 from bot.web.auth import AuthService, StaffUser, current_user, require
 from bot.web.inbox_backend import InboxBackend
+from bot.web.uploads import MAX_BYTES, check
 
 MAX_REPLY = 3000
 MAX_NOTE = 2000
@@ -34,6 +35,10 @@ FLASH = {
     "gone": "Cuộc trò chuyện này không còn chờ cán bộ.",
     "nobody": "Không tìm thấy đồng nghiệp đó.",
     "held": "{who} vừa nhận cuộc trò chuyện này. Muốn nhận thay, bấm «Nhận thay {who}».",
+    "filesent": "Đã gửi tệp cho người dân.",
+    "nofile": "Chưa chọn tệp nào, chưa gửi gì.",
+    "zalo": "Zalo: chưa gửi được tệp qua trợ lý, hãy gửi đường dẫn hoặc nội dung.",
+    "channel": "Kênh này chưa nhận được tệp, hãy gửi đường dẫn hoặc nội dung.",
 }
 
 
@@ -122,12 +127,15 @@ def inbox_routes(
         flash = FLASH.get(request.query_params.get("tb", ""), "")
         if flash:
             flash = flash.format(who=request.query_params.get("who", "")[:100])
+        file_error = str(request.state.file_error) if hasattr(request.state, "file_error") else ""
         return {
             "commune": commune,
             "view": view,
             "mine": holder == user.display_name,
             "holder": holder,
             "flash": flash,
+            "file_error": file_error,
+            "files_refused": FLASH["zalo"] if view.channel == "zalo" else "",
             "colleagues": [c for c in await colleagues(commune) if c.username != user.username],
             "now": None,
         }
@@ -192,6 +200,35 @@ def inbox_routes(
         return back(request, "sent")
 
     @require("staff")
+    async def send_file(request: Request) -> Response:
+        """A file for the citizen; a refused one is explained on the page (422), never sent."""
+        if not await exists(request):
+            return PlainTextResponse("Không tìm thấy cuộc trò chuyện.", status_code=404)
+        async with request.form(max_files=1, max_fields=5) as form:
+            upload = form.get("file")
+            if isinstance(upload, str) or upload is None or not upload.filename:
+                return back(request, "nofile")
+            data = await upload.read(MAX_BYTES + 1)
+            checked = check(upload.filename, data)
+        if checked.error:
+            return await refused(request, checked.error)
+        cid = request.path_params["cid"]
+        result = await inbox.send_file(
+            me(request).display_name, cid, checked.name, checked.mime, data
+        )
+        if result != "sent":
+            return back(request, result)
+        await audit(request, "send_file")  # never the file name: it may hold personal data
+        return back(request, "filesent")
+
+    async def refused(request: Request, error: str) -> Response:
+        request.state.file_error = error
+        context = await view_context(request)
+        if context is None:
+            return PlainTextResponse("Không tìm thấy cuộc trò chuyện.", status_code=404)
+        return pages.TemplateResponse(request, "conversation.html", context, status_code=422)
+
+    @require("staff")
     async def hand_back(request: Request) -> Response:
         if not await exists(request):
             return PlainTextResponse("Không tìm thấy cuộc trò chuyện.", status_code=404)
@@ -247,6 +284,7 @@ def inbox_routes(
         Route(one + "/noi-dung", transcript_part, methods=["GET"]),
         Route(one + "/nhan", claim, methods=["POST"]),
         Route(one + "/tra-loi", reply, methods=["POST"]),
+        Route(one + "/gui-tep", send_file, methods=["POST"]),
         Route(one + "/tra-bot", hand_back, methods=["POST"]),
         Route(one + "/ket-thuc", close, methods=["POST"]),
         Route(one + "/ghi-chu", note, methods=["POST"]),

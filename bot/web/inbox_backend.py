@@ -14,9 +14,10 @@ import contextlib
 import dataclasses
 import datetime as dt
 from collections.abc import Awaitable, Callable
-from typing import Protocol
+from typing import Literal, Protocol
 
 from bot.storage.accounts import AccountStore, InboxNote
+from bot.storage.files import StaffFiles
 from flows.desk import ClaimResult, DeskService
 from flows.engine import Engine
 from flows.hours import OfficeHours
@@ -24,6 +25,8 @@ from flows.ports import Clock, Handoff, Storage, TranscriptLine
 from knowledge.library import Library
 
 TRANSCRIPT_LINES = 100
+FILE_CHANNELS = frozenset({"web", "telegram"})  # channels whose transport delivers a staff file
+FileResult = Literal["sent", "gone", "zalo", "channel"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,6 +65,12 @@ class InboxBackend(Protocol):
 
     async def reply(self, staff: str, conversation_id: int, text: str) -> bool: ...
 
+    async def send_file(
+        self, staff: str, conversation_id: int, name: str, mime: str, data: bytes
+    ) -> FileResult:
+        """Store the file and queue it to the citizen; "zalo"/"channel": that channel cannot
+        receive it (nothing stored or sent), "gone": no open handoff."""
+
     async def hand_back(self, staff: str, conversation_id: int) -> bool: ...
 
     async def close(self, staff: str, conversation_id: int) -> bool: ...
@@ -87,8 +96,10 @@ class FlowsInbox:
         notes: AccountStore,
         library: Callable[[], Library],
         clock: Clock,
+        files: StaffFiles | None = None,
     ) -> None:
         self._engine = engine
+        self._files = files
         self._desk = DeskService(engine, storage)
         self._storage = storage
         self._notes = notes
@@ -141,7 +152,9 @@ class FlowsInbox:
             handoff=handoff,
             guide_title=self._guide_title(guide_id),
             answer_by=self.answer_by(handoff) if handoff else None,
-            transcript=await self._storage.conversations.transcript(conversation_id, TRANSCRIPT_LINES),
+            transcript=await self._storage.conversations.transcript(
+                conversation_id, TRANSCRIPT_LINES
+            ),
             notes=await self._notes.notes(conversation_id),
         )
 
@@ -157,6 +170,23 @@ class FlowsInbox:
 
     async def reply(self, staff: str, conversation_id: int, text: str) -> bool:
         return await self._done(await self._desk.reply(staff, conversation_id, text))
+
+    async def send_file(
+        self, staff: str, conversation_id: int, name: str, mime: str, data: bytes
+    ) -> FileResult:
+        conversation = await self._storage.conversations.find(conversation_id)
+        if conversation is None or await self._storage.handoffs.current(conversation_id) is None:
+            return "gone"
+        channel = conversation.key.channel
+        if channel not in FILE_CHANNELS or self._files is None:
+            return "zalo" if channel == "zalo" else "channel"
+        file_id = await self._files.put(conversation_id, name, mime, data, self._clock.now())
+        if file_id is None:
+            return "gone"
+        # a handoff ended meanwhile: the file stays with the conversation (erased with it)
+        sent = await self._desk.send_file(staff, conversation_id, file_id, name)
+        await self._done(sent)
+        return "sent" if sent else "gone"
 
     async def hand_back(self, staff: str, conversation_id: int) -> bool:
         return await self._done(await self._desk.hand_back(staff, conversation_id))
@@ -203,7 +233,9 @@ class ProvinceInbox:
                 return inbox
         return None
 
-    async def _act(self, conversation_id: int, act: Callable[[FlowsInbox], Awaitable[bool]]) -> bool:
+    async def _act(
+        self, conversation_id: int, act: Callable[[FlowsInbox], Awaitable[bool]]
+    ) -> bool:
         inbox = await self._of(conversation_id)
         ok = inbox is not None and await act(inbox)
         async with self._changed:
@@ -229,6 +261,17 @@ class ProvinceInbox:
 
     async def reply(self, staff: str, conversation_id: int, text: str) -> bool:
         return await self._act(conversation_id, lambda i: i.reply(staff, conversation_id, text))
+
+    async def send_file(
+        self, staff: str, conversation_id: int, name: str, mime: str, data: bytes
+    ) -> FileResult:
+        inbox = await self._of(conversation_id)
+        result: FileResult = "gone"
+        if inbox is not None:
+            result = await inbox.send_file(staff, conversation_id, name, mime, data)
+        async with self._changed:
+            self._changed.notify_all()
+        return result
 
     async def hand_back(self, staff: str, conversation_id: int) -> bool:
         return await self._act(conversation_id, lambda i: i.hand_back(staff, conversation_id))

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from bot.storage import open_database
+from bot.storage.files import staff_files
 from bot.storage.webchat import NewLine, web_chat_log
 from flows.models import ConversationKey, Reply
 from flows.ports import VN_TZ, ConversationState, Event, Handoff, Outgoing, TranscriptLine, Turn
@@ -44,6 +45,8 @@ async def test_a_commune_is_copied_with_its_ids(tmp_path: Path, postgres_url: st
     await store.kv.set("zalo.tokens", "T", T0)
     await store.desk_links.set_topic(conv.id, -100, 7, T0)
     await web_chat_log(store).append("w1", conv.id, [NewLine("me", "khai sinh", "c1")], T0)
+    file_id = await staff_files(store).put(conv.id, "đơn.pdf", "application/pdf", b"%PDF-1", T0)
+    assert file_id is not None
     await source.close()
 
     url = await fresh_postgres_database(postgres_url)
@@ -72,6 +75,8 @@ async def test_a_commune_is_copied_with_its_ids(tmp_path: Path, postgres_url: st
         assert await pg.kv.get("zalo.tokens") == "T"
         assert await pg.desk_links.topic(conv.id) == (-100, 7)
         assert [x.text for x in await web_chat_log(pg).after("w1", 0)] == ["khai sinh"]
+        copied = await staff_files(pg).get(file_id)
+        assert copied is not None and (copied.name, copied.data) == ("đơn.pdf", b"%PDF-1")
         assert [o.outgoing.reply for o in await pg.outbox.claim(T0, LEASE)] == [Reply(text="chờ")]
         assert [e.kind for _, e in await pg.events.between()] == ["handoff"]
         assert await target.for_commune("xa-khac").conversations.by_key(ALICE) is None

@@ -148,7 +148,8 @@ def parse_multipart(content_type: str, body: bytes) -> JSON:
         if chunk.startswith(b"--"):
             break
         head, _, content = chunk.removeprefix(b"\r\n").partition(b"\r\n\r\n")
-        headers = email.message_from_bytes(head + b"\r\n\r\n")
+        # PTB writes a file name as raw UTF-8 in the part's header, as Telegram accepts
+        headers = email.message_from_string(head.decode("utf-8", "replace") + "\r\n\r\n")
         name = headers.get_param("name", header="content-disposition")
         content = content.removesuffix(b"\r\n")
         if not isinstance(name, str):

@@ -20,6 +20,7 @@ from bot.channels.local import LocalDesk, LocalOutbox
 from bot.http import build_http_app
 from bot.storage import SqliteStorage
 from bot.storage.accounts import SqliteAccountStore
+from bot.storage.files import SqliteStaffFiles
 from bot.web.app import WebConsole, console_routes
 from bot.web.auth import AuthService, LoginLimiter
 from bot.web.inbox_backend import FlowsInbox
@@ -61,7 +62,12 @@ class World:
         self.accounts = SqliteAccountStore(self.storage)
         self.auth = AuthService(self.accounts, self.clock, LoginLimiter(self.clock), hasher=FAST)
         self.inbox = FlowsInbox(
-            self.engine, self.storage, self.accounts, self.holder.current, self.clock
+            self.engine,
+            self.storage,
+            self.accounts,
+            self.holder.current,
+            self.clock,
+            SqliteStaffFiles(self.storage),
         )
         self.console = WebConsole(
             self.auth, self.inbox, secure_cookies=False, live_poll_seconds=0.05

@@ -7,12 +7,14 @@ import httpx
 
 from bot.http import build_http_app
 from bot.storage.accounts import SqliteAccountStore
+from bot.storage.files import SqliteStaffFiles
 from bot.web.app import WebConsole, console_routes
 from bot.web.auth import AuthService, LoginLimiter
 from bot.web.inbox_backend import FlowsInbox
 from knowledge.holder import LibraryHolder
 from knowledge.loader import DEFAULT_DIR
-from tests.telegram.conftest import STAFF_CHAT, STAFF_USER, TelegramRig, rig  # noqa: F401
+from tests.telegram.conftest import CITIZEN, STAFF_CHAT, STAFF_USER, TelegramRig, rig  # noqa: F401
+from tests.telegram.fakewire import Upload
 from tests.telegram.test_channel import buttons, handoff, wait_citizen
 from tests.web.console import FAST, PASSWORD, csrf_of, login
 
@@ -23,7 +25,9 @@ async def console_on(rig: TelegramRig) -> httpx.AsyncClient:  # noqa: F811
     accounts = SqliteAccountStore(rig.storage)
     auth = AuthService(accounts, rig.clock, LoginLimiter(rig.clock), hasher=FAST)
     await auth.create_account("minh", PASSWORD, "Anh Minh", roles={"default": {"staff"}})
-    inbox = FlowsInbox(rig.engine, rig.storage, accounts, holder.current, rig.clock)
+    files = SqliteStaffFiles(rig.storage)
+    rig.channel.outbox.files = files  # as the bootstrap wires it
+    inbox = FlowsInbox(rig.engine, rig.storage, accounts, holder.current, rig.clock, files)
     console = WebConsole(auth, inbox, secure_cookies=False, live_poll_seconds=0.05)
     app = build_http_app(console_routes(console), middleware=[console.middleware()])
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1")
@@ -72,3 +76,27 @@ async def test_a_claim_on_the_web_shows_in_telegram_and_back(rig: TelegramRig) -
         page = await web.get(f"/admin/default/hop-thu/{cid}")
         assert "Chị Lan đang xử lý cuộc trò chuyện này" in page.text
         assert "Nhận thay Chị Lan" in page.text
+
+
+async def test_a_file_sent_from_the_web_reaches_the_telegram_citizen(rig: TelegramRig) -> None:  # noqa: F811
+    await handoff(rig)
+    cid = (await rig.storage.handoffs.queue())[0].conversation_id
+    pdf = b"%PDF-1.7\n" + b"x" * 5000
+    async with await console_on(rig) as web:
+        await login(web, "minh")
+        page = await web.get(f"/admin/default/hop-thu/{cid}")
+        sent = await web.post(
+            f"/admin/default/hop-thu/{cid}/gui-tep",
+            data={"csrf": csrf_of(page.text)},
+            files={"file": ("mẫu đơn.pdf", pdf, "application/pdf")},
+            follow_redirects=True,
+        )
+        assert "Đã gửi tệp cho người dân." in sent.text
+        [call] = await rig.api.wait_for(
+            "sendDocument", predicate=lambda c: c.ok and int(c.params["chat_id"]) == CITIZEN
+        )
+        document = call.params["document"]
+        assert isinstance(document, Upload)
+        assert document.data == pdf and document.filename == "mẫu đơn.pdf"
+        await rig.settle()
+        assert await rig.storage.outbox.pending() == 0

@@ -14,6 +14,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route as HttpRoute
 
+from bot.storage.files import SqliteStaffFiles
+from flows.desk import DeskService
 from tests.browser import chromium_page, shot
 from tests.loopback import LoopbackServer
 from tests.web.webrig import WebRig, web_rig
@@ -186,3 +188,35 @@ async def test_the_widget_on_a_desktop_screen(tmp_path: Path) -> None:
         await shot(page, "13b-widget-desktop")
         await page.keyboard.press("Escape")
         assert not await page.is_visible(".tt-panel")
+
+
+async def test_a_file_from_staff_is_a_link_that_downloads_the_same_bytes(tmp_path: Path) -> None:
+    pdf = b"%PDF-1.4\n" + bytes(range(256)) * 8
+    async with (
+        web_rig(tmp_path, background=True) as rig,
+        LoopbackServer(portal(rig.url)) as site,
+        chromium_page() as page,
+    ):
+        await page.goto(site.url + "/")
+        await page.click(".tt-open")
+        await ask(page, "/canbo")
+        await wait_bot(page, 1)
+        cid = await conversation_id(rig)
+        file_id = await SqliteStaffFiles(rig.storage).put(
+            cid, "tờ khai.pdf", "application/pdf", pdf, rig.clock.now()
+        )
+        assert file_id is not None
+        assert await DeskService(rig.engine, rig.storage).send_file(
+            "Chị Lan", cid, file_id, "tờ khai.pdf"
+        )
+        link = page.locator(".tt-log a.tt-file")
+        await link.wait_for(timeout=15_000)
+        assert "tờ khai.pdf" in (await link.text_content() or "")
+        await shot(page, "13f-widget-file")
+        async with page.expect_download() as download_info:
+            await link.click()
+        download = await download_info.value
+        assert download.suggested_filename == "tờ khai.pdf"
+        saved = tmp_path / "downloaded.pdf"
+        await download.save_as(saved)
+        assert saved.read_bytes() == pdf

@@ -17,6 +17,7 @@ from bot.channels.web.channel import WebChat, citizen_of
 from bot.delivery import OutboxSender, Outcome
 from bot.http import build_http_app
 from bot.storage import SqliteStorage
+from bot.storage.files import SqliteStaffFiles
 from bot.storage.webchat import SqliteWebChatLog
 from flows.engine import Engine
 from flows.models import ConversationKey, StaffNotice
@@ -50,6 +51,7 @@ class WebRig:
     sender: OutboxSender
     url: str
     http: httpx.AsyncClient
+    clock: Clock
 
     async def session(self) -> str:
         response = await self.http.post(f"{self.url}/chat/api/session", content="{}")
@@ -93,7 +95,10 @@ async def web_rig(
     storage = SqliteStorage(tmp_path / "bot.sqlite3")
     await storage.open()
     holder = LibraryHolder(DEFAULT_DIR, lambda: clock.now().date())
-    web = WebChat(storage, SqliteWebChatLog(storage), clock, poll_seconds=0.05, **options)
+    files = SqliteStaffFiles(storage)
+    web = WebChat(
+        storage, SqliteWebChatLog(storage), clock, poll_seconds=0.05, files=files, **options
+    )
     desk = CollectingDesk()
     sender = OutboxSender(
         storage, {"desk": desk, "web": web.outbox}, clock, backoff=(0.0,), poll_seconds=0.05
@@ -108,7 +113,7 @@ async def web_rig(
     app = build_http_app(web.routes(), [web.health])
     try:
         async with LoopbackServer(app) as server, httpx.AsyncClient(timeout=10) as http:
-            yield WebRig(web, engine, storage, desk, sender, server.url, http)
+            yield WebRig(web, engine, storage, desk, sender, server.url, http, clock)
     finally:
         await sender.stop()
         await web.stop()

@@ -23,12 +23,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 import httpx
-from telegram import Bot, Message
+from telegram import Bot, InputFile, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.channels.telegram.keyboard import keyboard, messages
 from bot.delivery import Outcome, accepted
+from bot.storage.files import StaffFile, StaffFiles
 from flows.models import ConversationKey, Reply
 from flows.ports import Outbox, OutboxItem
 
@@ -149,10 +150,12 @@ class Sender:
 
 
 class TelegramOutbox(Outbox):
-    """Replies to Telegram citizens, as a transport of the outbox sender."""
+    """Replies to Telegram citizens, as a transport of the outbox sender. `files`: where the
+    files staff send from the web inbox are stored (set by the bootstrap)."""
 
-    def __init__(self, sender: Sender) -> None:
+    def __init__(self, sender: Sender, files: StaffFiles | None = None) -> None:
         self._sender = sender
+        self.files = files
 
     async def attempt(self, item: OutboxItem) -> Outcome:
         outgoing = item.outgoing
@@ -163,6 +166,14 @@ class TelegramOutbox(Outbox):
             if outgoing.copy_of is not None:  # a staff member's file
                 if item.progress == 0:  # not delivered before a crash
                     await self._copy(int(outgoing.key.user_id), outgoing.copy_of)
+                    accepted(1)
+                return Outcome("sent")
+            if outgoing.attachment is not None:  # a file sent from the web inbox
+                if item.progress == 0:
+                    stored = await self.files.get(outgoing.attachment) if self.files else None
+                    if stored is None:  # erased with its conversation meanwhile
+                        return Outcome("failed", "tệp không còn được lưu")
+                    await self._document(int(outgoing.key.user_id), stored)
                     accepted(1)
                 return Outcome("sent")
             await self._sender.send_reply(
@@ -184,6 +195,16 @@ class TelegramOutbox(Outbox):
         except TelegramError as exc:
             return Outcome("retry", str(exc), progress[0])
         return Outcome("sent")
+
+    async def _document(self, chat_id: int, stored: StaffFile) -> None:
+        await self._sender.call(
+            functools.partial(
+                self._sender.bot.send_document,
+                chat_id,
+                InputFile(stored.data, filename=stored.name),
+                filename=stored.name,
+            )
+        )
 
     async def _copy(self, chat_id: int, source: str) -> None:
         from_chat, _, message_id = source.partition(":")

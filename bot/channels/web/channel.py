@@ -30,6 +30,7 @@ import json
 import logging
 import re
 import secrets
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,7 @@ from bot.delivery import Outcome
 from bot.http import read_limited
 from bot.inbox_worker import InboxWorker
 from bot.outbound import ChannelLimits, OutMessage, render
+from bot.storage.files import StaffFiles
 from bot.storage.webchat import ChatLine, NewLine, WebChatLog
 from flows import texts
 from flows.engine import Engine
@@ -73,14 +75,21 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"ok": False, "error": message}, status_code=status, headers=CORS)
 
 
+FILE_BUTTON = "file:"  # a stored line's "button" that is a staff file to download, not a choice
+
+
 def _line(line: ChatLine) -> dict[str, Any]:
-    return {
+    files = [b for b in line.buttons if b.data.startswith(FILE_BUTTON)]
+    out: dict[str, Any] = {
         "seq": line.seq,
         "from": line.sender,
         "text": line.text,
-        "buttons": [{"label": b.label, "data": b.data} for b in line.buttons],
+        "buttons": [{"label": b.label, "data": b.data} for b in line.buttons if b not in files],
         "id": line.client_id,
     }
+    if files:
+        out["file"] = {"id": int(files[0].data[len(FILE_BUTTON) :]), "name": files[0].label}
+    return out
 
 
 def _numbered(reply: Reply, message: OutMessage) -> tuple[Button, ...]:
@@ -105,6 +114,19 @@ class WebOutbox(Outbox):
     async def attempt(self, item: OutboxItem) -> Outcome:
         outgoing = item.outgoing
         assert outgoing.key is not None and outgoing.reply is not None
+        if outgoing.attachment is not None:  # a staff file: a line with its download link
+            name = outgoing.reply.text.removeprefix("📎 ")
+            line = NewLine(
+                sender="bot",
+                text=outgoing.reply.text,
+                ref=f"o{item.id}.0",
+                buttons=(Button(label=name, data=f"{FILE_BUTTON}{outgoing.attachment}"),),
+            )
+            await self._log.append(
+                outgoing.key.user_id, outgoing.conversation_id, [line], self._clock.now()
+            )
+            self.wake(outgoing.key.user_id)
+            return Outcome("sent")
         await self._write(outgoing.key, outgoing.reply, f"o{item.id}", outgoing.conversation_id)
         return Outcome("sent")
 
@@ -163,11 +185,14 @@ class WebChat:
         per_second: float = 0.5,
         new_sessions: tuple[int, float] = (60, 1.0),
         prefix: str = "",
+        files: StaffFiles | None = None,
     ) -> None:
         """`burst`, `per_second`: messages one session may send; `new_sessions`: (burst, rate)
         of sessions one address may open (a reverse proxy makes everyone one address);
-        `prefix`: where this commune's routes live ("" or "/c/<commune>")."""
+        `prefix`: where this commune's routes live ("" or "/c/<commune>"); `files`: where
+        staff files are stored (downloads)."""
         self.prefix = prefix
+        self._files = files
         self._storage = storage
         self._log = chat_log
         self._clock = clock
@@ -200,7 +225,33 @@ class WebChat:
             Route(f"{at}/chat/api/session", self.new_session, methods=["POST", "OPTIONS"]),
             Route(f"{at}/chat/api/send", self.receive, methods=["POST", "OPTIONS"]),
             Route(f"{at}/chat/api/messages", self.messages, methods=["GET", "OPTIONS"]),
+            Route(f"{at}/chat/api/file/{{file_id:int}}", self.download, methods=["GET"]),
         ]
+
+    async def download(self, request: Request) -> Response:
+        """A staff file, only to the session whose conversation it belongs to (404 otherwise:
+        nobody learns that the file exists)."""
+        token = request.query_params.get("session", "")
+        missing = _error(404, "not found")
+        if self._files is None or not _TOKEN.fullmatch(token):
+            return missing
+        found = await self._files.get(request.path_params["file_id"])
+        if found is None:
+            return missing
+        key = ConversationKey(channel=CHANNEL, user_id=citizen_of(token))
+        owner = await self._storage.conversations.by_key(key)
+        if owner is None or owner.id != found.conversation_id:
+            return missing
+        quoted = urllib.parse.quote(found.name)
+        return Response(
+            found.data,
+            media_type=found.mime,
+            headers={
+                **CORS,
+                "Content-Disposition": f"attachment; filename*=UTF-8''{quoted}",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
 
     async def widget(self, request: Request) -> Response:
         return Response(

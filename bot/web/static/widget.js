@@ -206,6 +206,13 @@
       var node = logBox.childNodes[i];
       if (node.getAttribute && node.getAttribute("data-pending")) { firstPending = node; break; }
     }
+    if (line.file && session) {
+      var link = el("a", "tt-file", "Tải tệp: " + line.file.name);
+      link.href = base + "/chat/api/file/" + line.file.id + "?session=" + encodeURIComponent(session);
+      link.setAttribute("download", line.file.name);
+      bubble.appendChild(document.createElement("br"));
+      bubble.appendChild(link);
+    }
     logBox.insertBefore(bubble, firstPending);
     if (line.from !== "me" && line.buttons && line.buttons.length) {
       choices = el("div", "tt-choices");
