@@ -308,6 +308,7 @@ class OutboxSender(Delivery):
                 journal.note(item.id, parts)
 
         _noting.set(note)
+        final = False
         try:
             outcome = await self._attempt(item)
             if outcome.status != "sent" and noted[0] > outcome.progress:
@@ -316,27 +317,33 @@ class OutboxSender(Delivery):
             if outcome.status == "sent" and journal is not None:
                 journal.note(item.id, DONE)  # before any wait: the shortest window we can have
             await self._record(item, outcome)
+            final = outcome.status != "retry"
             if journal is not None:
                 journal.recorded(item.id)
         except Exception:
             log.exception("recording an outbox delivery failed (entry %s)", item.id)
         finally:
-            self._ended(item.id)
+            self._ended(item.id, final)
 
     async def _record_only(self, item: OutboxItem) -> None:
+        final = False
         try:
             await self._record(item, Outcome("sent"))
+            final = True
             if self._journal is not None:
                 self._journal.recorded(item.id)
         except Exception:
             log.exception("recording an outbox delivery failed (entry %s)", item.id)
         finally:
-            self._ended(item.id)
+            self._ended(item.id, final)
 
-    def _ended(self, item_id: int) -> None:
+    def _ended(self, item_id: int, final: bool) -> None:
+        """`final`: sent or failed for good, so a claim that read it before that outcome
+        committed must not start it again; an entry left to retry may be taken again."""
         self._inflight.pop(item_id, None)
-        for ended in self._claims:
-            ended.add(item_id)
+        if final:
+            for ended in self._claims:
+                ended.add(item_id)
         self.wake()  # the next entry of this queue is now at its head
 
     async def _attempt(self, item: OutboxItem) -> Outcome:

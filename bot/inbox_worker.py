@@ -99,20 +99,24 @@ class InboxWorker:
                 return
 
     async def _process(self, item: InboxItem) -> None:
+        final = False  # handled (or given up): a claim under way must not start it again
         try:
             payload = json.loads(item.payload)
             async with self._slots, self._locks.hold(self._lock_key(payload)):
                 await self._handle(payload, item)
+            final = True
         except Exception:
             if item.attempts < MAX_ATTEMPTS:
                 log.exception("%s %s failed; it will be tried again", self._what, item.id)
             else:
                 log.exception("%s %s kept failing; skipped", self._what, item.id)
                 await self._storage.inbox.done(item.id, self._clock.now())
+                final = True
         finally:
             self._inflight.pop(item.id, None)
-            for ended in self._claims:
-                ended.add(item.id)
+            if final:
+                for ended in self._claims:
+                    ended.add(item.id)
 
     async def _run(self) -> None:
         """Claims only when woken (an update was stored) or every `poll_seconds` (updates of
