@@ -10,7 +10,6 @@ from __future__ import annotations
 import abc
 import datetime as dt
 import json
-import sqlite3
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -222,7 +221,8 @@ class MemoryAccountStore(AccountStore):
 # --- SQLite (same database and connection as the conversations) ----------------------------
 
 
-def _account(row: sqlite3.Row) -> Account:
+def _account(row: Any) -> Account:
+    """An account from its row (a sqlite3.Row or an asyncpg Record: the same columns)."""
     roles = {c: set(r) for c, r in json.loads(row["roles"]).items()}
     return Account(
         username=row["username"],
@@ -232,6 +232,19 @@ def _account(row: sqlite3.Row) -> Account:
         roles=roles,
         active=bool(row["active"]),
         created_at=dt.datetime.fromisoformat(row["created_at"]),
+    )
+
+
+def _audit_entry(row: Any) -> AuditEntry:
+    """An audit entry from its row (SQLite or PostgreSQL: the same columns)."""
+    return AuditEntry(
+        id=row["id"],
+        at=dt.datetime.fromisoformat(row["at"]),
+        username=row["username"],
+        action=row["action"],
+        commune=row["commune"],
+        target=row["target"],
+        detail=row["detail"],
     )
 
 
@@ -345,18 +358,7 @@ class SqliteAccountStore(AccountStore):
             f"SELECT * FROM staff_audit {where} ORDER BY at_us DESC, id DESC LIMIT ?",
             (*params, limit),
         )
-        return [
-            AuditEntry(
-                id=row["id"],
-                at=dt.datetime.fromisoformat(row["at"]),
-                username=row["username"],
-                action=row["action"],
-                commune=row["commune"],
-                target=row["target"],
-                detail=row["detail"],
-            )
-            for row in rows
-        ]
+        return [_audit_entry(row) for row in rows]
 
     async def add_note(
         self, conversation_id: int, author: str, text: str, now: dt.datetime
@@ -411,19 +413,6 @@ class SqliteAccountStore(AccountStore):
 # --- PostgreSQL (the province's pool; tables of PostgreSQL migration 2) ----------------------
 
 
-def _pg_account(row: Any) -> Account:
-    roles = {c: set(r) for c, r in json.loads(row["roles"]).items()}
-    return Account(
-        username=row["username"],
-        display_name=row["display_name"],
-        password_hash=row["password_hash"],
-        province_admin=row["province_admin"],
-        roles=roles,
-        active=row["active"],
-        created_at=dt.datetime.fromisoformat(row["created_at"]),
-    )
-
-
 class PgAccountStore(AccountStore):
     """The same rows as SQLite's, on the pool every commune of the process shares."""
 
@@ -467,11 +456,11 @@ class PgAccountStore(AccountStore):
         row = await self._db.pool.fetchrow(
             "SELECT * FROM staff_accounts WHERE username = $1", username
         )
-        return _pg_account(row) if row else None
+        return _account(row) if row else None
 
     async def accounts(self) -> list[Account]:
         rows = await self._db.pool.fetch("SELECT * FROM staff_accounts ORDER BY username")
-        return [_pg_account(row) for row in rows]
+        return [_account(row) for row in rows]
 
     async def add_session(self, session: StoredSession) -> None:
         await self._db.pool.execute(
@@ -524,18 +513,7 @@ class PgAccountStore(AccountStore):
             commune,
             limit,
         )
-        return [
-            AuditEntry(
-                id=row["id"],
-                at=dt.datetime.fromisoformat(row["at"]),
-                username=row["username"],
-                action=row["action"],
-                commune=row["commune"],
-                target=row["target"],
-                detail=row["detail"],
-            )
-            for row in rows
-        ]
+        return [_audit_entry(row) for row in rows]
 
     async def add_note(
         self, conversation_id: int, author: str, text: str, now: dt.datetime
