@@ -15,7 +15,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
@@ -49,7 +49,11 @@ def telegram_route(feed: Feed, secret: str | None, path: str = "/telegram/webhoo
         if secret is not None and not hmac.compare_digest(given.encode(), secret.encode()):
             log.warning("Telegram webhook with a wrong secret token from %s", request.client)
             return PlainTextResponse("forbidden", status_code=403)
-        body = await read_limited(request)
+        try:
+            body = await read_limited(request)
+        except ClientDisconnect:  # nothing stored and no one to answer: Telegram sends it again
+            log.info("Telegram webhook: the sender hung up before the whole update arrived")
+            return PlainTextResponse("incomplete", status_code=400)
         if body is None:
             return PlainTextResponse("too large", status_code=413)
         try:
