@@ -14,6 +14,7 @@ Publishing needs a second person: the editor who publishes must not be one who c
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import fcntl
 import hashlib
@@ -94,34 +95,108 @@ def _only_yaml(folder: str, names: list[str]) -> list[str]:
     ]
 
 
-def check_candidate(root: Path, rel: str, text: str) -> Checked:
-    """Validate `text` as the file `rel` in a scratch copy of the knowledge folder."""
+def check_candidate(
+    root: Path,
+    rel: str,
+    text: str,
+    overrides: Path | None = None,
+    commune: str | None = None,
+) -> Checked:
+    """Validate `text` as the file `rel` in a scratch copy of the knowledge folder. With
+    `overrides`, `rel` is a file of the commune's layer, validated together with the province
+    layer `root` exactly as the bot loads them (problems name their layer)."""
     with tempfile.TemporaryDirectory(prefix="guide-check-") as scratch:
         copy = Path(scratch) / "k"
         shutil.copytree(root, copy, ignore=_only_yaml)
-        target = copy / rel
+        own_copy: Path | None = None
+        if overrides is not None:
+            own_copy = Path(scratch) / "own"
+            shutil.copytree(overrides, own_copy, ignore=_only_yaml)
+        target = (own_copy or copy) / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
-        result = load_knowledge(copy)
+        result = load_knowledge(copy, own_copy, commune)
+
+        def real(path: Path) -> Path:
+            if own_copy is not None and overrides is not None and path.is_relative_to(own_copy):
+                return overrides / path.relative_to(own_copy)
+            return root / path.relative_to(copy) if path.is_relative_to(copy) else path
+
         mine = [
-            Problem(root / rel, p.line, p.message, p.severity)
-            for p in result.problems
-            if p.path == target
+            dataclasses.replace(p, path=real(p.path)) for p in result.problems if p.path == target
         ]
         other = [
-            Problem(root / p.path.relative_to(copy), p.line, p.message, p.severity)
-            if p.path.is_relative_to(copy)
-            else p
-            for p in result.errors
-            if p.path != target
+            dataclasses.replace(p, path=real(p.path)) for p in result.errors if p.path != target
         ]
         kb = result.knowledge
         if kb is not None:
             kb.root = root
+            kb.overrides = overrides
             for source in kb.sources:
-                if source.path.is_relative_to(copy):
-                    source.path = root / source.path.relative_to(copy)
+                source.path = real(source.path)
         return Checked(mine, other, kb)
+
+
+def own_copy(
+    root: Path, overrides: Path, commune: str | None, rel: str, who: str, now: dt.datetime
+) -> Outcome:
+    """Copy the provincial guide `rel` (every dated version of its id) into the commune's
+    layer, where the commune's editors may change it; the province files are only read. The
+    copy serves exactly what the province file did until the commune publishes a change, and
+    from then on the province's later changes to that guide no longer reach the commune."""
+    result = load_knowledge(root, overrides, commune)
+    if result.knowledge is None:
+        return Outcome(False, "Thư viện hướng dẫn đang có lỗi; chưa tạo được bản riêng.")
+    path = root / rel
+    source = next((s for s in result.knowledge.sources if s.path == path), None)
+    if source is None:
+        own = [s for s in result.knowledge.sources if s.path == overrides / rel]
+        if own:
+            return Outcome(True, "Xã, phường đã có bản riêng của hướng dẫn này.")
+        return Outcome(False, "Không có hướng dẫn này trong thư viện của tỉnh.")
+    province = load_knowledge(root)
+    files = sorted(
+        s.path
+        for s in (province.knowledge.sources if province.knowledge else [])
+        if s.guide.id == source.guide.id
+    )
+    store = GuideStore(overrides)
+    made: list[Path] = []
+    with store._locked():
+        for file in files:
+            target = overrides / file.relative_to(root)
+            if target.exists():
+                for done in made:
+                    done.unlink()
+                return Outcome(False, f"Thư mục riêng của xã đã có tệp {target.name}.")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            GuideStore._write(target, file.read_text(encoding="utf-8"))
+            made.append(target)
+        after = load_knowledge(root, overrides, commune)
+        if after.knowledge is None or after.errors:
+            for done in made:
+                done.unlink()
+            shown = "; ".join(p.render() for p in after.errors[:3])
+            return Outcome(False, f"Không tạo được bản riêng vì thư viện sẽ bị lỗi: {shown}")
+        for done in made:
+            text = done.read_text(encoding="utf-8")
+            mine = str(done.relative_to(overrides))
+            store._append_history(
+                HistoryEntry(mine, text, text, [who], who, now.isoformat(), action="copy")
+            )
+    log_edit(
+        overrides,
+        who,
+        now,
+        "copy",
+        {"file": rel, "from": "tỉnh", "guide": source.guide.id},
+    )
+    return Outcome(
+        True,
+        f"Đã tạo bản riêng của xã cho «{source.guide.title}». Bot vẫn trả lời như bản của "
+        "tỉnh cho đến khi bản sửa của xã được duyệt và đăng; từ đó thay đổi của tỉnh ở hướng "
+        "dẫn này không còn áp dụng cho xã.",
+    )
 
 
 class GuideStore:

@@ -32,11 +32,11 @@ def fee_index(root: Path) -> int:
     return next(i for i, f in enumerate(fees) if f.get("amount") == 8000)
 
 
-async def form_of(http: httpx.AsyncClient) -> dict[str, Any]:
+async def form_of(http: httpx.AsyncClient, url: str = EDIT) -> dict[str, Any]:
     """The edit form's fields as the browser would post them (unchanged)."""
     from html.parser import HTMLParser
 
-    page = await http.get(EDIT)
+    page = await http.get(url)
     assert page.status_code == 200
     fields: dict[str, Any] = {}
 
