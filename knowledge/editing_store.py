@@ -339,9 +339,9 @@ class GuideStore:
         return entries[::-1]
 
     def approval(self, rel: str) -> HistoryEntry | None:
-        """The last publication of the file: who approved it and when ("đã duyệt")."""
-        entries = self.history(rel)
-        return entries[0] if entries else None
+        """The last publication of the file: who approved it and when ("đã duyệt"); a copy
+        of the province's file into a commune's layer was approved by no one."""
+        return next((e for e in self.history(rel) if e.action != "copy"), None)
 
     def restore(self, rel: str, index: int, who: str, now: dt.datetime) -> Outcome:
         """A draft holding the text from before change `index` (newest = 0); it is reviewed
