@@ -42,8 +42,8 @@ def provincial_refusal(title: str) -> str:
     """Why a commune's editor cannot change a guide every commune of the province shares."""
     return (
         f"«{title}» là hướng dẫn chung của tỉnh, dùng cho mọi xã, phường nên không sửa ở đây "
-        "được. Vui lòng nhờ quản trị viên của tỉnh sửa, hoặc tạo bản riêng của xã, phường trong "
-        "thư mục hướng dẫn riêng."
+        "được. Vui lòng nhờ quản trị viên của tỉnh sửa, hoặc tạo bản riêng của xã, phường "
+        "(nút «Tạo bản riêng cho xã» ở trang sửa hướng dẫn này trên trang quản trị) rồi sửa bản đó."
     )
 
 
