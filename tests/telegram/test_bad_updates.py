@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import MutableMapping
 from typing import Any
 
 import httpx
 import pytest
 
 from bot.http import build_http_app, telegram_route
+from tests.hangup import post_and_hang_up
 from tests.loopback import LoopbackServer
 from tests.telegram.conftest import CITIZEN, TelegramRig
 
@@ -65,28 +65,9 @@ async def test_a_webhook_sender_hanging_up_mid_body_stores_nothing_and_logs_no_e
         fed.append(data)
 
     app = build_http_app([telegram_route(feed, "s3cret")])
-    chunks: list[dict[str, Any]] = [
-        {"type": "http.request", "body": b'{"update_id": 9, "mess', "more_body": True},
-        {"type": "http.disconnect"},
-    ]
-    events = iter(chunks)
-    sent: list[MutableMapping[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return next(events, {"type": "http.disconnect"})
-
-    async def send(message: MutableMapping[str, Any]) -> None:
-        sent.append(message)
-
-    scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-        "scheme": "http", "path": "/telegram/webhook", "raw_path": b"/telegram/webhook",
-        "query_string": b"", "root_path": "", "server": ("127.0.0.1", 80),
-        "client": ("127.0.0.1", 5000),
-        "headers": [(b"x-telegram-bot-api-secret-token", b"s3cret")],
-    }  # fmt: skip
+    headers = {"x-telegram-bot-api-secret-token": "s3cret"}
     with caplog.at_level(logging.INFO):
-        await app(scope, receive, send)
+        statuses = await post_and_hang_up(app, "/telegram/webhook", headers, b'{"update_id": 9, "mess')
     assert fed == []
-    assert [m["status"] for m in sent if m["type"] == "http.response.start"] == [400]
+    assert statuses == [400]
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]

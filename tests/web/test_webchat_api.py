@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 from pathlib import Path
 
 import pytest
 
 from bot.channels.web.channel import MAX_TEXT
+from bot.http import build_http_app
 from flows.ports import ManualClock
+from tests.hangup import post_and_hang_up
 from tests.web.webrig import OPEN_TIME, web_rig
 
 
@@ -203,3 +206,15 @@ async def test_xoadulieu_in_the_widget_erases_and_still_confirms(tmp_path: Path)
         assert not any("0912345678" in t for t in shown)
         assert any("Đã xóa dữ liệu" in t for t in shown)
         assert await rig.storage.outbox.pending() == 0  # the confirmation was not stuck
+
+
+async def test_a_page_hanging_up_mid_request_stores_nothing_and_logs_no_error(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with web_rig(tmp_path) as rig:
+        app = build_http_app(rig.web.routes())
+        with caplog.at_level(logging.INFO):
+            statuses = await post_and_hang_up(app, "/chat/api/send", {}, b'{"session": "')
+        assert statuses == [400]
+        assert await rig.storage.inbox.pending("web") == 0
+        assert not [r for r in caplog.records if r.levelno >= logging.WARNING]

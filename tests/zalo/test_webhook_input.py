@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from pathlib import Path
 
 import pytest
 
+from bot.http import build_http_app
 from tests.flows.test_erasure import every_value
+from tests.hangup import post_and_hang_up
 from tests.zalo.conftest import CITIZEN, OA_SECRET, ZaloRig
 from tests.zalo.fakezalo import sign
 
@@ -67,3 +70,16 @@ async def test_a_zalo_citizen_is_told_their_data_was_deleted(zrig: ZaloRig) -> N
     # no table holds the citizen's id or words any more (raw payloads, message ids included)
     left = [(t, v) for t, v in every_value(Path(zrig.storage.path)) if CITIZEN in v]
     assert left == []
+
+
+async def test_a_sender_hanging_up_mid_body_stores_nothing_and_logs_no_error(
+    zrig: ZaloRig, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Zalo sends an event again when it got no answer; a half body is not a server error."""
+    app = build_http_app([zrig.channel.receiver.route()])
+    headers = {"Content-Type": "application/json", "X-ZEvent-Signature": "mac=" + "0" * 64}
+    with caplog.at_level(logging.INFO):
+        statuses = await post_and_hang_up(app, "/zalo/webhook", headers, b'{"event_name": "us')
+    assert statuses == [400]
+    assert await zrig.stored_events() == 0
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]

@@ -34,7 +34,7 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
@@ -286,7 +286,10 @@ class WebChat:
         return JSONResponse({"ok": True, "session": secrets.token_urlsafe(24)}, headers=CORS)
 
     async def _body(self, request: Request) -> dict[str, Any] | Response:
-        body = await read_limited(request, MAX_BODY)
+        try:
+            body = await read_limited(request, MAX_BODY)
+        except ClientDisconnect:  # the page went away mid-request: nothing stored
+            return _error(400, "incomplete request")
         if body is None:
             return _error(413, "request too large")
         try:

@@ -19,7 +19,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
@@ -116,7 +116,11 @@ class ZaloReceiver:
         return Route(path, self.webhook, methods=["POST"])
 
     async def webhook(self, request: Request) -> Response:
-        body = await read_limited(request, MAX_BODY)
+        try:
+            body = await read_limited(request, MAX_BODY)
+        except ClientDisconnect:  # nothing stored, nothing answered: Zalo sends the event again
+            log.info("Zalo webhook: the sender hung up before the whole event arrived")
+            return PlainTextResponse("incomplete", status_code=400)
         if body is None:
             return PlainTextResponse("too large", status_code=413)
         header = request.headers.get("x-zevent-signature")
