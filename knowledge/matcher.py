@@ -58,11 +58,12 @@ class MatcherConfig:
 
     lexical_weight: float = 0.8
     guide_threshold: float = -0.35
-    margin: float = 0.3
+    margin: float = 0.25
     clarify_threshold: float = -0.7
     clarify_window: float = 0.3
     special_threshold: float = -0.5
     pointer_threshold: float = 0.3
+    guide_over_pointer: float = 0.3
     second_threshold: float = -0.12
     list_words: int = 10
     chitchat_words: int = 8
@@ -204,6 +205,12 @@ class Matcher:
             if top_id.startswith(CHITCHAT) and len(fold(text).split()) <= cfg.chitchat_words:
                 return MatchResult(
                     text, "chitchat", tuple(guides), chitchat=top_id.removeprefix(CHITCHAT)
+                )
+            if top_id.startswith(POINTER) and guides and guides[0].score >= cfg.guide_over_pointer:
+                # "chứng thực bản sao bằng lái xe": the other agency's paper is only the object
+                # of a procedure we do have, which the message names clearly
+                return self._decide(
+                    text, [s for s in scored if not s[1].startswith(POINTER)], limit
                 )
             if top_id.startswith(POINTER) and top_score >= cfg.pointer_threshold:
                 return MatchResult(
