@@ -38,7 +38,9 @@ POINTER = "__pointer__:"
 # Where a message asking two things splits: "khai tử và xin hỗ trợ mai táng". Commas split
 # only a short list ("khai tử, mai táng"): in a longer message they separate the clauses of one
 # story ("chồng em là người Pháp, bé sinh ở Việt Nam, ...").
-_JOINERS = re.compile(r"\s*(?:\+|&|\bvà\b|\bva\b|\bvới\b|\bvoi\b|\blẫn\b|\bkèm\b)\s*")
+_JOINERS = re.compile(
+    r"\s*(?:\+|&|\bvà\b|\bva\b|\bvới\b|\bvoi\b|\blẫn\b|\bkèm\b|\brồi\b|\bsau đó\b)\s*"
+)
 _LIST_JOINERS = re.compile(r"\s*(?:,|;|\+|&|\bvà\b|\bva\b|\bvới\b|\bvoi\b|\blẫn\b|\bkèm\b)\s*")
 
 

@@ -41,6 +41,25 @@ def test_two_procedures_joined_by_and_are_both_offered(library: Library):
     assert {m.id for m in result.matches} >= {"khai-tu", "ho-tro-mai-tang"}
 
 
+def test_one_step_after_another_is_two_procedures(library: Library):
+    result = library.match("xin chuyển đất trồng cây sang đất thổ cư rồi xin phép xây nhà")
+    assert result.multi
+    assert {m.id for m in result.matches} >= {"chuyen-muc-dich-su-dung-dat", "giay-phep-xay-dung"}
+
+
+@pytest.mark.parametrize(
+    ("text", "guide"),
+    [
+        ("bố em mất rồi, em đi khai tử", "khai-tu"),
+        ("đăng ký tạm trú rồi thì bao lâu có kết quả", "tam-tru"),
+    ],
+)
+def test_roi_meaning_already_splits_nothing(library: Library, text: str, guide: str):
+    result = library.match(text)
+    assert result.intent == "guide" and not result.multi, result
+    assert result.best is not None and result.best.id == guide
+
+
 def test_a_paper_of_another_agency_as_the_object_of_our_procedure(library: Library):
     copy = library.match("chứng thực bản sao bằng lái xe")
     assert copy.intent == "guide" and copy.best is not None, copy
