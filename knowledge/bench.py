@@ -34,9 +34,22 @@ DEV_DIALOGUES = DATA / "dev_dialogues.jsonl"
 GATE_DIALOGUES = DATA / "gate_dialogues.jsonl"
 DEV2 = DATA / "dev2_questions.tsv"  # second development set (independent writer), tuned on
 DEV2_DIALOGUES = DATA / "dev2_dialogues.jsonl"
+DEV3 = DATA / "dev3_questions.tsv"  # third independent writer: held out, aggregates only
+DEV3_DIALOGUES = DATA / "dev3_dialogues.jsonl"
 # Named sets for `--sets`; the gate ones run only when asked for or by default without --no-gate.
-QUESTION_SETS = {"questions": QUESTIONS, "holdout": HOLDOUT, "dev2": DEV2, "gate": GATE}
-DIALOGUE_SETS = {"dev": DEV_DIALOGUES, "dev2": DEV2_DIALOGUES, "gate": GATE_DIALOGUES}
+QUESTION_SETS = {
+    "questions": QUESTIONS,
+    "holdout": HOLDOUT,
+    "dev2": DEV2,
+    "dev3": DEV3,
+    "gate": GATE,
+}
+DIALOGUE_SETS = {
+    "dev": DEV_DIALOGUES,
+    "dev2": DEV2_DIALOGUES,
+    "dev3": DEV3_DIALOGUES,
+    "gate": GATE_DIALOGUES,
+}
 SCALES = ("bundled", "big")
 CATALOG = Path(__file__).resolve().parents[2] / "shared" / "data" / "dvcqg" / "catalog.jsonl"
 _TEMPLATES = (
@@ -192,8 +205,8 @@ def run_bench(
     sets: Sequence[str] | None = None,
     gate: bool = True,
 ) -> int:
-    """`sets` names question sets (questions, holdout, dev2, gate), dialogue sets
-    (dialogues-dev, dialogues-dev2, dialogues-gate) and scales (bundled, big); None = all."""
+    """`sets` names question sets (questions, holdout, dev2, dev3, gate), dialogue sets
+    (dialogues-dev, dialogues-dev2, dialogues-dev3, dialogues-gate) and scales (bundled, big); None = all."""
     wanted = chosen_sets(sets, gate)
     library = load_library()
     real = list(library.guides.values())

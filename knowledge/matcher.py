@@ -35,8 +35,13 @@ LEXICAL_CANDIDATES = 80  # guides (by model score) that also get lexical evidenc
 TOP_CLASSES = 12  # classes ranked per query: enough for 5 matches plus the special classes
 CHITCHAT = "__chitchat__:"
 POINTER = "__pointer__:"
-# Where a message asking two things splits: "khai tử và xin hỗ trợ mai táng".
-_JOINERS = re.compile(r"\s*(?:,|;|\+|&|\bvà\b|\bva\b|\bvới\b|\bvoi\b|\blẫn\b|\bkèm\b)\s*")
+# Where a message asking two things splits: "khai tử và xin hỗ trợ mai táng". Commas split
+# only a short list ("khai tử, mai táng"): in a longer message they separate the clauses of one
+# story ("chồng em là người Pháp, bé sinh ở Việt Nam, ...").
+_JOINERS = re.compile(
+    r"\s*(?:\+|&|\bvà\b|\bva\b|\bvới\b|\bvoi\b|\blẫn\b|\bkèm\b|\brồi\b|\bsau đó\b)\s*"
+)
+_LIST_JOINERS = re.compile(r"\s*(?:,|;|\+|&|\bvà\b|\bva\b|\bvới\b|\bvoi\b|\blẫn\b|\bkèm\b)\s*")
 
 
 _THANKS_SIGNS = frozenset("👍👌🙏❤♥💕🥰😊🤝✅")
@@ -55,11 +60,14 @@ class MatcherConfig:
 
     lexical_weight: float = 0.8
     guide_threshold: float = -0.35
-    margin: float = 0.3
+    margin: float = 0.25
     clarify_threshold: float = -0.7
     clarify_window: float = 0.3
     special_threshold: float = -0.5
     pointer_threshold: float = 0.3
+    guide_over_pointer: float = 0.3
+    second_threshold: float = -0.12
+    list_words: int = 10
     chitchat_words: int = 8
     max_matches: int = 5
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -200,6 +208,12 @@ class Matcher:
                 return MatchResult(
                     text, "chitchat", tuple(guides), chitchat=top_id.removeprefix(CHITCHAT)
                 )
+            if top_id.startswith(POINTER) and guides and guides[0].score >= cfg.guide_over_pointer:
+                # "chứng thực bản sao bằng lái xe": the other agency's paper is only the object
+                # of a procedure we do have, which the message names clearly
+                return self._decide(
+                    text, [s for s in scored if not s[1].startswith(POINTER)], limit
+                )
             if top_id.startswith(POINTER) and top_score >= cfg.pointer_threshold:
                 return MatchResult(
                     text, "none", tuple(guides), pointer=top_id.removeprefix(POINTER)
@@ -228,12 +242,14 @@ class Matcher:
         """Both procedures when the parts of a short message each name a different one and the
         whole message supports both ("khai tử và xin hỗ trợ mai táng")."""
         cfg = self.config
-        parts = [p for p in _JOINERS.split(text) if self._content_words(p) >= 2]
-        if not 2 <= len(parts) <= 3 or len(fold(text).split()) > 24:
+        words = len(fold(text).split())
+        joiners = _LIST_JOINERS if words <= cfg.list_words else _JOINERS
+        parts = [p for p in joiners.split(text) if self._content_words(p) >= 2]
+        if not 2 <= len(parts) <= 3 or words > 24:
             return None
         whole = {cid: score for score, cid in scored[:4] if not cid.startswith("__")}
-        if sum(score >= cfg.guide_threshold for score in whole.values()) < 2:
-            return None  # the whole message supports at most one: no part can add a second
+        if sum(score >= cfg.second_threshold for score in whole.values()) < 2:
+            return None  # the whole message clearly supports at most one: no second to add
         found: list[Match] = []
         for part in parts:
             result = self._decide(part, self._scored(part, allowed), limit)
@@ -241,7 +257,7 @@ class Matcher:
             if (
                 result.intent == "guide"
                 and best is not None
-                and whole.get(best.id, -9.0) >= cfg.guide_threshold
+                and whole.get(best.id, -9.0) >= cfg.second_threshold
                 and best.id not in [m.id for m in found]
             ):
                 found.append(Match(best.id, best.title, whole[best.id]))

@@ -3,10 +3,11 @@
 Never tuned on: only aggregate numbers are read. Its labels name guides still being written in
 parallel; those items are skipped here and counted, so the floors apply to what is measurable.
 Issue 9's targets are higher (direct >= 95%, confident wrong <= 1%, out of scope >= 95%,
-dialogues >= 95% right and <= 1% wrong); the floors below are what the merged library of 46
-guides reaches (direct 85.2%, top-1 91.1%, confident wrong 2.5%, out of scope 88.6%, handoff
-96.6%), so that any regression fails; `python -m knowledge bench` prints the distance to the
-targets. They are not met yet.
+dialogues >= 95% right and <= 1% wrong); the floors below sit a little under what the library
+of 46 guides reaches (issue 9q, aggregates only: direct 89.5%, top-1 93.8%, confident wrong 2.3%,
+out of scope 96.6%, handoff 100%; before it: 85.2 / 91.1 / 2.5 / 88.6 / 96.6), so that a
+regression fails; `python -m knowledge bench` prints the distance to the targets. They are not
+met yet.
 """
 
 from pathlib import Path
@@ -45,19 +46,19 @@ def test_gate_set_is_there_and_mostly_measurable(items):
 
 def test_gate_questions_floors(report: Report):
     summary = "\n".join(report.lines())  # aggregate numbers only, never the failing lines
-    assert report.direct_accuracy >= 0.85, summary
-    assert report.top1_accuracy >= 0.91, summary
-    assert report.confident_wrong_rate <= 0.035, summary
-    assert report.oos_rejection >= 0.88, summary
-    assert report.handoff_recall >= 0.95, summary
+    assert report.direct_accuracy >= 0.87, summary
+    assert report.top1_accuracy >= 0.92, summary
+    assert report.confident_wrong_rate <= 0.03, summary
+    assert report.oos_rejection >= 0.93, summary
+    assert report.handoff_recall >= 0.96, summary
 
 
 def test_gate_not_below_the_learned_peer(library: Library, items, report: Report):
     real = list(library.guides.values())
     peer = evaluate(items, Peer(real, library.kb.lexicon, library.matcher.match_phrases).match)
-    # Measured on 46 guides: ours 85.2% answered directly (91.1% first-ranked) vs the peer's
-    # 85.4%; the issue's "never below the peer" is missed by 0.2 points: the floor allows 1.
-    assert report.direct_accuracy >= peer.top1_accuracy - 0.01, (report.lines(), peer.lines())
+    # Measured on 46 guides: ours 89.5% answered directly (93.8% first-ranked) vs the peer's
+    # 85.7%: the issue's "never below the peer", answered directly.
+    assert report.direct_accuracy >= peer.top1_accuracy, (report.lines(), peer.lines())
     assert report.top1_accuracy > peer.top1_accuracy
     assert report.confident_wrong_rate < peer.confident_wrong_rate
 
