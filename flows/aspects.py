@@ -1,7 +1,8 @@
 """Which part of a guide a short follow-up asks about ("mất bao lâu", "phí bao nhiêu"...).
 
 After an answer about a guide, citizens ask follow-ups without repeating its name; we recognise
-the aspect on folded text so "mat bao lau" and "mất bao lâu" agree.
+the aspect on folded text so "mat bao lau" and "mất bao lâu" agree, after spelling out the usual
+teencode and regional forms ("bn lâu", "cần j", "đc ko", "nhiêu tiền", "giấy chi").
 """
 
 from __future__ import annotations
@@ -34,6 +35,14 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "duoc nhan tien",
             "duoc may tien",
             "duoc nhieu khong",
+            "duoc bao nhieu tien",
+            "duoc huong gi",
+            "duoc nhung gi",
+            "duoc ho tro gi",
+            "ho tro gi",
+            "muc tien",
+            "bao nhieu mot thang",
+            "thang bao nhieu",
         ),
     ),
     (
@@ -53,6 +62,13 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "chua lam kip",
             "muon qua",
             "tre qua",
+            "qua thoi han",
+            "khong dang ky thi",
+            "khong lam thi",
+            "chua dang ky thi",
+            "bi xu phat",
+            "xu phat",
+            "phat gi",
         ),
     ),
     (
@@ -75,6 +91,19 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "di thay",
             "uy quyen",
             "doi tuong",
+            "nhung ai",
+            "ai co mat",
+            "ai ky",
+            "ai dung ten",
+            "ai la nguoi",
+            "ai dung ra",
+            "ai duoc xet",
+            "phai den",
+            "phai co mat",
+            "di lam duoc khong",
+            "di lam ho",
+            "di nop ho",
+            "dieu kien",
         ),
     ),
     (
@@ -88,6 +117,18 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "qua dien thoai",
             "tai nha lam duoc",
             "onl",
+            "tren vneid",
+            "qua vneid",
+            "bang vneid",
+            "qua app",
+            "tren app",
+            "ung dung",
+            "qua zalo",
+            "khong can den",
+            "khoi phai den",
+            "khong phai den",
+            "lam tai nha",
+            "nop mang",
         ),
     ),
     (
@@ -106,6 +147,15 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "phi",
             "nop tien",
             "tinh phi",
+            "bao nhieu phi",
+            "tien le phi",
+            "tra tien",
+            "phai tra",
+            "dong tien",
+            "tien gi",
+            "ton phi",
+            "co mat tien",
+            "tien bao nhieu",
         ),
     ),
     (
@@ -124,6 +174,18 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "thoi gian",
             "lay ngay",
             "trong ngay",
+            "bao gio",
+            "khi nao thi",
+            "may hom",
+            "may tuan",
+            "may thang",
+            "thoi han giai quyet",
+            "nhanh khong",
+            "lau qua",
+            "lay luon",
+            "co luon",
+            "hen ngay",
+            "ngay nao",
         ),
     ),
     (
@@ -139,9 +201,54 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "can nhung gi",
             "ho so can",
             "nhung giay",
+            "mang nhung gi",
+            "mang nhung giay",
+            "giay gi",
+            "giay nao",
+            "can giay",
+            "can nhung",
+            "can mang",
+            "ho so gi",
+            "ho so nhung",
+            "thu tuc gom",
+            "can co gi",
+            "phai co gi",
+            "nop gi",
+            "gom nhung gi",
+            "mau to khai",
+            "to khai",
         ),
     ),
-    ("where", ("o dau", "cho nao", "noi nao", "dia chi", "den dau", "di dau")),
+    (
+        "where",
+        (
+            "o dau",
+            "cho nao",
+            "noi nao",
+            "dia chi",
+            "den dau",
+            "di dau",
+            "xa nao",
+            "phuong nao",
+            "co quan nao",
+            "noi nop",
+            "nop tai",
+            "lam tai",
+            "o xa",
+            "o phuong",
+            "o huyen",
+            "o tinh",
+            "khac tinh",
+            "khac xa",
+            "khac quan",
+            "khac que",
+            "noi khac",
+            "tinh khac",
+            "xa khac",
+            "dang o",
+            "que o",
+        ),
+    ),
     (
         "steps",
         (
@@ -154,6 +261,13 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "ntn",
             "nhu the nao",
             "huong dan",
+            "ra sao",
+            "nhu nao",
+            "lam gi",
+            "bat dau",
+            "buoc dau",
+            "quy trinh",
+            "thu tuc the nao",
         ),
     ),
 )
@@ -161,9 +275,117 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
 
 FEE_WORDS = ("le phi", "phi", "nop tien", "mat tien", "ton tien")
 
+# Words that name no procedure: what is left of a follow-up once they go says whether it has a
+# subject of its own ("cần mang gì" has none, "còn sổ đỏ thì sao" has one).
+LIGHT_WORDS = {
+    "cho",
+    "toi",
+    "em",
+    "anh",
+    "chi",
+    "minh",
+    "hoi",
+    "xin",
+    "a",
+    "ha",
+    "nhe",
+    "nha",
+    "vay",
+    "the",
+    "thi",
+    "la",
+    "co",
+    "khong",
+    "duoc",
+    "can",
+    "muon",
+    "lam",
+    "gi",
+    "sao",
+    "nao",
+    "do",
+    "nay",
+    "con",
+    "roi",
+    "di",
+    "voi",
+    "va",
+    "ma",
+    "o",
+    "ko",
+    "k",
+    "dc",
+    "oi",
+    "bac",
+    "chau",
+    "ong",
+    "ba",
+    "chu",
+    "nua",
+    "cung",
+    "phai",
+    "bi",
+    "khi",
+    "neu",
+}
+
+
+# Teencode and regional words spelled out before the cues are looked for (on folded words).
+_WORDS = {
+    "j": "gi",
+    "gj": "gi",
+    "ji": "gi",
+    "dc": "duoc",
+    "ko": "khong",
+    "k": "khong",
+    "kh": "khong",
+    "hok": "khong",
+    "hem": "khong",
+    "khg": "khong",
+    "kg": "khong",
+    "lm": "lam",
+    "man": "lam",  # "mần"
+    "ntn": "nhu the nao",
+    "bh": "bao gio",
+    "bjo": "bao gio",
+    "bgio": "bao gio",
+    "onl": "online",
+    "ol": "online",
+    "ng": "nguoi",
+    "nhiu": "nhieu",
+    "nhju": "nhieu",
+    "zay": "vay",
+    "z": "vay",
+    "s": "sao",
+    "tn": "the nao",
+}
+_PHRASES = (
+    (" bn lau ", " bao lau "),
+    (" bnh lau ", " bao lau "),
+    (" bn ", " bao nhieu "),
+    (" bnh ", " bao nhieu "),
+    (" bi nhieu ", " bao nhieu "),  # Southern "bi nhiêu"
+    (" nhieu tien ", " bao nhieu tien "),  # Southern "nhiêu tiền"
+    (" bao bao nhieu ", " bao nhieu "),
+    (" hong ", " khong "),  # Southern "hông"; "sổ hồng" stays
+    (" so khong ", " so hong "),
+    (" to chi ", " to gi "),  # Central "giấy tờ chi"
+    (" giay chi ", " giay gi "),
+    (" mang chi ", " mang gi "),
+    (" can chi ", " can gi "),
+)
+
+
+def spelled(text: str) -> str:
+    """Folded text with teencode and regional words spelled out: "bn lâu" -> "bao lau"."""
+    padded = " " + " ".join(_WORDS.get(w, w) for w in fold(text).split()) + " "
+    for short, full in _PHRASES:
+        padded = padded.replace(short, full)
+    return padded
+
 
 def detect(text: str) -> Aspect | None:
-    padded = f" {fold(text)} "
+    padded = spelled(text)
     for aspect, cues in _CUES:
         if any(f" {cue} " in padded for cue in cues):
             return aspect
@@ -172,7 +394,7 @@ def detect(text: str) -> Aspect | None:
 
 def without_cues(text: str) -> str:
     """The question with its aspect words removed: "khai sinh mất bao lâu" -> "khai sinh"."""
-    padded = f" {fold(text)} "
+    padded = spelled(text)
     for _, cues in _CUES:
         for cue in cues:
             padded = padded.replace(f" {cue} ", " ")
