@@ -101,6 +101,7 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "phai den",
             "phai co mat",
             "di lam duoc khong",
+            "di lam ho so duoc",
             "di lam ho",
             "di nop ho",
             "dieu kien",
@@ -376,17 +377,36 @@ _PHRASES = (
 )
 
 
+# "hộ" of "hồ sơ", "hộ chiếu", "hộ khẩu"... is not "nộp hộ" (on someone's behalf): joined while
+# cues are looked for.
+_JOINED = ("ho so", "ho chieu", "ho khau", "ho ngheo", "ho can ngheo", "ho kinh doanh", "ho tich")
+
+
 def spelled(text: str) -> str:
     """Folded text with teencode and regional words spelled out: "bn lâu" -> "bao lau"."""
     padded = " " + " ".join(_WORDS.get(w, w) for w in fold(text).split()) + " "
     for short, full in _PHRASES:
         padded = padded.replace(short, full)
+    for words in _JOINED:
+        padded = padded.replace(f" {words} ", f" {words.replace(' ', '_')} ")
     return padded
+
+
+def _joined(cue: str) -> str:
+    padded = f" {cue} "
+    for words in _JOINED:
+        padded = padded.replace(f" {words} ", f" {words.replace(' ', '_')} ")
+    return padded.strip()
+
+
+# Words every procedure shares ("nộp hồ sơ", "thủ tục"): what a follow-up asks, not which guide.
+_GENERIC = ("nop ho_so", "lam ho_so", "ho_so", "thu tuc", "cho hoi", "xin hoi", "nop")
+_MATCHED = tuple((aspect, tuple(_joined(cue) for cue in cues)) for aspect, cues in _CUES)
 
 
 def detect(text: str) -> Aspect | None:
     padded = spelled(text)
-    for aspect, cues in _CUES:
+    for aspect, cues in _MATCHED:
         if any(f" {cue} " in padded for cue in cues):
             return aspect
     return None
@@ -395,7 +415,7 @@ def detect(text: str) -> Aspect | None:
 def without_cues(text: str) -> str:
     """The question with its aspect words removed: "khai sinh mất bao lâu" -> "khai sinh"."""
     padded = spelled(text)
-    for _, cues in _CUES:
+    for _, cues in (*_MATCHED, ("generic", _GENERIC)):
         for cue in cues:
             padded = padded.replace(f" {cue} ", " ")
-    return " ".join(padded.split())
+    return " ".join(padded.replace("_", " ").split())

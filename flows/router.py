@@ -429,12 +429,18 @@ class Router:
     ) -> None:
         if aspect == "fee" and guide.benefits and not _says_fee(text):
             aspect = "benefit"  # "bao nhiêu tiền" about an allowance asks what one receives
-        if (aspect is not None and aspect != "steps") or (
+        same = turn.state.guide_id == guide.id
+        if same and aspect in (None, "steps") and answers.faq_for(guide, text) is not None:
+            # "quốc tịch của bé chọn thế nào": a question its FAQ answers, not the walkthrough
+            answers.show_follow_up(turn, library, guide, text)
+        elif (aspect is not None and aspect != "steps") or (
             aspect == "steps" and turn.state.guide_id == guide.id
         ):
             answers.show_aspect(turn, library, guide, aspect, text)
         elif guide.id == answers.CONTACT_GUIDE:
             answers.show_aspect(turn, library, guide, "where", text)
+        elif aspect is None and turn.state.guide_id == guide.id:
+            answers.show_follow_up(turn, library, guide, text)
         else:
             answers.show_card(turn, library, guide)
 
