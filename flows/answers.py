@@ -216,7 +216,7 @@ FAQ_WORDS = 2  # content words a follow-up shares with a question of the guide's
 def faq_for(guide: Guide, text: str) -> int | None:
     """The FAQ question a follow-up asks again in other words ("có cần xét nghiệm ADN không"
     -> "Có bắt buộc phải xét nghiệm ADN không?"): the one sharing the most content words, at
-    least FAQ_WORDS of them (or all of a one-word question's)."""
+    least FAQ_WORDS of them (or all of a one-word question's) and more than half of its own."""
     asked = {w for w in fold(text).split() if w not in LIGHT_WORDS}
     if not asked:
         return None
@@ -225,7 +225,8 @@ def faq_for(guide: Guide, text: str) -> int | None:
         common = len(asked & set(fold(item.q).split()))
         if common > shared:
             best, shared = index, common
-    return best if shared >= min(FAQ_WORDS, len(asked)) else None
+    enough = shared >= min(FAQ_WORDS, len(asked)) and 2 * shared > len(asked)
+    return best if enough else None
 
 
 def show_follow_up(turn: Turn, library: Library, guide: Guide, text: str) -> None:

@@ -7,6 +7,7 @@ teencode and regional forms ("bn lâu", "cần j", "đc ko", "nhiêu tiền", "g
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from knowledge.normalize import fold
@@ -43,6 +44,11 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "muc tien",
             "bao nhieu mot thang",
             "thang bao nhieu",
+            "may tram",
+            "may trieu",
+            "nhan nhieu",
+            "duoc may",
+            "lanh may",
         ),
     ),
     (
@@ -68,6 +74,13 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "chua dang ky thi",
             "bi xu phat",
             "xu phat",
+            "tre roi",
+            "muon roi",
+            "muon co sao",
+            "tre co sao",
+            "khong lam co sao",
+            "lo qua",
+            "qua ngay",
             "phat gi",
         ),
     ),
@@ -102,6 +115,16 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "phai co mat",
             "di lam duoc khong",
             "di lam ho so duoc",
+            "nguoi nha lam",
+            "nguoi nha di",
+            "nguoi nha nop",
+            "nguoi than lam",
+            "nguoi than di",
+            "nguoi than nop",
+            "gium",
+            "dum",
+            "nho hang xom",
+            "chinh chu",
             "di lam ho",
             "di nop ho",
             "dieu kien",
@@ -130,6 +153,12 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "khong phai den",
             "lam tai nha",
             "nop mang",
+            "tren dien thoai",
+            "bang dien thoai",
+            "khong can len",
+            "khong phai len",
+            "khoi len",
+            "khong can den",
         ),
     ),
     (
@@ -157,11 +186,22 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "ton phi",
             "co mat tien",
             "tien bao nhieu",
+            "ton bao nhieu",
+            "mat bao nhieu",
+            "dong bao nhieu",
+            "gia bao nhieu",
+            "mat dong nao",
+            "ton kem",
+            "chi phi",
+            "phai dong",
+            "thu phi",
         ),
     ),
     (
         "time",
         (
+            "mat bao lau",
+            "mat may ngay",
             "bao lau",
             "co ket qua",
             "lay ket qua",
@@ -187,6 +227,11 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "co luon",
             "hen ngay",
             "ngay nao",
+            "khi nao nhan",
+            "khi nao xong",
+            "chung nao",
+            "may bua",
+            "bao lau thi",
         ),
     ),
     (
@@ -216,6 +261,19 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "phai co gi",
             "nop gi",
             "gom nhung gi",
+            "chuan bi nhung",
+            "can chuan bi",
+            "dem gi",
+            "dem theo",
+            "dem nhung",
+            "co nhung gi",
+            "can cccd",
+            "can can cuoc",
+            "mang can cuoc",
+            "mang cccd",
+            "can ban sao",
+            "can ban goc",
+            "mang ban goc",
             "mau to khai",
             "to khai",
         ),
@@ -248,6 +306,16 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "xa khac",
             "dang o",
             "que o",
+            "len dau",
+            "ra dau",
+            "phong nao",
+            "dia diem",
+            "len xa",
+            "len huyen",
+            "len phuong",
+            "ra xa",
+            "ra phuong",
+            "quay nao",
         ),
     ),
     (
@@ -328,6 +396,10 @@ LIGHT_WORDS = {
     "bi",
     "khi",
     "neu",
+    "ngay",
+    "thang",
+    "nam",
+    "lan",
 }
 
 
@@ -377,6 +449,7 @@ _PHRASES = (
 )
 
 
+_OVERDUE = re.compile(r" qua \d+ (?:ngay|thang|nam|hom|bua) ")  # "quá 60 ngày rồi"
 # "hộ" of "hồ sơ", "hộ chiếu", "hộ khẩu"... is not "nộp hộ" (on someone's behalf): joined while
 # cues are looked for.
 _JOINED = ("ho so", "ho chieu", "ho khau", "ho ngheo", "ho can ngheo", "ho kinh doanh", "ho tich")
@@ -389,7 +462,7 @@ def spelled(text: str) -> str:
         padded = padded.replace(short, full)
     for words in _JOINED:
         padded = padded.replace(f" {words} ", f" {words.replace(' ', '_')} ")
-    return padded
+    return _OVERDUE.sub(" qua ngay ", padded)
 
 
 def _joined(cue: str) -> str:
@@ -400,8 +473,9 @@ def _joined(cue: str) -> str:
 
 
 # Words every procedure shares ("nộp hồ sơ", "thủ tục"): what a follow-up asks, not which guide.
-_GENERIC = ("nop ho_so", "lam ho_so", "ho_so", "thu tuc", "cho hoi", "xin hoi", "nop")
-_MATCHED = tuple((aspect, tuple(_joined(cue) for cue in cues)) for aspect, cues in _CUES)
+_GENERIC = ("nop ho_so", "lam ho_so", "ho_so", "thu tuc", "cho hoi", "xin hoi", "nop", "dang ki")
+# folded like the text ("ký" is "ki" there), hồ sơ-like words joined
+_MATCHED = tuple((aspect, tuple(_joined(fold(cue)) for cue in cues)) for aspect, cues in _CUES)
 
 
 def detect(text: str) -> Aspect | None:

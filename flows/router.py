@@ -44,7 +44,8 @@ def _switch_target(text: str) -> str | None:
 
 
 def _content_words(text: str) -> int:
-    return len([w for w in text.split() if w not in LIGHT_WORDS])
+    """Words that could name a procedure: not light words, not numbers ("60 ngày")."""
+    return len([w for w in text.split() if w not in LIGHT_WORDS and not w.isdigit()])
 
 
 def _clearly_ahead(result: MatchResult, current: Guide) -> bool:
@@ -395,6 +396,11 @@ class Router:
                     return library.guide(other.id)
                 if aspect is not None or result.intent == "guide":
                     return _both(library, other.id, current)
+            options = [m.id for m in core_result.matches[: CLARIFY_OPTIONS - 1]]
+            if aspect is not None and core_result.intent == "clarify" and current.id not in options:
+                # a subject of its own that points elsewhere, if not clearly: ask, with ours
+                found = [g for g in map(library.guide, options) if g is not None]
+                return [*found, current]
         if aspect is not None:
             return current
         # No aspect words ("đổi số điện thoại rồi thì sao"): stay when the message is about the
