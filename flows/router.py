@@ -30,15 +30,17 @@ SWITCH_MARGIN = 0.25
 # A follow-up without aspect words stays when the matcher's (undecided) best is the current guide.
 STAY_CONFIDENCE = 0.5
 _SWITCH = re.compile(
-    r"^(?:the |vay |con |the con |vay con |con ve )+(.+?)(?: thi sao| thi the nao| the nao| sao| nua| thi)?$"
+    r"^(?:the |vay |con |the con |vay con |con ve |a ma |ngoai ra |hoi them |cho hoi them |them )+"
+    r"(.+?)(?: thi sao| thi the nao| the nao| sao| nua| thi)?$"
 )
 _FEE_WORDS = ("le phi", "phi", "nop tien", "lam mat tien", "ton tien")
 
 
 def _switch_target(text: str) -> str | None:
-    """'thế còn khai tử thì sao' -> 'khai tu'."""
+    """'thế còn khai tử thì sao' -> 'khai tu'; None when what follows names no procedure
+    ('thế còn lệ phí thì sao' asks the current guide's fee)."""
     found = _SWITCH.match(fold(text))
-    if found is None or not found.group(1).strip():
+    if found is None or _content_words(without_cues(found.group(1))) == 0:
         return None
     return found.group(1).strip()
 

@@ -153,3 +153,11 @@ async def test_another_agencys_procedure_ends_the_context(bot):
     assert "xuất nhập cảnh" in out[0]["text"] and "guide" not in out[0]
     out = to_citizen(await bot.say("cần giấy tờ gì"))  # not the birth registration's papers
     assert all(reply.get("guide") != "khai-sinh" for reply in out)
+
+
+async def test_the_con_with_an_aspect_only_asks_the_current_guide(bot):
+    await bot.say("đăng ký khai sinh")
+    out = to_citizen(await bot.say("thế còn lệ phí thì sao"))  # not the fee-payment guide
+    assert about(out) == ("khai-sinh", "fee")
+    out = to_citizen(await bot.say("à mà cho hỏi thêm đăng ký kết hôn cần gì"))
+    assert about(out) == ("ket-hon", "docs")
