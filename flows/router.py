@@ -62,6 +62,23 @@ def _clearly_ahead(result: MatchResult, current: Guide) -> bool:
     )
 
 
+def _after_clarify(library: Library, turn: Turn, text: str) -> Guide | None:
+    """After "which of these?" the citizen may type a follow-up instead of pressing a button
+    ("có cần xét nghiệm ADN không"): the one choice that the question asked and this message
+    decide together, or the only one whose FAQ it asks; None when that does not settle it."""
+    keys = [parse(b.data) for b in turn.state.buttons]
+    options = [cb.key for cb in keys if cb.act is Act.CARD and library.guide(cb.key) is not None]
+    if len(options) < 2:
+        return None
+    query = str(turn.state.data.get("query", ""))
+    both = library.matcher.match(f"{query} {text}", allowed=frozenset(options))
+    if both.intent == "guide" and both.best is not None:
+        return library.guide(both.best.id)
+    guides = [g for g in map(library.guide, options) if g is not None]
+    fits = [g for g in guides if answers.faq_for(g, text) is not None]
+    return fits[0] if len(fits) == 1 else None
+
+
 def _both(library: Library, other_id: str, current: Guide) -> list[Guide] | Guide:
     """A weak lead to another guide: ask between it and the current one instead of switching."""
     other = library.guide(other_id)
@@ -310,6 +327,14 @@ class Router:
             else:
                 turn.say(texts.YOU_ARE_WELCOME, [MENU, HUMAN])
             return
+        if flow_guide is None and state.flow == Flow.CLARIFY and result.intent != "guide":
+            chosen = _after_clarify(library, turn, text)
+            if chosen is not None:  # typed instead of pressing: the choice it fits
+                if aspect is None:
+                    answers.show_follow_up(turn, library, chosen, text)
+                else:
+                    self._answer(turn, library, chosen, aspect, text)
+                return
         guide = self._about(turn, library, text, result, aspect, flow_guide)
         if isinstance(guide, list):
             self._ask_between(turn, guide, text)

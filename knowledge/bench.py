@@ -34,9 +34,15 @@ DEV_DIALOGUES = DATA / "dev_dialogues.jsonl"
 GATE_DIALOGUES = DATA / "gate_dialogues.jsonl"
 DEV2 = DATA / "dev2_questions.tsv"  # second development set (independent writer), tuned on
 DEV2_DIALOGUES = DATA / "dev2_dialogues.jsonl"
+DEV3_DIALOGUES = DATA / "dev3_dialogues.jsonl"  # third independent writer: held out, aggregates only
 # Named sets for `--sets`; the gate ones run only when asked for or by default without --no-gate.
 QUESTION_SETS = {"questions": QUESTIONS, "holdout": HOLDOUT, "dev2": DEV2, "gate": GATE}
-DIALOGUE_SETS = {"dev": DEV_DIALOGUES, "dev2": DEV2_DIALOGUES, "gate": GATE_DIALOGUES}
+DIALOGUE_SETS = {
+    "dev": DEV_DIALOGUES,
+    "dev2": DEV2_DIALOGUES,
+    "dev3": DEV3_DIALOGUES,
+    "gate": GATE_DIALOGUES,
+}
 SCALES = ("bundled", "big")
 # Dialogue sets tuned on one fixed half (A) and checked on the other (B): both halves reported.
 HALVES = {"dev2": ("A", "B")}
@@ -195,7 +201,7 @@ def run_bench(
     gate: bool = True,
 ) -> int:
     """`sets` names question sets (questions, holdout, dev2, gate), dialogue sets
-    (dialogues-dev, dialogues-dev2, dialogues-gate) and scales (bundled, big); None = all."""
+    (dialogues-dev, dialogues-dev2, dialogues-dev3, dialogues-gate) and scales (bundled, big); None = all."""
     wanted = chosen_sets(sets, gate)
     library = load_library()
     real = list(library.guides.values())

@@ -303,7 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--sets",
         help="comma-separated: questions, holdout, dev2, gate, dialogues-dev, dialogues-dev2, "
-        "dialogues-gate, bundled, big (default: all)",
+        "dialogues-dev3, dialogues-gate, bundled, big (default: all)",
     )
     bench.add_argument("--no-gate", action="store_true", help="never run the independent gate sets")
     bench.set_defaults(func=_bench)
