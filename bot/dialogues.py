@@ -4,7 +4,12 @@ Each line of a dialogue file is {"id", "kind", "turns": [{"text", "guide", "aspe
 `guide` is a guide id, or none / handoff / chitchat. A turn is right when the bot's replies are
 about the expected guide (the simulate contract's "guide" field) or, for the special labels,
 about no guide (and, for handoff, the conversation went to staff); it is wrong when a reply is
-about another guide. Asking "which of these?" or not understanding is neither.
+about another guide. Asking "which of these?" or not understanding is neither. A turn labelled
+null is not scored; how many of them were answered with a guide is counted apart.
+
+Aspects: "amount" and "benefit" name the same one (what a benefit pays); the card of a guide
+(a reply about it with no aspect: summary, papers, fee, time, place, steps button) answers a
+first "how do I ..." question, labelled "steps".
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from flows.ports import VN_TZ, ManualClock
 from knowledge.library import Library
 
 SPECIAL = ("none", "handoff", "chitchat")
+_ASPECT_NAMES = {"amount": "benefit"}
 # A Tuesday morning, inside working hours: handoffs behave as on a working day.
 START = dt.datetime(2026, 12, 1, 9, 0, tzinfo=VN_TZ)
 
@@ -40,6 +46,7 @@ class DialogueReport:
     aspect_turns: int = 0
     aspect_right: int = 0
     skipped: int = 0
+    unscored_with_guide: int = 0
     failures: list[tuple[str, int, str, str | None]] = field(default_factory=list)
 
     def lines(self) -> list[str]:
@@ -50,6 +57,7 @@ class DialogueReport:
             f"turns wrong procedure  {self.wrong / n:7.2%}  ({self.wrong})",
             f"aspect right           {self.aspect_right / max(self.aspect_turns, 1):7.2%}  "
             f"({self.aspect_right}/{self.aspect_turns} labelled)",
+            f"unlabelled turns answered with a guide: {self.unscored_with_guide}",
         ]
 
     @property
@@ -97,11 +105,18 @@ async def _run(library: Library, dialogues: list[dict[str, Any]]) -> DialogueRep
             records = [json.loads(x) for x in out.getvalue()[before:].splitlines()]
             replies = [r for r in records if r.get("to") == "citizen"]
             guides = {r["guide"] for r in replies if r.get("guide")}
-            aspects = {r["aspect"] for r in replies if r.get("aspect")}
+            aspects = {
+                _ASPECT_NAMES.get(r["aspect"], r["aspect"]) for r in replies if r.get("aspect")
+            }
+            if any(r.get("guide") and not r.get("aspect") for r in replies):
+                aspects.add("card")
             if expected is None:
+                report.unscored_with_guide += bool(guides)
                 continue
             report.turns += 1
-            conversation = await storage.conversations.by_key(ConversationKey(channel=CHANNEL, user_id=user))
+            conversation = await storage.conversations.by_key(
+                ConversationKey(channel=CHANNEL, user_id=user)
+            )
             handed = conversation is not None and conversation.state.mode != "bot"
             if expected in SPECIAL:
                 ok = not guides and (expected != "handoff" or handed)
@@ -113,12 +128,24 @@ async def _run(library: Library, dialogues: list[dict[str, Any]]) -> DialogueRep
             report.wrong += wrong
             if turn.get("aspect") and expected not in SPECIAL:
                 report.aspect_turns += 1
-                report.aspect_right += ok and turn["aspect"] in aspects
+                wanted = _ASPECT_NAMES.get(turn["aspect"], turn["aspect"])
+                report.aspect_right += ok and (
+                    wanted in aspects or (wanted == "steps" and "card" in aspects)
+                )
             if not ok:
                 got = ",".join(sorted(guides)) or None
                 report.failures.append((str(dialogue.get("id")), number, turn["text"], got))
     return report
 
 
-def evaluate_dialogues(library: Library, path: Path) -> DialogueReport:
-    return asyncio.run(_run(library, read_dialogues(path)))
+def half(dialogues: list[dict[str, Any]], part: str | None) -> list[dict[str, Any]]:
+    """A fixed half of a set: "A" the 1st, 3rd, ... dialogue of the file, "B" the others (tune
+    on one half, check on the other); None all."""
+    if part is None:
+        return dialogues
+    first = part == "A"
+    return [d for i, d in enumerate(dialogues) if (i % 2 == 0) == first]
+
+
+def evaluate_dialogues(library: Library, path: Path, part: str | None = None) -> DialogueReport:
+    return asyncio.run(_run(library, half(read_dialogues(path), part)))

@@ -7,7 +7,7 @@ button from an old message or from before a restart still does the right thing.
 from __future__ import annotations
 
 from flows import render, texts
-from flows.aspects import Aspect
+from flows.aspects import LIGHT_WORDS, Aspect
 from flows.callbacks import Act, Flow, button
 from flows.feecalc import calculable_fee, money, needs_pages, quote
 from flows.menu import HUMAN, MENU, card_buttons, section_buttons
@@ -208,6 +208,38 @@ def show_faq(turn: Turn, guide: Guide) -> None:
     # Full questions, unnumbered: a channel that lists them numbers them once.
     buttons = [button(item.q, Act.FAQ_ANSWER, guide.id, i) for i, item in enumerate(guide.faq)]
     turn.say(texts.FAQ_INTRO.format(title=guide.title), [*buttons, *section_buttons(guide)])
+
+
+FAQ_WORDS = 2  # content words a follow-up shares with a question of the guide's FAQ
+
+
+def faq_for(guide: Guide, text: str) -> int | None:
+    """The FAQ question a follow-up asks again in other words ("có cần xét nghiệm ADN không"
+    -> "Có bắt buộc phải xét nghiệm ADN không?"): the one sharing the most content words, at
+    least FAQ_WORDS of them (or all of a one-word question's) and more than half of its own."""
+    asked = {w for w in fold(text).split() if w not in LIGHT_WORDS}
+    if not asked:
+        return None
+    best, shared = None, 0
+    for index, item in enumerate(guide.faq):
+        common = len(asked & set(fold(item.q).split()))
+        if common > shared:
+            best, shared = index, common
+    enough = shared >= min(FAQ_WORDS, len(asked)) and 2 * shared > len(asked)
+    return best if enough else None
+
+
+def show_follow_up(turn: Turn, library: Library, guide: Guide, text: str) -> None:
+    """A follow-up about the guide being discussed without aspect words: the FAQ answer it asks
+    for, or the card again (both name the procedure)."""
+    index = faq_for(guide, text)
+    if index is None:
+        show_card(turn, library, guide)
+        return
+    turn.about = (guide.id, "faq")
+    turn.state.misses = 0
+    turn.log("answer", guide=guide.id, aspect="faq")
+    show_faq_answer(turn, library, guide, index)
 
 
 def show_faq_answer(turn: Turn, library: Library, guide: Guide, index: int) -> bool:

@@ -1,11 +1,13 @@
 """Which part of a guide a short follow-up asks about ("mất bao lâu", "phí bao nhiêu"...).
 
 After an answer about a guide, citizens ask follow-ups without repeating its name; we recognise
-the aspect on folded text so "mat bao lau" and "mất bao lâu" agree.
+the aspect on folded text so "mat bao lau" and "mất bao lâu" agree, after spelling out the usual
+teencode and regional forms ("bn lâu", "cần j", "đc ko", "nhiêu tiền", "giấy chi").
 """
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from knowledge.normalize import fold
@@ -34,6 +36,19 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "duoc nhan tien",
             "duoc may tien",
             "duoc nhieu khong",
+            "duoc bao nhieu tien",
+            "duoc huong gi",
+            "duoc nhung gi",
+            "duoc ho tro gi",
+            "ho tro gi",
+            "muc tien",
+            "bao nhieu mot thang",
+            "thang bao nhieu",
+            "may tram",
+            "may trieu",
+            "nhan nhieu",
+            "duoc may",
+            "lanh may",
         ),
     ),
     (
@@ -53,6 +68,20 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "chua lam kip",
             "muon qua",
             "tre qua",
+            "qua thoi han",
+            "khong dang ky thi",
+            "khong lam thi",
+            "chua dang ky thi",
+            "bi xu phat",
+            "xu phat",
+            "tre roi",
+            "muon roi",
+            "muon co sao",
+            "tre co sao",
+            "khong lam co sao",
+            "lo qua",
+            "qua ngay",
+            "phat gi",
         ),
     ),
     (
@@ -75,6 +104,30 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "di thay",
             "uy quyen",
             "doi tuong",
+            "nhung ai",
+            "ai co mat",
+            "ai ky",
+            "ai dung ten",
+            "ai la nguoi",
+            "ai dung ra",
+            "ai duoc xet",
+            "phai den",
+            "phai co mat",
+            "di lam duoc khong",
+            "di lam ho so duoc",
+            "nguoi nha lam",
+            "nguoi nha di",
+            "nguoi nha nop",
+            "nguoi than lam",
+            "nguoi than di",
+            "nguoi than nop",
+            "gium",
+            "dum",
+            "nho hang xom",
+            "chinh chu",
+            "di lam ho",
+            "di nop ho",
+            "dieu kien",
         ),
     ),
     (
@@ -88,6 +141,24 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "qua dien thoai",
             "tai nha lam duoc",
             "onl",
+            "tren vneid",
+            "qua vneid",
+            "bang vneid",
+            "qua app",
+            "tren app",
+            "ung dung",
+            "qua zalo",
+            "khong can den",
+            "khoi phai den",
+            "khong phai den",
+            "lam tai nha",
+            "nop mang",
+            "tren dien thoai",
+            "bang dien thoai",
+            "khong can len",
+            "khong phai len",
+            "khoi len",
+            "khong can den",
         ),
     ),
     (
@@ -106,11 +177,31 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "phi",
             "nop tien",
             "tinh phi",
+            "bao nhieu phi",
+            "tien le phi",
+            "tra tien",
+            "phai tra",
+            "dong tien",
+            "tien gi",
+            "ton phi",
+            "co mat tien",
+            "tien bao nhieu",
+            "ton bao nhieu",
+            "mat bao nhieu",
+            "dong bao nhieu",
+            "gia bao nhieu",
+            "mat dong nao",
+            "ton kem",
+            "chi phi",
+            "phai dong",
+            "thu phi",
         ),
     ),
     (
         "time",
         (
+            "mat bao lau",
+            "mat may ngay",
             "bao lau",
             "co ket qua",
             "lay ket qua",
@@ -124,6 +215,23 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "thoi gian",
             "lay ngay",
             "trong ngay",
+            "bao gio",
+            "khi nao thi",
+            "may hom",
+            "may tuan",
+            "may thang",
+            "thoi han giai quyet",
+            "nhanh khong",
+            "lau qua",
+            "lay luon",
+            "co luon",
+            "hen ngay",
+            "ngay nao",
+            "khi nao nhan",
+            "khi nao xong",
+            "chung nao",
+            "may bua",
+            "bao lau thi",
         ),
     ),
     (
@@ -139,9 +247,77 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "can nhung gi",
             "ho so can",
             "nhung giay",
+            "mang nhung gi",
+            "mang nhung giay",
+            "giay gi",
+            "giay nao",
+            "can giay",
+            "can nhung",
+            "can mang",
+            "ho so gi",
+            "ho so nhung",
+            "thu tuc gom",
+            "can co gi",
+            "phai co gi",
+            "nop gi",
+            "gom nhung gi",
+            "chuan bi nhung",
+            "can chuan bi",
+            "dem gi",
+            "dem theo",
+            "dem nhung",
+            "co nhung gi",
+            "can cccd",
+            "can can cuoc",
+            "mang can cuoc",
+            "mang cccd",
+            "can ban sao",
+            "can ban goc",
+            "mang ban goc",
+            "mau to khai",
+            "to khai",
         ),
     ),
-    ("where", ("o dau", "cho nao", "noi nao", "dia chi", "den dau", "di dau")),
+    (
+        "where",
+        (
+            "o dau",
+            "cho nao",
+            "noi nao",
+            "dia chi",
+            "den dau",
+            "di dau",
+            "xa nao",
+            "phuong nao",
+            "co quan nao",
+            "noi nop",
+            "nop tai",
+            "lam tai",
+            "o xa",
+            "o phuong",
+            "o huyen",
+            "o tinh",
+            "khac tinh",
+            "khac xa",
+            "khac quan",
+            "khac que",
+            "noi khac",
+            "tinh khac",
+            "xa khac",
+            "dang o",
+            "que o",
+            "len dau",
+            "ra dau",
+            "phong nao",
+            "dia diem",
+            "len xa",
+            "len huyen",
+            "len phuong",
+            "ra xa",
+            "ra phuong",
+            "quay nao",
+        ),
+    ),
     (
         "steps",
         (
@@ -154,6 +330,13 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "ntn",
             "nhu the nao",
             "huong dan",
+            "ra sao",
+            "nhu nao",
+            "lam gi",
+            "bat dau",
+            "buoc dau",
+            "quy trinh",
+            "thu tuc the nao",
         ),
     ),
 )
@@ -161,10 +344,143 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
 
 FEE_WORDS = ("le phi", "phi", "nop tien", "mat tien", "ton tien")
 
+# Words that name no procedure: what is left of a follow-up once they go says whether it has a
+# subject of its own ("cần mang gì" has none, "còn sổ đỏ thì sao" has one).
+LIGHT_WORDS = {
+    "cho",
+    "toi",
+    "em",
+    "anh",
+    "chi",
+    "minh",
+    "hoi",
+    "xin",
+    "a",
+    "ha",
+    "nhe",
+    "nha",
+    "vay",
+    "the",
+    "thi",
+    "la",
+    "co",
+    "khong",
+    "duoc",
+    "can",
+    "muon",
+    "lam",
+    "gi",
+    "sao",
+    "nao",
+    "do",
+    "nay",
+    "con",
+    "roi",
+    "di",
+    "voi",
+    "va",
+    "ma",
+    "o",
+    "ko",
+    "k",
+    "dc",
+    "oi",
+    "bac",
+    "chau",
+    "ong",
+    "ba",
+    "chu",
+    "nua",
+    "cung",
+    "phai",
+    "bi",
+    "khi",
+    "neu",
+    "ngay",
+    "thang",
+    "nam",
+    "lan",
+}
+
+
+# Teencode and regional words spelled out before the cues are looked for (on folded words).
+_WORDS = {
+    "j": "gi",
+    "gj": "gi",
+    "ji": "gi",
+    "dc": "duoc",
+    "ko": "khong",
+    "k": "khong",
+    "kh": "khong",
+    "hok": "khong",
+    "hem": "khong",
+    "khg": "khong",
+    "kg": "khong",
+    "lm": "lam",
+    "man": "lam",  # "mần"
+    "ntn": "nhu the nao",
+    "bh": "bao gio",
+    "bjo": "bao gio",
+    "bgio": "bao gio",
+    "onl": "online",
+    "ol": "online",
+    "ng": "nguoi",
+    "nhiu": "nhieu",
+    "nhju": "nhieu",
+    "zay": "vay",
+    "z": "vay",
+    "s": "sao",
+    "tn": "the nao",
+}
+_PHRASES = (
+    (" bn lau ", " bao lau "),
+    (" bnh lau ", " bao lau "),
+    (" bn ", " bao nhieu "),
+    (" bnh ", " bao nhieu "),
+    (" bi nhieu ", " bao nhieu "),  # Southern "bi nhiêu"
+    (" nhieu tien ", " bao nhieu tien "),  # Southern "nhiêu tiền"
+    (" bao bao nhieu ", " bao nhieu "),
+    (" hong ", " khong "),  # Southern "hông"; "sổ hồng" stays
+    (" so khong ", " so hong "),
+    (" to chi ", " to gi "),  # Central "giấy tờ chi"
+    (" giay chi ", " giay gi "),
+    (" mang chi ", " mang gi "),
+    (" can chi ", " can gi "),
+)
+
+
+_OVERDUE = re.compile(r" qua \d+ (?:ngay|thang|nam|hom|bua) ")  # "quá 60 ngày rồi"
+# "hộ" of "hồ sơ", "hộ chiếu", "hộ khẩu"... is not "nộp hộ" (on someone's behalf): joined while
+# cues are looked for.
+_JOINED = ("ho so", "ho chieu", "ho khau", "ho ngheo", "ho can ngheo", "ho kinh doanh", "ho tich")
+
+
+def spelled(text: str) -> str:
+    """Folded text with teencode and regional words spelled out: "bn lâu" -> "bao lau"."""
+    padded = " " + " ".join(_WORDS.get(w, w) for w in fold(text).split()) + " "
+    for short, full in _PHRASES:
+        padded = padded.replace(short, full)
+    for words in _JOINED:
+        padded = padded.replace(f" {words} ", f" {words.replace(' ', '_')} ")
+    return _OVERDUE.sub(" qua ngay ", padded)
+
+
+def _joined(cue: str) -> str:
+    padded = f" {cue} "
+    for words in _JOINED:
+        padded = padded.replace(f" {words} ", f" {words.replace(' ', '_')} ")
+    return padded.strip()
+
+
+# Words every procedure shares ("nộp hồ sơ", "thủ tục"): what a follow-up asks, not which guide.
+_GENERIC = ("nop ho_so", "lam ho_so", "ho_so", "thu tuc", "cho hoi", "xin hoi", "nop", "dang ki")
+# folded like the text ("ký" is "ki" there), hồ sơ-like words joined
+_MATCHED = tuple((aspect, tuple(_joined(fold(cue)) for cue in cues)) for aspect, cues in _CUES)
+
 
 def detect(text: str) -> Aspect | None:
-    padded = f" {fold(text)} "
-    for aspect, cues in _CUES:
+    padded = spelled(text)
+    for aspect, cues in _MATCHED:
         if any(f" {cue} " in padded for cue in cues):
             return aspect
     return None
@@ -172,8 +488,8 @@ def detect(text: str) -> Aspect | None:
 
 def without_cues(text: str) -> str:
     """The question with its aspect words removed: "khai sinh mất bao lâu" -> "khai sinh"."""
-    padded = f" {fold(text)} "
-    for _, cues in _CUES:
+    padded = spelled(text)
+    for _, cues in (*_MATCHED, ("generic", _GENERIC)):
         for cue in cues:
             padded = padded.replace(f" {cue} ", " ")
-    return " ".join(padded.split())
+    return " ".join(padded.replace("_", " ").split())

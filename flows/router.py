@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from flows import answers, texts
-from flows.aspects import Aspect, detect, without_cues
+from flows.aspects import LIGHT_WORDS, Aspect, detect, without_cues
 from flows.callbacks import FORM_FLOWS, RATING_STAFF, Act, Callback, Flow, button, parse
 from flows.feedback import Feedback, feedback_wish
 from flows.handoff import Handoffs
@@ -27,75 +27,68 @@ HANDOFF_WORDS = 8
 # Leaving the guide being discussed needs clear evidence for another one (confidence 0..1).
 SWITCH_CONFIDENCE = 0.8
 SWITCH_MARGIN = 0.25
+# A follow-up without aspect words stays when the matcher's (undecided) best is the current guide.
+STAY_CONFIDENCE = 0.5
 _SWITCH = re.compile(
-    r"^(?:the |vay |con |the con |vay con |con ve )+(.+?)(?: thi sao| thi the nao| the nao| sao| nua| thi)?$"
+    r"^(?:the |vay |con |the con |vay con |con ve |a ma |ngoai ra |hoi them |cho hoi them |them )+"
+    r"(.+?)(?: thi sao| thi the nao| the nao| sao| nua| thi)?$"
 )
 _FEE_WORDS = ("le phi", "phi", "nop tien", "lam mat tien", "ton tien")
 
 
 def _switch_target(text: str) -> str | None:
-    """'thế còn khai tử thì sao' -> 'khai tu'."""
+    """'thế còn khai tử thì sao' -> 'khai tu'; None when what follows names no procedure
+    ('thế còn lệ phí thì sao' asks the current guide's fee)."""
     found = _SWITCH.match(fold(text))
-    if found is None or not found.group(1).strip():
+    if found is None or _content_words(without_cues(found.group(1))) == 0:
         return None
     return found.group(1).strip()
 
 
 def _content_words(text: str) -> int:
-    return len([w for w in text.split() if w not in _LIGHT])
+    """Words that could name a procedure: not light words, not numbers ("60 ngày")."""
+    return len([w for w in text.split() if w not in LIGHT_WORDS and not w.isdigit()])
 
 
-_LIGHT = {
-    "cho",
-    "toi",
-    "em",
-    "anh",
-    "chi",
-    "minh",
-    "hoi",
-    "xin",
-    "a",
-    "ha",
-    "nhe",
-    "nha",
-    "vay",
-    "the",
-    "thi",
-    "la",
-    "co",
-    "khong",
-    "duoc",
-    "can",
-    "muon",
-    "lam",
-    "gi",
-    "sao",
-    "nao",
-    "do",
-    "nay",
-    "con",
-    "roi",
-    "di",
-    "voi",
-    "va",
-    "ma",
-    "o",
-    "ko",
-    "k",
-    "dc",
-    "oi",
-    "bac",
-    "chau",
-    "ong",
-    "ba",
-    "chu",
-    "nua",
-    "cung",
-    "phai",
-    "bi",
-    "khi",
-    "neu",
-}
+def _clearly_ahead(result: MatchResult, current: Guide) -> bool:
+    """The best guide is another one, confidently and well ahead of the current guide."""
+    best = result.best
+    if best is None or best.id == current.id or result.intent != "guide":
+        return False
+    scores = {m.id: m.score for m in result.matches}
+    return (
+        best.score >= SWITCH_CONFIDENCE
+        and best.score - scores.get(current.id, 0.0) >= SWITCH_MARGIN
+    )
+
+
+def _after_clarify(library: Library, turn: Turn, text: str) -> Guide | None:
+    """After "which of these?" the citizen may type a follow-up instead of pressing a button
+    ("có cần xét nghiệm ADN không"): the one choice that the question asked and this message
+    decide together, or the only one whose FAQ it asks; None when that does not settle it."""
+    keys = [parse(b.data) for b in turn.state.buttons]
+    options = [cb.key for cb in keys if cb.act is Act.CARD and library.guide(cb.key) is not None]
+    if len(options) < 2:
+        return None
+    query = str(turn.state.data.get("query", ""))
+    both = library.matcher.match(f"{query} {text}", allowed=frozenset(options))
+    if both.intent == "guide" and both.best is not None:
+        return library.guide(both.best.id)
+    guides = [g for g in map(library.guide, options) if g is not None]
+    fits = [g for g in guides if answers.faq_for(g, text) is not None]
+    return fits[0] if len(fits) == 1 else None
+
+
+def _both(library: Library, other_id: str, current: Guide) -> list[Guide] | Guide:
+    """A weak lead to another guide: ask between it and the current one instead of switching."""
+    other = library.guide(other_id)
+    return current if other is None else [other, current]
+
+
+def _asks_person(library: Library, text: str) -> bool:
+    """The message names a person explicitly ("gặp cán bộ"), not just sounds like it."""
+    padded = f" {fold(text)} "
+    return any(f" {fold(p)} " in padded for p in library.kb.lexicon.handoff)
 
 
 def _says_fee(text: str) -> bool:
@@ -323,7 +316,9 @@ class Router:
             guide=best.id if best else None,
             score=best.score if best else 0.0,
         )
-        if result.intent == "handoff":
+        if result.intent == "handoff" and not (
+            flow_guide is not None and aspect is not None and not _asks_person(library, text)
+        ):  # "bao lâu thì được trả lời" about the guide being discussed is not a wish for staff
             await self._handoffs.start(turn, library, "text")
             return
         if result.intent == "chitchat" and aspect is None:
@@ -332,7 +327,18 @@ class Router:
             else:
                 turn.say(texts.YOU_ARE_WELCOME, [MENU, HUMAN])
             return
+        if flow_guide is None and state.flow == Flow.CLARIFY and result.intent != "guide":
+            chosen = _after_clarify(library, turn, text)
+            if chosen is not None:  # typed instead of pressing: the choice it fits
+                if aspect is None:
+                    answers.show_follow_up(turn, library, chosen, text)
+                else:
+                    self._answer(turn, library, chosen, aspect, text)
+                return
         guide = self._about(turn, library, text, result, aspect, flow_guide)
+        if isinstance(guide, list):
+            self._ask_between(turn, guide, text)
+            return
         if guide is not None:
             previous = state.data.get("aspect")
             if aspect is None and previous and _switch_target(text) is not None:
@@ -343,6 +349,7 @@ class Router:
             pointer = library.kb.lexicon.pointers.get(result.pointer)
             if pointer is not None:
                 turn.reset_flow()
+                state.guide_id = None  # another agency's procedure: no follow-up is about ours
                 body = texts.POINTER.format(title=pointer.title, agency=pointer.agency)
                 if pointer.note:
                     body += "\n" + pointer.note
@@ -350,14 +357,12 @@ class Router:
                 turn.log("pointer", pointer=result.pointer, query=_masked(text))
                 return
         if result.intent == "clarify":
-            options = [m for m in result.matches[:CLARIFY_OPTIONS]]
-            turn.reset_flow()
-            state.flow = Flow.CLARIFY
-            state.data = {"query": _masked(text)}
-            buttons = [button(m.title, Act.CARD, m.id) for m in options]
-            intro = texts.MULTI.format(count=len(options)) if result.multi else texts.CLARIFY
-            turn.say(intro, [*buttons, button(texts.NOT_THESE, Act.NOT_THESE), HUMAN])
-            turn.log("clarify", options=[m.id for m in options], query=_masked(text))
+            options = [(m.id, m.title) for m in result.matches[:CLARIFY_OPTIONS]]
+            if flow_guide is not None and not result.multi:
+                # the guide being discussed stays one of the choices: the question may be about it
+                others = [o for o in options if o[0] != flow_guide.id][: CLARIFY_OPTIONS - 1]
+                options = [*others, (flow_guide.id, flow_guide.title)]
+            self._clarify(turn, options, text, result.multi)
             return
         self._fallback(turn, library, _masked(text))
 
@@ -369,33 +374,12 @@ class Router:
         result: MatchResult,
         aspect: Aspect | None,
         current: Guide | None,
-    ) -> Guide | None:
-        """The guide this message is about, keeping the conversation's guide unless the message
+    ) -> Guide | list[Guide] | None:
+        """The guide this message is about (or the guides to ask between), keeping the conversation's guide unless the message
         carries stronger evidence for another one (or switches with "thế còn ... thì sao")."""
         best = result.best
         if current is not None:
-            switch = _switch_target(text)
-            if switch is not None:
-                target = library.match(switch)
-                if target.intent == "guide" and target.best is not None:
-                    return library.guide(target.best.id)
-                if aspect is None and detect(switch) is None:
-                    return None
-            core = without_cues(text)
-            core_result = library.match(core) if _content_words(core) >= 2 else None
-            if core_result is not None and core_result.intent == "guide":
-                other = core_result.best
-                assert other is not None
-                if other.id == current.id:
-                    return current
-                scores = {m.id: m.score for m in core_result.matches}
-                if (
-                    other.score >= SWITCH_CONFIDENCE
-                    and other.score - scores.get(current.id, 0.0) >= SWITCH_MARGIN
-                ):
-                    return library.guide(other.id)
-            if aspect is not None or result.intent != "guide":
-                return current if aspect is not None else None
+            return self._in_context(turn, library, text, result, aspect, current)
         if result.intent == "guide" and best is not None:
             return library.guide(best.id)
         if aspect is not None and result.intent != "clarify":
@@ -405,17 +389,91 @@ class Router:
                 return library.guide(rest.best.id)
         return None
 
+    def _in_context(
+        self,
+        turn: Turn,
+        library: Library,
+        text: str,
+        result: MatchResult,
+        aspect: Aspect | None,
+        current: Guide,
+    ) -> Guide | list[Guide] | None:
+        """A message while a guide is being discussed. Answering about the wrong procedure is
+        the worst mistake (the citizen brings the wrong papers), so the conversation leaves its
+        guide only on evidence stronger than the context: "thế còn X thì sao", or words that
+        name another procedure clearly (a confident match ahead of the current guide by a
+        margin). A follow-up without such words stays; a weak lead elsewhere is asked about."""
+        switch = _switch_target(text)
+        if switch is not None:
+            target = library.match(switch)
+            if target.intent == "guide" and target.best is not None:
+                return library.guide(target.best.id)
+            if aspect is None and detect(switch) is None:
+                return None
+        if result.pointer is not None:
+            return None  # a well-known procedure of another agency: the pointer answers
+        core = without_cues(text)
+        if _content_words(core) >= 2:
+            core_result = library.match(core) if core != fold(text) else result
+            other = core_result.best
+            if core_result.intent == "guide" and other is not None:
+                if other.id == current.id:
+                    return current
+                if _clearly_ahead(core_result, current):
+                    return library.guide(other.id)
+                if aspect is not None or result.intent == "guide":
+                    return _both(library, other.id, current)
+            options = [m.id for m in core_result.matches[: CLARIFY_OPTIONS - 1]]
+            if aspect is not None and core_result.intent == "clarify" and current.id not in options:
+                # a subject of its own that points elsewhere, if not clearly: ask, with ours
+                found = [g for g in map(library.guide, options) if g is not None]
+                return [*found, current]
+        if aspect is not None:
+            return current
+        # No aspect words ("đổi số điện thoại rồi thì sao"): stay when the message is about the
+        # guide being discussed as far as the matcher can tell.
+        best = result.best
+        if best is not None and best.id == current.id and result.intent in ("guide", "none"):
+            return current if result.intent == "guide" or best.score >= STAY_CONFIDENCE else None
+        if result.intent == "clarify" and best is not None and best.id == current.id:
+            return current
+        if result.intent == "guide" and best is not None:
+            if _clearly_ahead(result, current):
+                return library.guide(best.id)
+            return _both(library, best.id, current)
+        return None
+
+    def _ask_between(self, turn: Turn, guides: list[Guide], text: str) -> None:
+        self._clarify(turn, [(g.id, g.title) for g in guides], text, False)
+
+    def _clarify(self, turn: Turn, options: list[tuple[str, str]], text: str, multi: bool) -> None:
+        turn.reset_flow()
+        if turn.state.guide_id not in [guide_id for guide_id, _ in options]:
+            turn.state.guide_id = None  # a new question: follow-ups are no longer about the old one
+        turn.state.flow = Flow.CLARIFY
+        turn.state.data = {"query": _masked(text)}
+        buttons = [button(title, Act.CARD, guide_id) for guide_id, title in options]
+        intro = texts.MULTI.format(count=len(options)) if multi else texts.CLARIFY
+        turn.say(intro, [*buttons, button(texts.NOT_THESE, Act.NOT_THESE), HUMAN])
+        turn.log("clarify", options=[guide_id for guide_id, _ in options], query=_masked(text))
+
     def _answer(
         self, turn: Turn, library: Library, guide: Guide, aspect: Aspect | None, text: str
     ) -> None:
         if aspect == "fee" and guide.benefits and not _says_fee(text):
             aspect = "benefit"  # "bao nhiêu tiền" about an allowance asks what one receives
-        if (aspect is not None and aspect != "steps") or (
+        same = turn.state.guide_id == guide.id
+        if same and aspect in (None, "steps") and answers.faq_for(guide, text) is not None:
+            # "quốc tịch của bé chọn thế nào": a question its FAQ answers, not the walkthrough
+            answers.show_follow_up(turn, library, guide, text)
+        elif (aspect is not None and aspect != "steps") or (
             aspect == "steps" and turn.state.guide_id == guide.id
         ):
             answers.show_aspect(turn, library, guide, aspect, text)
         elif guide.id == answers.CONTACT_GUIDE:
             answers.show_aspect(turn, library, guide, "where", text)
+        elif aspect is None and turn.state.guide_id == guide.id:
+            answers.show_follow_up(turn, library, guide, text)
         else:
             answers.show_card(turn, library, guide)
 

@@ -51,6 +51,8 @@ DIALOGUE_SETS = {
     "gate": GATE_DIALOGUES,
 }
 SCALES = ("bundled", "big")
+# Dialogue sets tuned on one fixed half (A) and checked on the other (B): both halves reported.
+HALVES = {"dev2": ("A", "B")}
 CATALOG = Path(__file__).resolve().parents[2] / "shared" / "data" / "dvcqg" / "catalog.jsonl"
 _TEMPLATES = (
     "{t}",
@@ -235,6 +237,10 @@ def run_bench(
             print(f"\n== dialogues {path.name}")
             for line in evaluate_dialogues(library, path).lines():
                 print(f"  {line}")
+            for part in HALVES.get(name, ()):
+                print(f"  -- half {part} ({'1st, 3rd, ...' if part == 'A' else '2nd, 4th, ...'})")
+                for line in evaluate_dialogues(library, path, part).lines()[:2]:
+                    print(f"    {line}")
 
     rng = random.Random(11)
     texts = [item.text for _, items in measured for item in items]

@@ -111,3 +111,60 @@ async def test_greetings_and_closings_in_their_usual_forms(bot):
     assert "Dạ, không có gì" in out[0]["text"]  # after the one-line intro of a first message
     out = to_citizen(await bot.say("cảm ơn cán bộ"))
     assert out[0]["text"].startswith("Dạ, không có gì")
+
+
+async def test_teencode_follow_ups_stay_on_the_guide(bot):
+    await bot.say("làm sổ đỏ lần đầu")
+    out = to_citizen(await bot.say("hết bn tiền"))
+    assert about(out) == ("cap-so-do", "fee")
+    out = to_citizen(await bot.say("bn lâu"))
+    assert about(out) == ("cap-so-do", "time")
+    out = to_citizen(await bot.say("cần j"))
+    assert about(out) == ("cap-so-do", "docs")
+    out = to_citizen(await bot.say("lm online đc ko"))
+    assert about(out) == ("cap-so-do", "online")
+
+
+async def test_generic_filing_words_do_not_switch_guide(bot):
+    await bot.say("trợ cấp cho người khuyết tật nặng")
+    out = to_citizen(await bot.say("nộp hồ sơ ở đâu"))  # not the online-filing guide
+    assert about(out) == ("tro-cap-nguoi-khuyet-tat", "where")
+
+
+async def test_follow_up_that_sounds_like_staff_answers_the_aspect(bot):
+    await bot.say("tôi muốn gửi phản ánh về thủ tục hành chính")
+    out = to_citizen(await bot.say("bao lâu thì được trả lời"))
+    assert about(out) == ("phan-anh-kien-nghi", "time")
+    out = to_citizen(await bot.say("cho em gặp cán bộ"))  # an explicit wish still hands over
+    assert "guide" not in out[0]
+    assert "cán bộ" in out[0]["text"]
+
+
+async def test_follow_up_asking_a_faq_question_gets_its_answer(bot):
+    await bot.say("đăng ký nhận cha con")
+    out = to_citizen(await bot.say("có cần xét nghiệm ADN không"))
+    assert about(out) == ("nhan-cha-me-con", "faq")
+    assert "ADN" in out[0]["text"]
+
+
+async def test_another_agencys_procedure_ends_the_context(bot):
+    await bot.say("đăng ký khai sinh")
+    out = to_citizen(await bot.say("làm hộ chiếu ở đâu"))
+    assert "xuất nhập cảnh" in out[0]["text"] and "guide" not in out[0]
+    out = to_citizen(await bot.say("cần giấy tờ gì"))  # not the birth registration's papers
+    assert all(reply.get("guide") != "khai-sinh" for reply in out)
+
+
+async def test_the_con_with_an_aspect_only_asks_the_current_guide(bot):
+    await bot.say("đăng ký khai sinh")
+    out = to_citizen(await bot.say("thế còn lệ phí thì sao"))  # not the fee-payment guide
+    assert about(out) == ("khai-sinh", "fee")
+    out = to_citizen(await bot.say("à mà cho hỏi thêm đăng ký kết hôn cần gì"))
+    assert about(out) == ("ket-hon", "docs")
+
+
+async def test_a_follow_up_typed_after_which_of_these_settles_the_choice(bot):
+    out = to_citizen(await bot.say("khuyết tật"))
+    assert "guide" not in out[-1] and len(out[-1]["buttons"]) >= 3  # which of these?
+    out = to_citizen(await bot.say("được bao nhiêu tiền 1 tháng"))  # typed, not pressed
+    assert about(out) == ("tro-cap-nguoi-khuyet-tat", "benefit")

@@ -66,9 +66,18 @@ def test_gate_not_below_the_learned_peer(library: Library, items, report: Report
 def test_gate_dialogues_floors(library: Library):
     result = evaluate_dialogues(library, DIALOGUES)
     summary = "\n".join(result.lines())
-    assert result.turns >= 150, summary
-    assert result.right_rate >= 0.74, summary
-    assert result.wrong_rate <= 0.06, summary
+    # plain numbers in the asserts: pytest would print the report object, failing turns included
+    turns, right, wrong = result.turns, result.right_rate, result.wrong_rate
+    assert turns >= 150, summary
+    assert right >= 0.80, summary  # 83.7% / 4.5% with the dialogue context of issue 9
+    assert wrong <= 0.055, summary
+
+
+def test_dev2_dialogues_floors(library: Library):
+    result = evaluate_dialogues(library, DATA / "dev2_dialogues.jsonl")
+    summary = "\n".join(result.lines())
+    right, wrong = result.right_rate, result.wrong_rate
+    assert right >= 0.84 and wrong <= 0.06, summary  # measured 86.4% / 5.8%
 
 
 def test_dev_dialogues_keep_their_procedure(library: Library):

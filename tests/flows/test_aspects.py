@@ -1,0 +1,60 @@
+"""Aspect cues in the forms citizens type: diacritics or not, teencode, Southern and Central."""
+
+import pytest
+
+from flows.aspects import detect, without_cues
+
+CASES = [
+    ("docs", "cần mang giấy tờ gì"),
+    ("docs", "cần j"),
+    ("docs", "can mang gi"),
+    ("docs", "cần đem gì"),  # Southern
+    ("docs", "giấy tờ chi rứa"),  # Central
+    ("docs", "cần chuẩn bị những gì"),
+    ("time", "bn lâu"),
+    ("time", "bn ngày có"),
+    ("time", "chừng nào có"),
+    ("time", "mấy bữa có"),
+    ("time", "bao giờ thì xét"),
+    ("fee", "hết bn tiền"),
+    ("fee", "mất phí hông"),
+    ("fee", "nhiêu tiền vậy"),
+    ("fee", "tốn bao nhiêu"),
+    ("where", "nộp hồ sơ ở đâu"),  # "hồ sơ" is not "nộp hộ"
+    ("where", "làm ở xã nào, bác đang ở khác quê"),
+    ("where", "lên đâu làm"),
+    ("online", "lm online đc ko"),
+    ("online", "làm trên vneid được k"),
+    ("online", "không cần lên xã được không"),
+    ("who", "ai đi làm được"),
+    ("who", "nhờ người khác đi nộp được không"),
+    ("who", "tôi làm giùm được không"),
+    ("who", "cần những ai có mặt"),
+    ("late", "quá hạn thì sao"),
+    ("late", "có bị phạt không"),
+    ("late", "quá 60 ngày rồi"),
+    ("late", "trễ rồi thì sao"),
+    ("benefit", "được bao nhiêu tiền 1 tháng"),
+    ("benefit", "hỗ trợ bao nhiêu"),
+    ("benefit", "mỗi tháng nhận nhiêu"),
+    ("steps", "làm như thế nào"),
+    ("steps", "các bước ra sao"),
+]
+
+
+@pytest.mark.parametrize(("aspect", "text"), CASES)
+def test_aspect_is_recognised(aspect: str, text: str) -> None:
+    assert detect(text) == aspect
+
+
+@pytest.mark.parametrize(
+    "text", ["chứng thực bản sao", "quên mật khẩu vneid", "căn cước hết hạn", "đổi sổ hồng"]
+)
+def test_procedure_names_are_not_aspect_words(text: str) -> None:
+    assert detect(text) is None
+
+
+def test_without_cues_keeps_the_subject() -> None:
+    assert without_cues("khai sinh mất bao lâu") == "khai sinh"
+    assert without_cues("sổ hồng làm ở đâu") == "so hong lam"  # "hồng" is not "hông"
+    assert without_cues("nộp hồ sơ ở đâu") == ""  # words every procedure shares
