@@ -603,6 +603,19 @@ async def _commit_one(conn: Conn, commune: str, turn: Turn) -> None:
             await _inbound_done(conn, commune, turn.receipt, turn.seen_at)
 
 
+async def _keep_session(conn: Conn) -> None:
+    """Pool release without asyncpg's default reset query (advisory unlock, CLOSE ALL, UNLISTEN,
+    RESET ALL): one round trip and four statements per acquire, for session state this module
+    never creates (its advisory locks are transaction-scoped; no LISTEN, cursors or SET). An
+    open transaction is still rolled back by the pool itself."""
+
+
+_BY_KEYS = (
+    "SELECT c.* FROM unnest($1::text[], $2::text[], $3::text[]) AS k(commune, channel, user_id)"
+    " JOIN conversations c USING (commune, channel, user_id)"
+)
+
+
 class PostgresDatabase:
     """A pool shared by every commune of the process; `for_commune` gives one commune's view."""
 
@@ -613,6 +626,8 @@ class PostgresDatabase:
         self._pool: Any = None
         self._pending: list[tuple[str, Turn, asyncio.Future[None]]] = []
         self._flusher: asyncio.Task[None] | None = None
+        self._lookups: list[tuple[tuple[str, str, str], asyncio.Future[Any]]] = []
+        self._reader: asyncio.Task[None] | None = None
         self.split_batches = 0  # batches that failed and were committed turn by turn
 
     @property
@@ -622,7 +637,9 @@ class PostgresDatabase:
     async def open(self) -> None:
         if self._pool is not None:
             return
-        pool = await asyncpg.create_pool(self._url, min_size=self._min, max_size=self._max)
+        pool = await asyncpg.create_pool(
+            self._url, min_size=self._min, max_size=self._max, reset=_keep_session
+        )
         try:
             async with pool.acquire() as conn:
                 await migrate(conn)
@@ -673,8 +690,39 @@ class PostgresDatabase:
         while self._flusher is not None and not self._flusher.done():
             await asyncio.gather(self._flusher, return_exceptions=True)
 
+    async def conversation_row(self, commune: str, channel: str, user_id: str) -> Any:
+        """The conversations row of a key, or None. Lookups made while one is in flight go
+        together in the next statement (every turn starts with one: a statement and a pool
+        round trip per batch instead of per message)."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._lookups.append(((commune, channel, user_id), future))
+        if self._reader is None or self._reader.done():
+            self._reader = asyncio.create_task(self._read_lookups())
+        return await future
+
+    async def _read_lookups(self) -> None:
+        while self._lookups:
+            batch, self._lookups = self._lookups, []
+            keys = list({key for key, _ in batch})
+            try:
+                async with self.pool.acquire() as conn:
+                    rows = await conn.fetch(
+                        _BY_KEYS, [k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]
+                    )
+            except Exception as exc:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            found = {(r["commune"], r["channel"], r["user_id"]): r for r in rows}
+            for key, future in batch:
+                if not future.done():
+                    future.set_result(found.get(key))
+
     async def close(self) -> None:
         await self.flush()
+        if self._reader is not None:
+            await asyncio.gather(self._reader, return_exceptions=True)
         pool, self._pool = self._pool, None
         if pool is not None:
             await pool.close()
@@ -707,11 +755,11 @@ class PgConversations(_Repo, ConversationRepo):
         if found is not None:
             return found
         stamp = _iso(now)
-        await self._pool.execute(
+        row = await self._pool.fetchrow(
             "INSERT INTO conversations"
             " (commune, channel, user_id, display_name, state, created_at, last_seen_at)"
             " VALUES ($1, $2, $3, $4, $5, $6, $6)"
-            " ON CONFLICT (commune, channel, user_id) DO NOTHING",
+            " ON CONFLICT (commune, channel, user_id) DO NOTHING RETURNING *",
             self._commune,
             key.channel,
             key.user_id,
@@ -719,7 +767,9 @@ class PgConversations(_Repo, ConversationRepo):
             ConversationState().model_dump_json(),
             stamp,
         )
-        created = await self.by_key(key)
+        if row is not None:
+            return _conversation(row)
+        created = await self.by_key(key)  # another process created it just now
         assert created is not None
         return created
 
@@ -732,12 +782,7 @@ class PgConversations(_Repo, ConversationRepo):
         return _conversation(row) if row else None
 
     async def by_key(self, key: ConversationKey) -> Conversation | None:
-        row = await self._pool.fetchrow(
-            "SELECT * FROM conversations WHERE commune = $1 AND channel = $2 AND user_id = $3",
-            self._commune,
-            key.channel,
-            key.user_id,
-        )
+        row = await self._db.conversation_row(self._commune, key.channel, key.user_id)
         return _conversation(row) if row else None
 
     async def transcript(self, conversation_id: int, limit: int) -> list[TranscriptLine]:
