@@ -29,6 +29,7 @@ from bot.storage.memory import (
     check_turn,
     feedback_ref,
 )
+from bot.storage.timecode import Stamps
 from bot.storage.timecode import iso as _iso
 from bot.storage.timecode import iso_or_none as _iso_or_none
 from bot.storage.timecode import us as _us
@@ -535,18 +536,19 @@ which rolls the whole statement back; the batch is then committed turn by turn."
 def _turn_rows(commune: str, turn: Turn) -> tuple[list[Any], ...]:
     """The rows of one turn for `_COMMIT_TURNS`, column by column."""
     cid, now = turn.conversation_id, turn.seen_at
+    stamp = Stamps()
     return (
-        [(cid, commune, turn.state.model_dump_json(), _iso(now), turn.display_name or None)],
-        [(commune, cid, line.direction, line.text, _iso(line.at)) for line in turn.transcript],
+        [(cid, commune, turn.state.model_dump_json(), stamp.iso(now), turn.display_name or None)],
+        [(commune, cid, line.direction, line.text, stamp.iso(line.at)) for line in turn.transcript],
         [
-            (commune, cid, e.kind, _DATA.dump_json(e.data).decode(), _iso(e.at), _us(e.at))
+            (commune, cid, e.kind, _DATA.dump_json(e.data).decode(), *stamp.both(e.at))
             for e in turn.events
         ],
         [
-            (commune, o.queue, o.target, o.model_dump_json(), _iso(now), _us(now))
+            (commune, o.queue, o.target, o.model_dump_json(), *stamp.both(now))
             for o in turn.outgoing
         ],
-        [(turn.receipt, commune, _iso(now))] if turn.receipt is not None else [],
+        [(turn.receipt, commune, stamp.iso(now))] if turn.receipt is not None else [],
     )
 
 

@@ -34,6 +34,7 @@ from bot.storage.memory import (
     prune_due,
 )
 from bot.storage.migrations import MIGRATIONS, migrate
+from bot.storage.timecode import Stamps
 from bot.storage.timecode import iso as _iso
 from bot.storage.timecode import iso_or_none as _iso_or_none
 from bot.storage.timecode import us as _us
@@ -325,21 +326,22 @@ class _PreparedTurn:
 
 def _prepare(commune: str, turn: Turn) -> _PreparedTurn:
     cid = turn.conversation_id
+    stamp = Stamps()
     return _PreparedTurn(
         commune=commune,
         conversation=(
             turn.state.model_dump_json(),
-            _iso(turn.seen_at),
+            stamp.iso(turn.seen_at),
             turn.display_name or None,
             cid,
             commune,
         ),
         lines=[
-            (commune, cid, cid, line.direction, line.text, _iso(line.at))
+            (commune, cid, cid, line.direction, line.text, stamp.iso(line.at))
             for line in turn.transcript
         ],
         events=[
-            (commune, cid, e.kind, _DATA.dump_json(e.data).decode(), _iso(e.at), _us(e.at))
+            (commune, cid, e.kind, _DATA.dump_json(e.data).decode(), *stamp.both(e.at))
             for e in turn.events
         ],
         handoffs=list(turn.handoffs),
