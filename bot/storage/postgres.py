@@ -605,13 +605,6 @@ async def _commit_one(conn: Conn, commune: str, turn: Turn) -> None:
             await _inbound_done(conn, commune, turn.receipt, turn.seen_at)
 
 
-async def _keep_session(conn: Conn) -> None:
-    """Pool release without asyncpg's default reset query (advisory unlock, CLOSE ALL, UNLISTEN,
-    RESET ALL): one round trip and four statements per acquire, for session state this module
-    never creates (its advisory locks are transaction-scoped; no LISTEN, cursors or SET). An
-    open transaction is still rolled back by the pool itself."""
-
-
 _BY_KEYS = (
     "SELECT c.* FROM unnest($1::text[], $2::text[], $3::text[]) AS k(commune, channel, user_id)"
     " JOIN conversations c USING (commune, channel, user_id)"
@@ -639,9 +632,7 @@ class PostgresDatabase:
     async def open(self) -> None:
         if self._pool is not None:
             return
-        pool = await asyncpg.create_pool(
-            self._url, min_size=self._min, max_size=self._max, reset=_keep_session
-        )
+        pool = await asyncpg.create_pool(self._url, min_size=self._min, max_size=self._max)
         try:
             async with pool.acquire() as conn:
                 await migrate(conn)
