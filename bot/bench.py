@@ -107,6 +107,7 @@ class WorkerResult:
     matcher_cpu_s: float = 0.0
     matches: int = 0
     server_cpu_s: float | None = None
+    client_cpu_s: float = 0.0  # the same citizens against a stub engine (see _client_cpu)
 
 
 class MatcherMeter:
@@ -182,6 +183,32 @@ async def _postmaster(database: Any) -> int | None:
         return None
     found = _proc_cpu(int(backend))
     return found[0] if found is not None else None
+
+
+class _StubEngine:
+    """Answers nothing, after one event-loop hop (as the real engine's awaits make at least)."""
+
+    async def handle(self, inbound: Inbound) -> list[Reply]:
+        await asyncio.sleep(0)
+        return []
+
+
+async def _client_cpu(
+    citizens: Sequence[tuple[str, int]], messages: int, questions: Sequence[str], run: str
+) -> float:
+    """CPU seconds the bench's own side costs for these citizens' messages: drawing texts,
+    building the inbound, scheduling and latency bookkeeping, with the engine stubbed out.
+    It runs in the measured process, so `bot CPU` includes it; printed apart to show it."""
+    stub = _StubEngine()
+    latencies: list[float] = []
+    start = _cpu()
+    await asyncio.gather(
+        *(
+            _citizen(stub, name, i, messages, questions, latencies, None, f"{run}-stub")  # type: ignore[arg-type]
+            for name, i in citizens
+        )
+    )
+    return _cpu() - start
 
 
 async def _citizen(
@@ -296,6 +323,7 @@ async def _work(plan: BenchPlan, worker: int, barrier: Any) -> WorkerResult:
         result.server_cpu_s = server_cpu(postmaster) - server0
     elif barrier is not None:
         await asyncio.to_thread(barrier.wait)
+    result.client_cpu_s = await _client_cpu(everyone, plan.messages, questions, plan.run)
     await database.close()
     result.rss_mb = _rss_mb()
     return result
@@ -330,6 +358,7 @@ def report(plan: BenchPlan, results: list[WorkerResult], backend: str) -> str:
     window = max(r.finished for r in results) - min(r.started for r in results)
     cpu = sum(r.cpu_s for r in results)
     matcher = sum(r.matcher_cpu_s for r in results)
+    client = sum(r.client_cpu_s for r in results)
     load = (
         f"open loop, {plan.rate:.0f} messages/s offered: latency counts from each message's"
         " arrival (the turn's own time while the bot keeps up with the offer)"
@@ -350,6 +379,10 @@ def report(plan: BenchPlan, results: list[WorkerResult], backend: str) -> str:
         f"  bot CPU       {cpu:.2f} s, {cpu / total * 1000:.2f} ms per message",
         f"  of which      matcher {matcher:.2f} s, {matcher / total * 1000:.2f} ms per message"
         f" ({sum(r.matches for r in results) / total:.2f} matches per message)",
+        f"  and           bench client {client:.2f} s, {client / total * 1000:.2f} ms per message"
+        " (citizens, scheduling, bookkeeping; measured alone with a stub engine)",
+        f"  rest of turn  {(cpu - matcher - client) / total * 1000:.2f} ms per message"
+        " (engine, flows, storage client)",
     ]
     server = [r.server_cpu_s for r in results if r.server_cpu_s is not None]
     if server:
@@ -357,6 +390,11 @@ def report(plan: BenchPlan, results: list[WorkerResult], backend: str) -> str:
             f"  server CPU    {server[0]:.2f} s, {server[0] / total * 1000:.2f} ms per message"
             " (the local PostgreSQL's processes)"
         )
+    spent = (cpu + (server[0] if server else 0.0)) / total
+    lines.append(
+        f"  CPU in all    {spent * 1000:.2f} ms per message (bot + server): at most"
+        f" {2 / spent:.0f} messages/s on 2 cores"
+    )
     startup = max(r.startup_s for r in results)
     lines += [
         f"  start-up      {startup:.1f} s, {sum(r.startup_cpu_s for r in results):.1f} s CPU;"

@@ -41,7 +41,7 @@ from flows.ports import (
 )
 from flows.ports import Turn as StoredTurn
 from flows.router import Router
-from flows.turn import Turn, numbers_are_answers
+from flows.turn import CleanTexts, Turn, numbers_are_answers
 from knowledge.library import Library
 from knowledge.matcher import Match
 from knowledge.normalize import fold
@@ -97,6 +97,9 @@ class Engine:
         self._delivery = delivery
         self.config = config or EngineConfig()
         self._locks: KeyedLocks[ConversationKey] = KeyedLocks()
+        self._clean = CleanTexts()
+        # folded button labels (the assistant's own words, a bounded few): see _typed_choice
+        self._folded_labels: dict[str, str] = {}
         self.handoffs = Handoffs(storage, self.config.reminder_minutes)
         self.feedback = Feedback(storage, desk)
         self._router = Router(self.handoffs, self.feedback, storage, desk)
@@ -126,7 +129,7 @@ class Engine:
                 return []
             name = inbound.display_name.strip()[:100]
             conversation = await self._storage.conversations.get_or_create(inbound.key, now, name)
-            turn = Turn(conversation, now, edit=inbound.reply_to)
+            turn = Turn(conversation, now, edit=inbound.reply_to, clean=self._clean)
             library = self._library()
             try:
                 await self._dispatch(turn, library, inbound)
@@ -142,7 +145,7 @@ class Engine:
         conversation = await self._storage.conversations.get_or_create(
             inbound.key, self._clock.now(), name
         )
-        turn = Turn(conversation, self._clock.now())
+        turn = Turn(conversation, self._clock.now(), clean=self._clean)
         turn.heard(inbound.text or f"[{inbound.kind}]")
         turn.say(texts.FAILED, [HUMAN, MENU])
         turn.log("error", inbound=inbound.kind)
@@ -293,8 +296,14 @@ class Engine:
         folded = fold(text)
         if not folded:
             return None
+        labels = self._folded_labels
         for choice in buttons:
-            if fold(choice.label) == folded:
+            label = labels.get(choice.label)
+            if label is None:
+                if len(labels) >= 4096:
+                    labels.clear()
+                label = labels[choice.label] = fold(choice.label)
+            if label == folded:
                 return choice.data
         return None
 
@@ -480,7 +489,7 @@ class Engine:
                 await self._note(found.key, texts.S_NOT_OPEN, receipt)
                 yield None
                 return
-            yield conversation, handoff, Turn(conversation, self._clock.now())
+            yield conversation, handoff, Turn(conversation, self._clock.now(), clean=self._clean)
 
     async def _note(
         self, key: ConversationKey | None, text: str, receipt: int | None = None
@@ -545,7 +554,7 @@ class Engine:
                 ):
                     continue
                 opening = not hours.is_open(current.created_at)
-                turn = Turn(fresh, now)
+                turn = Turn(fresh, now, clean=self._clean)
                 self.handoffs.remind(turn, current, opening)
                 await self._commit(turn, None, citizen=False)
                 sent += 1

@@ -114,8 +114,16 @@ class _Line:
     text: str
     suffix: str = ""  # kept whole (the portal's address)
 
+    _key: tuple[str, str] | None = None
+    _rendered: str = ""
+
     def render(self) -> str:
-        return self.template.format(self.text + self.suffix) if self.template else ""
+        """Cached until `text` or `suffix` changes: `card` measures itself after every step."""
+        key = (self.text, self.suffix)
+        if key != self._key:
+            self._key = key
+            self._rendered = self.template.format(self.text + self.suffix) if self.template else ""
+        return self._rendered
 
 
 def card(guide: Guide, library: Library, budget: int | None = None) -> str:
@@ -136,7 +144,7 @@ def card(guide: Guide, library: Library, budget: int | None = None) -> str:
         lines.append(online)
 
     def size() -> int:
-        return len("\n".join(line.render() for line in lines))
+        return sum(len(line.render()) for line in lines) + len(lines) - 1
 
     def fits() -> bool:
         return budget is None or size() <= budget

@@ -97,6 +97,27 @@ def _cut(rest: str, limit: int) -> tuple[str, str]:
     return rest[:cut].rstrip(), rest[cut:].lstrip()
 
 
+class CleanTexts:
+    """Texts the assistant says that `mask_personal` leaves unchanged (guide cards, menus:
+    the same few hundred texts for every citizen), so each is masked once, not at every turn.
+    Only texts with nothing to mask are kept, never a citizen's own words or numbers; at
+    `limit` it starts afresh."""
+
+    def __init__(self, limit: int = 4096) -> None:
+        self._seen: set[str] = set()
+        self._limit = limit
+
+    def mask(self, text: str) -> str:
+        if text in self._seen:
+            return text
+        masked = mask_personal(text)
+        if masked == text:
+            if len(self._seen) >= self._limit:
+                self._seen.clear()
+            self._seen.add(text)
+        return masked
+
+
 @dataclass
 class Turn:
     conversation: Conversation
@@ -112,6 +133,8 @@ class Turn:
     # and the handoff changes: all committed with the turn, in one transaction
     outgoing: list[Outgoing] = field(default_factory=list)
     handoffs: list[Handoff] = field(default_factory=list)
+    # masks what the assistant says before the transcript keeps it (an engine shares one)
+    clean: CleanTexts = field(default_factory=CleanTexts, repr=False)
 
     def notify(self, notice: StaffNotice) -> None:
         """A notice for the desk, sent once the turn is committed."""
@@ -171,7 +194,7 @@ class Turn:
         text = plain(reply.text, reply.buttons)
         shown = f"{reply.title}\n{text}" if reply.title else text
         self.transcript.append(
-            TranscriptLine(direction="out", text=mask_personal(shown), at=self.now)
+            TranscriptLine(direction="out", text=self.clean.mask(shown), at=self.now)
         )
 
     def introduce(self) -> None:

@@ -29,6 +29,7 @@ from bot.storage.memory import (
     check_turn,
     feedback_ref,
 )
+from bot.storage.timecode import Stamps
 from bot.storage.timecode import iso as _iso
 from bot.storage.timecode import iso_or_none as _iso_or_none
 from bot.storage.timecode import us as _us
@@ -535,18 +536,19 @@ which rolls the whole statement back; the batch is then committed turn by turn."
 def _turn_rows(commune: str, turn: Turn) -> tuple[list[Any], ...]:
     """The rows of one turn for `_COMMIT_TURNS`, column by column."""
     cid, now = turn.conversation_id, turn.seen_at
+    stamp = Stamps()
     return (
-        [(cid, commune, turn.state.model_dump_json(), _iso(now), turn.display_name or None)],
-        [(commune, cid, line.direction, line.text, _iso(line.at)) for line in turn.transcript],
+        [(cid, commune, turn.state.model_dump_json(), stamp.iso(now), turn.display_name or None)],
+        [(commune, cid, line.direction, line.text, stamp.iso(line.at)) for line in turn.transcript],
         [
-            (commune, cid, e.kind, _DATA.dump_json(e.data).decode(), _iso(e.at), _us(e.at))
+            (commune, cid, e.kind, _DATA.dump_json(e.data).decode(), *stamp.both(e.at))
             for e in turn.events
         ],
         [
-            (commune, o.queue, o.target, o.model_dump_json(), _iso(now), _us(now))
+            (commune, o.queue, o.target, o.model_dump_json(), *stamp.both(now))
             for o in turn.outgoing
         ],
-        [(turn.receipt, commune, _iso(now))] if turn.receipt is not None else [],
+        [(turn.receipt, commune, stamp.iso(now))] if turn.receipt is not None else [],
     )
 
 
@@ -603,6 +605,12 @@ async def _commit_one(conn: Conn, commune: str, turn: Turn) -> None:
             await _inbound_done(conn, commune, turn.receipt, turn.seen_at)
 
 
+_BY_KEYS = (
+    "SELECT c.* FROM unnest($1::text[], $2::text[], $3::text[]) AS k(commune, channel, user_id)"
+    " JOIN conversations c USING (commune, channel, user_id)"
+)
+
+
 class PostgresDatabase:
     """A pool shared by every commune of the process; `for_commune` gives one commune's view."""
 
@@ -613,6 +621,8 @@ class PostgresDatabase:
         self._pool: Any = None
         self._pending: list[tuple[str, Turn, asyncio.Future[None]]] = []
         self._flusher: asyncio.Task[None] | None = None
+        self._lookups: list[tuple[tuple[str, str, str], asyncio.Future[Any]]] = []
+        self._reader: asyncio.Task[None] | None = None
         self.split_batches = 0  # batches that failed and were committed turn by turn
 
     @property
@@ -673,8 +683,39 @@ class PostgresDatabase:
         while self._flusher is not None and not self._flusher.done():
             await asyncio.gather(self._flusher, return_exceptions=True)
 
+    async def conversation_row(self, commune: str, channel: str, user_id: str) -> Any:
+        """The conversations row of a key, or None. Lookups made while one is in flight go
+        together in the next statement (every turn starts with one: a statement and a pool
+        round trip per batch instead of per message)."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._lookups.append(((commune, channel, user_id), future))
+        if self._reader is None or self._reader.done():
+            self._reader = asyncio.create_task(self._read_lookups())
+        return await future
+
+    async def _read_lookups(self) -> None:
+        while self._lookups:
+            batch, self._lookups = self._lookups, []
+            keys = list({key for key, _ in batch})
+            try:
+                async with self.pool.acquire() as conn:
+                    rows = await conn.fetch(
+                        _BY_KEYS, [k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]
+                    )
+            except Exception as exc:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            found = {(r["commune"], r["channel"], r["user_id"]): r for r in rows}
+            for key, future in batch:
+                if not future.done():
+                    future.set_result(found.get(key))
+
     async def close(self) -> None:
         await self.flush()
+        if self._reader is not None:
+            await asyncio.gather(self._reader, return_exceptions=True)
         pool, self._pool = self._pool, None
         if pool is not None:
             await pool.close()
@@ -707,11 +748,11 @@ class PgConversations(_Repo, ConversationRepo):
         if found is not None:
             return found
         stamp = _iso(now)
-        await self._pool.execute(
+        row = await self._pool.fetchrow(
             "INSERT INTO conversations"
             " (commune, channel, user_id, display_name, state, created_at, last_seen_at)"
             " VALUES ($1, $2, $3, $4, $5, $6, $6)"
-            " ON CONFLICT (commune, channel, user_id) DO NOTHING",
+            " ON CONFLICT (commune, channel, user_id) DO NOTHING RETURNING *",
             self._commune,
             key.channel,
             key.user_id,
@@ -719,7 +760,9 @@ class PgConversations(_Repo, ConversationRepo):
             ConversationState().model_dump_json(),
             stamp,
         )
-        created = await self.by_key(key)
+        if row is not None:
+            return _conversation(row)
+        created = await self.by_key(key)  # another process created it just now
         assert created is not None
         return created
 
@@ -732,12 +775,7 @@ class PgConversations(_Repo, ConversationRepo):
         return _conversation(row) if row else None
 
     async def by_key(self, key: ConversationKey) -> Conversation | None:
-        row = await self._pool.fetchrow(
-            "SELECT * FROM conversations WHERE commune = $1 AND channel = $2 AND user_id = $3",
-            self._commune,
-            key.channel,
-            key.user_id,
-        )
+        row = await self._db.conversation_row(self._commune, key.channel, key.user_id)
         return _conversation(row) if row else None
 
     async def transcript(self, conversation_id: int, limit: int) -> list[TranscriptLine]:

@@ -34,6 +34,7 @@ from bot.storage.memory import (
     prune_due,
 )
 from bot.storage.migrations import MIGRATIONS, migrate
+from bot.storage.timecode import Stamps
 from bot.storage.timecode import iso as _iso
 from bot.storage.timecode import iso_or_none as _iso_or_none
 from bot.storage.timecode import us as _us
@@ -325,21 +326,22 @@ class _PreparedTurn:
 
 def _prepare(commune: str, turn: Turn) -> _PreparedTurn:
     cid = turn.conversation_id
+    stamp = Stamps()
     return _PreparedTurn(
         commune=commune,
         conversation=(
             turn.state.model_dump_json(),
-            _iso(turn.seen_at),
+            stamp.iso(turn.seen_at),
             turn.display_name or None,
             cid,
             commune,
         ),
         lines=[
-            (commune, cid, cid, line.direction, line.text, _iso(line.at))
+            (commune, cid, cid, line.direction, line.text, stamp.iso(line.at))
             for line in turn.transcript
         ],
         events=[
-            (commune, cid, e.kind, _DATA.dump_json(e.data).decode(), _iso(e.at), _us(e.at))
+            (commune, cid, e.kind, _DATA.dump_json(e.data).decode(), *stamp.both(e.at))
             for e in turn.events
         ],
         handoffs=list(turn.handoffs),
@@ -378,9 +380,35 @@ async def _commit_turns(db: aiosqlite.Connection, turns: Sequence[_PreparedTurn]
     for t in turns:
         for handoff in t.handoffs:
             await _save_handoff(db, t.commune, handoff, create=True)
-        await _enqueue(db, t.commune, t.outgoing, t.now)
-        if t.receipt is not None:
-            await _inbound_done(db, t.commune, t.receipt, t.now)
+    outgoing = [
+        (t.commune, o.queue, o.target, o.model_dump_json(), _iso(t.now), _us(t.now))
+        for t in turns
+        for o in t.outgoing
+    ]
+    if outgoing:
+        await _run_many(
+            db,
+            "INSERT INTO outbox (commune, queue, target, payload, created_at, due_us)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            outgoing,
+        )
+    receipts = [(_iso(t.now), t.receipt, t.commune) for t in turns if t.receipt is not None]
+    if receipts:
+        await _run_many(
+            db,
+            "UPDATE inbound_events SET processed_at = ?, payload = '' WHERE id = ? AND commune = ?",
+            receipts,
+        )
+
+
+def _point_reader(path: str, busy_timeout_ms: int) -> sqlite3.Connection:
+    """A read-only connection for `SqliteDatabase.point_read` (autocommit: every statement
+    is fully stepped, so no read transaction stays open to hold back checkpoints)."""
+    reader = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    reader.row_factory = sqlite3.Row
+    reader.execute("PRAGMA query_only = ON")
+    reader.execute(f"PRAGMA busy_timeout = {min(busy_timeout_ms, 50):d}")
+    return reader
 
 
 class SqliteDatabase:
@@ -405,6 +433,7 @@ class SqliteDatabase:
         self._busy_timeout_ms = int(busy_timeout_ms)
         self._migrations = tuple(migrations)
         self._db: aiosqlite.Connection | None = None
+        self._reader: sqlite3.Connection | None = None
         self._lock = asyncio.Lock()
         self._pending: list[tuple[_PreparedTurn, asyncio.Future[None]]] = []
         self._flusher: asyncio.Task[None] | None = None
@@ -433,6 +462,8 @@ class SqliteDatabase:
             await _run(db, f"PRAGMA synchronous = {self._synchronous}")
             # erased rows are overwritten with zeros, not left readable in free pages
             await _run(db, "PRAGMA secure_delete = ON")
+            if self._path != ":memory:":
+                self._reader = _point_reader(self._path, self._busy_timeout_ms)
         except BaseException:
             await db.close()
             raise
@@ -448,6 +479,9 @@ class SqliteDatabase:
         await self.flush()
         async with self._lock:
             db, self._db = self._db, None
+            reader, self._reader = self._reader, None
+            if reader is not None:
+                reader.close()
             if db is not None:
                 await db.close()
 
@@ -462,6 +496,20 @@ class SqliteDatabase:
     async def read(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         async with self._lock:
             return await _run(self._connection(), sql, params)
+
+    async def point_read(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        """A lookup of a row or two by key, run at once on this thread with a read-only
+        connection of its own: it waits neither for the connection thread nor for a write
+        transaction in progress (WAL readers see the last commit). Every turn starts with one;
+        the hop to aiosqlite's thread and back cost more than the query itself. Anything
+        bigger goes through `read`, off the event loop."""
+        reader = self._reader
+        if reader is not None:
+            try:
+                return reader.execute(sql, params).fetchall()
+            except sqlite3.OperationalError:  # busy (a checkpoint restarting the WAL): wait
+                pass
+        return await self.read(sql, params)
 
     async def write(self, work: Work[T]) -> T:
         """Run `work` as one IMMEDIATE transaction (the write lock is taken up front, so another
@@ -545,34 +593,29 @@ class SqliteConversations(_Repo, ConversationRepo):
             return found
         stamp = _iso(now)
         state = ConversationState().model_dump_json()
-        commune = self._commune
-
-        async def work(db: aiosqlite.Connection) -> Conversation:
-            await _run(
-                db,
-                "INSERT INTO conversations"
-                " (commune, channel, user_id, display_name, state, created_at, last_seen_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (commune, channel, user_id) DO NOTHING",
-                (commune, key.channel, key.user_id, display_name, state, stamp, stamp),
-            )
-            rows = await _run(
-                db,
-                "SELECT * FROM conversations WHERE commune = ? AND channel = ? AND user_id = ?",
-                (commune, key.channel, key.user_id),
-            )
+        # one statement in autocommit: one hop to the connection thread, not four
+        rows = await self._db.write_one(
+            "INSERT INTO conversations"
+            " (commune, channel, user_id, display_name, state, created_at, last_seen_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (commune, channel, user_id) DO NOTHING"
+            " RETURNING *",
+            (self._commune, key.channel, key.user_id, display_name, state, stamp, stamp),
+        )
+        if rows:
             return _conversation(rows[0])
-
-        return await self._db.write(work)
+        created = await self.by_key(key)  # created by another process just now
+        assert created is not None
+        return created
 
     async def find(self, conversation_id: int) -> Conversation | None:
-        rows = await self._db.read(
+        rows = await self._db.point_read(
             "SELECT * FROM conversations WHERE id = ? AND commune = ?",
             (conversation_id, self._commune),
         )
         return _conversation(rows[0]) if rows else None
 
     async def by_key(self, key: ConversationKey) -> Conversation | None:
-        rows = await self._db.read(
+        rows = await self._db.point_read(
             "SELECT * FROM conversations WHERE commune = ? AND channel = ? AND user_id = ?",
             (self._commune, key.channel, key.user_id),
         )

@@ -37,3 +37,22 @@ def iso_or_none(moment: dt.datetime | None) -> str | None:
 
 def us(moment: dt.datetime) -> int:
     return to_us(aware(moment))
+
+
+class Stamps:
+    """`iso` and `us` of the moments of one turn, each computed once: a turn's transcript
+    lines, events and state all carry the same few times."""
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[dt.datetime, dt.tzinfo | None], tuple[str, int]] = {}
+
+    def both(self, moment: dt.datetime) -> tuple[str, int]:
+        # the zone is in the key: equal instants in two zones have different ISO texts
+        key = (moment, moment.tzinfo)
+        found = self._seen.get(key)
+        if found is None:
+            found = self._seen[key] = (iso(moment), us(moment))
+        return found
+
+    def iso(self, moment: dt.datetime) -> str:
+        return self.both(moment)[0]

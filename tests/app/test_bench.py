@@ -31,6 +31,7 @@ def test_a_small_run_prints_throughput_latency_and_cpu(
     assert main(citizens=2, messages=2, communes=3, db=str(tmp_path / "b.sqlite3")) == 0
     out = capsys.readouterr().out
     assert "messages      12" in out
-    for label in ("throughput", "latency p50", "latency p99", "bot CPU", "matcher", "peak RSS"):
+    labels = ("throughput", "latency p50", "latency p99", "bot CPU", "matcher", "bench client")
+    for label in (*labels, "rest of turn", "CPU in all", "peak RSS"):
         assert label in out
     assert "library builds 1 for 3 communes" in out
