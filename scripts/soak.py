@@ -9,6 +9,14 @@ served from this process, `python -m bot run` is the real bot. Each citizen asks
 until they get a 200, as Zalo does (a retried event has the same id). Between kills the bot
 runs for a random 0.5-3 s after it first polls Telegram. Exit status 1 when anything was lost
 or duplicated.
+
+Every duplicate is placed: each request is assigned to the bot process that made it (a process's
+first request is its getMe; the fakes stamp every request and answer with CLOCK_MONOTONIC, one
+clock for all processes). A copy made by a process killed before it could note it is "in flight
+at the kill" (the platform window: Telegram and Zalo have no idempotency key); two copies from
+one process are "other duplicates", a defect. The bot writes, per accepted send, the fake's
+answer time and when its send journal held the note (BOT_SEND_TIMING, numbers only): the soak
+prints that window and the expected duplicates per kill (sends per second at the kill x window).
 """
 
 from __future__ import annotations
@@ -30,9 +38,9 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.telegram.fakeapi import Call, FakeBotApi  # noqa: E402
+from tests.telegram.fakeapi import FakeBotApi  # noqa: E402
 from tests.zalo.fakeevents import make_event, signed_request  # noqa: E402
-from tests.zalo.fakezalo import FakeZalo  # noqa: E402
+from tests.zalo.fakezalo import V2_SEND, V3_SEND, FakeZalo  # noqa: E402
 
 TOKEN = "123456:SOAKtokenSOAKtokenSOAKtoken0"
 STAFF_CHAT = -1001234567890
@@ -60,6 +68,7 @@ class Soak:
         self.kill_times: list[float] = []  # time.monotonic() of each kill -9
         self.starts = 0
         self.webhook_retries = 0
+        self.timing = self.db.with_name("send-timing.txt")
 
     def env(self) -> dict[str, str]:
         env = {
@@ -80,6 +89,7 @@ class Soak:
             "HTTP_HOST": "127.0.0.1",
             "HTTP_PORT": str(self.port),
             "BOT_DB": str(self.db),
+            "BOT_SEND_TIMING": str(self.timing),
             "LOG_LEVEL": "ERROR",
         }
 
@@ -127,37 +137,103 @@ class Soak:
                         counts[(chat, title)] += 1
         return counts
 
-    def explain(self) -> list[str]:
-        """Every Telegram citizen message the fake accepted more than once (the same chat, the
-        same text: each citizen's replies all differ), placed against the kill between the two
-        copies: a request that arrived before the kill and was answered after it was in flight
-        when the client died (nobody can know whether Telegram took it); one answered shortly
-        before the kill had its answer on the way when the client died; no kill in between
-        would be a retry after a timeout. Zalo's fake keeps no request times: counts only."""
-        copies: dict[tuple[int, str], list[Call]] = {}
+    def generations(self) -> list[float]:
+        """When each bot process made its first request (its getMe), in order: a request
+        belongs to the last process that had started by the time it arrived."""
+        firsts: list[float] = []
+        for call in self.api.calls_to("getMe"):
+            if len(firsts) > len(self.kill_times):
+                break  # the last process's
+            if not firsts or call.received > self.kill_times[len(firsts) - 1]:
+                firsts.append(call.received)
+        return firsts
+
+    def place(self, copies: list[tuple[float, float]], firsts: list[float]) -> str:
+        """`copies`: (received, answered) of each copy of one message, in order."""
+        (first_in, first_at), (second_in, _) = copies[0], copies[1]
+
+        def process(received: float) -> int:
+            return max((i for i, start in enumerate(firsts) if start <= received), default=0)
+
+        made_by = process(first_in)
+        if made_by != process(second_in) and made_by < len(self.kill_times):
+            kill = self.kill_times[made_by]
+            return (
+                f"in flight at the kill: requested {(kill - first_in) * 1000:.1f} ms before "
+                f"it, answered {(first_at - kill) * 1000:+.1f} ms from it"
+            )
+        return (
+            f"OTHER (one process, {len(copies)} copies): first answered "
+            f"{first_at - first_in:.2f} s after its request, next requested "
+            f"{second_in - first_at:.2f} s after that answer"
+        )
+
+    def duplicates(self) -> list[tuple[str, str]]:
+        """(channel, placement) of every message the fakes accepted more than once (the same
+        citizen, the same text: each citizen's replies all differ)."""
+        firsts = self.generations()
+        found: dict[tuple[str, str, str], list[tuple[float, float]]] = {}
         for call in self.api.calls_to("sendMessage"):
             chat = int(call.params.get("chat_id", 0))
             if call.ok and chat > 0:
-                copies.setdefault((chat, str(call.params.get("text", ""))), []).append(call)
-        lines = []
-        for (chat, text), calls in copies.items():
-            if len(calls) < 2:
-                continue
-            first, second = calls[0], calls[1]
-            kill = max((k for k in self.kill_times if k < second.received), default=None)
-            if kill is None or kill < first.received:
-                where = (
-                    f"no kill in between: first answered {first.at - first.received:.1f} s "
-                    f"after its request, second requested {second.received - first.at:.1f} s "
-                    "after that answer"
-                )
-            else:
-                where = (
-                    f"request {(kill - first.received) * 1000:.0f} ms before the kill, answered "
-                    f"{(first.at - kill) * 1000:+.0f} ms from it"
-                )
-            lines.append(f"  chat {chat}: {len(calls)} copies of {text[:24]!r}; {where}")
-        return lines
+                key = ("telegram", str(chat), str(call.params.get("text", "")))
+                found.setdefault(key, []).append((call.received, call.at))
+        for zcall in self.zalo.calls:
+            body = zcall.body if isinstance(zcall.body, dict) else {}
+            if zcall.ok and zcall.path in (V3_SEND, V2_SEND) and "message" in body:
+                user = str(body.get("recipient", {}).get("user_id", ""))
+                key = ("zalo", user, str(body["message"].get("text", "")))
+                found.setdefault(key, []).append((zcall.received, zcall.at))
+        return [
+            (channel, f"{user}: {self.place(copies, firsts)}")
+            for (channel, user, _), copies in found.items()
+            if len(copies) > 1
+        ]
+
+    def window(self) -> tuple[list[float], list[float]]:
+        """From the bot's BOT_SEND_TIMING lines: per accepted send, ms from the fake's answer
+        to the journal note (the HTTP layer's hook) and to the main event loop having it
+        (where the note was made before)."""
+        noted: list[float] = []
+        loop: list[float] = []
+        try:
+            lines = self.timing.read_text().splitlines()
+        except FileNotFoundError:
+            return noted, loop
+        for line in lines:
+            fields = line.split()
+            if len(fields) == 4 and float(fields[0]) > 0:
+                fake, _, journal, back = map(float, fields)
+                noted.append((journal - fake) * 1000)
+                loop.append((back - fake) * 1000)
+        return noted, loop
+
+    def sends_at_kills(self, span: float = 1.0) -> list[float]:
+        """Accepted sends per second (both fakes) in the `span` s before each kill."""
+        times = [c.at for c in self.api.calls if c.ok and c.method != "getUpdates"]
+        times += [c.at for c in self.zalo.calls if c.ok and c.path in (V3_SEND, V2_SEND)]
+        return [sum(1 for t in times if kill - span <= t < kill) / span for kill in self.kill_times]
+
+    def report_window(self) -> None:
+        noted, loop = self.window()
+        rates = self.sends_at_kills()
+        if not noted:
+            print("window: no BOT_SEND_TIMING lines")
+            return
+        for name, values in (("journal note", noted), ("main loop", loop)):
+            ordered = sorted(values)
+            mean = sum(ordered) / len(ordered)
+            p50, p99 = (
+                ordered[len(ordered) // 2],
+                ordered[min(len(ordered) - 1, len(ordered) * 99 // 100)],
+            )
+            expected = sum(rate * mean / 1000 for rate in rates)
+            print(
+                f"window fake answer -> {name}: {len(ordered)} sends, mean {mean:.2f} ms, "
+                f"p50 {p50:.2f}, p99 {p99:.2f}, max {ordered[-1]:.1f}; expected duplicates "
+                f"{expected:.3f} for these {len(rates)} kills"
+            )
+        print("sends/s in the second before each kill: " + " ".join(f"{r:.0f}" for r in rates))
 
     def zalo_counts(self) -> Counter[tuple[str, str]]:
         counts: Counter[tuple[str, str]] = Counter()
@@ -217,10 +293,19 @@ class Soak:
               f"{self.webhook_retries}; elapsed {elapsed:.1f} s")  # fmt: skip
         print(f"telegram: answered {len(tg)}, lost {tg_lost}, duplicated {tg_dup}")
         print(f"zalo: answered {len(za)}, lost {za_lost}, duplicated {za_dup}")
+        self.report_window()
+        placed = self.duplicates()
+        inflight = [p for p in placed if p[1].split(": ", 1)[1].startswith("in flight")]
+        other = [p for p in placed if p not in inflight]
+        noted, _ = self.window()
+        mean = sum(noted) / len(noted) if noted else 0.0
+        print(
+            f"duplicates of a request in flight at the kill (platform window, {mean:.2f} ms): "
+            f"{len(inflight)}; other duplicates: {len(other)}"
+        )
         if args.explain:
-            lines = self.explain()
-            print(f"telegram citizen messages accepted more than once: {len(lines)}")
-            print("\n".join(lines))
+            for channel, where in placed:
+                print(f"  {channel} {where}")
             print(f"database: {self.db}")
         print(f"lost {tg_lost + za_lost}, duplicated {tg_dup + za_dup}")
         return 0 if tg_lost + za_lost + tg_dup + za_dup == 0 else 1
