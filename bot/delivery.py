@@ -7,9 +7,10 @@ each to its transport (a citizen's channel, or the staff desk) and records the o
 - sent: the entry is removed. Telegram and Zalo have no idempotency key, so a crash between the
   platform accepting a message and its removal sends it again on restart. To keep that window
   as small as a client can, each accepted part is first noted in a send journal (`accepted()`,
-  one synchronous append to a file, no wait for the database's write lock); a restart applies
-  the journal before taking entries, so only a kill inside the few event-loop steps between the
-  platform's answer and that append can still duplicate a message;
+  one synchronous append to a file, no wait for the database's write lock), by the transport's
+  HTTP layer on a send thread (`SendThread`, `completing()`) the moment the answer arrives; a
+  restart applies the journal before taking entries, so only a kill between the platform's
+  answer and that append (or with the request still out) can still duplicate a message;
 - retry: due again after an exponential backoff (1 s, 2 s, 4 s ... capped), the rest of its
   queue waits behind it so a citizen never gets answers out of order;
 - failed (refused for good, or too many attempts): removed, and in the same transaction staff
@@ -27,12 +28,13 @@ import logging
 import os
 import sys
 import threading
+import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol, TypeVar
 
-from bot.crashpoints import crash_point
+from bot.crashpoints import crash_point, send_timing
 from flows.handoff import display_name, undelivered_notice
 from flows.models import ConversationKey, StaffNotice
 from flows.ports import Clock, Delivery, Event, OutboxItem, Outgoing, StaffDesk, Storage
@@ -416,7 +418,10 @@ class OutboxSender(Delivery):
                 outcome = Outcome(outcome.status, outcome.reason, noted[0], outcome.wait)
             if outcome.status == "sent" and journal is not None:
                 journal.note(item.id, DONE)  # before any wait: the shortest window we can have
+            returned = time.monotonic()
             await self._record(item, outcome)
+            if outcome.status == "sent":
+                send_timing(returned, time.monotonic())  # the window without a journal
             final = outcome.status != "retry"
             if journal is not None:
                 journal.recorded(item.id)

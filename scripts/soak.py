@@ -1,7 +1,8 @@
 """Soak: hundreds of citizens on the Telegram and Zalo fakes, the real process killed -9 again
 and again; prints how many questions were lost and how many answered twice (both must be 0).
 
-    .venv/bin/python scripts/soak.py --telegram 200 --zalo 100 --kills 10
+    .venv/bin/python scripts/soak.py --telegram 200 --zalo 100 --kills 10 [--explain]
+    .venv/bin/python scripts/soak.py ... --postgres postgresql://...   # a fresh database there
 
 Everything runs on loopback: the fake Bot API (real offset semantics) and the fake Zalo API are
 served from this process, `python -m bot run` is the real bot. Each citizen asks two questions
@@ -23,15 +24,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import signal
 import socket
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
 
@@ -47,6 +52,7 @@ STAFF_CHAT = -1001234567890
 APP_ID = "1234567890123456789"
 APP_SECRET = "APPSECRET"
 OA_SECRET = "OAsecretKEY123"
+T = TypeVar("T")
 QUESTIONS = (("khai sinh", "Đăng ký khai sinh"), ("kết hôn", "Đăng ký kết hôn"))
 
 
@@ -69,6 +75,8 @@ class Soak:
         self.starts = 0
         self.webhook_retries = 0
         self.timing = self.db.with_name("send-timing.txt")
+        self.fake_loop: asyncio.AbstractEventLoop | None = None
+        self.zalo_noted: list[float] = []  # ms from the Zalo fake's answer to the journal note
 
     def env(self) -> dict[str, str]:
         env = {
@@ -88,7 +96,7 @@ class Soak:
             "ZALO_OAUTH_BASE_URL": self.zalo.oauth_base_url,
             "HTTP_HOST": "127.0.0.1",
             "HTTP_PORT": str(self.port),
-            "BOT_DB": str(self.db),
+            "BOT_DB": self.args.db or str(self.db),
             "BOT_SEND_TIMING": str(self.timing),
             "LOG_LEVEL": "ERROR",
         }
@@ -104,7 +112,7 @@ class Soak:
         """Kill -9 a while after each start, restart at once; `--kills` times."""
         while self.kills < self.args.kills:
             polls = len(self.api.calls_to("getUpdates"))
-            await self.api.wait_for("getUpdates", count=polls + 1, timeout=120)
+            await self.on_fakes(self.api.wait_for("getUpdates", count=polls + 1, timeout=120))
             await asyncio.sleep(random.uniform(0.5, 3.0))
             assert self.process is not None
             self.process.send_signal(signal.SIGKILL)
@@ -112,6 +120,14 @@ class Soak:
             await self.process.wait()
             self.kills += 1
             await self.start()
+
+    async def on_fakes(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run `coro` on the fakes' loop."""
+        assert self.fake_loop is not None
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self.fake_loop))
+
+    async def push(self, user: int, text: str) -> None:
+        self.api.push_private_text(user, text, first_name=f"Dân {user % 1000}")
 
     async def post_zalo(self, http: httpx.AsyncClient, event: dict[str, object]) -> None:
         """Deliver one webhook like Zalo: again and again until it is answered 200."""
@@ -148,8 +164,10 @@ class Soak:
                 firsts.append(call.received)
         return firsts
 
-    def place(self, copies: list[tuple[float, float]], firsts: list[float]) -> str:
-        """`copies`: (received, answered) of each copy of one message, in order."""
+    def place(self, copies: list[tuple[float, float]], firsts: list[float]) -> tuple[str, str]:
+        """(kind, how) for the copies (received, answered) of one message, in order. Kinds:
+        "before" (answered before the kill, not yet noted by the bot), "after" (the request
+        was out, its answer came after the kill: nobody could have noted it), "other"."""
         (first_in, first_at), (second_in, _) = copies[0], copies[1]
 
         def process(received: float) -> int:
@@ -159,17 +177,19 @@ class Soak:
         if made_by != process(second_in) and made_by < len(self.kill_times):
             kill = self.kill_times[made_by]
             return (
+                "before" if first_at < kill else "after",
                 f"in flight at the kill: requested {(kill - first_in) * 1000:.1f} ms before "
-                f"it, answered {(first_at - kill) * 1000:+.1f} ms from it"
+                f"it, answered {(first_at - kill) * 1000:+.1f} ms from it",
             )
         return (
+            "other",
             f"OTHER (one process, {len(copies)} copies): first answered "
             f"{first_at - first_in:.2f} s after its request, next requested "
-            f"{second_in - first_at:.2f} s after that answer"
+            f"{second_in - first_at:.2f} s after that answer",
         )
 
-    def duplicates(self) -> list[tuple[str, str]]:
-        """(channel, placement) of every message the fakes accepted more than once (the same
+    def duplicates(self) -> list[tuple[str, str, str]]:
+        """(channel, kind, how) of every message the fakes accepted more than once (the same
         citizen, the same text: each citizen's replies all differ)."""
         firsts = self.generations()
         found: dict[tuple[str, str, str], list[tuple[float, float]]] = {}
@@ -184,29 +204,36 @@ class Soak:
                 user = str(body.get("recipient", {}).get("user_id", ""))
                 key = ("zalo", user, str(body["message"].get("text", "")))
                 found.setdefault(key, []).append((zcall.received, zcall.at))
-        return [
-            (channel, f"{user}: {self.place(copies, firsts)}")
-            for (channel, user, _), copies in found.items()
-            if len(copies) > 1
-        ]
+        placed = []
+        for (channel, user, _), copies in found.items():
+            if len(copies) > 1:
+                kind, how = self.place(copies, firsts)
+                placed.append((channel, kind, f"{user}: {how}"))
+        return placed
 
-    def window(self) -> tuple[list[float], list[float]]:
-        """From the bot's BOT_SEND_TIMING lines: per accepted send, ms from the fake's answer
-        to the journal note (the HTTP layer's hook) and to the main event loop having it
-        (where the note was made before)."""
+    def window(self) -> tuple[list[float], list[float], list[float]]:
+        """From the bot's BOT_SEND_TIMING lines: per accepted Telegram send, ms from the
+        fake's answer to the journal note (the HTTP layer's hook) and to the main event loop
+        having it (where the note was made before); per delivered entry, ms from the main loop
+        having the outcome to the database holding it (the window without a journal)."""
         noted: list[float] = []
         loop: list[float] = []
+        record: list[float] = []
         try:
             lines = self.timing.read_text().splitlines()
         except FileNotFoundError:
-            return noted, loop
+            return noted, loop, record
         for line in lines:
             fields = line.split()
             if len(fields) == 4 and float(fields[0]) > 0:
                 fake, _, journal, back = map(float, fields)
                 noted.append((journal - fake) * 1000)
                 loop.append((back - fake) * 1000)
-        return noted, loop
+            elif len(fields) == 2:
+                record.append((float(fields[1]) - float(fields[0])) * 1000)
+            elif len(fields) == 3:
+                self.zalo_noted.append((float(fields[2]) - float(fields[0])) * 1000)
+        return noted, loop, record
 
     def sends_at_kills(self, span: float = 1.0) -> list[float]:
         """Accepted sends per second (both fakes) in the `span` s before each kill."""
@@ -215,12 +242,20 @@ class Soak:
         return [sum(1 for t in times if kill - span <= t < kill) / span for kill in self.kill_times]
 
     def report_window(self) -> None:
-        noted, loop = self.window()
+        self.zalo_noted = []
+        noted, loop, record = self.window()
         rates = self.sends_at_kills()
-        if not noted:
+        if not noted or not record:
             print("window: no BOT_SEND_TIMING lines")
             return
-        for name, values in (("journal note", noted), ("main loop", loop)):
+        mean_record = sum(record) / len(record)
+        database = [value + mean_record for value in loop]  # the mean of a sum: the sum of means
+        for name, values in (
+            ("journal note", noted),
+            ("journal note (Zalo)", self.zalo_noted or [0.0]),
+            ("main loop", loop),
+            ("database record (+ its mean)", database),
+        ):
             ordered = sorted(values)
             mean = sum(ordered) / len(ordered)
             p50, p99 = (
@@ -249,7 +284,7 @@ class Soak:
         zalo_users = [f"84632{i:014d}" for i in range(args.zalo)]
         for text, _ in QUESTIONS:
             for user in telegram_users:
-                self.api.push_private_text(user, text, first_name=f"Dân {user % 1000}")
+                await self.on_fakes(self.push(user, text))
         began = time.monotonic()
         await self.start()
         killer = asyncio.create_task(self.kill_loop())
@@ -295,16 +330,17 @@ class Soak:
         print(f"zalo: answered {len(za)}, lost {za_lost}, duplicated {za_dup}")
         self.report_window()
         placed = self.duplicates()
-        inflight = [p for p in placed if p[1].split(": ", 1)[1].startswith("in flight")]
-        other = [p for p in placed if p not in inflight]
-        noted, _ = self.window()
+        kinds = Counter(kind for _, kind, _ in placed)
+        noted, _, _ = self.window()
         mean = sum(noted) / len(noted) if noted else 0.0
         print(
             f"duplicates of a request in flight at the kill (platform window, {mean:.2f} ms): "
-            f"{len(inflight)}; other duplicates: {len(other)}"
+            f"{kinds['before'] + kinds['after']} (answered before the kill, not yet noted: "
+            f"{kinds['before']}; answered after it: {kinds['after']}); "
+            f"other duplicates: {kinds['other']}"
         )
         if args.explain:
-            for channel, where in placed:
+            for channel, _, where in placed:
                 print(f"  {channel} {where}")
             print(f"database: {self.db}")
         print(f"lost {tg_lost + za_lost}, duplicated {tg_dup + za_dup}")
@@ -319,15 +355,52 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quiet", type=float, default=60, help="give up after s without progress")
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument(
+        "--postgres", default=None, help="a PostgreSQL server URL: run on a fresh database there"
+    )
+    parser.add_argument(
         "--explain", action="store_true", help="list each duplicate against the kills"
     )
     args = parser.parse_args(argv)
     random.seed(args.seed)
-    async with (
-        FakeBotApi(token=TOKEN) as api,
-        FakeZalo(app_id=APP_ID, app_secret=APP_SECRET) as zalo,
-    ):
-        return await Soak(args, api, zalo).run()
+    args.db = None
+    if args.postgres:
+        from tests.pg import fresh_postgres_database
+
+        args.db = await fresh_postgres_database(args.postgres)
+    with fakes_in_thread() as (loop, api, zalo):
+        soak = Soak(args, api, zalo)
+        soak.fake_loop = loop
+        return await soak.run()
+
+
+@contextlib.contextmanager
+def fakes_in_thread() -> Iterator[tuple[asyncio.AbstractEventLoop, FakeBotApi, FakeZalo]]:
+    """The fakes on an event loop of their own, in a thread: they answer as promptly as a
+    platform, not when this loop (hundreds of webhook posters) gets to them."""
+    sys.setswitchinterval(0.0005)
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    stop = asyncio.Event()
+    made: list[tuple[FakeBotApi, FakeZalo]] = []
+
+    async def serve() -> None:
+        async with (
+            FakeBotApi(token=TOKEN) as api,
+            FakeZalo(app_id=APP_ID, app_secret=APP_SECRET) as zalo,
+        ):
+            made.append((api, zalo))
+            ready.set()
+            await stop.wait()
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
+    thread.start()
+    if not ready.wait(30):
+        raise RuntimeError("the fakes did not start")
+    try:
+        yield loop, *made[0]
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(30)
 
 
 if __name__ == "__main__":

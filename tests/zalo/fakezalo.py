@@ -32,7 +32,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -211,7 +211,10 @@ class FakeZalo:
 
     # ------------------------------------------------------------------ HTTP layer
     async def _endpoint(self, request: Request) -> Response:
-        path, raw = request.url.path, await request.body()
+        try:
+            path, raw = request.url.path, await request.body()
+        except ClientDisconnect:  # the bot was killed mid-request: nothing to answer
+            return Response(status_code=499)
         call = ZaloCall(
             request.method,
             path,

@@ -18,12 +18,14 @@ import datetime as dt
 import json
 import logging
 import os
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
+from bot.crashpoints import send_timing
 from bot.delivery import SendThread, request_accepted
 from flows.ports import Clock, Storage
 
@@ -51,9 +53,13 @@ async def note_accepted(response: httpx.Response) -> None:
     a delivered part of the current outbox entry, noted now."""
     if response.status_code != 200 or not response.request.url.path.endswith((V3, V2)):
         return
+    entered = time.monotonic()
     await response.aread()
     if int(_json(response).get("error", 0) or 0) == 0:
         request_accepted()
+        fake_at = response.headers.get("x-fake-at")  # only the soak's fake sends it
+        if fake_at is not None:
+            send_timing(float(fake_at), entered, time.monotonic())
 
 
 @dataclass(frozen=True)
