@@ -174,16 +174,19 @@ class Soak:
             return max((i for i, start in enumerate(firsts) if start <= received), default=0)
 
         made_by = process(first_in)
-        if made_by != process(second_in) and made_by < len(self.kill_times):
+        makers = [process(received) for received, _ in copies]
+        if len(set(makers)) == len(makers) and made_by < len(self.kill_times):
+            # every copy from another process: each one before the last was cut by its kill
             kill = self.kill_times[made_by]
             return (
                 "before" if first_at < kill else "after",
                 f"in flight at the kill: requested {(kill - first_in) * 1000:.1f} ms before "
-                f"it, answered {(first_at - kill) * 1000:+.1f} ms from it",
+                f"it, answered {(first_at - kill) * 1000:+.1f} ms from it"
+                + (f" ({len(copies)} copies, by processes {makers})" if len(copies) > 2 else ""),
             )
         return (
             "other",
-            f"OTHER (one process, {len(copies)} copies): first answered "
+            f"OTHER ({len(copies)} copies by processes {makers}): first answered "
             f"{first_at - first_in:.2f} s after its request, next requested "
             f"{second_in - first_at:.2f} s after that answer",
         )
@@ -270,6 +273,22 @@ class Soak:
             )
         print("sends/s in the second before each kill: " + " ".join(f"{r:.0f}" for r in rates))
 
+    def distinct_texts(self) -> Counter[tuple[str, str, str]]:
+        """(channel, citizen, title) -> how many different texts the fakes accepted."""
+        seen: dict[tuple[str, str, str], set[str]] = {}
+        for call in self.api.calls_to("sendMessage"):
+            chat = int(call.params.get("chat_id", 0))
+            text = str(call.params.get("text", ""))
+            for _, title in QUESTIONS:
+                if call.ok and chat > 0 and text.startswith(f"<b>{title}</b>"):
+                    seen.setdefault(("telegram", str(chat), title), set()).add(text)
+        for user, message in self.zalo._sent:
+            text = str(message.get("text", ""))
+            for _, title in QUESTIONS:
+                if text.startswith(title):
+                    seen.setdefault(("zalo", user, title), set()).add(text)
+        return Counter({key: len(found) for key, found in seen.items()})
+
     def zalo_counts(self) -> Counter[tuple[str, str]]:
         counts: Counter[tuple[str, str]] = Counter()
         for user, message in self.zalo._sent:
@@ -331,6 +350,15 @@ class Soak:
         self.report_window()
         placed = self.duplicates()
         kinds = Counter(kind for _, kind, _ in placed)
+        # copies of one text are placed above; two different texts under the same title mean
+        # a question answered twice (a turn run again): counted here, always a defect
+        texts = self.distinct_texts()
+        twice = {key: n for key, n in texts.items() if n > 1}
+        if twice:
+            print(
+                f"OTHER: {sum(n - 1 for n in twice.values())} answers to a question already "
+                f"answered with another text ({len(twice)} questions): a turn ran twice"
+            )
         noted, _, _ = self.window()
         mean = sum(noted) / len(noted) if noted else 0.0
         print(
