@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import gc
 import logging
 import os
 import signal
@@ -269,6 +270,12 @@ async def run_bot(
         communes = load_communes(settings, os.environ)
     parts = parts or Parts(clock=clock)
     apps = await bootstrap_all(communes, parts)
+    # The libraries and indexes built at start-up live as long as the process: a full garbage
+    # collection walking them holds the GIL for up to a second on a loaded machine, and the send
+    # threads cannot journal a delivered message meanwhile (the window in which a kill -9 sends
+    # it again). Collected once now, before any send, and kept out of later collections.
+    gc.collect()
+    gc.freeze()
     async with serving(settings, apps, tick_seconds, stop):
         await stop.wait()
         log.info("stopping")

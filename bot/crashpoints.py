@@ -1,4 +1,5 @@
-"""Named moments where a crash test can kill the process (kill -9 semantics: no cleanup).
+"""Named moments where a crash test can kill the process (kill -9 semantics: no cleanup), and
+a timing probe for the duplicate window.
 
 `BOT_CRASH_AT=<name>` in the environment makes the first pass through `crash_point(name)`
 end the process at once with exit status 137, so crash tests hit exact moments (after an
@@ -16,3 +17,17 @@ EXIT_STATUS = 137  # what a shell reports for a process killed by SIGKILL
 def crash_point(name: str) -> None:
     if os.environ.get("BOT_CRASH_AT") == name:
         os._exit(EXIT_STATUS)
+
+
+def send_timing(*stamps: float) -> None:
+    """`BOT_SEND_TIMING=<file>` (soak and benches only): append one line of monotonic times
+    per send the platform accepted, to measure the duplicate window across processes. Numbers
+    only, never a chat id or a text. Unset (production), one dictionary lookup."""
+    path = os.environ.get("BOT_SEND_TIMING")
+    if path:
+        line = " ".join(f"{stamp:.6f}" for stamp in stamps) + "\n"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            os.write(fd, line.encode())
+        finally:
+            os.close(fd)

@@ -7,9 +7,10 @@ each to its transport (a citizen's channel, or the staff desk) and records the o
 - sent: the entry is removed. Telegram and Zalo have no idempotency key, so a crash between the
   platform accepting a message and its removal sends it again on restart. To keep that window
   as small as a client can, each accepted part is first noted in a send journal (`accepted()`,
-  one synchronous append to a file, no wait for the database's write lock); a restart applies
-  the journal before taking entries, so only a kill inside the few event-loop steps between the
-  platform's answer and that append can still duplicate a message;
+  one synchronous append to a file, no wait for the database's write lock), by the transport's
+  HTTP layer on a send thread (`SendThread`, `completing()`) the moment the answer arrives; a
+  restart applies the journal before taking entries, so only a kill between the platform's
+  answer and that append (or with the request still out) can still duplicate a message;
 - retry: due again after an exponential backoff (1 s, 2 s, 4 s ... capped), the rest of its
   queue waits behind it so a citizen never gets answers out of order;
 - failed (refused for good, or too many attempts): removed, and in the same transaction staff
@@ -25,17 +26,21 @@ import contextvars
 import datetime as dt
 import logging
 import os
-from collections.abc import Callable, Sequence
+import sys
+import threading
+import time
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
-from bot.crashpoints import crash_point
+from bot.crashpoints import crash_point, send_timing
 from flows.handoff import display_name, undelivered_notice
 from flows.models import ConversationKey, StaffNotice
 from flows.ports import Clock, Delivery, Event, OutboxItem, Outgoing, StaffDesk, Storage
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 Status = Literal["sent", "retry", "failed"]
 DEFAULT_BACKOFF = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0, 120.0, 300.0)
 MAX_CITIZEN_ATTEMPTS = 40  # about 2.5 hours of retries before staff are told
@@ -73,6 +78,33 @@ def accepted(parts: int) -> None:
         note(parts)
 
 
+# The parts of the current entry that the platform request under way completes (set by a
+# transport around one request, read by its HTTP layer the moment the answer arrives).
+_completes: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "outbox_completes", default=None
+)
+
+
+@contextlib.contextmanager
+def completing(parts: int) -> Iterator[None]:
+    """Around one platform request: if it is accepted it completes `parts` of the entry. The
+    HTTP layer calls `request_accepted()` as soon as the answer says so, before any parsing or
+    waiting for the event loop; the transport's own `accepted()` afterwards is then a no-op."""
+    token = _completes.set(parts)
+    try:
+        yield
+    finally:
+        _completes.reset(token)
+
+
+def request_accepted() -> None:
+    """Called by an HTTP layer the moment the platform answered a request made inside
+    `completing()` with success."""
+    parts = _completes.get()
+    if parts is not None:
+        accepted(parts)
+
+
 class SendJournal:
     """What the platform accepted but the database may not hold yet, in an append-only file.
 
@@ -88,6 +120,9 @@ class SendJournal:
         self._fd: int | None = None
         self._open: dict[int, int] = {}  # noted, not yet recorded in the database
         self._size = 0
+        # notes come from the send thread (the moment a response arrives), the rest from the
+        # event loop: one lock, held for a write(2) at most
+        self._lock = threading.Lock()
 
     def replay(self) -> dict[int, int]:
         """Entries noted by an earlier run: id -> parts delivered (DONE: all)."""
@@ -107,33 +142,40 @@ class SendJournal:
 
     def reset(self) -> None:
         """Start an empty journal (after its lines were applied to the database)."""
-        self.close()
+        with self._lock:
+            self._reset()
+
+    def _reset(self) -> None:
+        self._close()
         self._fd = os.open(self._path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o600)
         self._open.clear()
         self._size = 0
 
     def note(self, item_id: int, parts: int) -> None:
-        if self._fd is None:
-            self.reset()
-        assert self._fd is not None
         line = f"{item_id} {parts}\n".encode()
-        self._open[item_id] = parts
-        try:
-            os.write(self._fd, line)
-        except OSError as exc:  # a full disk: the database still records it, a bit later
-            log.warning("could not write the send journal: %s", exc.strerror)
-            return
-        self._size += len(line)
+        with self._lock:
+            if self._fd is None:
+                self._reset()
+            assert self._fd is not None
+            self._open[item_id] = parts
+            try:
+                os.write(self._fd, line)
+            except OSError as exc:  # a full disk: the database still records it, a bit later
+                log.warning("could not write the send journal: %s", exc.strerror)
+                return
+            self._size += len(line)
 
     def done(self, item_id: int) -> bool:
         """Delivered in full but not recorded yet (the database write failed)."""
-        return self._open.get(item_id) == DONE
+        with self._lock:
+            return self._open.get(item_id) == DONE
 
     def recorded(self, item_id: int) -> None:
         """The database holds the outcome now; the line may go at the next compaction."""
-        self._open.pop(item_id, None)
-        if self._size > self.COMPACT_BYTES:
-            self._compact()
+        with self._lock:
+            self._open.pop(item_id, None)
+            if self._size > self.COMPACT_BYTES:
+                self._compact()
 
     def _compact(self) -> None:
         """Rewrite the journal with the lines still needed (a rename: never half of either)."""
@@ -145,14 +187,72 @@ class SendJournal:
         finally:
             os.close(fd)
         os.replace(tmp, self._path)
-        self.close()
+        self._close()
         self._fd = os.open(self._path, os.O_WRONLY | os.O_APPEND)
         self._size = len(lines)
 
     def close(self) -> None:
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+
+
+class SendThread:
+    """An event loop of its own in a dedicated thread, for a transport's platform calls.
+
+    Why: a kill between the platform taking a message and the journal noting it re-sends it.
+    On the main event loop an answer waits in its socket until the running turn yields (the
+    matcher, database commits: milliseconds under load); here the thread only waits on its
+    sockets, so the answer is noted within the GIL's switch interval of arriving. That interval
+    is lowered to `switch_interval` (process-wide; 5 ms by default in CPython) while a send
+    thread runs. Coroutines given to `run` must use only objects made for this loop."""
+
+    def __init__(self, name: str, switch_interval: float = 0.0005) -> None:
+        self._name = name
+        self._switch = switch_interval
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The thread's loop, started on first use."""
+        with self._lock:
+            if self._loop is None:
+                loop = asyncio.new_event_loop()
+                thread = threading.Thread(target=loop.run_forever, name=self._name, daemon=True)
+                thread.start()
+                self._loop, self._thread = loop, thread
+                if sys.getswitchinterval() > self._switch:
+                    sys.setswitchinterval(self._switch)
+            return self._loop
+
+    async def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run `coro` on the thread's loop and wait for it here (a cancel here cancels it)."""
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self.loop))
+
+    async def stop(self, cleanup: Callable[[], Awaitable[None]] | None = None) -> None:
+        """Run `cleanup` (closing the thread's clients) on its loop, then end the thread."""
+        with self._lock:
+            loop, thread = self._loop, self._thread
+            self._loop = self._thread = None
+        if loop is None or thread is None:
+            return
+        if cleanup is not None:
+
+            async def close() -> None:
+                await cleanup()
+
+            with contextlib.suppress(Exception):
+                await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(close(), loop))
+        loop.call_soon_threadsafe(loop.stop)
+        await asyncio.get_running_loop().run_in_executor(None, thread.join, 5)
+        if not thread.is_alive():
+            loop.close()
 
 
 class QueuedDesk(StaffDesk):
@@ -303,6 +403,8 @@ class OutboxSender(Delivery):
         noted = [item.progress]
 
         def note(parts: int) -> None:
+            if parts != DONE and parts <= noted[0]:
+                return  # already noted (by the HTTP layer, a moment earlier)
             noted[0] = max(noted[0], parts)
             if journal is not None:
                 journal.note(item.id, parts)
@@ -316,7 +418,10 @@ class OutboxSender(Delivery):
                 outcome = Outcome(outcome.status, outcome.reason, noted[0], outcome.wait)
             if outcome.status == "sent" and journal is not None:
                 journal.note(item.id, DONE)  # before any wait: the shortest window we can have
+            returned = time.monotonic()
             await self._record(item, outcome)
+            if outcome.status == "sent":
+                send_timing(returned, time.monotonic())  # the window without a journal
             final = outcome.status != "retry"
             if journal is not None:
                 journal.recorded(item.id)

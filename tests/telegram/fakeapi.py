@@ -197,6 +197,9 @@ class FakeBotApi(TelegramState):
         call.at = time.monotonic()
         self.calls.append(call)
         self._notify()
+        # when the fake took it (CLOCK_MONOTONIC is one clock for every process): the bot's
+        # BOT_SEND_TIMING measures from here to its send journal (scripts/soak.py --timing)
+        response.headers["x-fake-at"] = f"{call.at:.6f}"
         return response
 
     async def _read_params(self, request: Request) -> JSON:

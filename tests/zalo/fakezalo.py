@@ -32,7 +32,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -90,6 +90,8 @@ class ZaloCall:
     query: dict[str, str] = field(default_factory=dict)
     status: int = 200
     response: Any = None
+    received: float = 0.0  # time.monotonic() when the request arrived (soak: near a kill?)
+    at: float = 0.0  # time.monotonic() when the fake answered
 
     @property
     def ok(self) -> bool:
@@ -209,9 +211,16 @@ class FakeZalo:
 
     # ------------------------------------------------------------------ HTTP layer
     async def _endpoint(self, request: Request) -> Response:
-        path, raw = request.url.path, await request.body()
+        try:
+            path, raw = request.url.path, await request.body()
+        except ClientDisconnect:  # the bot was killed mid-request: nothing to answer
+            return Response(status_code=499)
         call = ZaloCall(
-            request.method, path, dict(request.headers), query=dict(request.query_params)
+            request.method,
+            path,
+            dict(request.headers),
+            query=dict(request.query_params),
+            received=time.monotonic(),
         )
         if path == OAUTH_TOKEN:  # oauth reads a form whatever the content type says
             form = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
@@ -236,11 +245,14 @@ class FakeZalo:
         except Exception as exc:
             self.server_errors.append(f"{call.summary()}\n{traceback.format_exc()}")
             call.status, call.response = 500, {"error": -500, "message": repr(exc)}
+        call.at = time.monotonic()
         self.calls.append(call)
         self._notify()
+        # CLOCK_MONOTONIC is one clock for all processes: BOT_SEND_TIMING measures from here
+        stamp = {"x-fake-at": f"{call.at:.6f}"}
         if isinstance(call.response, str):  # gateway error pages are HTML, not JSON
-            return Response(call.response, call.status, media_type="text/html")
-        return JSONResponse(call.response, call.status)
+            return Response(call.response, call.status, headers=stamp, media_type="text/html")
+        return JSONResponse(call.response, call.status, headers=stamp)
 
     def _take_failure(self, path: str) -> _Failure | None:
         for failure in self._failures:

@@ -35,18 +35,21 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
+    ExtBot,
     MessageHandler,
     filters,
 )
+from telegram.request import HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
 from bot.channels.telegram.checks import check_staff_group
 from bot.channels.telegram.convert import CHANNEL, citizen_inbound, display_name
 from bot.channels.telegram.desk import TelegramDesk
 from bot.channels.telegram.processor import PerChatUpdateProcessor, chat_key
-from bot.channels.telegram.sender import Sender, TelegramOutbox
+from bot.channels.telegram.sender import Sender, TelegramOutbox, note_accepted
 from bot.config import Settings
 from bot.crashpoints import crash_point
+from bot.delivery import SendThread
 from flows.callbacks import EXAMPLE_SKIP, STAFF_ACTS, Act, parse
 from flows.desk import DeskService
 from flows.engine import Engine
@@ -77,6 +80,28 @@ EditorCommand = Callable[[str, list[str]], Awaitable[str]]
 ReportMaker = Callable[[], Awaitable[tuple[str, bytes | None]]]
 
 
+def send_bot(settings: Settings) -> ExtBot[int]:
+    """A Bot for the send thread: its own connections (an httpx client belongs to one event
+    loop), its own rate limiter, and the hook that journals a part as soon as Telegram's 200
+    arrives."""
+    assert settings.telegram_bot_token is not None
+    timeout = settings.telegram_send_timeout
+    request = HTTPXRequest(
+        connection_pool_size=256,
+        connect_timeout=10,
+        read_timeout=timeout,  # a send given up on too early is a duplicate
+        write_timeout=timeout,
+        httpx_kwargs={"event_hooks": {"response": [note_accepted]}},
+    )
+    return ExtBot(
+        settings.telegram_bot_token.get_secret_value(),
+        base_url=settings.telegram_base_url,
+        request=request,
+        get_updates_request=request,  # never polls; no second client left open
+        rate_limiter=AIORateLimiter(max_retries=2),
+    )
+
+
 class TelegramChannel:
     def __init__(
         self,
@@ -88,7 +113,10 @@ class TelegramChannel:
         concurrency: int = 64,
         poll_seconds: float = 1.0,
         commune: str = DEFAULT_COMMUNE,
+        send_thread: bool = True,
     ) -> None:
+        """`send_thread`: sends run on a thread of their own (see bot.delivery.SendThread);
+        off, they share the application's bot and event loop (a longer duplicate window)."""
         self._commune = commune  # stamped on every conversation key this channel makes
         assert (
             settings.telegram_bot_token is not None and settings.telegram_staff_chat_id is not None
@@ -112,7 +140,16 @@ class TelegramChannel:
         self._last_poll: dt.datetime | None = None
         self._started: dt.datetime | None = None
         self.app: Application[Any, Any, Any, Any, Any, Any] = builder.build()
-        self.sender = Sender(self.app.bot, backoff=backoff, timeout=settings.telegram_send_timeout)
+        self.sender = (
+            Sender(
+                send_bot(settings),
+                backoff=backoff,
+                timeout=settings.telegram_send_timeout,
+                thread=SendThread(f"telegram-send-{commune}"),
+            )
+            if send_thread
+            else Sender(self.app.bot, backoff=backoff, timeout=settings.telegram_send_timeout)
+        )
         self.outbox = TelegramOutbox(self.sender)
         self.desk = TelegramDesk(
             self.sender, settings.telegram_staff_chat_id, storage, links, clock
@@ -204,6 +241,7 @@ class TelegramChannel:
         if self.app.running:
             await self.app.stop()
         await self.app.shutdown()
+        await self.sender.close()
 
     # --- the inbox ---------------------------------------------------------------------------
 
@@ -552,7 +590,7 @@ class TelegramChannel:
             return
         try:
             await self.sender.call(
-                lambda: self.app.bot.copy_message(
+                lambda: self.sender.bot.copy_message(
                     int(conversation.key.user_id),
                     from_chat_id=self.desk.chat_id,
                     message_id=message_id,

@@ -11,14 +11,23 @@
 - 403 (blocked by the user) and other 400s: not retried; the entry fails and staff are told.
 
 A split message remembers how many parts went out, so a retry never repeats a delivered part.
+
+The calls run on a send thread (bot.delivery.SendThread) with a Bot of their own, and each part
+is noted in the send journal by an httpx response hook the moment Telegram's 200 arrives, before
+python-telegram-bot reads and parses the body and before the main event loop (busy with turns)
+gets to it: the window in which a kill -9 re-sends an accepted message is that short.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import datetime as dt
 import functools
 import logging
+import os
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
@@ -28,7 +37,8 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.channels.telegram.keyboard import keyboard, messages
-from bot.delivery import Outcome, accepted
+from bot.crashpoints import send_timing
+from bot.delivery import Outcome, SendThread, accepted, completing, request_accepted
 from bot.storage.files import StaffFile, StaffFiles
 from flows.models import ConversationKey, Reply
 from flows.ports import Outbox, OutboxItem
@@ -55,6 +65,24 @@ def wait_before_retry(exc: NetworkError, timeout: float) -> float:
     return timeout if isinstance(exc.__cause__, (httpx.ReadTimeout, httpx.WriteTimeout)) else 0.0
 
 
+# BOT_SEND_TIMING only: [fake's answer, hook entered, journal written] of the call under way
+_timing: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar(
+    "telegram_send_timing", default=None
+)
+
+
+async def note_accepted(response: httpx.Response) -> None:
+    """httpx response hook (status line and headers in, body not read yet): a 200 to a request
+    made inside `completing()` is a delivered part, noted now."""
+    if response.status_code != 200:
+        return
+    entered = time.monotonic()
+    request_accepted()
+    stamps = _timing.get()
+    if stamps is not None:
+        stamps[:] = [float(response.headers.get("x-fake-at", "0")), entered, time.monotonic()]
+
+
 def retry_after_seconds(exc: RetryAfter) -> float:
     value = exc.retry_after
     return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
@@ -67,15 +95,48 @@ class Sender:
         backoff: Sequence[float] = (0.5, 1.0, 2.0),
         max_wait: float = 30.0,
         timeout: float = 60.0,
+        thread: SendThread | None = None,
     ) -> None:
-        """`timeout`: the client's read timeout for sends (how long an answer may take)."""
+        """`timeout`: the client's read timeout for sends (how long an answer may take).
+        `thread`: where the calls run; `bot` must then be one made for it (its own request
+        objects, used by nothing else), with `note_accepted` among its response hooks."""
         self.bot = bot
         self.timeout = timeout
         self._backoff = tuple(backoff)
         self._max_wait = max_wait
+        self._thread = thread
 
-    async def call(self, make: Callable[[], Awaitable[T]]) -> T:
-        """Run one Bot API call with the retry policy; raise the last error if it never works."""
+    async def close(self) -> None:
+        """End the send thread (and close the bot's connections there)."""
+        if self._thread is not None:
+            await self._thread.stop(self._shutdown)
+
+    async def _shutdown(self) -> None:
+        request = getattr(self.bot, "request", None)
+        if request is not None:
+            await request.shutdown()
+
+    async def call(self, make: Callable[[], Awaitable[T]], completes: int | None = None) -> T:
+        """Run one Bot API call with the retry policy; raise the last error if it never works.
+        `completes`: the parts of the current outbox entry delivered once Telegram accepts it
+        (noted by the HTTP layer the moment it does)."""
+        stamps: list[float] | None = None
+        if os.environ.get("BOT_SEND_TIMING") and completes is not None:
+            stamps = []
+            _timing.set(stamps)
+        if self._thread is None:
+            result = await self._call(make, completes)
+        else:
+            result = await self._thread.run(self._call(make, completes))
+        if stamps:
+            send_timing(*stamps, time.monotonic())
+        return result
+
+    async def _call(self, make: Callable[[], Awaitable[T]], completes: int | None) -> T:
+        with completing(completes) if completes is not None else contextlib.nullcontext():
+            return await self._retrying(make)
+
+    async def _retrying(self, make: Callable[[], Awaitable[T]]) -> T:
         attempt = 0
         while True:
             try:
@@ -119,7 +180,8 @@ class Sender:
                             message_id=edit,
                             parse_mode=ParseMode.HTML,
                             reply_markup=markup,
-                        )
+                        ),
+                        completes=index + 1,
                     )
                     accepted(index + 1)
                     if isinstance(edited, Message):
@@ -142,7 +204,7 @@ class Sender:
                 reply_markup=markup,
                 message_thread_id=thread_id,
             )
-            sent.append(await self.call(send))
+            sent.append(await self.call(send, completes=index + 1))
             accepted(index + 1)  # at once: the shortest window for a duplicate after a crash
             if progress is not None:
                 progress[:] = [index + 1]
@@ -165,7 +227,8 @@ class TelegramOutbox(Outbox):
         try:
             if outgoing.copy_of is not None:  # a staff member's file
                 if item.progress == 0:  # not delivered before a crash
-                    await self._copy(int(outgoing.key.user_id), outgoing.copy_of)
+                    with completing(1):
+                        await self._copy(int(outgoing.key.user_id), outgoing.copy_of)
                     accepted(1)
                 return Outcome("sent")
             if outgoing.attachment is not None:  # a file sent from the web inbox
@@ -173,7 +236,8 @@ class TelegramOutbox(Outbox):
                     stored = await self.files.get(outgoing.attachment) if self.files else None
                     if stored is None:  # erased with its conversation meanwhile
                         return Outcome("failed", "tệp không còn được lưu")
-                    await self._document(int(outgoing.key.user_id), stored)
+                    with completing(1):
+                        await self._document(int(outgoing.key.user_id), stored)
                     accepted(1)
                 return Outcome("sent")
             await self._sender.send_reply(

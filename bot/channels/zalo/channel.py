@@ -10,6 +10,7 @@ from bot.channels.zalo.client import TokenStore, ZaloClient
 from bot.channels.zalo.outbox import ZaloOutbox
 from bot.channels.zalo.webhook import ZaloReceiver
 from bot.config import Settings
+from bot.delivery import SendThread
 from flows.engine import Engine
 from flows.models import DEFAULT_COMMUNE
 from flows.ports import Clock, Storage
@@ -38,6 +39,7 @@ class ZaloChannel:
             TokenStore(storage),
             clock,
             backoff,
+            sends=SendThread(f"zalo-send-{commune}"),
         )
         self.outbox = ZaloOutbox(self.client, storage, clock)
         self.receiver = ZaloReceiver(
@@ -65,6 +67,7 @@ class ZaloChannel:
 
     async def stop(self) -> None:
         await self.receiver.stop()
+        await self.client.close()
         await self.http.aclose()
 
     def health(self) -> str | None:

@@ -6,6 +6,9 @@
   one refresh runs at a time (a second concurrent refresh would burn the new token), also across
   processes sharing the database: a lease guards the refresh, and a process whose pair is stale
   takes the one another process stored instead of spending an old refresh token.
+- Sends run on a send thread with a client of their own (bot.delivery.SendThread): a part Zalo
+  accepted is noted in the send journal by a response hook as soon as the answer is in, not
+  when the busy main event loop gets to it (the window in which a kill -9 re-sends it).
 """
 
 from __future__ import annotations
@@ -15,12 +18,15 @@ import datetime as dt
 import json
 import logging
 import os
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
+from bot.crashpoints import send_timing
+from bot.delivery import SendThread, request_accepted
 from flows.ports import Clock, Storage
 
 log = logging.getLogger(__name__)
@@ -40,6 +46,20 @@ NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 # how long a send may take before we give up on its answer: far above Zalo's usual latency,
 # since a send given up on may still be delivered and its retry would be a second copy
 SEND_TIMEOUT = 60.0
+
+
+async def note_accepted(response: httpx.Response) -> None:
+    """httpx response hook of the send client: a message Zalo accepted (HTTP 200, error 0) is
+    a delivered part of the current outbox entry, noted now."""
+    if response.status_code != 200 or not response.request.url.path.endswith((V3, V2)):
+        return
+    entered = time.monotonic()
+    await response.aread()
+    if int(_json(response).get("error", 0) or 0) == 0:
+        request_accepted()
+        fake_at = response.headers.get("x-fake-at")  # only the soak's fake sends it
+        if fake_at is not None:
+            send_timing(float(fake_at), entered, time.monotonic())
 
 
 @dataclass(frozen=True)
@@ -107,8 +127,16 @@ class ZaloClient:
         store: TokenStore,
         clock: Clock,
         backoff: tuple[float, ...] = (0.5, 1.0, 2.0),
+        sends: SendThread | None = None,
     ) -> None:
+        """`sends`: the thread message sends run on (with a client of their own)."""
         self._http = http
+        self._sends = sends
+        self._send_http = (
+            httpx.AsyncClient(timeout=http.timeout, event_hooks={"response": [note_accepted]})
+            if sends is not None
+            else None
+        )
         self._api = api_base.rstrip("/")
         self._oauth = oauth_base.rstrip("/")
         self._app_id = app_id
@@ -211,12 +239,7 @@ class ZaloClient:
         while True:
             token = await self._access_token()
             try:
-                response = await self._http.post(
-                    self._api + self._path,
-                    json=body,
-                    headers={"access_token": token},
-                    timeout=httpx.Timeout(SEND_TIMEOUT, connect=5.0),
-                )
+                response = await self._post(body, token)
             except NOT_SENT as exc:  # never reached Zalo: safe to try again at once
                 result = SendResult(False, 0, f"network: {type(exc).__name__}")
             except httpx.HTTPError as exc:
@@ -248,6 +271,19 @@ class ZaloClient:
                 attempt += 1
                 continue
             return result
+
+    async def _post(self, body: dict[str, Any], token: str) -> httpx.Response:
+        url, headers = self._api + self._path, {"access_token": token}
+        timeout = httpx.Timeout(SEND_TIMEOUT, connect=5.0)
+        if self._sends is None or self._send_http is None:
+            return await self._http.post(url, json=body, headers=headers, timeout=timeout)
+        post = self._send_http.post(url, json=body, headers=headers, timeout=timeout)
+        return await self._sends.run(post)
+
+    async def close(self) -> None:
+        """End the send thread, closing its client there."""
+        if self._sends is not None and self._send_http is not None:
+            await self._sends.stop(self._send_http.aclose)
 
     async def display_name(self, user_id: str) -> str | None:
         """The citizen's Zalo name, so staff see who they talk to; None if it cannot be read."""

@@ -14,7 +14,7 @@ import logging
 from typing import Any
 
 from bot.channels.zalo.client import SEND_TIMEOUT, SendResult, ZaloClient
-from bot.delivery import Outcome, accepted
+from bot.delivery import Outcome, accepted, completing
 from bot.outbound import ChannelLimits, OutMessage, render
 from flows.models import ConversationKey, Reply
 from flows.ports import Clock, Outbox, OutboxItem, Storage
@@ -98,7 +98,8 @@ class ZaloOutbox(Outbox):
             if index < done:
                 continue
             try:
-                result = await self._send_one(key.user_id, message)
+                with completing(index + 1):  # noted by the client the moment Zalo accepts it
+                    result = await self._send_one(key.user_id, message)
             except Exception as exc:  # a token refresh that failed, a bug: try again later
                 return Outcome("retry", type(exc).__name__, done)
             if not result.ok:
