@@ -83,6 +83,25 @@ def gather(
     return lengths, indices[where], data[where]
 
 
+def _block_matrix(
+    x: sp.csr_matrix, index: np.ndarray, used: np.ndarray
+) -> tuple[sp.csr_matrix, np.ndarray]:
+    """`x[index][:, columns]` and `columns` (the features those rows use), by plain numpy:
+    scipy's fancy indexing of a 33,000 x 100,000 matrix cost 3-4 s per build at 2,000
+    guides. `used` is an all-False scratch row of `x.shape[1]`, left all-False."""
+    lengths, where = positions(x.indptr, index)
+    features = x.indices[where]
+    used[features] = True
+    columns = np.flatnonzero(used)
+    used[columns] = False
+    remap = np.zeros(x.shape[1], dtype=np.int32)
+    remap[columns] = np.arange(len(columns), dtype=np.int32)
+    indptr = np.concatenate(([0], np.cumsum(lengths)))
+    sub = sp.csr_matrix((x.data[where], remap[features], indptr), shape=(len(index), len(columns)))
+    sub.has_sorted_indices = x.has_sorted_indices  # `remap` keeps the order of each row
+    return sub, columns
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     c: float = 1.0
@@ -92,6 +111,9 @@ class ModelConfig:
     rest_sample: int = 250
     max_iter: int = 300
     tol: float = 1e-4
+    # A province library trains a few hundred small blocks: at 1e-3 their solver stops
+    # after ~56 instead of ~77 passes, with the same accuracy on every development set.
+    block_tol: float = 1e-3
     min_weight: float = 1e-6
     seed: int = 7
 
@@ -152,6 +174,7 @@ class TrainedModel:
         self._words = _Part(word_grams, self._chars.size, cfg.word_weight)
         x_words = self._words.fit_transform(texts)
         x = sp.hstack([x_chars, x_words], format="csr")
+        x.sort_indices()  # (a no-op for TF-IDF output) block rows keep this order
         self.n_features = x.shape[1]
         self._idf = np.concatenate((self._chars.idf, self._words.idf))
         y = np.array([self.index[label] for label in labels])
@@ -195,6 +218,7 @@ class TrainedModel:
         bias = np.full(n_classes, -1.0)
         rng = np.random.default_rng(cfg.seed)
         blocks = self._blocks(x, y, rows_of)
+        tol = cfg.tol if len(blocks) == 1 else cfg.block_tol
         inside = np.zeros(len(y), dtype=bool)
         used = np.zeros(x.shape[1], dtype=bool)
         for home, members in blocks:
@@ -207,15 +231,11 @@ class TrainedModel:
                 take = rng.choice(outside, size=min(cfg.rest_sample, len(outside)), replace=False)
                 index = np.concatenate([index, take])
                 labels = np.concatenate([labels, np.full(len(take), -1)])
-            sub = x[index]
-            used[sub.indices] = True
-            columns = np.flatnonzero(used)
-            used[columns] = False
-            sub = sub[:, columns]
+            sub, columns = _block_matrix(x, index, used)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 svm = LinearSVC(
-                    C=cfg.c, dual=True, max_iter=cfg.max_iter, tol=cfg.tol, random_state=cfg.seed
+                    C=cfg.c, dual=True, max_iter=cfg.max_iter, tol=tol, random_state=cfg.seed
                 )
                 svm.fit(sub, labels)
             known = list(svm.classes_)
