@@ -396,7 +396,9 @@ class LexicalIndex:
             return np.zeros(len(docs))
         fids = np.fromiter(qweights, np.int64, len(qweights))
         qvalues = np.fromiter(qweights.values(), np.float64, len(qweights))
-        if int(self._column_sizes[fids].sum()) <= int(self._doc_sizes[docs].sum()):
+        # the column read also sweeps arrays over every phrase and document once
+        by_column = int(self._column_sizes[fids].sum()) + len(self._phrase_doc) + len(self._docs)
+        if by_column <= int(self._doc_sizes[docs].sum()):
             some: np.ndarray = self._by_column(fids, qvalues, qtotal)[docs]
             return some
         out = np.zeros(len(docs))
