@@ -76,6 +76,7 @@ class LexicalIndex:
     ) -> None:
         self.config = config or LexicalConfig()
         self._lex = LexiconRules(lexicon)
+        self._stop_plains = frozenset(t.plain for w in lexicon.stopwords for t in tokens(w)[:1])
         self._docs: list[_Doc] = []
         self._phrase_texts: dict[str, list[str]] = {}
         self._indexed: dict[str, list[Token]] = {}  # phrase text -> its rewritten tokens
@@ -178,6 +179,27 @@ class LexicalIndex:
         self._entry_phrase = np.repeat(
             np.arange(len(self._phrases), dtype=np.int64), np.diff(self._pr[0])
         )
+        # Phrases and documents stacked in one feature-column matrix (documents' entries are
+        # +inf, so min(entry, query weight) is the query weight): one read per query feature
+        # gives both each phrase's overlap and how much of the query each document explains.
+        both = sp.vstack(
+            [
+                self._phrase_matrix,
+                sp.csc_matrix(
+                    (
+                        np.full(self._doc_matrix.nnz, np.inf),
+                        self._doc_matrix.indices,
+                        self._doc_matrix.indptr,
+                    ),
+                    shape=self._doc_matrix.shape,
+                ),
+            ],
+            format="csc",
+        )
+        self._both = (both.indptr.astype(np.int64), both.indices.astype(np.int64), both.data)
+        # entries read per query feature (by column) and per document (by row)
+        self._column_sizes = np.diff(self._both[0])
+        self._doc_sizes = np.diff(self._doc_entries) + np.diff(self._dr[0])
         self._correction_cache: dict[str, str | None] = {}
 
     # --- construction helpers ------------------------------------------------------------
@@ -193,7 +215,8 @@ class LexicalIndex:
 
     def _feature_keys(self, words: Sequence[Token]) -> list[tuple[str, bool]]:
         """(feature, is_stop) for unigrams and adjacent bigrams."""
-        stops = [self._lex.is_stopword(t) for t in words]
+        maybe = self._stop_plains  # most words are not stopwords: skip the marks check
+        stops = [t.plain in maybe and self._lex.is_stopword(t) for t in words]
         keys = [(t.plain, s) for t, s in zip(words, stops, strict=True)]
         keys += [
             (f"{a.plain} {b.plain}", sa and sb)
@@ -277,16 +300,18 @@ class LexicalIndex:
         cfg = self.config
         weights: dict[int, float] = {}
         unknown = 0.0
+        feature_ids = self._feature_ids
+        idf = self._idf
         for key, is_stop in self._feature_keys(words):
             factor = cfg.stopword_factor if is_stop else 1.0
-            if any(part in corrected for part in key.split()):
+            if corrected and any(part in corrected for part in key.split()):
                 factor *= cfg.corrected_factor
-            fid = self._feature_ids.get(key)
+            fid = feature_ids.get(key)
             if fid is None:
                 if " " not in key and not key.isdigit():
                     unknown += cfg.unknown_weight * factor
                 continue
-            weights[fid] = max(weights.get(fid, 0.0), self._idf[fid] * factor)
+            weights[fid] = max(weights.get(fid, 0.0), idf[fid] * factor)
         return weights, sum(weights.values()) + unknown
 
     def indexed_tokens(self, text: str) -> list[Token]:
@@ -321,19 +346,27 @@ class LexicalIndex:
         tokens from `query_tokens`. A guide scores by its best phrase (how much of the phrase
         the query covers, and how much of the query the phrase explains), blended with how
         much of the query the guide's whole vocabulary explains."""
-        cfg = self.config
-        out = np.zeros(len(self._docs))
         qweights, qtotal = self._query_weights(words, corrected)
         if not qweights or qtotal <= 0:
-            return out
-        fids = list(qweights)
-        qvalues = np.fromiter(qweights.values(), np.float64, len(fids))
-        lengths, phrases, values = gather(*self._pm, fids)
-        spread = np.repeat(qvalues, lengths)
-        matched = np.bincount(
-            phrases, weights=np.minimum(values, spread), minlength=len(self._phrases)
+            return np.zeros(len(self._docs))
+        fids = np.fromiter(qweights, np.int64, len(qweights))
+        qvalues = np.fromiter(qweights.values(), np.float64, len(qweights))
+        return self._by_column(fids, qvalues, qtotal)
+
+    def _by_column(self, fids: np.ndarray, qvalues: np.ndarray, qtotal: float) -> np.ndarray:
+        """`doc_scores` read down the query's feature columns: the cost is the phrases
+        sharing a feature with the query."""
+        cfg = self.config
+        out = np.zeros(len(self._docs))
+        n_phrases = len(self._phrases)
+        lengths, rows, values = gather(*self._both, fids)
+        sums = np.bincount(
+            rows,
+            weights=np.minimum(values, np.repeat(qvalues, lengths)),
+            minlength=n_phrases + len(self._docs),
         )
-        hit = np.flatnonzero(matched > 0)
+        matched, explained = sums[:n_phrases], sums[n_phrases:]
+        hit = np.flatnonzero(matched)
         if not len(hit):
             return out
         part = matched[hit]
@@ -342,30 +375,35 @@ class LexicalIndex:
         phrase_score = recall**cfg.phrase_recall_exp * precision**cfg.phrase_precision_exp
         best = np.zeros(len(self._docs))
         np.maximum.at(best, self._phrase_doc[hit], phrase_score)
-        lengths, docs, _ = gather(*self._dm, fids)
-        explained = np.bincount(
-            docs, weights=np.repeat(qvalues, lengths), minlength=len(self._docs)
-        )
         combined = cfg.phrase_weight * best + (1 - cfg.phrase_weight) * np.minimum(
             explained / qtotal, 1.0
         )
-        out[best > 0] = combined[best > 0]
+        scored = best > 0
+        out[scored] = combined[scored]
         return out
 
     def doc_scores_of(
         self, words: Sequence[Token], corrected: set[str], docs: np.ndarray
     ) -> np.ndarray:
-        """`doc_scores` for some documents only (indices into `doc_ids`), in their order; the
-        cost grows with those documents' phrases, not with the library."""
+        """`doc_scores` for some documents only (indices into `doc_ids`), in their order. Read
+        down the query's feature columns or along the documents' rows, whichever reads fewer
+        entries: a commune library reads a few hundred entries by column; in a province
+        library common words ("thủ tục") are in thousands of phrases, and the documents'
+        rows (the model's candidates) are fewer."""
         cfg = self.config
-        out = np.zeros(len(docs))
         qweights, qtotal = self._query_weights(words, corrected)
         if not qweights or qtotal <= 0 or not len(docs):
-            return out
+            return np.zeros(len(docs))
+        fids = np.fromiter(qweights, np.int64, len(qweights))
+        qvalues = np.fromiter(qweights.values(), np.float64, len(qweights))
+        # the column read also sweeps arrays over every phrase and document once
+        by_column = int(self._column_sizes[fids].sum()) + len(self._phrase_doc) + len(self._docs)
+        if by_column <= int(self._doc_sizes[docs].sum()):
+            some: np.ndarray = self._by_column(fids, qvalues, qtotal)[docs]
+            return some
+        out = np.zeros(len(docs))
         query = np.zeros(len(self._feature_ids))
-        query[np.fromiter(qweights, np.int64, len(qweights))] = np.fromiter(
-            qweights.values(), np.float64, len(qweights)
-        )
+        query[fids] = qvalues
         _, where = positions(self._doc_entries, docs)
         matched = np.bincount(
             self._entry_phrase[where],

@@ -132,7 +132,7 @@ class Matcher:
         operations over all classes, Python only over the few best (2,000 guides stay fast)."""
         cfg = self.config
         words, corrected = self.lexical.query_tokens(text)  # normalised once for both parts
-        values = self.model.scores(" ".join(t.plain for t in words))
+        values = self.model.scores_of([t.plain for t in words if t.plain])
         if allowed is not None:
             values[~self._mask(allowed)] = -np.inf
         # Lexical evidence for the special classes and the model's best guides only: exact
@@ -147,7 +147,11 @@ class Matcher:
         keep = min(TOP_CLASSES, len(values))
         best = np.argpartition(-values, keep - 1)[:keep]
         classes = self.model.classes
-        out = [(float(values[i]), classes[i]) for i in best if np.isfinite(values[i])]
+        out = [
+            (value, classes[i])
+            for value, i in zip(values[best].tolist(), best.tolist(), strict=True)
+            if math.isfinite(value)
+        ]
         out.sort(reverse=True)
         return out
 
@@ -244,8 +248,11 @@ class Matcher:
         cfg = self.config
         words = len(fold(text).split())
         joiners = _LIST_JOINERS if words <= cfg.list_words else _JOINERS
-        parts = [p for p in joiners.split(text) if self._content_words(p) >= 2]
-        if not 2 <= len(parts) <= 3 or words > 24:
+        pieces = joiners.split(text)
+        if len(pieces) < 2 or words > 24:  # nothing joins two requests: spare the work
+            return None
+        parts = [p for p in pieces if self._content_words(p) >= 2]
+        if not 2 <= len(parts) <= 3:
             return None
         whole = {cid: score for score, cid in scored[:4] if not cid.startswith("__")}
         if sum(score >= cfg.second_threshold for score in whole.values()) < 2:
