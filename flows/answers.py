@@ -216,9 +216,10 @@ FAQ_WORDS = 2  # content words a follow-up shares with a question of the guide's
 def faq_for(guide: Guide, text: str) -> int | None:
     """The FAQ question a follow-up asks again in other words ("có cần xét nghiệm ADN không"
     -> "Có bắt buộc phải xét nghiệm ADN không?"): the one sharing the most content words, at
-    least FAQ_WORDS of them (or all of a one-word question's) and more than half of its own."""
+    least FAQ_WORDS of them (or all of a one-word question's) and more than half of its own.
+    A message made only of the title's words ("khai sinh" again) asks for the card."""
     asked = {w for w in fold(text).split() if w not in LIGHT_WORDS}
-    if not asked:
+    if not asked or asked <= set(fold(guide.title).split()):
         return None
     best, shared = None, 0
     for index, item in enumerate(guide.faq):

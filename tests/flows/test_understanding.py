@@ -168,3 +168,10 @@ async def test_a_follow_up_typed_after_which_of_these_settles_the_choice(bot):
     assert "guide" not in out[-1] and len(out[-1]["buttons"]) >= 3  # which of these?
     out = to_citizen(await bot.say("cho người già"))  # typed; alone it is not understood
     assert about(out)[0] == "tro-cap-nguoi-cao-tuoi"
+
+
+async def test_the_procedure_named_again_shows_its_card_not_a_faq_answer(bot):
+    await bot.say("khai sinh")
+    out = to_citizen(await bot.say("khai sinh"))  # its FAQ has "Đăng ký khai sinh quá hạn..."
+    assert about(out) == ("khai-sinh", None)
+    assert out[0]["text"].startswith("Đăng ký khai sinh\n")
