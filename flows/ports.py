@@ -209,7 +209,9 @@ class ConversationRepo(abc.ABC):
     async def purge_older_than(self, cutoff: dt.datetime) -> int:
         """Retention: erase conversations last seen before `cutoff` (as delete; not one with an
         open handoff), and strip citizen text from older events, feedback and ratings. Counts
-        for reports stay. Returns how many conversations were erased."""
+        for reports stay. Keys of processed inbox updates received before `cutoff` may go too,
+        never newer ones (a processed update can still be delivered again). Returns how many
+        conversations were erased."""
 
 
 class EventRepo(abc.ABC):

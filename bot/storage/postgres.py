@@ -819,9 +819,13 @@ class PgConversations(_Repo, ConversationRepo):
                 )
                 ids = [r["id"] for r in rows if dt.datetime.fromisoformat(r["created_at"]) < cutoff]
                 await conn.execute(f"UPDATE {table} SET {update} WHERE id = ANY($1)", ids)
+            # processed entries are only keys now; a recent one may still be delivered again
+            # (Telegram: all after the last confirmed offset), so only old keys are dropped
             await conn.execute(
-                "DELETE FROM inbound_events WHERE commune = $1 AND processed_at IS NOT NULL",
+                "DELETE FROM inbound_events WHERE commune = $1 AND processed_at IS NOT NULL"
+                " AND received_at::timestamptz < $2",
                 commune,
+                cutoff,
             )
             return erased
 

@@ -649,8 +649,10 @@ class SqliteConversations(_Repo, ConversationRepo):
         await self._db.checkpoint()
 
     async def purge_older_than(self, cutoff: dt.datetime) -> int:
-        """Also drops every processed webhook payload (raw citizen messages): duplicates of
-        them are recognised by their message ids, remembered for SEEN_TTL."""
+        """Processed inbox entries keep only their key (their payload went at `done`); the
+        keys of those received before `cutoff` go now. Not sooner: a processed update may
+        still be delivered again (Telegram re-sends all after the last confirmed offset), and
+        a forgotten key would store it, and answer it, a second time."""
         stamp, stamp_us = _iso(cutoff), _us(cutoff)
         commune = self._commune
 
@@ -678,8 +680,9 @@ class SqliteConversations(_Repo, ConversationRepo):
             )
             await _run(
                 db,
-                "DELETE FROM inbound_events WHERE commune = ? AND processed_at IS NOT NULL",
-                (commune,),
+                "DELETE FROM inbound_events WHERE commune = ? AND processed_at IS NOT NULL"
+                " AND julianday(received_at) < julianday(?)",
+                (commune, stamp),
             )
             return erased
 

@@ -51,6 +51,20 @@ class TestInbox:
         assert [i.payload for i in expired] == ["p0", "p1"]
         assert expired[0].attempts == 2
 
+    async def test_the_daily_purge_keeps_the_keys_of_recent_updates(self, store: Storage) -> None:
+        """A processed update may still come again (Telegram re-delivers everything after the
+        last confirmed offset when a process dies before the next getUpdates): the retention
+        purge must not forget its key, or the update is stored and answered a second time.
+        Seen in the PostgreSQL soak: the purge of a restarted process ran between the turns
+        of its predecessor and the redelivery, and 18 questions were answered twice."""
+        await store.inbox.receive("telegram", "u1", "{}", T0)
+        [item] = await store.inbox.claim("telegram", T0, LEASE)
+        await store.inbox.done(item.id, T0)
+        await store.conversations.purge_older_than(T0 - dt.timedelta(days=365))
+        assert not await store.inbox.receive("telegram", "u1", "{}", at(40))
+        assert await store.inbox.pending() == 0
+        assert await store.inbox.claim("telegram", at(60), LEASE) == []
+
     async def test_done_updates_are_not_claimed_and_keep_their_key(self, store: Storage) -> None:
         await store.inbox.receive("telegram", "u1", "secret text", T0)
         [item] = await store.inbox.claim("telegram", T0, LEASE)

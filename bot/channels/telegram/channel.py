@@ -160,6 +160,7 @@ class TelegramChannel:
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._inflight: dict[int, asyncio.Task[None]] = {}
+        self._claims: list[set[int]] = []  # per claim under way: inbox ids that ended meanwhile
         self._receipts: dict[int, int] = {}  # update id -> inbox id, while it is processed
         self._failed: set[int] = set()  # update ids whose handler raised
         self.offset = 0
@@ -305,6 +306,8 @@ class TelegramChannel:
 
     async def _process_inbox(self) -> None:
         while not self._stopping:
+            ended: set[int] = set()
+            self._claims.append(ended)
             try:
                 items = await self._storage.inbox.claim(
                     CHANNEL, self._clock.now(), INBOX_LEASE, 200
@@ -312,9 +315,15 @@ class TelegramChannel:
             except Exception:
                 log.exception("reading the Telegram inbox failed; trying again")
                 items = []
+            finally:
+                self._claims.remove(ended)
             started = 0
             for item in items:
-                if item.id not in self._inflight:
+                # not one in hand, nor one that ended while the claim was under way: a claim
+                # can read an entry whose lease ran out while it was processed, just before
+                # its turn committed (PostgreSQL answers the claim and the commit on two
+                # connections, in either order); starting it again would answer it twice
+                if item.id not in self._inflight and item.id not in ended:
                     self._inflight[item.id] = asyncio.create_task(self._process(item))
                     started += 1
             if not started:
@@ -337,20 +346,24 @@ class TelegramChannel:
 
     async def _process(self, item: InboxItem) -> None:
         try:
-            data = json.loads(item.payload)
-            update = Update.de_json(data, self.app.bot)
-        except Exception:
-            log.warning("a Telegram update could not be read; skipped (inbox %s)", item.id)
-            await self._done(item)
-            return
-        chat = chat_key(update)
-        try:
+            try:
+                data = json.loads(item.payload)
+                update = Update.de_json(data, self.app.bot)
+            except Exception:
+                log.warning("a Telegram update could not be read; skipped (inbox %s)", item.id)
+                await self._done(item)
+                return
+            chat = chat_key(update)
             async with self._concurrency, self._chat_locks.hold(chat if chat is not None else 0):
                 await self._handle_stored(item, update)
         except Exception:
-            log.exception("processing Telegram update %s failed", update.update_id)
+            log.exception("processing Telegram inbox entry %s failed", item.id)
         finally:
             self._inflight.pop(item.id, None)
+            for ended in self._claims:
+                # even one left to retry: a claim that read it meanwhile renewed its lease, so
+                # it is tried again when that lease ends, never twice at once
+                ended.add(item.id)
             self._wake.set()
 
     async def _handle_stored(self, item: InboxItem, update: Update) -> None:

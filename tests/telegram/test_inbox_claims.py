@@ -1,0 +1,92 @@
+"""A Telegram update whose processing outlived its inbox lease is answered once.
+
+The inbox processor claims again every round; a claim made after an update's lease ran out
+returns that update while it is still being processed. PostgreSQL answers that claim and the
+update's own commit on two connections, so the claim's rows can arrive after the update ended
+(seen in the PostgreSQL soak: the same question answered twice). Here the claim is held until
+the update has ended, which is that ordering made certain.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Any
+
+from bot.channels.telegram.channel import INBOX_LEASE
+from flows.models import ConversationKey
+from flows.ports import InboxItem, InboxRepo
+from tests.telegram.conftest import CITIZEN, TelegramRig
+
+
+class HeldClaims(InboxRepo):
+    """The rig's real inbox; once `hold` is set, the next claim that reads something returns
+    only when `release` is set (its rows read before that, as a slow answer would be)."""
+
+    def __init__(self, inner: InboxRepo) -> None:
+        self.inner = inner
+        self.hold = False
+        self.read = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def receive(self, channel: str, event_key: str, payload: str, now: dt.datetime) -> bool:
+        return await self.inner.receive(channel, event_key, payload, now)
+
+    async def claim(
+        self, channel: str, now: dt.datetime, lease: dt.timedelta, limit: int = 100
+    ) -> list[InboxItem]:
+        items = await self.inner.claim(channel, now, lease, limit)
+        if self.hold and items:
+            self.hold = False
+            self.read.set()
+            await self.release.wait()
+        return items
+
+    async def done(self, item_id: int, now: dt.datetime) -> None:
+        await self.inner.done(item_id, now)
+
+    async def pending(self, channel: str | None = None) -> int:
+        return await self.inner.pending(channel)
+
+    async def release_claims(self) -> None:
+        await self.inner.release_claims()
+
+
+async def test_an_update_that_ends_while_a_claim_reads_it_is_not_answered_again(
+    rig: TelegramRig,
+) -> None:
+    inbox = HeldClaims(rig.storage.inbox)
+    rig.storage.inbox = inbox
+    entered, go_on = asyncio.Event(), asyncio.Event()
+    commit = rig.storage.commit
+
+    async def slow_commit(turn: Any) -> None:
+        entered.set()
+        await go_on.wait()
+        await commit(turn)
+
+    rig.storage.commit = slow_commit  # type: ignore[method-assign]
+
+    rig.api.push_private_text(CITIZEN, "khai sinh")
+    await asyncio.wait_for(entered.wait(), 30)  # the turn is being committed...
+    rig.clock.advance(INBOX_LEASE + dt.timedelta(seconds=1))  # ...past its lease
+    inbox.hold = True
+    await asyncio.wait_for(inbox.read.wait(), 30)  # a claim has read it again
+    go_on.set()
+    await asyncio.wait_for(rig.channel.drain(), 30)  # the update is answered and ended
+    inbox.release.set()  # only now does that claim answer
+    await rig.settle()
+
+    sent = await rig.citizen_texts()
+    answers = [text for text in sent if "Đăng ký khai sinh" in text]
+    assert len(answers) == 1, sent  # the guide once (it may come in several parts)
+    conversation = await rig.storage.conversations.by_key(
+        ConversationKey(channel="telegram", user_id=str(CITIZEN))
+    )
+    assert conversation is not None
+    heard = [
+        x
+        for x in await rig.storage.conversations.transcript(conversation.id, 50)
+        if x.direction == "in"
+    ]
+    assert [x.text for x in heard] == ["khai sinh"]  # one turn, not two
