@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.channels.zalo.events import event_key
 from bot.http import build_http_app
 from tests.flows.test_erasure import every_value
 from tests.hangup import post_and_hang_up
@@ -83,3 +84,12 @@ async def test_a_sender_hanging_up_mid_body_stores_nothing_and_logs_no_error(
     assert statuses == [400]
     assert await zrig.stored_events() == 0
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_the_key_of_an_event_without_a_message_id_does_not_name_the_citizen(zrig: ZaloRig) -> None:
+    """Processed keys stay until the retention cutoff (re-deliveries must still be recognised)."""
+    follow = zrig.event("follow")
+    key = event_key(follow)
+    assert CITIZEN not in key
+    assert event_key(dict(follow)) == key  # the same delivery again is recognised
+    assert event_key({**follow, "timestamp": str(int(follow["timestamp"]) + 1)}) != key

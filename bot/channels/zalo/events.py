@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 
@@ -23,11 +24,13 @@ IGNORED_PREFIXES = ("oa_send_", "user_received_", "user_seen_")
 
 
 def event_key(event: dict[str, Any]) -> str:
-    """What makes a delivery unique: the message id, else name + user + timestamp."""
+    """What makes a delivery unique: the message id, else name + user + timestamp, hashed: the
+    key outlives the event (kept until the retention cutoff) and must not name the citizen."""
     message = event.get("message")
     if isinstance(message, dict) and message.get("msg_id"):
         return f"msg:{message['msg_id']}"
-    return f"{event.get('event_name')}:{citizen_id(event)}:{event.get('timestamp')}"
+    unique = f"{event.get('event_name')}:{citizen_id(event)}:{event.get('timestamp')}"
+    return "ev:" + hashlib.sha256(unique.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def citizen_id(event: dict[str, Any]) -> str | None:
