@@ -72,6 +72,22 @@ def threaded_zalo() -> Iterator[FakeZalo]:
         yield zalo
 
 
+async def until(condition: Callable[[], bool], timeout: float = 60) -> None:
+    """Wait (yielding to the event loop) for what the test needs next; generous on a slow machine."""
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.005)
+
+
+def blocked_until_noted(journal: SendJournal, timeout: float = 60) -> dict[int, int]:
+    """Block the event loop (a long turn) until the send thread has noted the answered part:
+    only the send thread can note it meanwhile. The notes, read while still blocked."""
+    deadline = time.monotonic() + timeout
+    while not (noted := journal.replay()) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    return noted
+
+
 async def test_an_accepted_part_is_journalled_while_the_event_loop_is_busy(
     tmp_path: Path, threaded_api: FakeBotApi
 ) -> None:
@@ -88,10 +104,9 @@ async def test_an_accepted_part_is_journalled_while_the_event_loop_is_busy(
     try:
         threaded_api.slow["sendmessage"] = 0.2  # the request is out; its answer comes later
         await sender.start()
-        await asyncio.sleep(0.1)  # claimed, and the request is on its way
-        time.sleep(1.0)  # a long turn: the event loop gets nothing meanwhile
+        await until(lambda: "sendMessage" in threaded_api.arrived)  # the request is out
+        noted = blocked_until_noted(journal)  # a long turn: the event loop gets nothing
         sent = [c for c in threaded_api.calls_to("sendMessage") if c.ok]
-        noted = journal.replay()  # read while the loop is still blocked
         assert len(sent) == 1
         assert noted and set(noted.values()) <= {1, DONE}
         await sender.drain()
@@ -117,9 +132,8 @@ async def test_a_message_zalo_accepted_is_journalled_while_the_event_loop_is_bus
         await channel.start()
         threaded_zalo.slow[V3_SEND] = 0.2
         await sender.start()
-        await asyncio.sleep(0.1)
-        time.sleep(1.0)  # a long turn
-        noted = journal.replay()
+        await until(lambda: V3_SEND in threaded_zalo.arrived)  # the request is out
+        noted = blocked_until_noted(journal)  # a long turn
         assert len(threaded_zalo.sent()) == 1
         assert noted and set(noted.values()) <= {1, DONE}
         await sender.drain()

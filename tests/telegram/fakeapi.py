@@ -107,6 +107,7 @@ class FakeBotApi(TelegramState):
         self._failures: dict[str, list[ApiError]] = {}
         self.cut_on: set[str] = set()  # lower-case methods whose next call starts an outage
         self.slow: dict[str, float] = {}  # lower-case method -> seconds to wait before answering
+        self.arrived: list[str] = []  # methods as their requests arrive, before any answer
         self._changed = asyncio.Event()
         self._closing = False
         self._server: LoopbackServer | None = None
@@ -167,6 +168,7 @@ class FakeBotApi(TelegramState):
         name = request.path_params["method"]
         canonical, handler = self._handlers.get(name.lower(), (name, None))
         call = Call(canonical, {}, received=time.monotonic())
+        self.arrived.append(canonical)
         if canonical.lower() in self.cut_on:  # the request is lost: never processed, no answer
             self.cut_on.discard(canonical.lower())
             asyncio.get_running_loop().create_task(self.cut())

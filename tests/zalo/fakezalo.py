@@ -151,6 +151,7 @@ class FakeZalo:
         self.not_following: set[str] = set()  # -213
         self.cut_on: set[str] = set()  # paths whose next request starts an outage (lost)
         self.slow: dict[str, float] = {}  # path -> seconds to wait before processing it
+        self.arrived: list[str] = []  # paths as their requests arrive, before any answer
         self.profile_gate: dict[str, asyncio.Event] = {}  # user id -> lookups wait for it
         self.calls: list[ZaloCall] = []
         self.server_errors: list[str] = []  # tracebacks of bugs in the fake itself
@@ -233,6 +234,7 @@ class FakeZalo:
             self.cut_on.discard(path)
             asyncio.get_running_loop().create_task(self.cut())
             await asyncio.Event().wait()  # cancelled by the cut
+        self.arrived.append(path)
         if (delay := self.slow.get(path)) is not None:
             await asyncio.sleep(delay)
         try:
