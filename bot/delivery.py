@@ -29,7 +29,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol, TypeVar
@@ -235,7 +235,7 @@ class SendThread:
         """Run `coro` on the thread's loop and wait for it here (a cancel here cancels it)."""
         return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self.loop))
 
-    async def stop(self, cleanup: Callable[[], Awaitable[None]] | None = None) -> None:
+    async def stop(self, cleanup: Callable[[], Coroutine[Any, Any, None]] | None = None) -> None:
         """Run `cleanup` (closing the thread's clients) on its loop, then end the thread."""
         with self._lock:
             loop, thread = self._loop, self._thread
@@ -243,12 +243,8 @@ class SendThread:
         if loop is None or thread is None:
             return
         if cleanup is not None:
-
-            async def close() -> None:
-                await cleanup()
-
             with contextlib.suppress(Exception):
-                await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(close(), loop))
+                await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(cleanup(), loop))
         loop.call_soon_threadsafe(loop.stop)
         await asyncio.get_running_loop().run_in_executor(None, thread.join, 5)
         if not thread.is_alive():

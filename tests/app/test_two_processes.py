@@ -108,6 +108,31 @@ async def holds_periodic_lease(url: str, now: dt.datetime) -> bool:
         await database.close()
 
 
+def bot_env(tg: FakeBotApi, url: str, clock_file: Path, **extra: str) -> dict[str, str]:
+    """What both processes share: one Telegram bot and staff group, one database, the test's
+    clock; `extra` adds the variant's settings."""
+    return {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_STAFF_CHAT_ID": str(STAFF_CHAT),
+        "TELEGRAM_BASE_URL": tg.base_url,
+        "BOT_DB": url,
+        "HTTP_HOST": "127.0.0.1",
+        "LOG_LEVEL": "WARNING",
+        "BOT_TEST_CLOCK_FILE": str(clock_file),
+        "BOT_TEST_TICK": "0.2",
+        **extra,
+    }
+
+
+async def kill_left(*processes: asyncio.subprocess.Process | None) -> None:
+    """Whatever a failed test left running goes (the survivor normally stopped already)."""
+    for process in processes:
+        if process is not None and process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
 async def weekly_list_then_stop(
     tg: FakeBotApi, url: str, clock_file: Path, survivor: asyncio.subprocess.Process
 ) -> None:
@@ -140,26 +165,18 @@ async def test_one_of_two_processes_killed_mid_load_loses_nothing_and_sends_noth
         httpx.AsyncClient(timeout=10) as http,
     ):
         tg.staff_members[STAFF_CHAT] = {STAFF_USER}
-        env = {
-            **os.environ,
-            "TELEGRAM_BOT_TOKEN": TOKEN,
-            "TELEGRAM_STAFF_CHAT_ID": str(STAFF_CHAT),
-            "TELEGRAM_BASE_URL": tg.base_url,
-            "TELEGRAM_POLL_TIMEOUT": "1",
-            "ZALO_APP_ID": APP_ID,
-            "ZALO_APP_SECRET": APP_SECRET,
-            "ZALO_OA_SECRET_KEY": OA_SECRET,
-            "ZALO_ACCESS_TOKEN": "AT-1",
-            "ZALO_REFRESH_TOKEN": "RT-1",
-            "ZALO_API_BASE_URL": zalo.api_base_url,
-            "ZALO_OAUTH_BASE_URL": zalo.oauth_base_url,
-            "BOT_DB": url,
-            "HTTP_HOST": "127.0.0.1",
-            "LOG_LEVEL": "WARNING",
-            "BOT_TEST_CLOCK_FILE": str(clock_file),
-            "BOT_TEST_TICK": "0.2",
-            "BOT_TEST_POLLER_TTL": "1.5",
-        }
+        env = bot_env(
+            tg, url, clock_file,
+            TELEGRAM_POLL_TIMEOUT="1",
+            ZALO_APP_ID=APP_ID,
+            ZALO_APP_SECRET=APP_SECRET,
+            ZALO_OA_SECRET_KEY=OA_SECRET,
+            ZALO_ACCESS_TOKEN="AT-1",
+            ZALO_REFRESH_TOKEN="RT-1",
+            ZALO_API_BASE_URL=zalo.api_base_url,
+            ZALO_OAUTH_BASE_URL=zalo.oauth_base_url,
+            BOT_TEST_POLLER_TTL="1.5",
+        )  # fmt: skip
         ports = [free_port(), free_port()]
         first = await start(env, ports[0], crash_at="send-before:reply")
         second: asyncio.subprocess.Process | None = None
@@ -205,10 +222,7 @@ async def test_one_of_two_processes_killed_mid_load_loses_nothing_and_sends_noth
             await tg.wait_updates_consumed(timeout=30, confirmed=True)
             await weekly_list_then_stop(tg, url, clock_file, second)
         finally:
-            for process in (first, second):
-                if process is not None and process.returncode is None:
-                    process.kill()
-                    await process.wait()
+            await kill_left(first, second)
 
     for i in range(2 * WAVE):  # every question answered exactly once
         texts = tg.sent_texts(chat_id=telegram_citizen(i))

@@ -16,7 +16,6 @@ update is answered exactly once; the weekly list goes to staff once.
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,13 @@ from bot.storage import open_database
 from flows.models import DEFAULT_COMMUNE
 from tests.app.botproc import set_time
 from tests.app.test_run import MONDAY, SUNDAY, free_port
-from tests.app.test_two_processes import healthy, holds_periodic_lease, weekly_list_then_stop
+from tests.app.test_two_processes import (
+    bot_env,
+    healthy,
+    holds_periodic_lease,
+    kill_left,
+    weekly_list_then_stop,
+)
 from tests.pg import fresh_postgres_database
 from tests.telegram.conftest import STAFF_CHAT, STAFF_USER, TOKEN
 from tests.telegram.fakeapi import FakeBotApi
@@ -142,19 +147,9 @@ async def test_two_webhook_processes_one_killed_mid_load_answer_every_update_onc
     proxy = RoundRobinProxy(ports)
     async with FakeBotApi(token=TOKEN) as tg, httpx.AsyncClient(timeout=10) as http:
         tg.staff_members[STAFF_CHAT] = {STAFF_USER}
-        env = {
-            **os.environ,
-            "TELEGRAM_BOT_TOKEN": TOKEN,
-            "TELEGRAM_STAFF_CHAT_ID": str(STAFF_CHAT),
-            "TELEGRAM_BASE_URL": tg.base_url,
-            "TELEGRAM_WEBHOOK_URL": WEBHOOK_URL,
-            "TELEGRAM_WEBHOOK_SECRET": SECRET,
-            "BOT_DB": url,
-            "HTTP_HOST": "127.0.0.1",
-            "LOG_LEVEL": "WARNING",
-            "BOT_TEST_CLOCK_FILE": str(clock_file),
-            "BOT_TEST_TICK": "0.2",
-        }
+        env = bot_env(
+            tg, url, clock_file, TELEGRAM_WEBHOOK_URL=WEBHOOK_URL, TELEGRAM_WEBHOOK_SECRET=SECRET
+        )
         first = await start(env, ports[0], crash_at="send-before:reply")
         second: asyncio.subprocess.Process | None = None
         try:
@@ -192,10 +187,7 @@ async def test_two_webhook_processes_one_killed_mid_load_answer_every_update_onc
             await weekly_list_then_stop(tg, url, clock_file, second)
         finally:
             await proxy.shutdown()
-            for process in (first, second):
-                if process is not None and process.returncode is None:
-                    process.kill()
-                    await process.wait()
+            await kill_left(first, second)
 
     for i in range(2 * WAVE):  # every update answered exactly once
         texts = tg.sent_texts(chat_id=citizen(i))
