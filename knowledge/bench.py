@@ -36,6 +36,10 @@ DEV2 = DATA / "dev2_questions.tsv"  # second development set (independent writer
 DEV2_DIALOGUES = DATA / "dev2_dialogues.jsonl"
 DEV3 = DATA / "dev3_questions.tsv"  # third independent writer: held out, aggregates only
 DEV3_DIALOGUES = DATA / "dev3_dialogues.jsonl"
+# A fresh gate (fourth independent writer, session 5): the first gate's aggregates were seen
+# while floors were raised, so this one measures; aggregate numbers only, never tuned on.
+GATE4 = DATA / "gate4_questions.tsv"
+GATE4_DIALOGUES = DATA / "gate4_dialogues.jsonl"
 # Named sets for `--sets`; the gate ones run only when asked for or by default without --no-gate.
 QUESTION_SETS = {
     "questions": QUESTIONS,
@@ -43,12 +47,14 @@ QUESTION_SETS = {
     "dev2": DEV2,
     "dev3": DEV3,
     "gate": GATE,
+    "gate4": GATE4,
 }
 DIALOGUE_SETS = {
     "dev": DEV_DIALOGUES,
     "dev2": DEV2_DIALOGUES,
     "dev3": DEV3_DIALOGUES,
     "gate": GATE_DIALOGUES,
+    "gate4": GATE4_DIALOGUES,
 }
 SCALES = ("bundled", "big")
 # Dialogue sets tuned on one fixed half (A) and checked on the other (B): both halves reported.
@@ -207,8 +213,9 @@ def run_bench(
     sets: Sequence[str] | None = None,
     gate: bool = True,
 ) -> int:
-    """`sets` names question sets (questions, holdout, dev2, dev3, gate), dialogue sets
-    (dialogues-dev, dialogues-dev2, dialogues-dev3, dialogues-gate) and scales (bundled, big); None = all."""
+    """`sets` names question sets (questions, holdout, dev2, dev3, gate, gate4), dialogue sets
+    (dialogues-dev, dialogues-dev2, dialogues-dev3, dialogues-gate, dialogues-gate4) and scales
+    (bundled, big); None = all."""
     wanted = chosen_sets(sets, gate)
     library = load_library()
     real = list(library.guides.values())
