@@ -253,6 +253,7 @@ class Engine:
 
         raw = inbound.text or ""
         text = sanitize(raw, self.config.max_text_chars)
+        folded = fold(text)  # once: the checks below all read it
         data = inbound.button
         if inbound.kind == "button":
             label = next((b.label for b in state.buttons if b.data == data), data or "")
@@ -262,7 +263,7 @@ class Engine:
             if text.startswith("/"):
                 await self._router.command(turn, library, text)
                 return
-            data = self._typed_choice(turn, text, library)
+            data = self._typed_choice(turn, text, folded, library)
             count = len(state.buttons)
             stripped = text.strip().rstrip(".")
             if (
@@ -281,14 +282,14 @@ class Engine:
         if state.mode != "bot":
             await self.handoffs.forward(turn, text)
             return
-        if not fold(text):
+        if not folded:
             turn.say(texts.EMPTY if not text else texts.NO_WORDS, [MENU, HUMAN])
             return
         if len(raw) > self.config.long_text_chars:
             turn.say(texts.TOO_LONG)
         await self._router.text(turn, library, text[: self.config.match_chars])
 
-    def _typed_choice(self, turn: Turn, text: str, library: Library) -> str | None:
+    def _typed_choice(self, turn: Turn, text: str, folded: str, library: Library) -> str | None:
         """A typed number or exact button label stands for pressing that button."""
         state = turn.state
         buttons = state.buttons
@@ -297,7 +298,6 @@ class Engine:
         if stripped.isdigit() and buttons and not numbers_are_answers(state):
             index = int(stripped) - 1
             return buttons[index].data if 0 <= index < len(buttons) else None
-        folded = fold(text)
         if not folded:
             return None
         # button labels folded: the assistant's own words, a bounded few, shared with the library
