@@ -34,7 +34,8 @@ def show_card(turn: Turn, library: Library, guide: Guide) -> None:
     # The whole message (title, card, question) fits render.CARD_BUDGET characters.
     budget = render.CARD_BUDGET - len(guide.title) - len(texts.HELPFUL) - 3
     body = render.card(guide, library, budget) + "\n\n" + texts.HELPFUL
-    turn.say_paged(body, card_buttons(guide), title=guide.title, limit=CARD_CHARS)
+    buttons = render.per_guide(library, guide, "card_buttons", lambda: tuple(card_buttons(guide)))
+    turn.say_paged(body, list(buttons), title=guide.title, limit=CARD_CHARS)
     turn.log("answer", guide=guide.id)
 
 

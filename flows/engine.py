@@ -74,6 +74,13 @@ def _is_question(text: str) -> bool:
     return not (detect(text) is not None and len(without_cues(text).split()) < 2)
 
 
+def _clean_texts(library: Library) -> CleanTexts:
+    """The assistant's texts already known to need no masking, shared by every engine serving
+    this library (a province's communes say the same cards): kept with the library, so a
+    reload starts afresh."""
+    return library.memo(CleanTexts, CleanTexts)
+
+
 def sanitize(text: str, limit: int) -> str:
     return _CONTROL.sub(" ", text).strip()[:limit]
 
@@ -97,9 +104,6 @@ class Engine:
         self._delivery = delivery
         self.config = config or EngineConfig()
         self._locks: KeyedLocks[ConversationKey] = KeyedLocks()
-        self._clean = CleanTexts()
-        # folded button labels (the assistant's own words, a bounded few): see _typed_choice
-        self._folded_labels: dict[str, str] = {}
         self.handoffs = Handoffs(storage, self.config.reminder_minutes)
         self.feedback = Feedback(storage, desk)
         self._router = Router(self.handoffs, self.feedback, storage, desk)
@@ -129,8 +133,8 @@ class Engine:
                 return []
             name = inbound.display_name.strip()[:100]
             conversation = await self._storage.conversations.get_or_create(inbound.key, now, name)
-            turn = Turn(conversation, now, edit=inbound.reply_to, clean=self._clean)
             library = self._library()
+            turn = Turn(conversation, now, edit=inbound.reply_to, clean=_clean_texts(library))
             try:
                 await self._dispatch(turn, library, inbound)
             except Exception:
@@ -145,7 +149,7 @@ class Engine:
         conversation = await self._storage.conversations.get_or_create(
             inbound.key, self._clock.now(), name
         )
-        turn = Turn(conversation, self._clock.now(), clean=self._clean)
+        turn = Turn(conversation, self._clock.now(), clean=_clean_texts(self._library()))
         turn.heard(inbound.text or f"[{inbound.kind}]")
         turn.say(texts.FAILED, [HUMAN, MENU])
         turn.log("error", inbound=inbound.kind)
@@ -249,6 +253,7 @@ class Engine:
 
         raw = inbound.text or ""
         text = sanitize(raw, self.config.max_text_chars)
+        folded = fold(text)  # once: the checks below all read it
         data = inbound.button
         if inbound.kind == "button":
             label = next((b.label for b in state.buttons if b.data == data), data or "")
@@ -258,7 +263,7 @@ class Engine:
             if text.startswith("/"):
                 await self._router.command(turn, library, text)
                 return
-            data = self._typed_choice(turn, text)
+            data = self._typed_choice(turn, text, folded, library)
             count = len(state.buttons)
             stripped = text.strip().rstrip(".")
             if (
@@ -277,14 +282,14 @@ class Engine:
         if state.mode != "bot":
             await self.handoffs.forward(turn, text)
             return
-        if not fold(text):
+        if not folded:
             turn.say(texts.EMPTY if not text else texts.NO_WORDS, [MENU, HUMAN])
             return
         if len(raw) > self.config.long_text_chars:
             turn.say(texts.TOO_LONG)
         await self._router.text(turn, library, text[: self.config.match_chars])
 
-    def _typed_choice(self, turn: Turn, text: str) -> str | None:
+    def _typed_choice(self, turn: Turn, text: str, folded: str, library: Library) -> str | None:
         """A typed number or exact button label stands for pressing that button."""
         state = turn.state
         buttons = state.buttons
@@ -293,10 +298,10 @@ class Engine:
         if stripped.isdigit() and buttons and not numbers_are_answers(state):
             index = int(stripped) - 1
             return buttons[index].data if 0 <= index < len(buttons) else None
-        folded = fold(text)
         if not folded:
             return None
-        labels = self._folded_labels
+        # button labels folded: the assistant's own words, a bounded few, shared with the library
+        labels: dict[str, str] = library.memo("folded button labels", dict)
         for choice in buttons:
             label = labels.get(choice.label)
             if label is None:
@@ -489,7 +494,11 @@ class Engine:
                 await self._note(found.key, texts.S_NOT_OPEN, receipt)
                 yield None
                 return
-            yield conversation, handoff, Turn(conversation, self._clock.now(), clean=self._clean)
+            yield (
+                conversation,
+                handoff,
+                Turn(conversation, self._clock.now(), clean=_clean_texts(self._library())),
+            )
 
     async def _note(
         self, key: ConversationKey | None, text: str, receipt: int | None = None
@@ -554,7 +563,7 @@ class Engine:
                 ):
                     continue
                 opening = not hours.is_open(current.created_at)
-                turn = Turn(fresh, now, clean=self._clean)
+                turn = Turn(fresh, now, clean=_clean_texts(self._library()))
                 self.handoffs.remind(turn, current, opening)
                 await self._commit(turn, None, citizen=False)
                 sent += 1

@@ -48,6 +48,11 @@ def section_buttons(guide: Guide) -> list[Button]:
 
 
 def main_menu_buttons(library: Library) -> list[Button]:
+    """The fields that have guides (made once per library: sorting them takes a while)."""
+    return list(library.memo("main_menu_buttons", lambda: tuple(_main_menu_buttons(library))))
+
+
+def _main_menu_buttons(library: Library) -> list[Button]:
     fields = [
         button(f"{f.icon} {f.title}".strip(), Act.FIELD, f.id)
         for f in library.kb.fields.fields

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Hashable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from knowledge.loader import DEFAULT_DIR, KnowledgeBase, Problem, load_knowledge
 from knowledge.matcher import Matcher, MatcherConfig, MatchResult
 from knowledge.placeholders import fill
 from knowledge.schema import Guide
+
+T = TypeVar("T")
+MEMO_LIMIT = 4096
 
 
 class KnowledgeError(Exception):
@@ -40,12 +45,27 @@ class Library:
         self.guides: dict[str, Guide] = {g.id: g for g in kb.active(day)}
         self.matcher = matcher or build_matcher(kb, config)
         self._allowed = frozenset(self.guides)
+        self._memo: dict[Hashable, Any] = {}
 
     def guide(self, guide_id: str) -> Guide | None:
         return self.guides.get(guide_id)
 
     def match(self, text: str, top: int | None = None) -> MatchResult:
         return self.matcher.match(text, top, self._allowed)
+
+    def memo(self, key: Hashable, make: Callable[[], T]) -> T:
+        """A text computed from this library's guides alone (a card rendered for a budget),
+        made once: the library is immutable, and a reload or a new day builds a new one, so
+        nothing kept here outlives what it was made from. Never for a citizen's words."""
+        try:
+            return self._memo[key]  # type: ignore[no-any-return]
+        except KeyError:
+            pass
+        made = make()
+        if len(self._memo) >= MEMO_LIMIT:
+            self._memo.clear()
+        self._memo[key] = made
+        return made
 
     def fill(self, text: str) -> str:
         return fill(text, self.kb.office)

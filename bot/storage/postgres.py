@@ -609,6 +609,22 @@ _BY_KEYS = (
     "SELECT c.* FROM unnest($1::text[], $2::text[], $3::text[]) AS k(commune, channel, user_id)"
     " JOIN conversations c USING (commune, channel, user_id)"
 )
+_CREATE = (
+    "INSERT INTO conversations"
+    " (commune, channel, user_id, display_name, state, created_at, last_seen_at)"
+    " SELECT commune, channel, user_id, name, state, at, at"
+    " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])"
+    " AS k(commune, channel, user_id, name, state, at)"
+    " ON CONFLICT (commune, channel, user_id) DO NOTHING RETURNING *"
+)
+_CREATE_ONE = (
+    "INSERT INTO conversations"
+    " (commune, channel, user_id, display_name, state, created_at, last_seen_at)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $6)"
+    " ON CONFLICT (commune, channel, user_id) DO NOTHING RETURNING *"
+)
+_Key = tuple[str, str, str]
+_Creation = tuple[_Key, str, str, str]  # key, display name, state, created at
 
 
 class PostgresDatabase:
@@ -623,6 +639,8 @@ class PostgresDatabase:
         self._flusher: asyncio.Task[None] | None = None
         self._lookups: list[tuple[tuple[str, str, str], asyncio.Future[Any]]] = []
         self._reader: asyncio.Task[None] | None = None
+        self._creations: list[tuple[_Creation, asyncio.Future[Any]]] = []
+        self._creator: asyncio.Task[None] | None = None
         self.split_batches = 0  # batches that failed and were committed turn by turn
 
     @property
@@ -712,10 +730,61 @@ class PostgresDatabase:
                 if not future.done():
                     future.set_result(found.get(key))
 
+    async def create_conversation(
+        self, commune: str, channel: str, user_id: str, name: str, state: str, at: str
+    ) -> Any:
+        """Insert a conversation; its row, or None when it exists already (another process
+        created it). Creations asked for while one is in flight go together in the next
+        statement: one transaction for a batch of first messages, not one each."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._creations.append((((commune, channel, user_id), name, state, at), future))
+        if self._creator is None or self._creator.done():
+            self._creator = asyncio.create_task(self._create_conversations())
+        return await future
+
+    async def _create_conversations(self) -> None:
+        while self._creations:
+            batch, self._creations = self._creations, []
+            rows: dict[_Key, Any] = {}
+            try:
+                wanted = list({item[0]: item for item, _ in batch}.values())  # one row per key
+                keys = [item[0] for item in wanted]
+                async with self.pool.acquire() as conn:
+                    found = await conn.fetch(
+                        _CREATE,
+                        [k[0] for k in keys],
+                        [k[1] for k in keys],
+                        [k[2] for k in keys],
+                        [item[1] for item in wanted],
+                        [item[2] for item in wanted],
+                        [item[3] for item in wanted],
+                    )
+                rows = {(r["commune"], r["channel"], r["user_id"]): r for r in found}
+            except Exception:
+                # one bad row must not fail the others: each on its own
+                for item, future in batch:
+                    (commune, channel, user_id), name, state, at = item
+                    try:
+                        async with self.pool.acquire() as conn:
+                            row = await conn.fetchrow(
+                                _CREATE_ONE, commune, channel, user_id, name, state, at
+                            )
+                    except Exception as exc:
+                        if not future.done():
+                            future.set_exception(exc)
+                    else:
+                        if not future.done():
+                            future.set_result(row)
+                continue
+            for item, future in batch:
+                if not future.done():
+                    future.set_result(rows.get(item[0]))
+
     async def close(self) -> None:
         await self.flush()
-        if self._reader is not None:
-            await asyncio.gather(self._reader, return_exceptions=True)
+        for task in (self._reader, self._creator):
+            if task is not None:
+                await asyncio.gather(task, return_exceptions=True)
         pool, self._pool = self._pool, None
         if pool is not None:
             await pool.close()
@@ -747,18 +816,13 @@ class PgConversations(_Repo, ConversationRepo):
         found = await self.by_key(key)
         if found is not None:
             return found
-        stamp = _iso(now)
-        row = await self._pool.fetchrow(
-            "INSERT INTO conversations"
-            " (commune, channel, user_id, display_name, state, created_at, last_seen_at)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $6)"
-            " ON CONFLICT (commune, channel, user_id) DO NOTHING RETURNING *",
+        row = await self._db.create_conversation(
             self._commune,
             key.channel,
             key.user_id,
             display_name,
             ConversationState().model_dump_json(),
-            stamp,
+            _iso(now),
         )
         if row is not None:
             return _conversation(row)
