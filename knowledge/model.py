@@ -369,7 +369,8 @@ class TrainedModel:
             solved = Parallel(n_jobs=workers, backend="loky")(
                 delayed(_solve)(x, *problem, cfg, tol) for problem in problems
             )
-        self.solver_cpu = sum(part.cpu for part in solved)
+        # CPU the solves took in worker processes (not in this process's own CPU time)
+        self.worker_cpu = sum(part.cpu for part in solved) if workers > 1 else 0.0
         bias = np.full(n_classes, -1.0)
         for part in solved:
             bias[part.home] = part.intercepts
