@@ -27,7 +27,11 @@ class EditResult:
 
 
 def _source(
-    root: Path, guide_id: str, day: dt.date, overrides: Path | None = None, commune: str | None = None
+    root: Path,
+    guide_id: str,
+    day: dt.date,
+    overrides: Path | None = None,
+    commune: str | None = None,
 ) -> GuideSource | None:
     result = load_knowledge(root, overrides, commune)
     if result.knowledge is None:

@@ -31,7 +31,9 @@ from knowledge.schema import Guide, Lexicon
 
 __all__ = ["HANDOFF", "OUT_OF_SCOPE", "Match", "MatchResult", "Matcher", "MatcherConfig"]
 
-LEXICAL_CANDIDATES = 80  # guides (by model score) that also get lexical evidence
+# Guides (by model score) that also get lexical evidence. At 2,000 guides 25, 40 and 80 make
+# the same decisions on every development set; 40 costs ~28% less CPU per question than 80.
+LEXICAL_CANDIDATES = 40
 TOP_CLASSES = 12  # classes ranked per query: enough for 5 matches plus the special classes
 CHITCHAT = "__chitchat__:"
 POINTER = "__pointer__:"

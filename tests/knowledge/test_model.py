@@ -1,0 +1,88 @@
+"""The trained model's build: the same features as scikit-learn's vectoriser, and the same
+weights whatever the number of training threads."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from knowledge.model import (
+    SINGLE_BLOCK,
+    ModelConfig,
+    TrainedModel,
+    _Part,
+    _single,
+    _word_char_grams,
+    char_grams,
+    word_grams,
+)
+
+SYLLABLES = tuple(
+    [
+        "dang",
+        "ky",
+        "khai",
+        "sinh",
+        "tu",
+        "ket",
+        "hon",
+        "ho",
+        "tich",
+        "cap",
+        "ban",
+        "sao",
+        "giay",
+        "chung",
+        "nhan",
+        "dat",
+        "nha",
+        "o",
+    ]
+)
+
+
+def _phrases(count: int, seed: int = 3) -> list[str]:
+    rng = random.Random(seed)
+    texts = [" ".join(rng.choices(SYLLABLES, k=rng.randint(1, 9))) for _ in range(count)]
+    return [*texts, "a", "o o o", "x"]
+
+
+@pytest.mark.parametrize(
+    ("analyzer", "units", "grams"),
+    [(char_grams, str.split, _word_char_grams), (word_grams, word_grams, _single)],
+)
+def test_features_are_scikit_learns_bit_for_bit(analyzer, units, grams) -> None:  # type: ignore[no-untyped-def]
+    texts = _phrases(400)
+    expected = TfidfVectorizer(analyzer=analyzer, sublinear_tf=True)
+    want = expected.fit_transform(texts)
+    part = _Part(units, grams, 0, 1.0)
+    got = part.fit_transform(texts)
+    assert part.vocab == expected.vocabulary_
+    assert np.array_equal(part.idf, expected.idf_)
+    assert np.array_equal(got.indptr, want.indptr)
+    assert np.array_equal(got.indices, want.indices)
+    assert np.array_equal(got.data, want.data)
+
+
+def _library(classes: int) -> tuple[list[str], list[str]]:
+    rng = random.Random(5)
+    texts: list[str] = []
+    labels: list[str] = []
+    for c in range(classes):
+        words = [*rng.sample(SYLLABLES, 4), f"w{c}"]
+        for _ in range(4):
+            texts.append(" ".join(rng.sample(words, 3)))
+            labels.append(f"g{c:03d}")
+    return texts, labels
+
+
+def test_threads_do_not_change_the_weights() -> None:
+    texts, labels = _library(SINGLE_BLOCK + 40)  # several blocks
+    one = TrainedModel(texts, labels, ModelConfig(workers=1))
+    two = TrainedModel(texts, labels, ModelConfig(workers=2))
+    for text in ("w7 dang ky", "khai sinh w150", "nha o dat", "unknown words"):
+        assert np.array_equal(one.scores(text), two.scores(text))
+    assert one.classes[int(np.argmax(one.scores("w42 w42")))] == "g042"
