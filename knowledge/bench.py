@@ -18,7 +18,15 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from knowledge.evaluate import Labelled, Report, evaluate, measurable, read_questions
+from knowledge.evaluate import (
+    Labelled,
+    Report,
+    by_kind,
+    evaluate,
+    half,
+    measurable,
+    read_questions,
+)
 from knowledge.lexical import LexicalIndex
 from knowledge.library import load_library
 from knowledge.matcher import Matcher
@@ -57,7 +65,8 @@ DIALOGUE_SETS = {
     "gate4": GATE4_DIALOGUES,
 }
 SCALES = ("bundled", "big")
-# Dialogue sets tuned on one fixed half (A) and checked on the other (B): both halves reported.
+# Sets looked at item by item on one fixed half (A) and checked on the other (B): both halves
+# reported (question and dialogue sets alike).
 HALVES = {"dev2": ("A", "B")}
 CATALOG = Path(__file__).resolve().parents[2] / "shared" / "data" / "dvcqg" / "catalog.jsonl"
 _TEMPLATES = (
@@ -200,6 +209,14 @@ def _row(name: str, report: Report) -> str:
     )
 
 
+def _by_kind(items: Sequence[Labelled], match: Callable[[str], MatchResult]) -> None:
+    """Ours per kind of question (sets with a kind column): direct/top-1, confident wrong;
+    found/asked for out of scope, handoff and chitchat. Aggregates only."""
+    kinds = [f"{kind} {evaluate(group, match).brief()}" for kind, group in by_kind(items).items()]
+    for start in range(0, len(kinds), 6):
+        print(f"  {'by kind' if start == 0 else '':9s} {'  '.join(kinds[start : start + 6])}")
+
+
 def chosen_sets(sets: Sequence[str] | None, gate: bool) -> list[str]:
     """The set names to run: those asked for (or all), without the gate under `--no-gate`."""
     names = list(sets) if sets else [*QUESTION_SETS, *(f"dialogues-{d}" for d in DIALOGUE_SETS)]
@@ -236,6 +253,10 @@ def run_bench(
             print(_row("ours", evaluate(items, ours)))
             print(_row("peer", evaluate(items, peer.match)))
             print(_row("previous", evaluate(items, previous.match)))
+            _by_kind(items, ours)
+            for part in HALVES.get(name, ()):
+                kept, _ = measurable(half(read_questions(path), part), library.guides)
+                print(_row(f"ours {part}", evaluate(kept, ours)))
 
     from bot.dialogues import evaluate_dialogues  # the bench drives the real conversation core
 

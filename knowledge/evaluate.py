@@ -54,6 +54,23 @@ def read_questions(path: Path) -> list[Labelled]:
     return items
 
 
+def half(items: list[Labelled], part: str | None) -> list[Labelled]:
+    """A fixed half of a set in file order: "A" the 1st, 3rd, ... question, "B" the others
+    (look at one half item by item, check on the other); None all."""
+    if part is None:
+        return items
+    return items[0::2] if part == "A" else items[1::2]
+
+
+def by_kind(items: Iterable[Labelled]) -> dict[str, list[Labelled]]:
+    """The items of a set with a kind column, by kind (rambling, teencode, ...)."""
+    kinds: dict[str, list[Labelled]] = {}
+    for item in items:
+        if item.group:
+            kinds.setdefault(item.group, []).append(item)
+    return dict(sorted(kinds.items()))
+
+
 def measurable(items: Iterable[Labelled], known: Collection[str]) -> tuple[list[Labelled], int]:
     """The items whose guide labels all exist in this library, and how many were skipped (the
     gate set names guides that are still being written)."""
@@ -120,6 +137,19 @@ class Report:
             f"chitchat recognised   {self.chitchat_found / max(self.chitchat, 1):7.2%}  "
             f"({self.chitchat_found}/{self.chitchat})",
         ]
+
+    def brief(self) -> str:
+        """One short figure for a kind: direct / top-1 in scope (or found / asked for the
+        special kinds), confident wrong and the item count."""
+        if self.in_scope:
+            return (
+                f"{self.direct_accuracy:.0%}/{self.top1_accuracy:.0%}"
+                f"{f' cw{self.confident_wrong}' if self.confident_wrong else ''}"
+            )
+        found = self.oos_rejected + self.handoff_found + self.chitchat_found
+        asked = self.out_of_scope + self.handoff + self.chitchat
+        answered = f" ans{self.oos_answered}" if self.oos_answered else ""
+        return f"{found}/{asked}{answered}"
 
     @property
     def direct_accuracy(self) -> float:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from knowledge.clauses import request_part, strip_padding
 from knowledge.lexical import LexicalIndex
 from knowledge.model import ModelConfig, TrainedModel
 from knowledge.normalize import fold
@@ -69,6 +70,8 @@ class MatcherConfig:
     pointer_threshold: float = 0.3
     guide_over_pointer: float = 0.3
     second_threshold: float = -0.12
+    request_weight: float = 0.0
+    request_words: int = 4
     list_words: int = 10
     chitchat_words: int = 8
     max_matches: int = 5
@@ -129,16 +132,15 @@ class Matcher:
 
     # --- scoring -------------------------------------------------------------------------
 
-    def _scored(self, text: str, allowed: Collection[str] | None) -> list[tuple[float, str]]:
-        """(combined score, class id) for the best classes allowed today, best first. Vector
-        operations over all classes, Python only over the few best (2,000 guides stay fast)."""
+    def _values(self, text: str, allowed: Collection[str] | None) -> np.ndarray:
+        """Combined score (SVM decision value + lexical evidence) of every class, -inf for the
+        guides not serving today. Vector operations over all classes, lexical evidence only
+        for the special classes and the model's best guides (2,000 guides stay fast)."""
         cfg = self.config
         words, corrected = self.lexical.query_tokens(text)  # normalised once for both parts
         values = self.model.scores_of([t.plain for t in words if t.plain])
         if allowed is not None:
             values[~self._mask(allowed)] = -np.inf
-        # Lexical evidence for the special classes and the model's best guides only: exact
-        # for a commune library, and a province library's cost stays that of a few guides.
         guides = self._guide_rows
         if len(guides) > LEXICAL_CANDIDATES:
             top = np.argpartition(-values[guides], LEXICAL_CANDIDATES - 1)
@@ -146,6 +148,10 @@ class Matcher:
         chosen = np.concatenate([self._special, guides])
         lexical = self.lexical.doc_scores_of(words, corrected, self._class_doc[chosen])
         values[chosen] += cfg.lexical_weight * lexical
+        return values
+
+    def _ranked(self, values: np.ndarray) -> list[tuple[float, str]]:
+        """(combined score, class id) of the best classes, best first."""
         keep = min(TOP_CLASSES, len(values))
         best = np.argpartition(-values, keep - 1)[:keep]
         classes = self.model.classes
@@ -156,6 +162,18 @@ class Matcher:
         ]
         out.sort(reverse=True)
         return out
+
+    def _scored(self, text: str, allowed: Collection[str] | None) -> list[tuple[float, str]]:
+        """The best classes for a message. A long story is scored whole and on the clauses that
+        carry its request, weighed together: the request says which procedure, the story only
+        why (its words often name a sibling)."""
+        body = strip_padding(text) if len(text.split()) > self.config.chitchat_words else text
+        values = self._values(body, allowed)
+        weight = self.config.request_weight
+        request = request_part(body) if weight > 0 else None
+        if request is not None and self._content_words(request) >= self.config.request_words:
+            values = (1.0 - weight) * values + weight * self._values(request, allowed)
+        return self._ranked(values)
 
     def _mask(self, allowed: Collection[str]) -> np.ndarray:
         """Which classes may answer: the special ones and the guides serving that day."""

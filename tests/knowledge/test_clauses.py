@@ -1,0 +1,82 @@
+"""Long messages: the clause that asks weighs more than the story; greetings and thanks around
+a question are padding. Sentences here are written for these tests, not taken from a set."""
+
+import pytest
+
+from knowledge.clauses import request_part, strip_padding
+from knowledge.library import Library, load_library
+
+
+@pytest.fixture(scope="module")
+def library() -> Library:
+    return load_library()
+
+
+def test_the_asking_clause_of_a_story_is_found():
+    text = (
+        "Nhà em ở quê, ông nội em mất tháng trước, mấy anh em đã lo đám xong xuôi, họ hàng "
+        "cũng về đông đủ. Giờ em muốn hỏi đăng ký khai tử cần mang giấy tờ gì ạ"
+    )
+    assert request_part(text) == "Giờ em muốn hỏi đăng ký khai tử cần mang giấy tờ gì ạ"
+
+
+def test_a_short_message_is_one_request():
+    assert request_part("bố em mất rồi, em đi khai tử cần gì") is None
+
+
+def test_a_word_that_only_folds_like_a_question_word_asks_nothing():
+    # "căn cước" and "hồi" fold to "can" and "hoi" ("cần", "hỏi"): with marks they are told apart
+    text = (
+        "Hồi tháng trước em bị mất ví ngoài chợ, trong ví có căn cước và thẻ ngân hàng, "
+        "em đã báo mất thẻ rồi. Giờ làm lại căn cước thì mất bao lâu ạ"
+    )
+    assert request_part(text) == "Giờ làm lại căn cước thì mất bao lâu ạ"
+
+
+@pytest.mark.parametrize(
+    ("text", "body"),
+    [
+        (
+            "Dạ em chào ad ạ, cho em hỏi làm căn cước cho con mất bao lâu, em cảm ơn ạ",
+            "cho em hỏi làm căn cước cho con mất bao lâu",
+        ),
+        ("Xin lỗi đã làm phiền, tách hộ cần giấy gì", "tách hộ cần giấy gì"),
+        ("dạ em cảm ơn ad ạ", "dạ em cảm ơn ad ạ"),  # only thanks: left as it is
+    ],
+)
+def test_greetings_and_thanks_around_a_question_are_padding(text: str, body: str):
+    assert strip_padding(text) == body
+
+
+def test_a_story_with_greeting_and_thanks_is_answered_on_its_request(library: Library):
+    result = library.match(
+        "Chào ad, nhà em ở quê, ông nội em mất tháng trước, mấy anh em đã lo đám xong xuôi, "
+        "họ hàng cũng về đông đủ. Giờ em muốn hỏi đăng ký khai tử cần mang giấy tờ gì ạ, em "
+        "cảm ơn ad nhiều"
+    )
+    assert result.intent == "guide" and result.best is not None, result
+    assert result.best.id == "khai-tu"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "cho hỏi ra ngân hàng làm thẻ atm thì mang theo gì",
+        "đăng ký sim điện thoại chính chủ ở đâu",
+        "chuyển trường cho con lên lớp 3 cần giấy gì",
+        "xem ngày tốt để chuyển nhà",
+    ],
+)
+def test_other_services_that_share_words_with_procedures_get_no_guide(library: Library, text: str):
+    assert library.match(text).intent == "none"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tôi bức xúc lắm, hẹn ba lần rồi vẫn chưa xong, gọi người phụ trách ra nói chuyện với tôi",
+        "cho tui nói chuyện với người thiệt nghen",
+    ],
+)
+def test_an_angry_or_southern_request_for_a_person_is_a_handoff(library: Library, text: str):
+    assert library.match(text).intent == "handoff"
