@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from bot.channels.telegram.channel import INBOX_LEASE
@@ -41,6 +42,14 @@ class HeldClaims(InboxRepo):
             self.read.set()
             await self.release.wait()
         return items
+
+    async def renew(
+        self, items: Sequence[InboxItem], now: dt.datetime, lease: dt.timedelta
+    ) -> list[InboxItem]:
+        return await self.inner.renew(items, now, lease)
+
+    async def failed(self, item: InboxItem, now: dt.datetime, retry_after: dt.timedelta) -> None:
+        await self.inner.failed(item, now, retry_after)
 
     async def done(self, item_id: int, now: dt.datetime) -> None:
         await self.inner.done(item_id, now)
