@@ -35,7 +35,9 @@ FLAGS = [
 def chromium_path() -> str:
     """Debian's Chromium; a clear failure (not a skip) when it is missing, so CI cannot pass
     without running the browser tests."""
-    found = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    found = (
+        os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    )
     if not found:
         raise RuntimeError("Chromium not found: run scripts/ensure-chromium (make test does)")
     return found

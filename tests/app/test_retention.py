@@ -27,7 +27,9 @@ async def test_daily_purge_erases_old_conversations_once_a_day(tmp_path: Path) -
     await storage.open()
     try:
         for user, when in (("old", NOW - dt.timedelta(days=400)), ("new", NOW)):
-            c = await storage.conversations.get_or_create(ConversationKey(channel="zalo", user_id=user), when)
+            c = await storage.conversations.get_or_create(
+                ConversationKey(channel="zalo", user_id=user), when
+            )
             await storage.commit(
                 Turn(
                     conversation_id=c.id,
@@ -46,7 +48,10 @@ async def test_daily_purge_erases_old_conversations_once_a_day(tmp_path: Path) -
         purge = RetentionPurge(storage, clock, months=12)
         assert await purge.run()
         assert not await purge.run()  # once a day
-        assert await storage.conversations.by_key(ConversationKey(channel="zalo", user_id="old")) is None
+        assert (
+            await storage.conversations.by_key(ConversationKey(channel="zalo", user_id="old"))
+            is None
+        )
         assert await storage.conversations.by_key(ConversationKey(channel="zalo", user_id="new"))
         # a report over the old period still counts the question and the answer
         kb = load_knowledge(DEFAULT_DIR).knowledge

@@ -43,9 +43,7 @@ async def test_telegram_and_zalo_run_together_and_stop_cleanly(bot_db: str) -> N
         )
         stop = asyncio.Event()
         clock = ManualClock(SUNDAY)  # office closed: no weekly post to the staff group
-        running = asyncio.create_task(
-            run_bot(settings, stop=stop, tick_seconds=0.1, clock=clock)
-        )
+        running = asyncio.create_task(run_bot(settings, stop=stop, tick_seconds=0.1, clock=clock))
         async with httpx.AsyncClient(timeout=5) as http:
             for _ in range(200):
                 try:
@@ -148,16 +146,16 @@ async def test_staff_commands_and_weekly_jobs_are_wired_in_production(tmp_path: 
         settings = tg_settings(telegram_base_url=tg.base_url, bot_db=tmp_path / "bot.sqlite3")
         clock = ManualClock(SUNDAY)
         stop = asyncio.Event()
-        running = asyncio.create_task(
-            run_bot(settings, stop=stop, tick_seconds=0.05, clock=clock)
-        )
+        running = asyncio.create_task(run_bot(settings, stop=stop, tick_seconds=0.05, clock=clock))
         await tg.wait_for("getUpdates", timeout=60)
         tg.push_group_command(STAFF_CHAT, STAFF_USER, "/phananh")
         [answer] = await tg.wait_for(
             "sendMessage",
-            predicate=lambda c: c.ok
-            and int(c.params["chat_id"]) == STAFF_CHAT
-            and "dữ liệu MẪU" not in str(c.params["text"]),  # the start-up sample warning
+            predicate=lambda c: (
+                c.ok
+                and int(c.params["chat_id"]) == STAFF_CHAT
+                and "dữ liệu MẪU" not in str(c.params["text"])
+            ),  # the start-up sample warning
             timeout=60,
         )
         assert "phản ánh" in str(answer.params["text"]).lower()

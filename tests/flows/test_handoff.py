@@ -40,7 +40,9 @@ async def test_full_handoff_round_trip(bot):
     assert out[0]["text"].startswith("Đăng ký khai sinh")  # the bot answers again
 
     handoffs = [
-        e for _, e in await bot.storage.events.between() if e.kind.startswith(("handoff", "staff_first"))
+        e
+        for _, e in await bot.storage.events.between()
+        if e.kind.startswith(("handoff", "staff_first"))
     ]
     kinds = [e.kind for e in handoffs]
     assert kinds == ["handoff", "handoff_claimed", "staff_first_response", "handoff_returned"]

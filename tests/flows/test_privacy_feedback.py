@@ -58,7 +58,9 @@ async def test_phone_and_id_numbers_are_masked_in_the_transcript(bot):
 async def test_delete_my_data_removes_the_citizens_rows(bot):
     await bot.say("khai sinh")
     await bot.say("gặp cán bộ")
-    conversation = await bot.storage.conversations.by_key(ConversationKey(channel="sim", user_id="u1"))
+    conversation = await bot.storage.conversations.by_key(
+        ConversationKey(channel="sim", user_id="u1")
+    )
     assert conversation is not None
     out = to_citizen(await bot.say("/xoadulieu"))
     assert out[0]["buttons"] == ["Có, xóa dữ liệu", "Không xóa"]

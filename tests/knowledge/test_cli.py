@@ -49,7 +49,9 @@ def test_match_json_single(kdir):
 
 def test_match_stdin_one_object_per_line_in_order(kdir):
     questions = ["dkks o dau", "cho tôi gặp cán bộ", "giá vàng hôm nay", "", "khai sinh"]
-    out = run("match", "--dir", str(kdir), "--date", DAY, "--json", "-", stdin="\n".join(questions) + "\n")
+    out = run(
+        "match", "--dir", str(kdir), "--date", DAY, "--json", "-", stdin="\n".join(questions) + "\n"
+    )
     assert out.returncode == 0, out.stderr
     objs = [json.loads(line) for line in out.stdout.splitlines()]
     assert [o["query"] for o in objs] == questions

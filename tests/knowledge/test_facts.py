@@ -24,34 +24,97 @@ class Facts:
     code: str | None
     agency: str  # a phrase the agency line must contain
     days: float | None  # processing time in working days (None: not a fixed number)
-    fees: list[Amount]  # in force on DAY: amount, (amount, online_amount), "provincial:key", "tiers"
+    fees: list[
+        Amount
+    ]  # in force on DAY: amount, (amount, online_amount), "provincial:key", "tiers"
     benefits: list[int] = field(default_factory=list)  # amounts in force on DAY
     deadline: str | None = None  # a phrase the citizen's time limit must contain
 
 
 FACTS: dict[str, Facts] = {
-    "khai-sinh": Facts("1.001193", "UBND xã/phường", 1, [0, "provincial:ho_tich_khai_sinh_qua_han"], deadline="60 ngày"),
-    "khai-sinh-lien-thong": Facts("2.000986", "Công an xã/phường", 3, [0, "provincial:ho_tich_khai_sinh_qua_han", 0, 0], deadline="60 ngày"),
-    "khai-tu": Facts("1.000656", "UBND xã/phường", 1, [0, "provincial:ho_tich_khai_tu_qua_han"], deadline="15 ngày"),
-    "ket-hon": Facts("1.000894", "UBND xã/phường", 1, [0, "provincial:ho_tich_ket_hon_yeu_to_nuoc_ngoai"]),
-    "nhan-cha-me-con": Facts("1.001022", "UBND xã/phường", 3, ["provincial:ho_tich_nhan_cha_me_con"]),
+    "khai-sinh": Facts(
+        "1.001193",
+        "UBND xã/phường",
+        1,
+        [0, "provincial:ho_tich_khai_sinh_qua_han"],
+        deadline="60 ngày",
+    ),
+    "khai-sinh-lien-thong": Facts(
+        "2.000986",
+        "Công an xã/phường",
+        3,
+        [0, "provincial:ho_tich_khai_sinh_qua_han", 0, 0],
+        deadline="60 ngày",
+    ),
+    "khai-tu": Facts(
+        "1.000656",
+        "UBND xã/phường",
+        1,
+        [0, "provincial:ho_tich_khai_tu_qua_han"],
+        deadline="15 ngày",
+    ),
+    "ket-hon": Facts(
+        "1.000894", "UBND xã/phường", 1, [0, "provincial:ho_tich_ket_hon_yeu_to_nuoc_ngoai"]
+    ),
+    "nhan-cha-me-con": Facts(
+        "1.001022", "UBND xã/phường", 3, ["provincial:ho_tich_nhan_cha_me_con"]
+    ),
     "giam-ho": Facts("1.004837", "UBND xã/phường", 3, [0]),
-    "xac-nhan-tinh-trang-hon-nhan": Facts("1.004873", "UBND xã/phường", 3, ["provincial:ho_tich_xac_nhan_tinh_trang_hon_nhan"]),
-    "thay-doi-cai-chinh-ho-tich": Facts("1.004859", "UBND xã/phường", 3, ["provincial:ho_tich_thay_doi_cai_chinh", "provincial:ho_tich_thay_doi_cai_chinh_tu_14_tuoi"]),
-    "dang-ky-lai-khai-sinh": Facts("1.004884", "UBND xã/phường", 5, ["provincial:ho_tich_dang_ky_lai"]),
+    "xac-nhan-tinh-trang-hon-nhan": Facts(
+        "1.004873", "UBND xã/phường", 3, ["provincial:ho_tich_xac_nhan_tinh_trang_hon_nhan"]
+    ),
+    "thay-doi-cai-chinh-ho-tich": Facts(
+        "1.004859",
+        "UBND xã/phường",
+        3,
+        [
+            "provincial:ho_tich_thay_doi_cai_chinh",
+            "provincial:ho_tich_thay_doi_cai_chinh_tu_14_tuoi",
+        ],
+    ),
+    "dang-ky-lai-khai-sinh": Facts(
+        "1.004884", "UBND xã/phường", 5, ["provincial:ho_tich_dang_ky_lai"]
+    ),
     "trich-luc-ho-tich": Facts("2.000635", "UBND xã/phường", 1, [8000, 0]),
     "chung-thuc-ban-sao": Facts("2.000815", "UBND xã/phường", 1, ["tiers"]),
     "chung-thuc-chu-ky": Facts("2.000884", "UBND xã/phường", 1, [10000]),
     "chung-thuc-hop-dong": Facts("2.001035", "UBND xã/phường", 2, [50000, 30000, 25000]),
     "can-cuoc": Facts(None, "Công an", 7, [0, (25000, 0), (35000, 0)], deadline="14 tuổi"),
-    "thuong-tru": Facts("1.004222 / 1.010038 / 1.003197", "Công an xã/phường", 7, [20000, 0, 10000, 0, 0], deadline="12 tháng"),
-    "tam-tru": Facts("1.004194 / 1.002755 / 1.003677 / 2.001159", "Công an xã/phường", 3, [15000, 0, 10000, 5000, 0], deadline="30 ngày"),
+    "thuong-tru": Facts(
+        "1.004222 / 1.010038 / 1.003197",
+        "Công an xã/phường",
+        7,
+        [20000, 0, 10000, 0, 0],
+        deadline="12 tháng",
+    ),
+    "tam-tru": Facts(
+        "1.004194 / 1.002755 / 1.003677 / 2.001159",
+        "Công an xã/phường",
+        3,
+        [15000, 0, 10000, 5000, 0],
+        deadline="30 ngày",
+    ),
     "vneid": Facts(None, "Công an", 3, [0]),
-    "cap-so-do": Facts("1.013978", "Chủ tịch UBND xã/phường", None, ["provincial:dat_dai_cap_giay_chung_nhan", "provincial:dat_dai_tham_dinh_ho_so"]),
+    "cap-so-do": Facts(
+        "1.013978",
+        "Chủ tịch UBND xã/phường",
+        None,
+        ["provincial:dat_dai_cap_giay_chung_nhan", "provincial:dat_dai_tham_dinh_ho_so"],
+    ),
     "ho-ngheo": Facts("1.011607 / 1.011608 / 1.011606", "UBND xã/phường", 7, [0]),
-    "tro-cap-nguoi-cao-tuoi": Facts("1.001776 / 1.014027", "UBND xã/phường", None, [0], benefits=[540000, 810000, 1080000]),
-    "tro-cap-nguoi-khuyet-tat": Facts("1.001776", "UBND xã/phường", None, [0], benefits=[1080000, 1350000, 810000, 1080000, 540000]),
-    "ho-tro-mai-tang": Facts("1.001731 / 1.014028", "UBND xã/phường", 3, [0], benefits=[10800000, 10800000]),
+    "tro-cap-nguoi-cao-tuoi": Facts(
+        "1.001776 / 1.014027", "UBND xã/phường", None, [0], benefits=[540000, 810000, 1080000]
+    ),
+    "tro-cap-nguoi-khuyet-tat": Facts(
+        "1.001776",
+        "UBND xã/phường",
+        None,
+        [0],
+        benefits=[1080000, 1350000, 810000, 1080000, 540000],
+    ),
+    "ho-tro-mai-tang": Facts(
+        "1.001731 / 1.014028", "UBND xã/phường", 3, [0], benefits=[10800000, 10800000]
+    ),
     "xac-dinh-muc-do-khuyet-tat": Facts("1.001699", "UBND xã/phường", 25, [0]),
     "lien-he": Facts(None, "Trung tâm Phục vụ hành chính công", None, [0]),
     "phan-anh-kien-nghi": Facts(None, "UBND xã/phường", None, [0, 0], deadline="90 ngày"),
@@ -60,24 +123,68 @@ FACTS: dict[str, Facts] = {
     "tra-cuu-ho-so": Facts(None, "Trung tâm", None, [0]),
     # The wider catalogue (issue 11): facts as written from the national records and laws; most
     # carry 'verify' notes in their guides, so a change here must come with its source.
-    "tro-cap-tre-mo-coi": Facts("1.001776", "UBND xã/phường", None, [0], benefits=[1350000, 810000, 540000]),
+    "tro-cap-tre-mo-coi": Facts(
+        "1.001776", "UBND xã/phường", None, [0], benefits=[1350000, 810000, 540000]
+    ),
     "chung-thuc-di-chuc": Facts("2.001019", "UBND xã/phường", 2, [50000, 30000]),
     "chung-thuc-phan-chia-di-san": Facts("2.001406", "UBND xã/phường", 2, [50000]),
-    "chuyen-muc-dich-su-dung-dat": Facts("1.013949", "UBND xã/phường", None, ["provincial:dat_dai_chuyen_muc_dich"]),
-    "chuyen-nhuong-dat": Facts("1.013831", "Văn phòng đăng ký đất đai", None, ["provincial:dat_dai_dang_ky_bien_dong", "provincial:dat_dai_tham_dinh_bien_dong"], deadline="30 ngày"),
+    "chuyen-muc-dich-su-dung-dat": Facts(
+        "1.013949", "UBND xã/phường", None, ["provincial:dat_dai_chuyen_muc_dich"]
+    ),
+    "chuyen-nhuong-dat": Facts(
+        "1.013831",
+        "Văn phòng đăng ký đất đai",
+        None,
+        ["provincial:dat_dai_dang_ky_bien_dong", "provincial:dat_dai_tham_dinh_bien_dong"],
+        deadline="30 ngày",
+    ),
     "hoa-giai-tranh-chap-dat": Facts("1.012812", "UBND xã/phường", None, [0]),
-    "tach-thua-dat": Facts("1.012784", "Văn phòng đăng ký đất đai", None, ["provincial:dat_dai_tach_hop_thua"]),
-    "dang-ky-lai-ket-hon": Facts("1.004746", "UBND xã/phường", 5, ["provincial:ho_tich_dang_ky_lai"]),
-    "dang-ky-lai-khai-tu": Facts("1.005461", "UBND xã/phường", 5, ["provincial:ho_tich_dang_ky_lai", 8000]),
-    "ghi-chu-ly-hon-nuoc-ngoai": Facts("2.000554", "UBND xã/phường", 5, ["provincial:ho_tich_ghi_chu_ly_hon", 8000]),
-    "ket-hon-yeu-to-nuoc-ngoai": Facts("2.000806", "UBND xã/phường", 10, ["provincial:ho_tich_ket_hon_yeu_to_nuoc_ngoai"]),
-    "khai-sinh-nhan-cha": Facts("1.000689", "UBND xã/phường", 3, [0, "provincial:ho_tich_nhan_cha_me_con", "provincial:ho_tich_khai_sinh_qua_han"], deadline="60 ngày"),
-    "khai-sinh-yeu-to-nuoc-ngoai": Facts("2.000528", "UBND xã/phường", 1, ["provincial:ho_tich_khai_sinh_yeu_to_nuoc_ngoai", 8000], deadline="60 ngày"),
-    "khai-tu-yeu-to-nuoc-ngoai": Facts("1.001766", "UBND xã/phường", 1, ["provincial:ho_tich_khai_tu_yeu_to_nuoc_ngoai", 8000], deadline="15 ngày"),
+    "tach-thua-dat": Facts(
+        "1.012784", "Văn phòng đăng ký đất đai", None, ["provincial:dat_dai_tach_hop_thua"]
+    ),
+    "dang-ky-lai-ket-hon": Facts(
+        "1.004746", "UBND xã/phường", 5, ["provincial:ho_tich_dang_ky_lai"]
+    ),
+    "dang-ky-lai-khai-tu": Facts(
+        "1.005461", "UBND xã/phường", 5, ["provincial:ho_tich_dang_ky_lai", 8000]
+    ),
+    "ghi-chu-ly-hon-nuoc-ngoai": Facts(
+        "2.000554", "UBND xã/phường", 5, ["provincial:ho_tich_ghi_chu_ly_hon", 8000]
+    ),
+    "ket-hon-yeu-to-nuoc-ngoai": Facts(
+        "2.000806", "UBND xã/phường", 10, ["provincial:ho_tich_ket_hon_yeu_to_nuoc_ngoai"]
+    ),
+    "khai-sinh-nhan-cha": Facts(
+        "1.000689",
+        "UBND xã/phường",
+        3,
+        [0, "provincial:ho_tich_nhan_cha_me_con", "provincial:ho_tich_khai_sinh_qua_han"],
+        deadline="60 ngày",
+    ),
+    "khai-sinh-yeu-to-nuoc-ngoai": Facts(
+        "2.000528",
+        "UBND xã/phường",
+        1,
+        ["provincial:ho_tich_khai_sinh_yeu_to_nuoc_ngoai", 8000],
+        deadline="60 ngày",
+    ),
+    "khai-tu-yeu-to-nuoc-ngoai": Facts(
+        "1.001766",
+        "UBND xã/phường",
+        1,
+        ["provincial:ho_tich_khai_tu_yeu_to_nuoc_ngoai", 8000],
+        deadline="15 ngày",
+    ),
     "xac-nhan-thong-tin-ho-tich": Facts("2.002516", "UBND xã/phường", 1, [8000]),
-    "dang-ky-ho-kinh-doanh": Facts("1.001612", "UBND xã/phường", 3, ["provincial:kinh_doanh_dang_ky_ho_kinh_doanh"]),
-    "dang-ky-nghia-vu-quan-su": Facts("1.013133", "Ban Chỉ huy quân sự", None, [0], deadline="17 tuổi"),
-    "giay-phep-xay-dung": Facts("1.013225", "UBND xã/phường", 7, ["provincial:xay_dung_giay_phep_nha_o"]),
+    "dang-ky-ho-kinh-doanh": Facts(
+        "1.001612", "UBND xã/phường", 3, ["provincial:kinh_doanh_dang_ky_ho_kinh_doanh"]
+    ),
+    "dang-ky-nghia-vu-quan-su": Facts(
+        "1.013133", "Ban Chỉ huy quân sự", None, [0], deadline="17 tuổi"
+    ),
+    "giay-phep-xay-dung": Facts(
+        "1.013225", "UBND xã/phường", 7, ["provincial:xay_dung_giay_phep_nha_o"]
+    ),
 }
 
 

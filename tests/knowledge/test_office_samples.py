@@ -32,7 +32,13 @@ def test_bundled_office_is_marked_as_samples():
     kb = load_knowledge().knowledge
     assert kb is not None
     keys = sample_keys(kb.office)
-    for key in ("commune", "phones", "address", "police_hours", "provincial_fees.ho_tich_dang_ky_lai"):
+    for key in (
+        "commune",
+        "phones",
+        "address",
+        "police_hours",
+        "provincial_fees.ho_tich_dang_ky_lai",
+    ):
         assert key in keys
     assert set(kb.office.provincial_fees) <= {k.split(".", 1)[1] for k in keys if "." in k}
 
@@ -57,7 +63,8 @@ def test_a_commune_without_samples_passes_strict(kdir):
 def test_sample_key_must_name_a_real_setting(kdir):
     office = kdir / "office.yaml"
     office.write_text(
-        office.read_text(encoding="utf-8") + "samples:\n  - phone_numbers\n  - provincial_fees.khong_co\n",
+        office.read_text(encoding="utf-8")
+        + "samples:\n  - phone_numbers\n  - provincial_fees.khong_co\n",
         encoding="utf-8",
     )
     problems = [p.render(kdir) for p in load_knowledge(kdir).problems]
@@ -66,7 +73,9 @@ def test_sample_key_must_name_a_real_setting(kdir):
 
 def test_staff_message_names_every_key():
     text = sample_message(["phones", "provincial_fees.dat_dai_cap_giay_chung_nhan"])
-    assert "MẪU" in text and "phones" in text and "provincial_fees.dat_dai_cap_giay_chung_nhan" in text
+    assert (
+        "MẪU" in text and "phones" in text and "provincial_fees.dat_dai_cap_giay_chung_nhan" in text
+    )
 
 
 def test_police_hours_and_local_texts_fill_guides():
@@ -83,7 +92,9 @@ def test_police_hours_and_local_texts_fill_guides():
 def test_guide_naming_a_missing_local_text_is_a_warning(kdir):
     guide = kdir / "guides" / "khai-sinh.yaml"
     text = guide.read_text(encoding="utf-8")
-    guide.write_text(text.replace("summary: >-\n", "summary: >-\n  {local_khong_co}\n", 1), encoding="utf-8")
+    guide.write_text(
+        text.replace("summary: >-\n", "summary: >-\n  {local_khong_co}\n", 1), encoding="utf-8"
+    )
     result = load_knowledge(kdir)
     assert result.ok
     assert any("khong_co" in p.message and p.severity == "warning" for p in result.problems)

@@ -27,7 +27,9 @@ async def test_lines_come_back_in_order_after_a_sequence_number(database: Databa
     cid = await conversation(database, "default", "u1")
     await log.append("u1", cid, [line("khai sinh", "c1", "me", client_id="c1")], T0)
     buttons = (Button(label="Giấy tờ", data="g:1"),)
-    await log.append("u1", cid, [line("Phần 1", "o1:0", buttons=buttons), line("Phần 2", "o1:1")], T0)
+    await log.append(
+        "u1", cid, [line("Phần 1", "o1:0", buttons=buttons), line("Phần 2", "o1:1")], T0
+    )
     lines = await log.after("u1", 0)
     assert [(x.sender, x.text) for x in lines] == [
         ("me", "khai sinh"), ("bot", "Phần 1"), ("bot", "Phần 2")

@@ -540,11 +540,15 @@ class FakeBotApi(TelegramState):
         gifts = dict.fromkeys(_GIFT_TYPES.split(), False)
         chat_id = _require(p, "chat_id")
         forum = {"is_forum": False} if chat_id in self.plain_groups else {}
-        return self.chat(chat_id) | forum | {
-            "accent_color_id": 0,
-            "max_reaction_count": 11,
-            "accepted_gift_types": gifts,
-        }
+        return (
+            self.chat(chat_id)
+            | forum
+            | {
+                "accent_color_id": 0,
+                "max_reaction_count": 11,
+                "accepted_gift_types": gifts,
+            }
+        )
 
     def _api_getChatMember(self, p: JSON) -> JSON:
         chat_id, user_id = _require(p, "chat_id"), _require(p, "user_id")

@@ -67,7 +67,9 @@ async def test_a_webhook_sender_hanging_up_mid_body_stores_nothing_and_logs_no_e
     app = build_http_app([telegram_route(feed, "s3cret")])
     headers = {"x-telegram-bot-api-secret-token": "s3cret"}
     with caplog.at_level(logging.INFO):
-        statuses = await post_and_hang_up(app, "/telegram/webhook", headers, b'{"update_id": 9, "mess')
+        statuses = await post_and_hang_up(
+            app, "/telegram/webhook", headers, b'{"update_id": 9, "mess'
+        )
     assert fed == []
     assert statuses == [400]
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]

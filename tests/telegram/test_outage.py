@@ -58,13 +58,17 @@ async def test_an_outage_mid_reply_loses_nothing_and_the_sender_backs_off(
         await rig.api.resume()
         # polling resumes by itself; the other citizen's answer is not held up by the first
         await rig.api.wait_for(
-            "sendMessage", timeout=30, predicate=lambda c: c.ok and int(c.params["chat_id"]) == OTHER
+            "sendMessage",
+            timeout=30,
+            predicate=lambda c: c.ok and int(c.params["chat_id"]) == OTHER,
         )
         assert rig.api.sent_texts(chat_id=CITIZEN) == []  # still waiting for its due time
         rig.clock.advance(dt.timedelta(seconds=BACKOFF))
         sender.wake()
         await rig.api.wait_for(
-            "sendMessage", timeout=10, predicate=lambda c: c.ok and int(c.params["chat_id"]) == CITIZEN
+            "sendMessage",
+            timeout=10,
+            predicate=lambda c: c.ok and int(c.params["chat_id"]) == CITIZEN,
         )
         await sender.drain()
         await rig.api.wait_updates_consumed(timeout=10, confirmed=True)
