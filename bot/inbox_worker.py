@@ -4,8 +4,10 @@ in order per conversation and concurrently across conversations.
 Shared by the channels that store updates before acknowledging them (Zalo, the web chat): the
 update is in the database before the platform is answered, and this worker takes it from there
 (including updates left over from before a restart). A failing update is tried again after a
-while; one that keeps failing is skipped so it cannot block the inbox (only failures count: an
-update claimed again after a crash or a slow round has not failed).
+while; one that keeps failing is skipped so it cannot block the inbox. A claim that runs out
+(its process died or stalled) counts like a failure, so an update whose handling kills the
+process (a crash, memory exhausted) is skipped after so many restarts instead of crash-looping;
+a claim that is renewed, however long, does not count.
 
 Claims are leases, renewed while their updates are being processed, so a turn (or a queue of
 turns of one conversation) longer than the lease is not taken over by another worker or
@@ -20,7 +22,7 @@ import contextlib
 import datetime as dt
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from flows.locks import KeyedLocks
@@ -30,8 +32,16 @@ log = logging.getLogger(__name__)
 LEASE = dt.timedelta(seconds=30)  # a claim not renewed (its process died) ends after this
 RENEW_SECONDS = LEASE.total_seconds() / 3  # renewals a lease outlives: two missed ones
 RETRY_AFTER = dt.timedelta(seconds=30)  # an update whose processing failed is tried again after
-MAX_ATTEMPTS = 10  # failures before an update is skipped
+MAX_ATTEMPTS = 10  # failures (or claims that ran out) before an update is skipped
 BATCH = 200  # updates taken by one claim
+
+
+def worn_out(items: Sequence[InboxItem], limit: int) -> InboxItem | None:
+    """The update of a claim to skip without handling it: the oldest one whose rounds ended
+    `limit` times without processing it. Handling that kills the process never fails, so this
+    is what stops a crash loop. Others at the limit are handled: they may only have waited
+    behind it (claimed with it, their claims ran out at each of its crashes)."""
+    return min((i for i in items if i.attempts >= limit), key=lambda i: i.id, default=None)
 
 
 class Claims:
@@ -158,12 +168,13 @@ class InboxWorker:
         finally:
             self._claims.remove(ended)
         started = 0
+        worn = worn_out(items, MAX_ATTEMPTS)
         for item in items:
             # not one in hand, nor one that ended while the claim was under way (the claim read
             # it before its turn committed): an update is handled once
             if item.id not in self._inflight and item.id not in ended:
                 self.claims.hold(item)
-                self._inflight[item.id] = asyncio.create_task(self._process(item))
+                self._inflight[item.id] = asyncio.create_task(self._process(item, item is worn))
                 started += 1
         return started, len(items) >= BATCH
 
@@ -178,9 +189,19 @@ class InboxWorker:
             elif not started:
                 return
 
-    async def _process(self, item: InboxItem) -> None:
+    async def _process(self, item: InboxItem, worn: bool = False) -> None:
         final = False  # handled (or given up): a claim under way must not start it again
         try:
+            if worn:  # not handled again: its handling may be what stops the process
+                log.error(
+                    "%s %s was claimed %d times and never finished; skipped",
+                    self._what,
+                    item.id,
+                    item.attempts + 1,
+                )
+                await self._storage.inbox.done(item.id, self._clock.now())
+                final = True
+                return
             payload = json.loads(item.payload)
             async with self._slots, self._locks.hold(self._lock_key(payload)):
                 await self._handle(payload, item)

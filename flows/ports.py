@@ -140,7 +140,10 @@ class InboxItem(BaseModel):
     channel: str
     event_key: str
     payload: str
-    attempts: int = 0  # failed attempts so far (a claim alone does not count)
+    # rounds that ended without processing it: failures, and claims that ran out (the holder
+    # died or stalled: an update that kills its process is counted too). A first claim and
+    # renewals do not count; each round is counted when the update is claimed again.
+    attempts: int = 0
     claimed_until: dt.datetime | None = None  # this claim's lease: also who holds it
 
 
@@ -330,7 +333,9 @@ class InboxRepo(abc.ABC):
         self, channel: str, now: dt.datetime, lease: dt.timedelta, limit: int = 100
     ) -> list[InboxItem]:
         """Unprocessed updates not claimed by someone else, oldest first, claimed for `lease`.
-        Each item's `claimed_until` identifies this claim (for `renew` and `failed`)."""
+        Each item's `claimed_until` identifies this claim (for `renew` and `failed`). Taking
+        an update whose earlier claim ran out, or whose retry delay after a failure ended,
+        counts one attempt (the round that ended without processing it)."""
 
     @abc.abstractmethod
     async def renew(
@@ -341,8 +346,8 @@ class InboxRepo(abc.ABC):
 
     @abc.abstractmethod
     async def failed(self, item: InboxItem, now: dt.datetime, retry_after: dt.timedelta) -> None:
-        """Processing `item` failed: count the attempt and offer it again after `retry_after`
-        (only if this claim still holds it)."""
+        """Processing `item` failed: offer it again after `retry_after` (only if this claim
+        still holds it); the attempt is counted when it is claimed again."""
 
     @abc.abstractmethod
     async def done(self, item_id: int, now: dt.datetime) -> None:
@@ -356,7 +361,8 @@ class InboxRepo(abc.ABC):
 
     @abc.abstractmethod
     async def release_claims(self) -> None:
-        """Forget every claim (start-up of the only process serving this database)."""
+        """Forget every claim (start-up of the only process serving this database); each
+        counts one attempt, as a claim taken over would (its holder died, or failed)."""
 
 
 class OutboxRepo(abc.ABC):
@@ -395,7 +401,8 @@ class OutboxRepo(abc.ABC):
 
     @abc.abstractmethod
     async def release_claims(self) -> None:
-        """Forget every claim (start-up of the only process serving this database)."""
+        """Forget every claim (start-up of the only process serving this database); each
+        counts one attempt, as a claim taken over would (its holder died, or failed)."""
 
 
 class DeskLinkRepo(abc.ABC):

@@ -483,6 +483,8 @@ class MemoryInbox(_Repo, InboxRepo):
                 break
             if item.channel != channel or done or (until is not None and until > now):
                 continue
+            if until is not None:  # an earlier round ended unprocessed: failed, or its holder died
+                item = item.model_copy(update={"attempts": item.attempts + 1})
             self._d.inbox[item_id] = (item, False, now + lease)
             claimed.append(item.model_copy(update={"claimed_until": now + lease}))
         return claimed
@@ -503,8 +505,7 @@ class MemoryInbox(_Repo, InboxRepo):
         found = self._d.inbox.get(item.id)
         if found is None or found[1] or found[2] != item.claimed_until:
             return
-        stored = found[0].model_copy(update={"attempts": found[0].attempts + 1})
-        self._d.inbox[item.id] = (stored, False, now + retry_after)
+        self._d.inbox[item.id] = (found[0], False, now + retry_after)  # counted when claimed
 
     async def done(self, item_id: int, now: dt.datetime) -> None:
         aware(now)
@@ -518,7 +519,12 @@ class MemoryInbox(_Repo, InboxRepo):
         )
 
     async def release_claims(self) -> None:
-        self._d.inbox = {i: (item, done, None) for i, (item, done, _) in self._d.inbox.items()}
+        released: dict[int, tuple[InboxItem, bool, dt.datetime | None]] = {}
+        for item_id, (item, done, until) in self._d.inbox.items():
+            if until is not None and not done:  # its holder died: one attempt
+                item = item.model_copy(update={"attempts": item.attempts + 1})
+            released[item_id] = (item, done, None)
+        self._d.inbox = released
 
 
 class MemoryOutbox(_Repo, OutboxRepo):

@@ -1079,7 +1079,10 @@ class PgInbox(_Repo, InboxRepo):
         self, channel: str, now: dt.datetime, lease: dt.timedelta, limit: int = 100
     ) -> list[InboxItem]:
         rows = await self._pool.fetch(
-            "UPDATE inbound_events SET claimed_until_us = $1"
+            # an entry claimed before (its holder died or stalled) or waiting after a failure:
+            # the round that ended without processing it counts as one attempt
+            "UPDATE inbound_events SET claimed_until_us = $1,"
+            " attempts = attempts + (claimed_until_us <> 0)::int"
             " WHERE id IN (SELECT id FROM inbound_events WHERE commune = $2 AND channel = $3"
             " AND processed_at IS NULL AND claimed_until_us <= $4 ORDER BY id LIMIT $5"
             " FOR UPDATE SKIP LOCKED) RETURNING id, channel, event_key, payload, attempts",
@@ -1117,7 +1120,7 @@ class PgInbox(_Repo, InboxRepo):
         if item.claimed_until is None:
             return
         await self._pool.execute(
-            "UPDATE inbound_events SET attempts = attempts + 1, claimed_until_us = $1"
+            "UPDATE inbound_events SET claimed_until_us = $1"  # counted when claimed again
             " WHERE id = $2 AND commune = $3 AND processed_at IS NULL AND claimed_until_us = $4",
             _us(now + retry_after),
             item.id,
@@ -1140,7 +1143,7 @@ class PgInbox(_Repo, InboxRepo):
 
     async def release_claims(self) -> None:
         await self._pool.execute(
-            "UPDATE inbound_events SET claimed_until_us = 0"
+            "UPDATE inbound_events SET claimed_until_us = 0, attempts = attempts + 1"
             " WHERE commune = $1 AND claimed_until_us != 0 AND processed_at IS NULL",
             self._commune,
         )

@@ -958,7 +958,10 @@ class SqliteInbox(_Repo, InboxRepo):
         self, channel: str, now: dt.datetime, lease: dt.timedelta, limit: int = 100
     ) -> list[InboxItem]:
         rows = await self._db.write_one(
-            "UPDATE inbound_events SET claimed_until_us = ?"
+            # an entry claimed before (its holder died or stalled) or waiting after a failure:
+            # the round that ended without processing it counts as one attempt
+            "UPDATE inbound_events SET claimed_until_us = ?,"
+            " attempts = attempts + (claimed_until_us != 0)"
             " WHERE id IN (SELECT id FROM inbound_events WHERE commune = ? AND channel = ?"
             " AND processed_at IS NULL AND claimed_until_us <= ? ORDER BY id LIMIT ?)"
             " RETURNING id, channel, event_key, payload, attempts",
@@ -993,7 +996,7 @@ class SqliteInbox(_Repo, InboxRepo):
         if item.claimed_until is None:
             return
         await self._db.write_one(
-            "UPDATE inbound_events SET attempts = attempts + 1, claimed_until_us = ?"
+            "UPDATE inbound_events SET claimed_until_us = ?"  # counted when claimed again
             " WHERE id = ? AND commune = ? AND processed_at IS NULL AND claimed_until_us = ?",
             (_us(now + retry_after), item.id, self._commune, _us(item.claimed_until)),
         )
@@ -1015,7 +1018,7 @@ class SqliteInbox(_Repo, InboxRepo):
 
     async def release_claims(self) -> None:
         await self._db.write_one(
-            "UPDATE inbound_events SET claimed_until_us = 0"
+            "UPDATE inbound_events SET claimed_until_us = 0, attempts = attempts + 1"
             " WHERE commune = ? AND claimed_until_us != 0 AND processed_at IS NULL",
             (self._commune,),
         )

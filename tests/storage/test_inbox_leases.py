@@ -1,5 +1,6 @@
 """Two inbox workers (two processes behind a proxy) on one database: an update is answered once,
-however long its turn takes, and only real failures count towards giving up on it.
+however long its turn takes; failures and claims that ran out (a process that died) count
+towards giving up on it, renewed claims do not.
 
 Run on memory, SQLite and PostgreSQL; on the two databases each worker has its own connection
 (its own `Database`), as two processes would. The clock is a manual one: the lease is measured
@@ -142,24 +143,54 @@ async def test_an_update_taken_over_after_a_stall_is_answered_once(
     assert await a_store.inbox.pending() == 0
 
 
-async def test_only_failures_count_towards_giving_up(stores: tuple[Storage, Storage]) -> None:
-    """An update claimed many times by processes that died (or rounds that ran slow) has not
-    failed: one transient error later it is still tried again, and answered."""
+class ProcessDied(BaseException):
+    """What a crash, an out-of-memory kill or `kill -9` does to a turn: nothing after it runs
+    in that process (not an Exception: the worker's failure handling never sees it)."""
+
+
+class Poisoned(Answering):
+    """One process's handler: update 1 kills the process; after that nothing is handled."""
+
+    def __init__(self, store: Storage) -> None:
+        super().__init__(store)
+        self.dead = False
+        self.seen: list[int] = []
+
+    async def __call__(self, payload: Any, item: InboxItem) -> None:
+        self.seen.append(payload["n"])
+        if self.dead or payload["n"] == 1:
+            self.dead = True
+            raise ProcessDied
+        await super().__call__(payload, item)
+
+
+@pytest.mark.parametrize("restart", ["taken over", "sole process restarted"])
+async def test_an_update_that_kills_its_process_is_skipped_after_the_limit(
+    stores: tuple[Storage, Storage], restart: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A citizen's message whose handling kills the process every time, then a normal one.
+    Each restart the same message would kill the process again; after MAX_ATTEMPTS of them it
+    is skipped without being handled, and the citizen's next message is answered."""
     store, _ = stores
     clock = ManualClock(T0)
     await store.inbox.receive("zalo", "e1", '{"n": 1}', T0)
-    for _ in range(MAX_ATTEMPTS + 2):
-        assert len(await store.inbox.claim("zalo", clock.now(), LEASE)) == 1
-        clock.advance(LEASE + dt.timedelta(seconds=1))  # ...and its claimer died
-    handle = Answering(store)
-    handle.fail_next = 1
-    runner = worker(store, clock, handle)
-    assert await runner.process_pending() == 1
-    await runner.drain(30)
-    assert await answers(store) == []  # failed once: waits, not skipped
-    clock.advance(dt.timedelta(minutes=1))
-    await runner.drain(30)
-    assert await answers(store) == ["trả lời 1"]
+    await store.inbox.receive("zalo", "e2", '{"n": 2}', T0)
+    for _ in range(MAX_ATTEMPTS):
+        process = Poisoned(store)
+        await worker(store, clock, process).drain(30)
+        assert process.seen[0] == 1  # handled again (and died again)
+        assert await answers(store) == []
+        if restart == "taken over":
+            clock.advance(LEASE + dt.timedelta(seconds=1))  # another process, after the lease
+        else:
+            await store.inbox.release_claims()  # what the only process does when it starts
+    survivor = Poisoned(store)
+    with caplog.at_level(logging.ERROR):
+        await worker(store, clock, survivor).drain(30)
+    assert survivor.seen == [2]  # the poisoned message is not handled again
+    assert await answers(store) == ["trả lời 2"]
+    assert await store.inbox.pending() == 0
+    assert f"claimed {MAX_ATTEMPTS + 1} times and never finished; skipped" in caplog.text
 
 
 async def test_an_update_that_keeps_failing_is_skipped(stores: tuple[Storage, Storage]) -> None:

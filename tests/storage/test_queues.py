@@ -59,7 +59,8 @@ class TestInbox:
         # the claimer died: after the lease the updates are taken again
         expired = await store.inbox.claim("telegram", at(30.5), LEASE)
         assert [i.payload for i in expired] == ["p0", "p1"]
-        assert expired[0].attempts == 0  # a claim that ran out is not a failure
+        # the claims that ran out count (their holder died or stalled), the first ones did not
+        assert [i.attempts for i in expired] == [1, 1]
 
     async def test_a_renewed_claim_is_not_taken_over(self, store: Storage) -> None:
         """A turn (or a group of turns) longer than the lease: its worker renews the claim,
@@ -83,20 +84,31 @@ class TestInbox:
         assert [i.id for i in await store.inbox.renew([other], at(32), LEASE)] == [other.id]
         assert await store.inbox.claim("zalo", at(61.5), LEASE) == []
 
-    async def test_only_failed_attempts_count(self, store: Storage) -> None:
+    async def test_failures_and_claims_that_ran_out_count_renewals_do_not(
+        self, store: Storage
+    ) -> None:
+        """An update whose handling kills its process never fails: its claims run out. Each
+        one taken over counts, so such an update reaches the give-up limit instead of being
+        handled (and killing the process) forever; a slow turn whose claim is renewed does
+        not count."""
         await store.inbox.receive("zalo", "u1", "{}", T0)
         [item] = await store.inbox.claim("zalo", T0, LEASE)
+        assert item.attempts == 0  # a first claim
         await store.inbox.failed(item, at(1), dt.timedelta(seconds=10))
         assert await store.inbox.claim("zalo", at(10), LEASE) == []  # not before the retry
         [again] = await store.inbox.claim("zalo", at(11), LEASE)
-        assert again.attempts == 1
-        for n in range(5):  # claimed again and again (slow rounds), never failing
-            [again] = await store.inbox.claim("zalo", at(50 + 40 * n), LEASE)
-        assert again.attempts == 1
+        assert again.attempts == 1  # the failure
+        for n in (20, 40, 60):  # renewed for more than a minute: a slow turn
+            [again] = await store.inbox.renew([again], at(n), LEASE)
+        assert await store.inbox.claim("zalo", at(89), LEASE) == []
+        for n in range(3):  # then its holders die, one after the other
+            [again] = await store.inbox.claim("zalo", at(90.5 + 31 * n), LEASE)
+        assert again.attempts == 4  # the failure and three claims that ran out
         # a failure reported under a claim that was taken over is not counted
-        await store.inbox.failed(item, at(300), dt.timedelta(seconds=10))
-        [again] = await store.inbox.claim("zalo", at(300), LEASE)
-        assert again.attempts == 1
+        await store.inbox.failed(item, at(160), dt.timedelta(seconds=10))
+        assert await store.inbox.claim("zalo", at(160), LEASE) == []  # still held
+        [again] = await store.inbox.claim("zalo", at(183), LEASE)
+        assert again.attempts == 5
 
     async def test_a_turn_of_an_update_answered_elsewhere_commits_nothing(
         self, store: Storage
@@ -162,11 +174,16 @@ class TestInbox:
         assert await store.inbox.pending() == 0
 
     async def test_release_makes_claimed_updates_available(self, store: Storage) -> None:
+        """Released at the start of the only process: a claim released was held by the
+        process that died (it counts, as a claim taken over would); an unclaimed update
+        does not."""
         await store.inbox.receive("telegram", "u1", "{}", T0)
         await store.inbox.claim("telegram", T0, LEASE)
+        await store.inbox.receive("telegram", "u2", "{}", T0)
         await store.inbox.release_claims()
         await store.outbox.release_claims()
-        assert len(await store.inbox.claim("telegram", at(1), LEASE)) == 1
+        items = await store.inbox.claim("telegram", at(1), LEASE)
+        assert [(i.event_key, i.attempts) for i in items] == [("u1", 1), ("u2", 0)]
 
 
 class TestOutbox:

@@ -50,7 +50,7 @@ from bot.channels.telegram.sender import Sender, TelegramOutbox, note_accepted
 from bot.config import Settings
 from bot.crashpoints import crash_point
 from bot.delivery import SendThread
-from bot.inbox_worker import Claims
+from bot.inbox_worker import Claims, worn_out
 from flows.callbacks import EXAMPLE_SKIP, STAFF_ACTS, Act, parse
 from flows.desk import DeskService
 from flows.engine import Engine
@@ -75,7 +75,9 @@ TOPIC_COMMAND_HELP = (
     "/chuyen <tên cán bộ> (chuyển cho đồng nghiệp)."
 )
 INBOX_LEASE = dt.timedelta(seconds=30)  # a failed update is tried again after this
-MAX_UPDATE_ATTEMPTS = 10  # an update that fails this often is skipped (logged), not retried
+# an update that fails this often (or whose claim runs out this often: its process died) is
+# skipped (logged), not retried
+MAX_UPDATE_ATTEMPTS = 10
 POLL_BACKOFF = (0.5, 1.0, 2.0, 5.0)
 EditorCommand = Callable[[str, list[str]], Awaitable[str]]
 ReportMaker = Callable[[], Awaitable[tuple[str, bytes | None]]]
@@ -322,6 +324,7 @@ class TelegramChannel:
             finally:
                 self._claims.remove(ended)
             started = 0
+            worn = worn_out(items, MAX_UPDATE_ATTEMPTS)
             for item in items:
                 # not one in hand, nor one that ended while the claim was under way: a claim
                 # can read an entry whose lease ran out while it was processed, just before
@@ -329,7 +332,7 @@ class TelegramChannel:
                 # connections, in either order); starting it again would answer it twice
                 if item.id not in self._inflight and item.id not in ended:
                     self._leases.hold(item)  # renewed while it is processed
-                    self._inflight[item.id] = asyncio.create_task(self._process(item))
+                    self._inflight[item.id] = asyncio.create_task(self._process(item, item is worn))
                     started += 1
             if not started:
                 with contextlib.suppress(TimeoutError):
@@ -349,8 +352,16 @@ class TelegramChannel:
                 self._wake.set()
                 await asyncio.sleep(0.01)
 
-    async def _process(self, item: InboxItem) -> None:
+    async def _process(self, item: InboxItem, worn: bool = False) -> None:
         try:
+            if worn:  # not handled again: its handling may be what stops the process
+                log.error(
+                    "Telegram inbox entry %s was claimed %d times and never finished; skipped",
+                    item.id,
+                    item.attempts + 1,
+                )
+                await self._done(item)
+                return
             try:
                 data = json.loads(item.payload)
                 update = Update.de_json(data, self.app.bot)
@@ -381,7 +392,7 @@ class TelegramChannel:
             self._receipts.pop(update.update_id, None)
         if update.update_id in self._failed:
             self._failed.discard(update.update_id)
-            if item.attempts + 1 < MAX_UPDATE_ATTEMPTS:  # only failures count
+            if item.attempts + 1 < MAX_UPDATE_ATTEMPTS:  # failures and claims that ran out
                 current = self._leases.current(item)
                 await self._storage.inbox.failed(current, self._clock.now(), INBOX_LEASE)
                 return  # claimed again after a while
