@@ -18,7 +18,8 @@ run: $(STAMP)
 
 test: $(STAMP)
 	scripts/ensure-chromium
-	$(PY) -m ruff check bot knowledge flows tests
+	$(PY) -m ruff check bot knowledge flows tests scripts
+	$(PY) -m ruff format --check bot knowledge flows tests scripts
 	$(PY) -m mypy
 	$(PY) -m knowledge validate
 	$(PY) -m pytest

@@ -179,7 +179,12 @@ def editor_pages(apps: list[CommuneApp]) -> list[BaseRoute]:
 
     clock = apps[0].clock
     data = StoreEditorData(store)
-    return [*editor_routes(EditorDeps(holder, clock, data)), *report_routes(holder, clock, data)]
+
+    def communes() -> list[tuple[str, LibraryHolder]]:  # a province edit is checked with each
+        return [(app.commune.id, app.holder) for app in apps]
+
+    deps = EditorDeps(holder, clock, data, communes=communes)
+    return [*editor_routes(deps), *report_routes(holder, clock, data)]
 
 
 def _http_server(

@@ -148,8 +148,6 @@ def implicit_commune(settings: Settings) -> Commune:
     )
 
 
-
-
 def _describe(exc: ValidationError, located: Located, path: Path) -> str:
     lines = []
     for error in exc.errors():

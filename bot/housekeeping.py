@@ -40,7 +40,9 @@ class RetentionPurge:
         stamp = now.date().isoformat()
         if await self._storage.kv.get(PURGE_KEY) == stamp:
             return False
-        erased = await self._storage.conversations.purge_older_than(months_before(now, self._months))
+        erased = await self._storage.conversations.purge_older_than(
+            months_before(now, self._months)
+        )
         await self._storage.kv.set(PURGE_KEY, stamp, now)
         log.info("retention: %d conversations older than %d months erased", erased, self._months)
         return True

@@ -20,9 +20,7 @@ from bot.config import Settings
 # Bot tokens (digits:35 letters), also inside URLs such as /bot123:abc/getUpdates
 _BOT_TOKEN = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}")
 # access_token=..., refresh_token=..., secret_key=... in query strings, forms, JSON
-_QUERY_SECRET = re.compile(
-    r"(?i)\b(\w*(?:token|secret)\w*)(=|[\"']?\s*:\s*[\"'])[^\s&\"',}]+"
-)
+_QUERY_SECRET = re.compile(r"(?i)\b(\w*(?:token|secret)\w*)(=|[\"']?\s*:\s*[\"'])[^\s&\"',}]+")
 REDACTED = "[đã ẩn]"
 QUIET_LOGGERS = ("httpx", "httpcore", "telegram.ext.Updater", "hpack", "uvicorn.access")
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"

@@ -140,7 +140,16 @@ class InboxItem(BaseModel):
     channel: str
     event_key: str
     payload: str
+    # rounds that ended without processing it: failures, and claims that ran out (the holder
+    # died or stalled: an update that kills its process is counted too). A first claim and
+    # renewals do not count; each round is counted when the update is claimed again.
     attempts: int = 0
+    claimed_until: dt.datetime | None = None  # this claim's lease: also who holds it
+
+
+class InboxEntryTaken(LookupError):
+    """The inbox entry of a turn was already processed (by another worker that took it over
+    after its lease ran out): the turn is not committed, so the update is answered once."""
 
 
 class Turn(BaseModel):
@@ -323,12 +332,28 @@ class InboxRepo(abc.ABC):
     async def claim(
         self, channel: str, now: dt.datetime, lease: dt.timedelta, limit: int = 100
     ) -> list[InboxItem]:
-        """Unprocessed updates not claimed by someone else, oldest first, claimed for `lease`."""
+        """Unprocessed updates not claimed by someone else, oldest first, claimed for `lease`.
+        Each item's `claimed_until` identifies this claim (for `renew` and `failed`). Taking
+        an update whose earlier claim ran out, or whose retry delay after a failure ended,
+        counts one attempt (the round that ended without processing it)."""
+
+    @abc.abstractmethod
+    async def renew(
+        self, items: Sequence[InboxItem], now: dt.datetime, lease: dt.timedelta
+    ) -> list[InboxItem]:
+        """Extend the claims still held (same `claimed_until`, not processed) to `now + lease`;
+        returns those items with their new lease. Missing ones were finished or taken over."""
+
+    @abc.abstractmethod
+    async def failed(self, item: InboxItem, now: dt.datetime, retry_after: dt.timedelta) -> None:
+        """Processing `item` failed: offer it again after `retry_after` (only if this claim
+        still holds it); the attempt is counted when it is claimed again."""
 
     @abc.abstractmethod
     async def done(self, item_id: int, now: dt.datetime) -> None:
         """Mark processed without a turn (updates that change nothing); a turn does it with
-        `Turn.receipt`. The payload is dropped, the key kept against redeliveries."""
+        `Turn.receipt`, and raises InboxEntryTaken when the entry was processed already. The
+        payload is dropped, the key kept against redeliveries."""
 
     @abc.abstractmethod
     async def pending(self, channel: str | None = None) -> int:
@@ -336,7 +361,8 @@ class InboxRepo(abc.ABC):
 
     @abc.abstractmethod
     async def release_claims(self) -> None:
-        """Forget every claim (start-up of the only process serving this database)."""
+        """Forget every claim (start-up of the only process serving this database); each
+        counts one attempt, as a claim taken over would (its holder died, or failed)."""
 
 
 class OutboxRepo(abc.ABC):
@@ -375,7 +401,8 @@ class OutboxRepo(abc.ABC):
 
     @abc.abstractmethod
     async def release_claims(self) -> None:
-        """Forget every claim (start-up of the only process serving this database)."""
+        """Forget every claim (start-up of the only process serving this database); each
+        counts one attempt, as a claim taken over would (its holder died, or failed)."""
 
 
 class DeskLinkRepo(abc.ABC):

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from knowledge.library import VN_TZ, KnowledgeError, Library, load_library, today
-from knowledge.loader import load_knowledge
+from knowledge.loader import ReadCache, load_knowledge
 from knowledge.samples import sample_problem
 
 
@@ -67,8 +67,9 @@ def _validate_communes(root: Path, communes: list[tuple[str, Path | None]], stri
     cwd = Path.cwd()
     seen: set[str] = set()
     failed = warned = False
+    cache = ReadCache()  # the province files are parsed once for every commune
     for commune, overrides in communes:
-        result = load_knowledge(root, overrides, commune)
+        result = load_knowledge(root, overrides, commune, cache)
         problems = list(result.problems)
         if result.knowledge is not None and (sample := sample_problem(result.knowledge)):
             problems.append(dataclasses.replace(sample, layer=commune))

@@ -51,6 +51,15 @@ def provincial_refusal(title: str) -> str:
     )
 
 
+def no_own_layer(title: str) -> str:
+    """Why a question cannot be added to a provincial guide for a commune without a folder."""
+    return (
+        f"«{title}» là hướng dẫn chung của tỉnh, còn xã, phường chưa có thư mục hướng dẫn riêng "
+        "nên chưa thêm câu hỏi được. Vui lòng nhờ quản trị viên của tỉnh tạo thư mục riêng cho "
+        "xã, phường (hoặc thêm câu hỏi vào hướng dẫn chung)."
+    )
+
+
 def insert_example(text: str, example: str) -> str:
     """The guide file's text with `example` appended to its `examples:` list."""
     lines = text.splitlines(keepends=True)
@@ -81,7 +90,9 @@ def add_example(
 ) -> EditResult:
     """Add a phrasing to the guide's file: the commune's own (in `overrides`) when it has one.
     `shared`: `root` is a province library other communes serve too, so a guide found only
-    there is refused (a province admin passes shared=False)."""
+    there is first copied into the commune's layer (as «Tạo bản riêng cho xã» does) and the
+    phrasing goes into that copy; without an overrides folder it is refused, saying why (a
+    province admin passes shared=False and adds to the province file)."""
     example = " ".join(example.split())
     if len(example) < 3:
         return EditResult(False, "Câu hỏi quá ngắn.")
@@ -91,10 +102,19 @@ def add_example(
     if source is None:
         return EditResult(False, f"Không có thủ tục nào có id «{guide_id}».")
     own = overrides is not None and source.path.is_relative_to(overrides)
-    if shared and not own:
-        return EditResult(False, provincial_refusal(source.guide.title))
     if fold(example) in {fold(p) for p in source.guide.phrases}:
         return EditResult(False, f"«{example}» đã có trong {source.path.name}.")
+    copied = False
+    if shared and not own:
+        if overrides is None:
+            return EditResult(False, no_own_layer(source.guide.title))
+        from knowledge.editing_store import own_copy  # it logs through this module
+
+        made = own_copy(root, overrides, commune, str(source.path.relative_to(root)), who, now)
+        copy = _source(root, guide_id, now.date(), overrides, commune) if made.ok else None
+        if copy is None or not copy.path.is_relative_to(overrides):
+            return EditResult(False, made.message)
+        source, own, copied = copy, True, True
     original = source.path.read_text(encoding="utf-8")
     source.path.write_text(insert_example(original, example), encoding="utf-8")
     result = load_knowledge(root, overrides, commune)
@@ -110,9 +130,13 @@ def add_example(
         "add_example",
         {"guide": guide_id, "file": source.path.name, "example": example},
     )
-    return EditResult(
-        True, f"Đã thêm câu «{example}» vào {source.path.name} ({source.guide.title})."
-    )
+    done = f"Đã thêm câu «{example}» vào {source.path.name} ({source.guide.title})."
+    if copied:
+        done = (
+            f"«{source.guide.title}» là hướng dẫn chung của tỉnh nên đã tạo bản riêng của xã, "
+            "phường (bản riêng không tự cập nhật theo bản của tỉnh) và thêm câu hỏi vào đó. " + done
+        )
+    return EditResult(True, done)
 
 
 def log_edit(root: Path, who: str, now: dt.datetime, action: str, details: dict[str, str]) -> None:

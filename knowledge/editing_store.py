@@ -22,13 +22,13 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from knowledge.editing import log_edit
-from knowledge.loader import KnowledgeBase, Problem, load_knowledge
+from knowledge.loader import PROVINCE_LAYER, KnowledgeBase, Problem, ReadCache, load_knowledge
 
 EDITOR_DIR = ".editor"
 State = Literal["draft", "review"]
@@ -101,10 +101,14 @@ def check_candidate(
     text: str,
     overrides: Path | None = None,
     commune: str | None = None,
+    communes: Sequence[tuple[str, Path]] = (),
 ) -> Checked:
     """Validate `text` as the file `rel` in a scratch copy of the knowledge folder. With
     `overrides`, `rel` is a file of the commune's layer, validated together with the province
-    layer `root` exactly as the bot loads them (problems name their layer)."""
+    layer `root` exactly as the bot loads them (problems name their layer). Without, `rel` is
+    a province file and `communes` (id, overrides folder) are the layers over `root`: the edit
+    is also validated with each of them, and the errors it would cause there (a commune's
+    guide relating to an id the edit renamed...) are in `other`, naming commune and file."""
     with tempfile.TemporaryDirectory(prefix="guide-check-") as scratch:
         copy = Path(scratch) / "k"
         shutil.copytree(root, copy, ignore=_only_yaml)
@@ -128,6 +132,11 @@ def check_candidate(
         other = [
             dataclasses.replace(p, path=real(p.path)) for p in result.errors if p.path != target
         ]
+        if overrides is None and communes and result.knowledge is not None and not result.errors:
+            other += [
+                dataclasses.replace(p, path=real(p.path))
+                for p in _broken_layers(root, copy, communes)
+            ]
         kb = result.knowledge
         if kb is not None:
             kb.root = root
@@ -135,6 +144,33 @@ def check_candidate(
             for source in kb.sources:
                 source.path = real(source.path)
         return Checked(mine, other, kb)
+
+
+def _broken_layers(root: Path, edited: Path, communes: Sequence[tuple[str, Path]]) -> list[Problem]:
+    """Errors each commune's layer has over the `edited` province copy but not over `root`
+    as it is (a commune's own mistake is not the province edit's). The province files are
+    parsed once for all communes."""
+    after, before = ReadCache(), ReadCache()
+    found: list[Problem] = []
+    for commune, overrides in dict(communes).items():
+        if not overrides.is_dir() or not any(overrides.rglob("*.yaml")):
+            continue  # no layer: the commune serves the province as checked already
+        errors = load_knowledge(edited, overrides, commune, after).errors
+        if not errors:
+            continue
+
+        def key(p: Problem, base: Path) -> tuple[str, str, str]:
+            path = root / p.path.relative_to(base) if p.path.is_relative_to(base) else p.path
+            return str(path), p.message, p.layer or ""
+
+        known = {key(p, root) for p in load_knowledge(root, overrides, commune, before).errors}
+        for problem in errors:
+            if key(problem, edited) in known:
+                continue
+            if problem.layer == PROVINCE_LAYER:  # a province file, wrong only with this commune
+                problem = dataclasses.replace(problem, layer=f"{PROVINCE_LAYER}, {commune}")
+            found.append(problem)
+    return found
 
 
 def own_copy(

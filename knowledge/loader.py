@@ -11,6 +11,7 @@ key by key. Both layers are validated together and each problem names its layer.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
 import itertools
@@ -176,7 +177,31 @@ def _validate(model: type[M], located: Located, path: Path) -> tuple[M | None, l
         return None, problems
 
 
-def _read(path: Path) -> tuple[Located | None, list[Problem]]:
+class ReadCache:
+    """Parsed files kept between loads of the same folders (a province edit is validated with
+    every commune's layer: the province files are parsed once, not once per commune). Keyed
+    by path, size and modification time; each load gets its own copy of the data (loading
+    fills inherited keys in place)."""
+
+    def __init__(self) -> None:
+        self._files: dict[tuple[str, int, int], tuple[Located | None, list[Problem]]] = {}
+
+    def read(self, path: Path) -> tuple[Located | None, list[Problem]]:
+        try:
+            stat = path.stat()
+        except OSError:
+            return _parse(path)
+        key = (str(path), stat.st_size, stat.st_mtime_ns)
+        found = self._files.get(key)
+        if found is None:
+            found = self._files[key] = _parse(path)
+        located, problems = found
+        if located is None:
+            return None, list(problems)
+        return Located(copy.deepcopy(located.data), located.lines), list(problems)
+
+
+def _parse(path: Path) -> tuple[Located | None, list[Problem]]:
     try:
         return read_yaml(path), []
     except YamlSyntaxError as exc:
@@ -185,10 +210,16 @@ def _read(path: Path) -> tuple[Located | None, list[Problem]]:
         return None, [Problem(path, 1, f"không đọc được tệp ({exc.strerror})")]
 
 
-def _load_one(model: type[M], path: Path) -> tuple[M | None, list[Problem]]:
+def _read(path: Path, cache: ReadCache | None = None) -> tuple[Located | None, list[Problem]]:
+    return cache.read(path) if cache is not None else _parse(path)
+
+
+def _load_one(
+    model: type[M], path: Path, cache: ReadCache | None = None
+) -> tuple[M | None, list[Problem]]:
     if not path.exists():
         return None, [Problem(path, 1, "không tìm thấy tệp")]
-    located, problems = _read(path)
+    located, problems = _read(path, cache)
     if located is None:
         return None, problems
     return _validate(model, located, path)
@@ -206,27 +237,30 @@ _NOT_INHERITED = {"id", "effective_from", "effective_to", "reviewed_on", INHERIT
 
 
 def load_knowledge(
-    root: Path = DEFAULT_DIR, overrides: Path | None = None, commune: str | None = None
+    root: Path = DEFAULT_DIR,
+    overrides: Path | None = None,
+    commune: str | None = None,
+    cache: ReadCache | None = None,
 ) -> LoadResult:
     """Read everything under `root`, with a commune's `overrides` folder layered on top (see
     the module docstring); return the knowledge base and every problem found."""
     problems: list[Problem] = []
-    office, found = _load_office(root, overrides)
+    office, found = _load_office(root, overrides, cache)
     problems += found
-    lexicon, found = _load_one(Lexicon, root / "lexicon.yaml")
+    lexicon, found = _load_one(Lexicon, root / "lexicon.yaml", cache)
     problems += found
-    fields, found = _load_one(Fields, root / "fields.yaml")
+    fields, found = _load_one(Fields, root / "fields.yaml", cache)
     problems += found
     legal_texts = LegalTexts()
     if (root / LEGAL_TEXTS).exists():
-        loaded, found = _load_one(LegalTexts, root / LEGAL_TEXTS)
+        loaded, found = _load_one(LegalTexts, root / LEGAL_TEXTS, cache)
         problems += found
         legal_texts = loaded or legal_texts
 
-    read, found = _read_guides(root)
+    read, found = _read_guides(root, cache)
     problems += found
     if overrides is not None:
-        own, found = _read_guides(overrides)
+        own, found = _read_guides(overrides, cache)
         problems += found
         replaced = {_guide_id(located) for _, located in own} - {None}
         read = [item for item in read if _guide_id(item[1]) not in replaced] + own
@@ -269,27 +303,31 @@ def _guide_id(located: Located) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _read_guides(root: Path) -> tuple[list[tuple[Path, Located]], list[Problem]]:
+def _read_guides(
+    root: Path, cache: ReadCache | None = None
+) -> tuple[list[tuple[Path, Located]], list[Problem]]:
     read: list[tuple[Path, Located]] = []
     problems: list[Problem] = []
     for path in guide_files(root):
-        located, found = _read(path)
+        located, found = _read(path, cache)
         problems += found
         if located is not None:
             read.append((path, located))
     return read, problems
 
 
-def _load_office(root: Path, overrides: Path | None) -> tuple[Office | None, list[Problem]]:
+def _load_office(
+    root: Path, overrides: Path | None, cache: ReadCache | None = None
+) -> tuple[Office | None, list[Problem]]:
     """The province office.yaml, with the commune's office.yaml (every key optional) on top."""
     path = root / "office.yaml"
     own_path = overrides / "office.yaml" if overrides is not None else None
     if own_path is None or not own_path.exists():
-        return _load_one(Office, path)
+        return _load_one(Office, path, cache)
     if not path.exists():
         return None, [Problem(path, 1, "không tìm thấy tệp")]
-    base, problems = _read(path)
-    own, found = _read(own_path)
+    base, problems = _read(path, cache)
+    own, found = _read(own_path, cache)
     problems += found
     if base is None or own is None:
         return None, problems

@@ -370,7 +370,7 @@ class Soak:
         if args.explain:
             for channel, _, where in placed:
                 print(f"  {channel} {where}")
-            print(f"database: {self.db}")
+            print(f"database: {self.args.db.split('@')[-1] if self.args.db else self.db}")
         print(f"lost {tg_lost + za_lost}, duplicated {tg_dup + za_dup}")
         return 0 if tg_lost + za_lost + tg_dup + za_dup == 0 else 1
 

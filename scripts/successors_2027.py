@@ -5,8 +5,11 @@ Summaries and desk lines of the successors live here; fees, times, deadlines and
 from the current version with citations of the repealed texts replaced and marked verify.
 """
 
-import datetime as dt, re, sys, yaml
+import datetime as dt
+import re
 from pathlib import Path
+
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1] / "knowledge" / "guides"
 NEW_LAW = "Luật Hộ tịch 2026 (Luật số 03/2026/QH16)"
@@ -48,7 +51,7 @@ CT_INHERIT = [
     "aliases",
     "examples",
 ]
-NGHEO_INHERIT = CT_INHERIT + ["legal_basis", "verify"]
+NGHEO_INHERIT = [*CT_INHERIT, "legal_basis", "verify"]
 
 CHANGE_FAQ = {
     "q": "Từ ngày 01/03/2027 thủ tục này có gì thay đổi?",
@@ -202,7 +205,7 @@ def ho_tich(gid, path):
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     summary, desk = HO_TICH[gid]
     out = {"id": gid, "inherits": HO_TICH_INHERIT, "summary": summary}
-    basis, old = swap(data["documents_basis"])
+    basis, _ = swap(data["documents_basis"])
     out["documents_basis"] = basis
     fees = []
     for fee in data["fees"]:

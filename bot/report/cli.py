@@ -63,7 +63,9 @@ def run_report(
 ) -> int:
     """`python -m bot report`: the report on stdout, or the file and its charts in `out`.
     `db`: a SQLite file or a postgresql:// URL."""
-    if not is_postgres(db) and not Path(sqlite_path(db)).is_file():  # opening would create an empty database and report zeros
+    if (
+        not is_postgres(db) and not Path(sqlite_path(db)).is_file()
+    ):  # opening would create an empty database and report zeros
         print(f"no database at {db} (set BOT_DB or pass --db)", file=sys.stderr)
         return 2
     loaded = load_knowledge(knowledge_dir)

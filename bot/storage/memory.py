@@ -33,6 +33,7 @@ from flows.ports import (
     FeedbackStatus,
     Handoff,
     HandoffRepo,
+    InboxEntryTaken,
     InboxItem,
     InboxRepo,
     KeyValueRepo,
@@ -188,6 +189,12 @@ class _Data:
             item_id = next(self.ids.outbox)
             item = OutboxItem(id=item_id, outgoing=_copy(outgoing), created_at=now)
             self.outbox[item_id] = (item, now, None)
+
+    def check_receipt(self, item_id: int) -> None:
+        """A turn's entry processed already (taken over and answered by another worker)."""
+        found = self.inbox.get(item_id)
+        if found is not None and found[1]:
+            raise InboxEntryTaken(f"inbox entry {item_id} was processed already")
 
     def inbound_done(self, item_id: int) -> None:
         found = self.inbox.get(item_id)
@@ -476,10 +483,29 @@ class MemoryInbox(_Repo, InboxRepo):
                 break
             if item.channel != channel or done or (until is not None and until > now):
                 continue
-            item = item.model_copy(update={"attempts": item.attempts + 1})
+            if until is not None:  # an earlier round ended unprocessed: failed, or its holder died
+                item = item.model_copy(update={"attempts": item.attempts + 1})
             self._d.inbox[item_id] = (item, False, now + lease)
-            claimed.append(_copy(item))
+            claimed.append(item.model_copy(update={"claimed_until": now + lease}))
         return claimed
+
+    async def renew(
+        self, items: Sequence[InboxItem], now: dt.datetime, lease: dt.timedelta
+    ) -> list[InboxItem]:
+        kept: list[InboxItem] = []
+        for held in items:
+            found = self._d.inbox.get(held.id)
+            if found is None or found[1] or found[2] != held.claimed_until:
+                continue
+            self._d.inbox[held.id] = (found[0], False, now + lease)
+            kept.append(held.model_copy(update={"claimed_until": now + lease}))
+        return kept
+
+    async def failed(self, item: InboxItem, now: dt.datetime, retry_after: dt.timedelta) -> None:
+        found = self._d.inbox.get(item.id)
+        if found is None or found[1] or found[2] != item.claimed_until:
+            return
+        self._d.inbox[item.id] = (found[0], False, now + retry_after)  # counted when claimed
 
     async def done(self, item_id: int, now: dt.datetime) -> None:
         aware(now)
@@ -493,7 +519,12 @@ class MemoryInbox(_Repo, InboxRepo):
         )
 
     async def release_claims(self) -> None:
-        self._d.inbox = {i: (item, done, None) for i, (item, done, _) in self._d.inbox.items()}
+        released: dict[int, tuple[InboxItem, bool, dt.datetime | None]] = {}
+        for item_id, (item, done, until) in self._d.inbox.items():
+            if until is not None and not done:  # its holder died: one attempt
+                item = item.model_copy(update={"attempts": item.attempts + 1})
+            released[item_id] = (item, done, None)
+        self._d.inbox = released
 
 
 class MemoryOutbox(_Repo, OutboxRepo):
@@ -501,6 +532,8 @@ class MemoryOutbox(_Repo, OutboxRepo):
         self, items: list[Outgoing], now: dt.datetime, receipt: int | None = None
     ) -> None:
         aware(now)
+        if receipt is not None:
+            self._d.check_receipt(receipt)
         self._d.enqueue(items, now)
         if receipt is not None:
             self._d.inbound_done(receipt)
@@ -664,6 +697,8 @@ class MemoryStorage(Storage):
         lines = [_copy(line) for line in turn.transcript]
         events = [_copy(event) for event in turn.events]
         handoffs = [_copy(h) for h in turn.handoffs]
+        if turn.receipt is not None:
+            d.check_receipt(turn.receipt)
         staged = dict(d.handoffs)
         for handoff in handoffs:
             d.check_save(handoff, staged, create=True)

@@ -48,6 +48,7 @@ from flows.ports import (
     FeedbackStatus,
     Handoff,
     HandoffRepo,
+    InboxEntryTaken,
     InboxItem,
     InboxRepo,
     KeyValueRepo,
@@ -372,13 +373,30 @@ async def _enqueue(conn: Conn, commune: str, items: Sequence[Outgoing], now: dt.
         )
 
 
-async def _inbound_done(conn: Conn, commune: str, item_id: int, now: dt.datetime) -> None:
-    await conn.execute(
-        "UPDATE inbound_events SET processed_at = $1, payload = '' WHERE id = $2 AND commune = $3",
+async def _inbound_done(
+    conn: Conn, commune: str, item_id: int, now: dt.datetime, turn: bool = True
+) -> None:
+    """`turn`: the entry is the receipt of a turn, which must not commit when the entry was
+    processed already (another worker took it over and answered it). A concurrent commit of
+    the same entry waits for the row lock, then sees it processed: one of them fails."""
+    status = await conn.execute(
+        "UPDATE inbound_events SET processed_at = $1, payload = ''"
+        " WHERE id = $2 AND commune = $3 AND processed_at IS NULL",
         _iso(now),
         item_id,
         commune,
     )
+    if turn and status == "UPDATE 0":
+        # a missing entry is not an error: erasing a citizen's data deletes their pending
+        # entries, the current one included
+        taken = await conn.fetchval(
+            "SELECT 1 FROM inbound_events WHERE id = $1 AND commune = $2"
+            " AND processed_at IS NOT NULL",
+            item_id,
+            commune,
+        )
+        if taken:
+            raise InboxEntryTaken(f"inbox entry {item_id} was processed already")
 
 
 async def _save_handoff(conn: Conn, commune: str, h: Handoff, create: bool) -> None:
@@ -524,13 +542,16 @@ WITH c AS (
 ), r AS (
     UPDATE inbound_events AS i SET processed_at = x.at, payload = ''
     FROM unnest($23::bigint[], $24::text[], $25::text[]) AS x(id, commune, at)
-    WHERE i.id = x.id AND i.commune = x.commune
+    WHERE i.id = x.id AND i.commune = x.commune AND i.processed_at IS NULL
+    RETURNING i.id
 )
-SELECT CASE WHEN count(*) = $26 THEN 0 ELSE 1 / (count(*) * 0) END FROM c
+SELECT CASE WHEN count(*) = $26 AND (SELECT count(*) FROM r) = cardinality($23::bigint[])
+    THEN 0 ELSE 1 / (count(*) * 0) END FROM c
 """
 """Every turn of a batch in one statement, so one round trip and one transaction (one WAL
-flush) whatever the number of turns. A missing conversation makes the final division fail,
-which rolls the whole statement back; the batch is then committed turn by turn."""
+flush) whatever the number of turns. A missing conversation, or an inbox entry processed
+already, makes the final division fail, which rolls the whole statement back; the batch is
+then committed turn by turn."""
 
 
 def _turn_rows(commune: str, turn: Turn) -> tuple[list[Any], ...]:
@@ -1122,7 +1143,10 @@ class PgInbox(_Repo, InboxRepo):
         self, channel: str, now: dt.datetime, lease: dt.timedelta, limit: int = 100
     ) -> list[InboxItem]:
         rows = await self._pool.fetch(
-            "UPDATE inbound_events SET claimed_until_us = $1, attempts = attempts + 1"
+            # an entry claimed before (its holder died or stalled) or waiting after a failure:
+            # the round that ended without processing it counts as one attempt
+            "UPDATE inbound_events SET claimed_until_us = $1,"
+            " attempts = attempts + (claimed_until_us <> 0)::int"
             " WHERE id IN (SELECT id FROM inbound_events WHERE commune = $2 AND channel = $3"
             " AND processed_at IS NULL AND claimed_until_us <= $4 ORDER BY id LIMIT $5"
             " FOR UPDATE SKIP LOCKED) RETURNING id, channel, event_key, payload, attempts",
@@ -1132,10 +1156,44 @@ class PgInbox(_Repo, InboxRepo):
             _us(now),
             limit,
         )
-        return sorted((InboxItem.model_validate(dict(r)) for r in rows), key=lambda i: i.id)
+        until = now + lease
+        items = (InboxItem.model_validate({**dict(r), "claimed_until": until}) for r in rows)
+        return sorted(items, key=lambda i: i.id)
+
+    async def renew(
+        self, items: Sequence[InboxItem], now: dt.datetime, lease: dt.timedelta
+    ) -> list[InboxItem]:
+        held = [i for i in items if i.claimed_until is not None]
+        if not held:
+            return []
+        until = now + lease
+        rows = await self._pool.fetch(
+            "UPDATE inbound_events AS i SET claimed_until_us = $1"
+            " FROM unnest($2::bigint[], $3::bigint[]) AS x(id, until)"
+            " WHERE i.id = x.id AND i.claimed_until_us = x.until AND i.commune = $4"
+            " AND i.processed_at IS NULL RETURNING i.id",
+            _us(until),
+            [i.id for i in held],
+            [_us(i.claimed_until) for i in held if i.claimed_until is not None],
+            self._commune,
+        )
+        kept = {int(r[0]) for r in rows}
+        return [i.model_copy(update={"claimed_until": until}) for i in held if i.id in kept]
+
+    async def failed(self, item: InboxItem, now: dt.datetime, retry_after: dt.timedelta) -> None:
+        if item.claimed_until is None:
+            return
+        await self._pool.execute(
+            "UPDATE inbound_events SET claimed_until_us = $1"  # counted when claimed again
+            " WHERE id = $2 AND commune = $3 AND processed_at IS NULL AND claimed_until_us = $4",
+            _us(now + retry_after),
+            item.id,
+            self._commune,
+            _us(item.claimed_until),
+        )
 
     async def done(self, item_id: int, now: dt.datetime) -> None:
-        await _inbound_done(self._pool, self._commune, item_id, now)
+        await _inbound_done(self._pool, self._commune, item_id, now, turn=False)
 
     async def pending(self, channel: str | None = None) -> int:
         return int(
@@ -1149,7 +1207,7 @@ class PgInbox(_Repo, InboxRepo):
 
     async def release_claims(self) -> None:
         await self._pool.execute(
-            "UPDATE inbound_events SET claimed_until_us = 0"
+            "UPDATE inbound_events SET claimed_until_us = 0, attempts = attempts + 1"
             " WHERE commune = $1 AND claimed_until_us != 0 AND processed_at IS NULL",
             self._commune,
         )

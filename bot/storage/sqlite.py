@@ -53,6 +53,7 @@ from flows.ports import (
     FeedbackStatus,
     Handoff,
     HandoffRepo,
+    InboxEntryTaken,
     InboxItem,
     InboxRepo,
     KeyValueRepo,
@@ -273,14 +274,36 @@ async def _enqueue(
         )
 
 
+_RENEW_CHUNK = 400  # claims renewed by one statement (two parameters each)
+_RECEIPT = (
+    "UPDATE inbound_events SET processed_at = ?, payload = ''"
+    " WHERE id = ? AND commune = ? AND processed_at IS NULL"
+)
+
+
 async def _inbound_done(
-    db: aiosqlite.Connection, commune: str, item_id: int, now: dt.datetime
+    db: aiosqlite.Connection, commune: str, item_id: int, now: dt.datetime, turn: bool = True
 ) -> None:
-    await _run(
+    """`turn`: the entry is the receipt of a turn, which must not commit when the entry was
+    processed already (another worker took it over and answered it)."""
+    async with db.execute(_RECEIPT, (_iso(now), item_id, commune)) as cursor:
+        updated = cursor.rowcount
+    if turn and not updated:
+        await _check_receipts(db, commune, [item_id])
+
+
+async def _check_receipts(db: aiosqlite.Connection, commune: str, item_ids: list[int]) -> None:
+    """Raise InboxEntryTaken if one of these entries is processed. A missing one is not an
+    error: erasing a citizen's data deletes their pending entries, the current one included."""
+    marks = ", ".join("?" * len(item_ids))
+    rows = await _run(
         db,
-        "UPDATE inbound_events SET processed_at = ?, payload = '' WHERE id = ? AND commune = ?",
-        (_iso(now), item_id, commune),
+        f"SELECT id FROM inbound_events WHERE commune = ? AND id IN ({marks})"
+        " AND processed_at IS NOT NULL",
+        (commune, *item_ids),
     )
+    if rows:
+        raise InboxEntryTaken(f"inbox entry {rows[0][0]} was processed already")
 
 
 async def _reserve(db: aiosqlite.Connection, name: str) -> int:
@@ -394,11 +417,12 @@ async def _commit_turns(db: aiosqlite.Connection, turns: Sequence[_PreparedTurn]
         )
     receipts = [(_iso(t.now), t.receipt, t.commune) for t in turns if t.receipt is not None]
     if receipts:
-        await _run_many(
-            db,
-            "UPDATE inbound_events SET processed_at = ?, payload = '' WHERE id = ? AND commune = ?",
-            receipts,
-        )
+        async with db.executemany(_RECEIPT, receipts) as cursor:
+            updated = cursor.rowcount
+        if updated != len(receipts):
+            for t in turns:
+                if t.receipt is not None:
+                    await _check_receipts(db, t.commune, [t.receipt])
 
 
 def _point_reader(path: str, busy_timeout_ms: int) -> sqlite3.Connection:
@@ -934,18 +958,54 @@ class SqliteInbox(_Repo, InboxRepo):
         self, channel: str, now: dt.datetime, lease: dt.timedelta, limit: int = 100
     ) -> list[InboxItem]:
         rows = await self._db.write_one(
-            "UPDATE inbound_events SET claimed_until_us = ?, attempts = attempts + 1"
+            # an entry claimed before (its holder died or stalled) or waiting after a failure:
+            # the round that ended without processing it counts as one attempt
+            "UPDATE inbound_events SET claimed_until_us = ?,"
+            " attempts = attempts + (claimed_until_us != 0)"
             " WHERE id IN (SELECT id FROM inbound_events WHERE commune = ? AND channel = ?"
             " AND processed_at IS NULL AND claimed_until_us <= ? ORDER BY id LIMIT ?)"
             " RETURNING id, channel, event_key, payload, attempts",
             (_us(now + lease), self._commune, channel, _us(now), limit),
         )
-        items = [InboxItem.model_validate(dict(row)) for row in rows]
+        until = now + lease
+        items = [InboxItem.model_validate({**dict(row), "claimed_until": until}) for row in rows]
         return sorted(items, key=lambda item: item.id)
+
+    async def renew(
+        self, items: Sequence[InboxItem], now: dt.datetime, lease: dt.timedelta
+    ) -> list[InboxItem]:
+        held = [i for i in items if i.claimed_until is not None]
+        if not held:
+            return []
+        until = now + lease
+        kept: set[int] = set()
+        for start in range(0, len(held), _RENEW_CHUNK):
+            chunk = held[start : start + _RENEW_CHUNK]
+            pairs = ", ".join("(?, ?)" for _ in chunk)
+            claims = [v for i in chunk if i.claimed_until for v in (i.id, _us(i.claimed_until))]
+            rows = await self._db.write_one(
+                "UPDATE inbound_events SET claimed_until_us = ? WHERE commune = ?"
+                f" AND processed_at IS NULL AND (id, claimed_until_us) IN (VALUES {pairs})"
+                " RETURNING id",
+                (_us(until), self._commune, *claims),
+            )
+            kept.update(int(row[0]) for row in rows)
+        return [i.model_copy(update={"claimed_until": until}) for i in held if i.id in kept]
+
+    async def failed(self, item: InboxItem, now: dt.datetime, retry_after: dt.timedelta) -> None:
+        if item.claimed_until is None:
+            return
+        await self._db.write_one(
+            "UPDATE inbound_events SET claimed_until_us = ?"  # counted when claimed again
+            " WHERE id = ? AND commune = ? AND processed_at IS NULL AND claimed_until_us = ?",
+            (_us(now + retry_after), item.id, self._commune, _us(item.claimed_until)),
+        )
 
     async def done(self, item_id: int, now: dt.datetime) -> None:
         await self._db.write(
-            functools.partial(_inbound_done, commune=self._commune, item_id=item_id, now=now)
+            functools.partial(
+                _inbound_done, commune=self._commune, item_id=item_id, now=now, turn=False
+            )
         )
 
     async def pending(self, channel: str | None = None) -> int:
@@ -958,7 +1018,7 @@ class SqliteInbox(_Repo, InboxRepo):
 
     async def release_claims(self) -> None:
         await self._db.write_one(
-            "UPDATE inbound_events SET claimed_until_us = 0"
+            "UPDATE inbound_events SET claimed_until_us = 0, attempts = attempts + 1"
             " WHERE commune = ? AND claimed_until_us != 0 AND processed_at IS NULL",
             (self._commune,),
         )

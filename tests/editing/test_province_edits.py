@@ -73,13 +73,36 @@ async def test_a_phrase_for_a_guide_only_the_commune_has_goes_into_its_own_file(
     assert any("xin giấy chứng nhận hộ nghèo ở An Khánh" in t for t in texts)
 
 
-async def test_a_phrase_for_a_provincial_guide_is_refused_and_changes_nothing(
+async def test_a_phrase_for_a_provincial_guide_goes_into_the_communes_own_copy(
     province: Province,
 ) -> None:
+    """As «Tạo bản riêng cho xã» does: every version of the guide is copied into the
+    commune's layer and the phrase goes into the copy that serves today; no province file
+    changes, and the editor is told the copy no longer follows the province's."""
     before = province.province_files()
     answer = await province.themcau("ket-hon", "đăng ký kết hôn ở An Khánh")
-    assert "hướng dẫn chung của tỉnh" in answer and "quản trị viên của tỉnh" in answer
+    assert "đã tạo bản riêng" in answer and "không tự cập nhật theo bản của tỉnh" in answer
+    assert "Đã thêm câu «đăng ký kết hôn ở An Khánh»" in answer
     assert province.province_files() == before
+    copies = sorted(p.name for p in (province.own / "guides" / "ho-tich").glob("ket-hon*"))
+    assert copies == ["ket-hon.2027-03-01.yaml", "ket-hon.yaml"]
+    today = (province.own / "guides" / "ho-tich" / "ket-hon.yaml").read_text(encoding="utf-8")
+    assert "đăng ký kết hôn ở An Khánh" in today
+    guide = province.holder.current().guide("ket-hon")
+    assert guide is not None and "đăng ký kết hôn ở An Khánh" in guide.phrases
+    again = await province.themcau("ket-hon", "kết hôn tại phường An Khánh")
+    assert again.startswith("Đã thêm câu"), again  # the copy is the commune's now: extended
+
+
+async def test_without_an_own_folder_the_refusal_says_why(tmp_path: Path) -> None:
+    root = copy_knowledge(tmp_path)
+    holder = LibraryHolder(root, lambda: NOW.date(), commune=COMMUNE)  # no overrides folder
+    holder.load()
+    before = {p: p.read_text(encoding="utf-8") for p in (root / "guides").rglob("*.yaml")}
+    commands = editor_commands(holder, MemoryStorage(), ManualClock(NOW))
+    answer = await commands["themcau"]("Chị Lan", ["ket-hon", "đăng ký kết hôn ở An Khánh"])
+    assert "hướng dẫn chung của tỉnh" in answer and "chưa có thư mục hướng dẫn riêng" in answer
+    assert {p: p.read_text(encoding="utf-8") for p in (root / "guides").rglob("*.yaml")} == before
 
 
 async def test_a_single_commune_keeps_adding_to_its_own_library(tmp_path: Path) -> None:
@@ -134,10 +157,14 @@ async def test_the_web_editor_refuses_a_communes_editor_the_shared_files(
             assert "hướng dẫn chung của tỉnh" in refused.text
         added = await web.post(
             f"{base}/them-cau",
-            data={"csrf": csrf, "guide": "ket-hon", "question": "kết hôn ở An Khánh"},
+            data={"csrf": csrf, "guide": "khai-tu", "question": "khai tử ở An Khánh"},
         )
         assert added.status_code == 303
-        assert "chung" in httpx.URL(added.headers["location"]).query.decode()
+        told = (await web.get(added.headers["location"])).text
+        assert "đã tạo bản riêng" in told and "khai tử ở An Khánh" in told
+        assert "khai tử ở An Khánh" in (
+            province.own / "guides" / "ho-tich" / "khai-tu.yaml"
+        ).read_text(encoding="utf-8")
         own = await web.post(
             f"{base}/them-cau",
             data={"csrf": csrf, "guide": "khai-sinh", "question": "khai sinh ở An Khánh"},

@@ -9,7 +9,17 @@ import pytest
 
 from bot.storage import SqliteStorage
 from flows.models import ConversationKey, Reply, StaffNotice
-from flows.ports import VN_TZ, ConversationState, Event, Handoff, Outgoing, Storage, Turn
+from flows.ports import (
+    VN_TZ,
+    ConversationState,
+    Event,
+    Handoff,
+    InboxEntryTaken,
+    Outgoing,
+    Storage,
+    TranscriptLine,
+    Turn,
+)
 
 T0 = dt.datetime(2026, 3, 2, 8, 0, tzinfo=VN_TZ)
 LEASE = dt.timedelta(seconds=30)
@@ -42,14 +52,95 @@ class TestInbox:
             await store.inbox.receive("telegram", f"u{n}", f"p{n}", T0)
         first = await store.inbox.claim("telegram", T0, LEASE, limit=2)
         assert [i.payload for i in first] == ["p0", "p1"]
-        assert [i.attempts for i in first] == [1, 1]
+        assert [i.attempts for i in first] == [0, 0]
         again = await store.inbox.claim("telegram", at(1), LEASE)
         assert [i.payload for i in again] == ["p2"]
         assert await store.inbox.claim("zalo", at(1), LEASE) == []
         # the claimer died: after the lease the updates are taken again
         expired = await store.inbox.claim("telegram", at(30.5), LEASE)
         assert [i.payload for i in expired] == ["p0", "p1"]
-        assert expired[0].attempts == 2
+        # the claims that ran out count (their holder died or stalled), the first ones did not
+        assert [i.attempts for i in expired] == [1, 1]
+
+    async def test_a_renewed_claim_is_not_taken_over(self, store: Storage) -> None:
+        """A turn (or a group of turns) longer than the lease: its worker renews the claim,
+        so no other worker or process takes the update while it is being answered."""
+        await store.inbox.receive("zalo", "u1", "{}", T0)
+        [item] = await store.inbox.claim("zalo", T0, LEASE)
+        [item] = await store.inbox.renew([item], at(20), LEASE)
+        [item] = await store.inbox.renew([item], at(40), LEASE)
+        assert await store.inbox.claim("zalo", at(60), LEASE) == []  # first lease long over
+        assert len(await store.inbox.claim("zalo", at(70.5), LEASE)) == 1  # renewals stopped
+
+    async def test_a_claim_taken_over_or_finished_cannot_be_renewed(self, store: Storage) -> None:
+        await store.inbox.receive("zalo", "u1", "{}", T0)
+        await store.inbox.receive("zalo", "u2", "{}", T0)
+        stalled, finished = await store.inbox.claim("zalo", T0, LEASE)
+        [other] = await store.inbox.claim("zalo", at(31), LEASE, limit=1)  # the lease ran out
+        assert other.id == stalled.id
+        await store.inbox.done(finished.id, at(31))
+        assert await store.inbox.renew([stalled, finished], at(32), LEASE) == []
+        # the worker that took it over keeps it
+        assert [i.id for i in await store.inbox.renew([other], at(32), LEASE)] == [other.id]
+        assert await store.inbox.claim("zalo", at(61.5), LEASE) == []
+
+    async def test_failures_and_claims_that_ran_out_count_renewals_do_not(
+        self, store: Storage
+    ) -> None:
+        """An update whose handling kills its process never fails: its claims run out. Each
+        one taken over counts, so such an update reaches the give-up limit instead of being
+        handled (and killing the process) forever; a slow turn whose claim is renewed does
+        not count."""
+        await store.inbox.receive("zalo", "u1", "{}", T0)
+        [item] = await store.inbox.claim("zalo", T0, LEASE)
+        assert item.attempts == 0  # a first claim
+        await store.inbox.failed(item, at(1), dt.timedelta(seconds=10))
+        assert await store.inbox.claim("zalo", at(10), LEASE) == []  # not before the retry
+        [again] = await store.inbox.claim("zalo", at(11), LEASE)
+        assert again.attempts == 1  # the failure
+        for n in (20, 40, 60):  # renewed for more than a minute: a slow turn
+            [again] = await store.inbox.renew([again], at(n), LEASE)
+        assert await store.inbox.claim("zalo", at(89), LEASE) == []
+        for n in range(3):  # then its holders die, one after the other
+            [again] = await store.inbox.claim("zalo", at(90.5 + 31 * n), LEASE)
+        assert again.attempts == 4  # the failure and three claims that ran out
+        # a failure reported under a claim that was taken over is not counted
+        await store.inbox.failed(item, at(160), dt.timedelta(seconds=10))
+        assert await store.inbox.claim("zalo", at(160), LEASE) == []  # still held
+        [again] = await store.inbox.claim("zalo", at(183), LEASE)
+        assert again.attempts == 5
+
+    async def test_a_turn_of_an_update_answered_elsewhere_commits_nothing(
+        self, store: Storage
+    ) -> None:
+        """Two workers hold the same update (one stalled past its lease): the first turn to
+        commit answers it, the other's turn fails whole, so the citizen is answered once."""
+        conv = await store.conversations.get_or_create(ALICE, T0)
+        await store.inbox.receive("telegram", "u1", "{}", T0)
+        [slow] = await store.inbox.claim("telegram", T0, LEASE)
+        [fast] = await store.inbox.claim("telegram", at(31), LEASE)
+
+        def turn(text: str, receipt: int) -> Turn:
+            return Turn(
+                conversation_id=conv.id,
+                state=ConversationState(),
+                seen_at=at(32),
+                transcript=[TranscriptLine(direction="out", text=text, at=at(32))],
+                outgoing=[to(ALICE, text, conv.id)],
+                receipt=receipt,
+            )
+
+        await store.commit(turn("một lần", fast.id))
+        with pytest.raises(InboxEntryTaken):
+            await store.commit(turn("hai lần", slow.id))
+        with pytest.raises(InboxEntryTaken):
+            await store.outbox.enqueue([to(ALICE, "ba lần")], at(33), receipt=slow.id)
+        sent = await store.outbox.claim(at(33), LEASE)
+        assert [i.outgoing.reply.text for i in sent if i.outgoing.reply] == ["một lần"]
+        assert [line.text for line in await store.conversations.transcript(conv.id, 10)] == [
+            "một lần"
+        ]
+        await store.inbox.done(slow.id, at(34))  # marking it done again is harmless
 
     async def test_the_daily_purge_keeps_the_keys_of_recent_updates(self, store: Storage) -> None:
         """A processed update may still come again (Telegram re-delivers everything after the
@@ -83,11 +174,16 @@ class TestInbox:
         assert await store.inbox.pending() == 0
 
     async def test_release_makes_claimed_updates_available(self, store: Storage) -> None:
+        """Released at the start of the only process: a claim released was held by the
+        process that died (it counts, as a claim taken over would); an unclaimed update
+        does not."""
         await store.inbox.receive("telegram", "u1", "{}", T0)
         await store.inbox.claim("telegram", T0, LEASE)
+        await store.inbox.receive("telegram", "u2", "{}", T0)
         await store.inbox.release_claims()
         await store.outbox.release_claims()
-        assert len(await store.inbox.claim("telegram", at(1), LEASE)) == 1
+        items = await store.inbox.claim("telegram", at(1), LEASE)
+        assert [(i.event_key, i.attempts) for i in items] == [("u1", 1), ("u2", 0)]
 
 
 class TestOutbox:

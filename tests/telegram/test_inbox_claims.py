@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
-from bot.channels.telegram.channel import INBOX_LEASE
+from bot.channels.telegram.channel import INBOX_LEASE, MAX_UPDATE_ATTEMPTS
+from bot.channels.telegram.convert import CHANNEL
 from flows.models import ConversationKey
 from flows.ports import InboxItem, InboxRepo
 from tests.telegram.conftest import CITIZEN, TelegramRig
@@ -41,6 +43,14 @@ class HeldClaims(InboxRepo):
             self.read.set()
             await self.release.wait()
         return items
+
+    async def renew(
+        self, items: Sequence[InboxItem], now: dt.datetime, lease: dt.timedelta
+    ) -> list[InboxItem]:
+        return await self.inner.renew(items, now, lease)
+
+    async def failed(self, item: InboxItem, now: dt.datetime, retry_after: dt.timedelta) -> None:
+        await self.inner.failed(item, now, retry_after)
 
     async def done(self, item_id: int, now: dt.datetime) -> None:
         await self.inner.done(item_id, now)
@@ -90,3 +100,51 @@ async def test_an_update_that_ends_while_a_claim_reads_it_is_not_answered_again(
         if x.direction == "in"
     ]
     assert [x.text for x in heard] == ["khai sinh"]  # one turn, not two
+
+
+class DeadClaims(HeldClaims):
+    """While `dead` is set, this process takes nothing from the inbox (it stores what it
+    polls): the other processes, which die while holding their claims, are the test's."""
+
+    def __init__(self, inner: InboxRepo) -> None:
+        super().__init__(inner)
+        self.dead = True
+
+    async def claim(
+        self, channel: str, now: dt.datetime, lease: dt.timedelta, limit: int = 100
+    ) -> list[InboxItem]:
+        return [] if self.dead else await super().claim(channel, now, lease, limit)
+
+
+async def test_an_update_whose_processes_all_died_is_skipped_and_the_next_one_answered(
+    rig: TelegramRig,
+) -> None:
+    """A message whose handling killed each process that took it (MAX_UPDATE_ATTEMPTS times):
+    it is not handled again, and the citizen's next message is answered."""
+    inbox = DeadClaims(rig.storage.inbox)
+    rig.storage.inbox = inbox
+    rig.api.push_private_text(CITIZEN, "kết hôn")
+    rig.api.push_private_text(CITIZEN, "khai sinh")
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 30
+    while await inbox.inner.pending(CHANNEL) < 2 and loop.time() < deadline:
+        await asyncio.sleep(0.01)
+    for _ in range(MAX_UPDATE_ATTEMPTS):  # a process takes both, dies on the first
+        assert len(await inbox.inner.claim(CHANNEL, rig.clock.now(), INBOX_LEASE)) == 2
+        rig.clock.advance(INBOX_LEASE + dt.timedelta(seconds=1))
+    inbox.dead = False
+    await rig.settle()
+
+    sent = await rig.citizen_texts()
+    assert any("Đăng ký khai sinh" in text for text in sent), sent
+    conversation = await rig.storage.conversations.by_key(
+        ConversationKey(channel="telegram", user_id=str(CITIZEN))
+    )
+    assert conversation is not None
+    heard = [
+        x
+        for x in await rig.storage.conversations.transcript(conversation.id, 50)
+        if x.direction == "in"
+    ]
+    assert [x.text for x in heard] == ["khai sinh"]  # the first one was not handled again
+    assert await inbox.inner.pending(CHANNEL) == 0

@@ -37,7 +37,7 @@ def province(tmp_path: Path) -> Province:
     return Province(tmp_path)
 
 
-async def console(province: Province) -> Starlette:
+async def console(province: Province, storage: MemoryStorage | None = None) -> Starlette:
     """The console as bot/app.py mounts it: real sessions, accounts, login form and CSRF; two
     editors of the commune (a change needs a second person) and a province admin."""
     clock = province.clock
@@ -47,7 +47,10 @@ async def console(province: Province) -> Starlette:
     await auth.create_account("tinh", PASSWORD, "Anh Tỉnh", province_admin=True)
     holders = {COMMUNE: province.holder}
     deps = EditorDeps(
-        holders=holders.get, clock=clock, data=StoreEditorData(lambda c: MemoryStorage())
+        holders=holders.get,
+        clock=clock,
+        data=StoreEditorData(lambda c: storage or MemoryStorage()),
+        communes=holders.items,
     )
     web = WebConsole(auth, secure_cookies=False)
     return build_http_app(console_routes(web, editor_routes(deps)), middleware=[web.middleware()])
@@ -201,3 +204,38 @@ async def test_a_commune_editor_cannot_write_the_province_layer_even_by_hand(
         assert missing.status_code in (403, 404)
     assert province.province_files() == before
     assert [e["action"] for e in read_edit_log(province.own)] == ["copy"]
+
+
+async def test_a_province_edit_that_would_break_a_communes_own_guide_is_refused(
+    province: Province,
+) -> None:
+    """The commune's own guide relates to a provincial guide; the province admin renames that
+    guide's id. The province alone is still valid, the commune's layer would not be: the save
+    is refused, naming the commune and its file, and nothing is written."""
+    own_guide = province.own / "guides" / "khai-sinh.yaml"
+    text = own_guide.read_text(encoding="utf-8")
+    assert "related:\n  - khai-sinh-lien-thong\n" in text
+    own_guide.write_text(
+        text.replace("related:\n", "related:\n  - tach-thua-dat\n", 1), encoding="utf-8"
+    )
+    assert province.holder.load()[0]
+    at = f"{BASE}/sua/dat-dai/tach-thua-dat"
+    before = province.province_files()
+    app = await console(province)
+    async with signed_in(app, "tinh") as tinh:
+        form = await form_of(tinh, at)
+        assert form["id"] == "tach-thua-dat"
+        form["id"] = "tach-thua"
+        refused = await tinh.post(at, data=form)
+        assert refused.status_code == 422
+        assert "Chưa lưu" in refused.text
+        assert (
+            "guides/khai-sinh.yaml:" in refused.text
+            and f"[{COMMUNE}]" in refused.text
+            and "không có hướng dẫn nào có id &#39;tach-thua-dat&#39;" in refused.text
+        ), refused.text
+        # a change that leaves the commune's layer valid is saved as before
+        form = await form_of(tinh, at)
+        form["title"] = form["title"] + " (toàn tỉnh)"
+        assert (await tinh.post(at, data=form)).status_code == 303
+    assert province.province_files() == before  # a draft at most, never the file

@@ -50,12 +50,13 @@ from bot.channels.telegram.sender import Sender, TelegramOutbox, note_accepted
 from bot.config import Settings
 from bot.crashpoints import crash_point
 from bot.delivery import SendThread
+from bot.inbox_worker import Claims, worn_out
 from flows.callbacks import EXAMPLE_SKIP, STAFF_ACTS, Act, parse
 from flows.desk import DeskService
 from flows.engine import Engine
 from flows.locks import KeyedLocks
 from flows.models import DEFAULT_COMMUNE, ConversationKey, Reply, StaffNotice
-from flows.ports import Clock, DeskLinkRepo, InboxItem, Outgoing, Storage
+from flows.ports import Clock, DeskLinkRepo, InboxEntryTaken, InboxItem, Outgoing, Storage
 
 log = logging.getLogger(__name__)
 TYPING_AFTER = 0.8  # seconds of work before showing "typing…"
@@ -74,7 +75,9 @@ TOPIC_COMMAND_HELP = (
     "/chuyen <tên cán bộ> (chuyển cho đồng nghiệp)."
 )
 INBOX_LEASE = dt.timedelta(seconds=30)  # a failed update is tried again after this
-MAX_UPDATE_ATTEMPTS = 10  # an update that fails this often is skipped (logged), not retried
+# an update that fails this often (or whose claim runs out this often: its process died) is
+# skipped (logged), not retried
+MAX_UPDATE_ATTEMPTS = 10
 POLL_BACKOFF = (0.5, 1.0, 2.0, 5.0)
 EditorCommand = Callable[[str, list[str]], Awaitable[str]]
 ReportMaker = Callable[[], Awaitable[tuple[str, bytes | None]]]
@@ -163,6 +166,7 @@ class TelegramChannel:
         self._claims: list[set[int]] = []  # per claim under way: inbox ids that ended meanwhile
         self._receipts: dict[int, int] = {}  # update id -> inbox id, while it is processed
         self._failed: set[int] = set()  # update ids whose handler raised
+        self._leases = Claims(storage.inbox, clock, "Telegram update", INBOX_LEASE)
         self.offset = 0
         self._stopping = False
         self._standby = False  # polling mode, but another process holds the poller lease
@@ -224,6 +228,7 @@ class TelegramChannel:
         else:
             self._standby = True
         self._tasks.append(asyncio.create_task(self._process_inbox()))
+        self._leases.start()
 
     async def start_polling(self) -> None:
         if not self._stopping:
@@ -239,6 +244,7 @@ class TelegramChannel:
         self._tasks = []
         if self._inflight:
             await asyncio.wait(list(self._inflight.values()), timeout=5)
+        await self._leases.stop()
         if self.app.running:
             await self.app.stop()
         await self.app.shutdown()
@@ -318,13 +324,15 @@ class TelegramChannel:
             finally:
                 self._claims.remove(ended)
             started = 0
+            worn = worn_out(items, MAX_UPDATE_ATTEMPTS)
             for item in items:
                 # not one in hand, nor one that ended while the claim was under way: a claim
                 # can read an entry whose lease ran out while it was processed, just before
                 # its turn committed (PostgreSQL answers the claim and the commit on two
                 # connections, in either order); starting it again would answer it twice
                 if item.id not in self._inflight and item.id not in ended:
-                    self._inflight[item.id] = asyncio.create_task(self._process(item))
+                    self._leases.hold(item)  # renewed while it is processed
+                    self._inflight[item.id] = asyncio.create_task(self._process(item, item is worn))
                     started += 1
             if not started:
                 with contextlib.suppress(TimeoutError):
@@ -344,8 +352,16 @@ class TelegramChannel:
                 self._wake.set()
                 await asyncio.sleep(0.01)
 
-    async def _process(self, item: InboxItem) -> None:
+    async def _process(self, item: InboxItem, worn: bool = False) -> None:
         try:
+            if worn:  # not handled again: its handling may be what stops the process
+                log.error(
+                    "Telegram inbox entry %s was claimed %d times and never finished; skipped",
+                    item.id,
+                    item.attempts + 1,
+                )
+                await self._done(item)
+                return
             try:
                 data = json.loads(item.payload)
                 update = Update.de_json(data, self.app.bot)
@@ -359,6 +375,7 @@ class TelegramChannel:
         except Exception:
             log.exception("processing Telegram inbox entry %s failed", item.id)
         finally:
+            self._leases.release(item.id)
             self._inflight.pop(item.id, None)
             for ended in self._claims:
                 # even one left to retry: a claim that read it meanwhile renewed its lease, so
@@ -375,8 +392,10 @@ class TelegramChannel:
             self._receipts.pop(update.update_id, None)
         if update.update_id in self._failed:
             self._failed.discard(update.update_id)
-            if item.attempts < MAX_UPDATE_ATTEMPTS:
-                return  # claimed again when the lease ends
+            if item.attempts + 1 < MAX_UPDATE_ATTEMPTS:  # failures and claims that ran out
+                current = self._leases.current(item)
+                await self._storage.inbox.failed(current, self._clock.now(), INBOX_LEASE)
+                return  # claimed again after a while
             log.error("Telegram update %s kept failing; skipped", update.update_id)
         await self._done(item)
 
@@ -430,6 +449,9 @@ class TelegramChannel:
     async def _error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A handler failed (the database is full or locked...): the update stays in the inbox
         and is tried again."""
+        if isinstance(context.error, InboxEntryTaken):
+            log.info("a Telegram update was answered by another worker")
+            return
         if isinstance(update, Update):
             self._failed.add(update.update_id)
         log.error("error while handling a Telegram update", exc_info=context.error)

@@ -16,9 +16,10 @@ read.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import difflib
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,8 @@ class Layer:
 
     holder: LibraryHolder
     own: bool
+    communes: Sequence[tuple[str, Path]] = ()
+    """The communes' override folders layered over this province layer (own=False)."""
 
     @property
     def root(self) -> Path:
@@ -79,7 +82,7 @@ class Layer:
             return check_candidate(
                 self.holder.root, rel, text, self.holder.overrides, self.holder.commune
             )
-        return check_candidate(self.holder.root, rel, text)
+        return check_candidate(self.holder.root, rel, text, communes=self.communes)
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,8 @@ class EditorDeps:
     clock: Clock
     data: EditorData
     records_dir: Path | None = None  # national records, for the drift report when present
+    communes: Callable[[], Iterable[tuple[str, LibraryHolder]]] = lambda: ()
+    """Every commune served and its library: a province edit is validated with each layer."""
 
 
 def templates() -> Jinja2Templates:
@@ -126,6 +131,15 @@ def editor_routes(deps: EditorDeps) -> list[BaseRoute]:
 
     def holder_of(request: Request) -> LibraryHolder | None:
         return deps.holders(str(request.path_params["commune"]))
+
+    def layers_over(root: Path) -> list[tuple[str, Path]]:
+        """(commune id, overrides folder) of every commune layered over the province `root`."""
+        province = root.resolve()
+        return [
+            (commune, held.overrides)
+            for commune, held in deps.communes()
+            if held.overrides is not None and held.root.resolve() == province
+        ]
 
     def rel_of(request: Request) -> str:
         return f"guides/{request.path_params['file']}.yaml"
@@ -194,6 +208,11 @@ def editor_routes(deps: EditorDeps) -> list[BaseRoute]:
                 "base": base(request),
                 "rows": rows,
                 "layered": holder.commune is not None or holder.overrides is not None,
+                "shared_note": None
+                if holder.commune is None or is_admin(request)
+                else "copy"
+                if holder.overrides is not None
+                else "none",
                 "stale": stale_guides(kb, now.date()),
                 "groups": groups[:30],
                 "days": UNANSWERED_DAYS,
@@ -285,6 +304,7 @@ def editor_routes(deps: EditorDeps) -> list[BaseRoute]:
         """`file:line: [layer] message`, the path relative to the folder it is in."""
         holder = layer.holder
         roots = [r for r in (holder.overrides, holder.root) if r is not None]
+        roots += [own for _, own in layer.communes]
         inside = next((r for r in roots if problem.path.is_relative_to(r)), None)
         return str(problem.render(inside))
 
@@ -310,7 +330,7 @@ def editor_routes(deps: EditorDeps) -> list[BaseRoute]:
         own = bool(request.scope.get(OWN))
         if own and holder.overrides is None:
             return PlainTextResponse("Xã này chưa có thư mục hướng dẫn riêng.", status_code=404)
-        layer = Layer(holder, own)
+        layer = Layer(holder, own, () if own else layers_over(holder.root))
         rel = rel_of(request)
         try:
             layer.store.guide_file(rel)
@@ -388,7 +408,8 @@ def editor_routes(deps: EditorDeps) -> list[BaseRoute]:
         layer, rel = found
         form = _form(await request.form())
         text, _ = _edited(layer, rel, form)
-        checked = layer.check(rel, text)
+        # a preview checks the province alone: the communes' layers are checked on save
+        checked = dataclasses.replace(layer, communes=()).check(rel, text)
         errors = [_rendered(layer, p) for p in checked.errors]
         previews = _previews(layer, checked, rel) if checked.ok else None
         return pages.TemplateResponse(
