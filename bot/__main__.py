@@ -16,7 +16,6 @@ from pydantic_settings import SettingsError
 from bot.config import Settings, StartupError, describe_error
 from bot.logs import configure_logging
 from bot.storage import is_postgres, sqlite_path
-from knowledge.library import KnowledgeError
 
 
 def _date(text: str) -> dt.date:
@@ -44,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="run the configured channels (the console when none is configured)")
     sub.add_parser("console", help="chat in this terminal")
+    sub.add_parser("send", help="the sender process (started by `run`; see bot.relay)")
     simulate = sub.add_parser("simulate", help="JSON lines in, JSON lines out (for tests)")
     simulate.add_argument("--db", type=Path, help="SQLite file to continue from (default: fresh)")
     simulate.add_argument(
@@ -103,6 +103,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot.storage.copy import main as migrate_main
 
         return migrate_main(args.source, args.target, args.commune)
+    if args.command == "send":
+        from bot.relay import main as send_main
+
+        return send_main()
     if args.command == "bench-web":
         from bot.channels.web.bench import main as bench_web_main
 
@@ -138,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         return run_report(settings.knowledge_dir, db, args.start, args.end, args.format, args.out)
     configure_logging(settings, sys.stderr)
     from bot import app
+    from knowledge.library import KnowledgeError  # here: `send` must not import the guides
 
     try:
         if args.command == "simulate":

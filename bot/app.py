@@ -37,7 +37,8 @@ from bot.channels.simulate import Simulation
 from bot.communes import Commune, load_communes
 from bot.config import Settings
 from bot.http import build_http_app
-from bot.storage import MemoryStorage
+from bot.relay import SenderRelay, lock_path
+from bot.storage import MemoryStorage, is_postgres
 from flows.ports import Clock, ManualClock, Storage, SystemClock
 from knowledge.holder import LibraryHolder
 
@@ -273,14 +274,38 @@ async def run_bot(
             loop.add_signal_handler(sig, stop.set)
     if communes is None:
         communes = load_communes(settings, os.environ)
+    relay = sender_relay(settings, communes, parts, clock)
     parts = parts or Parts(clock=clock)
-    apps = await bootstrap_all(communes, parts)
-    # The libraries and indexes built at start-up live as long as the process: a full garbage
-    # collection walking them holds the GIL for up to a second on a loaded machine, and the send
-    # threads cannot journal a delivered message meanwhile (the window in which a kill -9 sends
-    # it again). Collected once now, before any send, and kept out of later collections.
-    gc.collect()
-    gc.freeze()
-    async with serving(settings, apps, tick_seconds, stop):
+    parts.relay = relay
+    async with contextlib.AsyncExitStack() as stack:
+        if relay is not None:  # started first (its start-up overlaps ours), stopped last
+            await stack.enter_async_context(relay.running())
+        apps = await bootstrap_all(communes, parts)
+        if relay is not None:  # the database is open and migrated: the sender may open it
+            relay.web_wakers = {a.commune.id: a.web.outbox.wake for a in apps if a.web}
+            relay.go()
+        # The libraries and indexes built at start-up live as long as the process: a full
+        # garbage collection walking them holds the GIL for up to a second on a loaded
+        # machine, and an in-process send thread cannot journal a delivered message meanwhile
+        # (the window in which a kill -9 sends it again). Collected once now, before any
+        # send, and kept out of later collections.
+        gc.collect()
+        gc.freeze()
+        await stack.enter_async_context(serving(settings, apps, tick_seconds, stop))
         await stop.wait()
         log.info("stopping")
+
+
+def sender_relay(
+    settings: Settings, communes: list[Commune], parts: Parts | None, clock: Clock | None
+) -> SenderRelay | None:
+    """BOT_SENDER=process: the outbox goes out through a process of its own (bot.relay).
+    Not for a database only this process can open (memory) nor for a test's own clock or
+    database (the child would not share them): those keep the in-process sender."""
+    if settings.bot_sender != "process" or clock is not None or not communes:
+        return None
+    if parts is not None and (parts.clock is not None or parts.database is not None):
+        return None
+    if lock_path(settings) is None and not is_postgres(settings.bot_db):
+        return None
+    return SenderRelay([(c.id, c.settings) for c in communes])

@@ -32,11 +32,12 @@ from bot.channels.web.channel import WebChat
 from bot.channels.zalo.channel import ZaloChannel
 from bot.communes import Commune
 from bot.config import Settings, StartupError
-from bot.delivery import OutboxSender, QueuedDesk, SendJournal, Transport
+from bot.delivery import OutboxSender, QueuedDesk, Transport
 from bot.editor import editor_commands, staff_commands
 from bot.housekeeping import RetentionPurge, WeeklyStaleReport
 from bot.http import Health, telegram_route
-from bot.storage import Database, is_postgres, open_database, open_storage, sqlite_path
+from bot.relay import RelayedDelivery, SenderRelay, send_journal
+from bot.storage import Database, is_postgres, open_database, open_storage
 from bot.storage.files import StaffFiles, staff_files
 from bot.storage.webchat import WebChatLog
 from flows.engine import Engine, EngineConfig
@@ -122,6 +123,8 @@ class Parts:
     """This process in leases: only one process runs a commune's periodic jobs at a time."""
     poller_ttl: dt.timedelta = POLLER_TTL
     """How long a Telegram poller lease outlives its process (takeover time after a kill)."""
+    relay: SenderRelay | None = None
+    """The sender process (BOT_SENDER=process): then this process only commits the outbox."""
 
 
 class SharedDatabase:
@@ -272,7 +275,7 @@ class CommuneApp:
     holder: LibraryHolder
     storage: Storage
     engine: Engine
-    sender: OutboxSender
+    sender: OutboxSender | RelayedDelivery
     desk: StaffDesk
     telegram: TelegramChannel | None = None
     zalo: ZaloChannel | None = None
@@ -303,6 +306,10 @@ class CommuneApp:
 
     async def start(self) -> None:
         settings = self.commune.settings
+        if not is_postgres(settings.bot_db):
+            # the only process on this database: its inbox claims left are its own from before
+            # a restart (with a shared PostgreSQL they may be a live neighbour's: left to expire)
+            await self.storage.inbox.release_claims()
         if self.telegram is not None:
             if not settings.telegram_webhook_url and is_postgres(settings.bot_db):
                 # processes sharing the database: exactly one polls this bot; every one
@@ -404,7 +411,7 @@ async def bootstrap(
     try:
         storage = shared.database.for_commune(commune.id)
         await check_writable(storage, _where(settings))
-        app = _assemble(commune, clock, holder, storage)
+        app = _assemble(commune, clock, holder, storage, parts.relay)
     except BaseException:
         await shared.release()
         raise
@@ -431,17 +438,6 @@ async def _open_shared(settings: Settings, parts: Parts, users: int) -> SharedDa
     return SharedDatabase(database, users, owned=True)
 
 
-def _send_journal(settings: Settings, commune: str) -> SendJournal | None:
-    """Next to the SQLite file, one per commune's sender (none in memory or on PostgreSQL,
-    where several processes share the database: the duplicate window stays the database write)."""
-    if is_postgres(settings.bot_db):
-        return None
-    path = sqlite_path(settings.bot_db)
-    if path == ":memory:" or path.startswith("file:"):
-        return None
-    return SendJournal(f"{path}.sent-{commune}")
-
-
 def _web_log(storage: Storage) -> WebChatLog:
     """The widget's message log in the commune's database (memory for a memory store)."""
     from bot.storage.webchat import web_chat_log
@@ -450,7 +446,11 @@ def _web_log(storage: Storage) -> WebChatLog:
 
 
 def _assemble(
-    commune: Commune, clock: Clock, holder: LibraryHolder, storage: Storage
+    commune: Commune,
+    clock: Clock,
+    holder: LibraryHolder,
+    storage: Storage,
+    relay: SenderRelay | None = None,
 ) -> CommuneApp:
     settings = commune.settings
     telegram = (
@@ -482,12 +482,16 @@ def _assemble(
     if web is not None:
         outboxes["web"] = transports["web"] = web.outbox
     # with a shared PostgreSQL, claims left at start-up may be a live neighbour's
-    sender = OutboxSender(
-        storage,
-        transports,
-        clock,
-        sole_process=not is_postgres(settings.bot_db),
-        journal=_send_journal(settings, commune.id),
+    sender: OutboxSender | RelayedDelivery = (
+        relay.delivery(commune.id)
+        if relay is not None
+        else OutboxSender(
+            storage,
+            transports,
+            clock,
+            sole_process=not is_postgres(settings.bot_db),
+            journal=send_journal(settings, commune.id),
+        )
     )
     engine = build_engine(
         settings, holder, storage, desk, RoutingOutbox(outboxes), clock, delivery=sender

@@ -28,6 +28,11 @@ class Settings(BaseSettings):
     )
     knowledge_dir: Path = Field(default=DEFAULT_DIR, description="guides, office.yaml, lexicon")
     sqlite_synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
+    bot_sender: Literal["process", "thread"] = Field(
+        default="process",
+        description="process: the outbox is delivered by a child process that outlives a crash"
+        " of the bot process (no duplicate when the bot process is killed); thread: in-process",
+    )
     handoff_reminder_minutes: int = Field(default=15, ge=1, le=24 * 60)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     retention_months: int = Field(

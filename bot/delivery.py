@@ -35,7 +35,6 @@ from pathlib import Path
 from typing import Any, Literal, Protocol, TypeVar
 
 from bot.crashpoints import crash_point, send_timing
-from flows.handoff import display_name, undelivered_notice
 from flows.models import ConversationKey, StaffNotice
 from flows.ports import Clock, Delivery, Event, OutboxItem, Outgoing, StaffDesk, Storage
 
@@ -313,7 +312,6 @@ class OutboxSender(Delivery):
             self._journal.reset()
         if self._sole:
             await self._storage.outbox.release_claims()
-            await self._storage.inbox.release_claims()
         if self._task is None:
             self._task = asyncio.create_task(self._run())
         self.wake()
@@ -327,6 +325,25 @@ class OutboxSender(Delivery):
             self._task = None
         if self._inflight:
             await asyncio.wait(list(self._inflight.values()), timeout=5)
+        for task in list(self._inflight.values()):
+            task.cancel()
+        if self._journal is not None and not self._inflight:
+            self._journal.close()
+
+    async def finish(self, timeout: float) -> None:
+        """Stop claiming, let the round under way start what it claimed (so no claim is left
+        to its lease), and wait up to `timeout` for every request in flight to get its answer
+        and its outcome recorded: the exit of a sender process whose parent died."""
+        self._stopping = True
+        self.wake()
+        if self._task is not None:
+            done, _ = await asyncio.wait([self._task], timeout=min(timeout, 30.0))
+            if not done:
+                self._task.cancel()
+                await asyncio.wait([self._task], timeout=5)
+            self._task = None
+        if self._inflight:
+            await asyncio.wait(list(self._inflight.values()), timeout=timeout)
         for task in list(self._inflight.values()):
             task.cancel()
         if self._journal is not None and not self._inflight:
@@ -492,6 +509,10 @@ class OutboxSender(Delivery):
         event = None
         outgoing = item.outgoing
         if outgoing.reply is not None and outgoing.key is not None:
+            # imported here: flows.handoff brings the guide library (seconds of imports),
+            # which the sender process never needs otherwise
+            from flows.handoff import undelivered_notice
+
             name = await self._name(outgoing.key)
             notice = undelivered_notice(
                 outgoing.key, name, outgoing.reply.text, outcome.reason, now
@@ -504,6 +525,8 @@ class OutboxSender(Delivery):
         await self._storage.outbox.failed(item.id, now, report, event)
 
     async def _name(self, key: ConversationKey) -> str:
+        from flows.handoff import display_name
+
         found = await self._storage.conversations.by_key(key)
         if found is None:
             return f"Người dân {key.user_id[-4:]}"

@@ -22,7 +22,7 @@ from flows.models import (
     Reply,
     StaffNotice,
 )
-from knowledge.library import VN_TZ
+from knowledge.timezone import VN_TZ
 
 RECENT_MARK = {"in": "👤", "out": "🤖", "staff": "🧑‍💼"}
 MEDIA_DEFAULT = "tệp"

@@ -18,7 +18,7 @@ from flows.callbacks import Flow
 from flows.models import Button, ConversationKey, Reply, StaffNotice
 from flows.models import Direction as Direction
 from flows.models import HandoffStatus as HandoffStatus
-from knowledge.library import VN_TZ as VN_TZ  # re-exported: the core and channels use it
+from knowledge.timezone import VN_TZ as VN_TZ  # re-exported: the core and channels use it
 
 FeedbackStatus = Literal["new", "in_progress", "answered"]
 OPEN_STATUSES: tuple[HandoffStatus, ...] = ("waiting", "claimed")

@@ -11,6 +11,7 @@ from knowledge.loader import DEFAULT_DIR, KnowledgeBase, Problem, load_knowledge
 from knowledge.matcher import Matcher, MatcherConfig, MatchResult
 from knowledge.placeholders import fill
 from knowledge.schema import Guide
+from knowledge.timezone import VN_TZ as VN_TZ
 
 T = TypeVar("T")
 MEMO_LIMIT = 4096
@@ -86,9 +87,6 @@ def load_library(
     if result.knowledge is None or result.errors:
         raise KnowledgeError(result.errors)
     return Library(result.knowledge, day or today(), config)
-
-
-VN_TZ = dt.timezone(dt.timedelta(hours=7), "ICT")  # one zone, no daylight saving
 
 
 def today() -> dt.date:

@@ -56,6 +56,21 @@ T = TypeVar("T")
 QUESTIONS = (("khai sinh", "Đăng ký khai sinh"), ("kết hôn", "Đăng ký kết hôn"))
 
 
+def sender_of(pid: int) -> int | None:
+    """The sender process (`python -m bot send`) of the bot process `pid`, if one runs."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z" and b"send" in cmdline:
+            return int(entry.name)
+    return None
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -71,7 +86,8 @@ class Soak:
         self.db = Path(tempfile.mkdtemp(prefix="soak-")) / "bot.sqlite3"
         self.process: asyncio.subprocess.Process | None = None
         self.kills = 0
-        self.kill_times: list[float] = []  # time.monotonic() of each kill -9
+        self.kill_times: list[float] = []  # time.monotonic() of each kill -9 of the bot
+        self.sender_kill_times: list[float] = []  # ... of its sender process (--kill-sender)
         self.starts = 0
         self.webhook_retries = 0
         self.timing = self.db.with_name("send-timing.txt")
@@ -98,6 +114,7 @@ class Soak:
             "HTTP_PORT": str(self.port),
             "BOT_DB": self.args.db or str(self.db),
             "BOT_SEND_TIMING": str(self.timing),
+            "BOT_SENDER": self.args.sender,
             "LOG_LEVEL": "ERROR",
         }
 
@@ -109,12 +126,20 @@ class Soak:
         )  # fmt: skip
 
     async def kill_loop(self) -> None:
-        """Kill -9 a while after each start, restart at once; `--kills` times."""
+        """Kill -9 a while after each start, restart at once; `--kills` times. With
+        `--kill-sender`, every other kill is of the sender process instead (the bot process
+        starts a new one by itself)."""
         while self.kills < self.args.kills:
             polls = len(self.api.calls_to("getUpdates"))
             await self.on_fakes(self.api.wait_for("getUpdates", count=polls + 1, timeout=120))
             await asyncio.sleep(random.uniform(0.5, 3.0))
             assert self.process is not None
+            child = sender_of(self.process.pid)
+            if self.args.kill_sender and self.kills % 2 == 1 and child is not None:
+                os.kill(child, signal.SIGKILL)
+                self.sender_kill_times.append(time.monotonic())
+                self.kills += 1
+                continue
             self.process.send_signal(signal.SIGKILL)
             self.kill_times.append(time.monotonic())
             await self.process.wait()
@@ -183,6 +208,13 @@ class Soak:
                 f"in flight at the kill: requested {(kill - first_in) * 1000:.1f} ms before "
                 f"it, answered {(first_at - kill) * 1000:+.1f} ms from it"
                 + (f" ({len(copies)} copies, by processes {makers})" if len(copies) > 2 else ""),
+            )
+        cut = [k for k in self.sender_kill_times if first_in <= k <= second_in]
+        if cut:  # the sender process was killed with the first copy out: the platform floor
+            return (
+                "sender",
+                f"in flight at a kill of the sender: requested {(cut[0] - first_in) * 1000:.1f} "
+                f"ms before it, answered {(first_at - cut[0]) * 1000:+.1f} ms from it",
             )
         return (
             "other",
@@ -343,6 +375,8 @@ class Soak:
         tg_dup = sum(n - 1 for n in tg.values())
         za_dup = sum(n - 1 for n in za.values())
         print(f"citizens: telegram {args.telegram}, zalo {args.zalo}; questions {expected}")
+        print(f"sender: {args.sender}; kills -9 of the sender process: "
+              f"{len(self.sender_kill_times)}")  # fmt: skip
         print(f"kills -9: {self.kills}; starts: {self.starts}; zalo webhook retries: "
               f"{self.webhook_retries}; elapsed {elapsed:.1f} s")  # fmt: skip
         print(f"telegram: answered {len(tg)}, lost {tg_lost}, duplicated {tg_dup}")
@@ -365,6 +399,7 @@ class Soak:
             f"duplicates of a request in flight at the kill (platform window, {mean:.2f} ms): "
             f"{kinds['before'] + kinds['after']} (answered before the kill, not yet noted: "
             f"{kinds['before']}; answered after it: {kinds['after']}); "
+            f"in flight at a kill of the sender process: {kinds['sender']}; "
             f"other duplicates: {kinds['other']}"
         )
         if args.explain:
@@ -387,6 +422,14 @@ async def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--explain", action="store_true", help="list each duplicate against the kills"
+    )
+    parser.add_argument(
+        "--sender", choices=["process", "thread"], default="process", help="BOT_SENDER"
+    )
+    parser.add_argument(
+        "--kill-sender",
+        action="store_true",
+        help="every other kill -9 is of the sender process (the bot process restarts it)",
     )
     args = parser.parse_args(argv)
     random.seed(args.seed)

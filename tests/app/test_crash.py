@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import socket
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -296,3 +298,108 @@ async def deliver(api: FakeBotApi, update: dict[str, object], url: str) -> httpx
             if loop.time() > deadline:
                 raise
             await asyncio.sleep(0.1)
+
+
+# --- the sender process (bot.relay): the bot process dies, its requests in flight do not ----
+
+
+def sender_of(bot: asyncio.subprocess.Process) -> int | None:
+    """The pid of the bot process's sender child (`python -m bot send`), if it runs."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[1]) == bot.pid and fields[0] != "Z" and b"send" in cmdline:
+            return int(entry.name)
+    return None
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # an orphan's zombie, not reaped where PID 1 does not reap
+
+
+async def until(condition: Callable[[], object], timeout: float = 60) -> None:
+    """Poll (bounded): what a process does elsewhere is seen only by looking."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        assert loop.time() < deadline, "timed out"
+        await asyncio.sleep(0.05)
+
+
+async def running_sender(api: FakeBotApi, db: Path) -> tuple[asyncio.subprocess.Process, int]:
+    """A bot whose sender process has delivered its start-up warning to staff."""
+    bot = await start(api, db)
+    await api.wait_for(
+        "sendMessage", timeout=60,
+        predicate=lambda c: c.ok and int(c.params["chat_id"]) == STAFF_CHAT,
+    )  # fmt: skip
+    child = sender_of(bot)
+    assert child is not None
+    return bot, child
+
+
+async def reply_in_flight(api: FakeBotApi, text: str, hold: float) -> None:
+    """The citizen asks; the fake takes the reply's request and holds it `hold` seconds (then
+    delivers it, as Telegram does with a request whose sender died)."""
+    api.slow["sendmessage"] = hold
+    before = api.arrived.count("sendMessage")
+    api.push_private_text(CITIZEN, text)
+    await until(lambda: api.arrived.count("sendMessage") > before)
+
+
+async def test_the_bot_process_killed_with_a_reply_in_flight_the_citizen_gets_it_once(
+    tmp_path: Path,
+) -> None:
+    async with FakeBotApi(token=TOKEN) as api:
+        db = tmp_path / "bot.sqlite3"
+        bot, child = await running_sender(api, db)
+        await reply_in_flight(api, "khai sinh", hold=3.0)
+        bot.kill()  # kill -9 of the bot process, the reply still out
+        await until(lambda: not alive(bot.pid))
+        assert alive(child)  # the sender outlives it, waiting for the answer
+        api.slow.pop("sendmessage")
+        await bot.wait()  # with the sender gone too: it shares the bot's stderr pipe
+        bot = await start(api, db)  # its new sender waits for the old one to finish
+        await until(lambda: not alive(child))
+        await api.wait_for("sendMessage", timeout=60, predicate=is_citizen_reply)
+        await api.wait_updates_consumed(timeout=30, confirmed=True)
+        api.push_private_text(CITIZEN, "khai tử")  # the new pair serves the next question
+        await until(lambda: len(to_citizen(api, "Đăng ký khai tử")) > 0)
+        await asyncio.sleep(0.5)  # a second copy would be on its way by now
+        await stop(bot)
+    assert len(to_citizen(api, "Đăng ký khai sinh")) == 1
+    assert len(to_citizen(api, "Đăng ký khai tử")) == 1
+
+
+async def test_the_sender_process_killed_alone_is_restarted_and_loses_nothing(
+    tmp_path: Path,
+) -> None:
+    """A kill of the sender with a request out can repeat that request (the platform has no
+    idempotency key: the floor); nothing is lost and the bot process starts a new sender."""
+    async with FakeBotApi(token=TOKEN) as api:
+        db = tmp_path / "bot.sqlite3"
+        bot, child = await running_sender(api, db)
+        await reply_in_flight(api, "khai sinh", hold=1.0)
+        os.kill(child, signal.SIGKILL)
+        await until(lambda: not alive(child))
+        api.slow.pop("sendmessage")
+        await until(lambda: sender_of(bot) not in (None, child))
+        await until(lambda: len(to_citizen(api, "Đăng ký khai sinh")) > 0)
+        api.push_private_text(CITIZEN, "khai tử")
+        await until(lambda: len(to_citizen(api, "Đăng ký khai tử")) > 0)
+        await asyncio.sleep(0.5)
+        await stop(bot)
+    assert bot.returncode == 0
+    # the copy in flight at the kill, delivered by the fake after it, and its re-send
+    assert 1 <= len(to_citizen(api, "Đăng ký khai sinh")) <= 2
+    assert len(to_citizen(api, "Đăng ký khai tử")) == 1

@@ -35,18 +35,16 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
-    ExtBot,
     MessageHandler,
     filters,
 )
-from telegram.request import HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
 from bot.channels.telegram.checks import check_staff_group
 from bot.channels.telegram.convert import CHANNEL, citizen_inbound, display_name
 from bot.channels.telegram.desk import TelegramDesk
 from bot.channels.telegram.processor import PerChatUpdateProcessor, chat_key
-from bot.channels.telegram.sender import Sender, TelegramOutbox, note_accepted
+from bot.channels.telegram.sender import Sender, TelegramOutbox, send_bot
 from bot.config import Settings
 from bot.crashpoints import crash_point
 from bot.delivery import SendThread
@@ -81,28 +79,6 @@ MAX_UPDATE_ATTEMPTS = 10
 POLL_BACKOFF = (0.5, 1.0, 2.0, 5.0)
 EditorCommand = Callable[[str, list[str]], Awaitable[str]]
 ReportMaker = Callable[[], Awaitable[tuple[str, bytes | None]]]
-
-
-def send_bot(settings: Settings) -> ExtBot[int]:
-    """A Bot for the send thread: its own connections (an httpx client belongs to one event
-    loop), its own rate limiter, and the hook that journals a part as soon as Telegram's 200
-    arrives."""
-    assert settings.telegram_bot_token is not None
-    timeout = settings.telegram_send_timeout
-    request = HTTPXRequest(
-        connection_pool_size=256,
-        connect_timeout=10,
-        read_timeout=timeout,  # a send given up on too early is a duplicate
-        write_timeout=timeout,
-        httpx_kwargs={"event_hooks": {"response": [note_accepted]}},
-    )
-    return ExtBot(
-        settings.telegram_bot_token.get_secret_value(),
-        base_url=settings.telegram_base_url,
-        request=request,
-        get_updates_request=request,  # never polls; no second client left open
-        rate_limiter=AIORateLimiter(max_retries=2),
-    )
 
 
 class TelegramChannel:

@@ -35,8 +35,11 @@ import httpx
 from telegram import Bot, InputFile, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import AIORateLimiter, ExtBot
+from telegram.request import HTTPXRequest
 
 from bot.channels.telegram.keyboard import keyboard, messages
+from bot.config import Settings
 from bot.crashpoints import send_timing
 from bot.delivery import Outcome, SendThread, accepted, completing, request_accepted
 from bot.storage.files import StaffFile, StaffFiles
@@ -289,3 +292,25 @@ class TelegramOutbox(Outbox):
             log.warning("could not send to %s: %s", key, exc)
             return False
         return True
+
+
+def send_bot(settings: Settings) -> ExtBot[int]:
+    """A Bot for the send thread: its own connections (an httpx client belongs to one event
+    loop), its own rate limiter, and the hook that journals a part as soon as Telegram's 200
+    arrives."""
+    assert settings.telegram_bot_token is not None
+    timeout = settings.telegram_send_timeout
+    request = HTTPXRequest(
+        connection_pool_size=256,
+        connect_timeout=10,
+        read_timeout=timeout,  # a send given up on too early is a duplicate
+        write_timeout=timeout,
+        httpx_kwargs={"event_hooks": {"response": [note_accepted]}},
+    )
+    return ExtBot(
+        settings.telegram_bot_token.get_secret_value(),
+        base_url=settings.telegram_base_url,
+        request=request,
+        get_updates_request=request,  # never polls; no second client left open
+        rate_limiter=AIORateLimiter(max_retries=2),
+    )
