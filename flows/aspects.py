@@ -400,6 +400,8 @@ LIGHT_WORDS = {
     "thang",
     "nam",
     "lan",
+    "cua",  # "của"
+    "be",  # "bé", the child, like "con"
 }
 
 
@@ -478,10 +480,14 @@ _GENERIC = ("nop ho_so", "lam ho_so", "ho_so", "thu tuc", "cho hoi", "xin hoi", 
 _MATCHED = tuple((aspect, tuple(_joined(fold(cue)) for cue in cues)) for aspect, cues in _CUES)
 
 
-def detect(text: str) -> Aspect | None:
+def detect(text: str, topic: str = "") -> Aspect | None:
+    """The aspect asked. Cues found in `topic` (the title of the guide the question is about)
+    name the procedure, not a part of it: "nộp hồ sơ trên dịch vụ công thế nào" asks how to
+    file online, the whole of the online-filing guide, not its online section."""
     padded = spelled(text)
+    named = spelled(topic) if topic else ""
     for aspect, cues in _MATCHED:
-        if any(f" {cue} " in padded for cue in cues):
+        if any(f" {cue} " in padded and f" {cue} " not in named for cue in cues):
             return aspect
     return None
 

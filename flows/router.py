@@ -29,6 +29,8 @@ SWITCH_CONFIDENCE = 0.8
 SWITCH_MARGIN = 0.25
 # A follow-up without aspect words stays when the matcher's (undecided) best is the current guide.
 STAY_CONFIDENCE = 0.5
+# ... or when the current guide is about as likely as the (undecided) best: context breaks ties.
+TIE_CONFIDENCE = 0.4
 _SWITCH = re.compile(
     r"^(?:the |vay |con |the con |vay con |con ve |a ma |ngoai ra |hoi them |cho hoi them |them )+"
     r"(.+?)(?: thi sao| thi the nao| the nao| sao| nua| thi)?$"
@@ -60,6 +62,14 @@ def _clearly_ahead(result: MatchResult, current: Guide) -> bool:
         best.score >= SWITCH_CONFIDENCE
         and best.score - scores.get(current.id, 0.0) >= SWITCH_MARGIN
     )
+
+
+def _close_to_best(result: MatchResult, current: Guide) -> bool:
+    """The current guide is among the matcher's leads, as plausible as the best (which the
+    matcher did not dare answer with): the conversation's context breaks the tie."""
+    best = result.best
+    mine = next((m.score for m in result.matches if m.id == current.id), 0.0)
+    return best is not None and mine >= TIE_CONFIDENCE and best.score - mine < SWITCH_MARGIN / 2
 
 
 def _after_clarify(library: Library, turn: Turn, text: str) -> Guide | None:
@@ -340,9 +350,10 @@ class Router:
             self._ask_between(turn, guide, text)
             return
         if guide is not None:
-            previous = state.data.get("aspect")
-            if aspect is None and previous and _switch_target(text) is not None:
-                aspect = previous  # "thế còn khai sinh thì sao": the same question, other guide
+            if aspect is not None and guide.id != state.guide_id:
+                aspect = detect(text, guide.title)  # a new guide: its own name is no aspect
+            # "thế còn khai sinh thì sao" leaving another guide gets the new guide's card: it
+            # has the time, papers, fee and place, whichever of them the citizen meant.
             self._answer(turn, library, guide, aspect, text)
             return
         if result.pointer is not None:
@@ -437,6 +448,8 @@ class Router:
             return current if result.intent == "guide" or best.score >= STAY_CONFIDENCE else None
         if result.intent == "clarify" and best is not None and best.id == current.id:
             return current
+        if result.intent != "guide" and best is not None and _close_to_best(result, current):
+            return current  # "đăng nhập bằng gì": as likely ours as any other; context decides
         if result.intent == "guide" and best is not None:
             if _clearly_ahead(result, current):
                 return library.guide(best.id)

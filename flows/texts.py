@@ -103,6 +103,10 @@ CHECKLIST_COMPLETE = "Bạn đã có đủ giấy tờ cần thiết. Có thể 
 FEES_INTRO = "Lệ phí «{title}»:"
 ONLINE_NONE = "Thủ tục này hiện phải nộp trực tiếp tại {desk}."
 FAQ_INTRO = "Câu hỏi thường gặp về «{title}». Bạn chọn một câu:"
+FAQ_NOT_ANSWERED = (
+    "Tôi chưa có câu trả lời riêng cho câu này về «{title}». Bạn xem các câu hỏi thường gặp"
+    " dưới đây, hoặc bấm «Gặp cán bộ» để hỏi cán bộ:"
+)
 NO_FAQ = "Chưa có câu hỏi thường gặp cho thủ tục này."
 VERIFY_NOTE = "Một số thông tin đang được cán bộ kiểm tra lại; nếu cần chắc chắn, bạn hỏi cán bộ."
 

@@ -1,0 +1,55 @@
+"""Dialogue context, one test per kind of miss found in the development dialogues: a switch
+shows the new procedure, a procedure's own name is no aspect, a follow-up its FAQ answers gets
+that answer, one it does not answer gets the FAQ list, and a tie is broken by the context."""
+
+from tests.flows.driver import to_citizen
+
+
+def about(out: list[dict]) -> tuple[str | None, str | None]:
+    return out[0].get("guide"), out[0].get("aspect")
+
+
+def said(out: list[dict]) -> str:
+    return "\n".join(reply.get("text", "") for reply in out)
+
+
+async def test_a_switch_after_an_aspect_shows_the_new_procedure_not_the_old_aspect(bot):
+    await bot.say("photo công chứng căn cước")
+    await bot.say("có cần mang bản gốc không")
+    out = to_citizen(await bot.say("thế còn chứng thực chữ ký thì sao"))
+    assert about(out) == ("chung-thuc-chu-ky", None)
+    assert said(out).startswith("Chứng thực chữ ký")
+
+
+async def test_the_procedures_own_name_is_not_taken_for_an_aspect(bot):
+    out = to_citizen(await bot.say("nộp hồ sơ trên dịch vụ công thế nào"))
+    # the online-filing guide itself, not the "online" section of it
+    assert about(out) == ("nop-ho-so-truc-tuyen", None)
+    await bot.say("cảm ơn")
+    out = to_citizen(await bot.say("thế còn thanh toán lệ phí thì sao"))
+    assert about(out) == ("thanh-toan-le-phi", None)  # its card, not a fee table
+
+
+async def test_a_follow_up_on_the_faqs_subject_gets_its_answer(bot):
+    await bot.say("chồng em người Pháp, bé sinh ở Việt Nam")
+    out = to_citizen(await bot.say("quốc tịch của bé chọn thế nào"))
+    assert about(out) == ("khai-sinh-yeu-to-nuoc-ngoai", "faq")
+    assert said(out).startswith("«Đăng ký khai sinh có yếu tố nước ngoài» — ")
+    assert "quốc tịch" in said(out)
+
+
+async def test_a_question_the_faq_does_not_answer_lists_the_faq_instead_of_the_card_again(bot):
+    await bot.say("quên mật khẩu vneid")
+    out = to_citizen(await bot.say("đổi số điện thoại rồi thì sao"))
+    assert about(out) == ("vneid", "faq")
+    assert (
+        "chưa có câu trả lời riêng" in out[0]["text"] and "«Tài khoản định danh" in out[0]["text"]
+    )
+    labels = out[0]["buttons"]
+    assert "Quên mật khẩu VNeID thì làm sao?" in labels and "Gặp cán bộ" in " ".join(labels)
+
+
+async def test_a_follow_up_as_likely_ours_as_anothers_stays_on_ours(bot):
+    await bot.say("nộp hồ sơ trên dịch vụ công thế nào")
+    out = to_citizen(await bot.say("đăng nhập bằng gì"))  # VNeID is as likely, alone
+    assert about(out)[0] == "nop-ho-so-truc-tuyen"
