@@ -128,6 +128,12 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "di lam ho",
             "di nop ho",
             "dieu kien",
+            "co duoc ho tro khong",
+            "co duoc huong khong",
+            "co duoc tro cap khong",
+            "co duoc nhan khong",
+            "co duoc lam khong",
+            "du dieu kien",
         ),
     ),
     (
@@ -195,6 +201,11 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "chi phi",
             "phai dong",
             "thu phi",
+            "tien su dung dat",
+            "tinh tien",
+            "tien thue",
+            "nop thue",
+            "truoc ba",
         ),
     ),
     (
@@ -451,6 +462,8 @@ _PHRASES = (
 )
 
 
+_AGE = re.compile(r" \d+ tuoi ")
+_MAY_I = ("duoc khong", "co duoc", "luong huu")
 _OVERDUE = re.compile(r" qua \d+ (?:ngay|thang|nam|hom|bua) ")  # "quá 60 ngày rồi"
 # "hộ" of "hồ sơ", "hộ chiếu", "hộ khẩu"... is not "nộp hộ" (on someone's behalf): joined while
 # cues are looked for.
@@ -489,6 +502,8 @@ def detect(text: str, topic: str = "") -> Aspect | None:
     for aspect, cues in _MATCHED:
         if any(f" {cue} " in padded and f" {cue} " not in named for cue in cues):
             return aspect
+    if _AGE.search(padded) and any(f" {cue} " in padded for cue in _MAY_I):
+        return "who"  # "con em 10 tuổi làm căn cước được không": who may, by age
     return None
 
 

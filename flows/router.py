@@ -31,6 +31,8 @@ SWITCH_MARGIN = 0.25
 STAY_CONFIDENCE = 0.5
 # ... or when the current guide is about as likely as the (undecided) best: context breaks ties.
 TIE_CONFIDENCE = 0.4
+# A message typed after "which of these?" picks a choice only this far ahead of the next one.
+CHOICE_MARGIN = 0.1
 _SWITCH = re.compile(
     r"^(?:the |vay |con |the con |vay con |con ve |a ma |ngoai ra |hoi them |cho hoi them |them )+"
     r"(.+?)(?: thi sao| thi the nao| the nao| sao| nua| thi)?$"
@@ -83,7 +85,11 @@ def _after_clarify(library: Library, turn: Turn, text: str) -> Guide | None:
     query = str(turn.state.data.get("query", ""))
     both = library.matcher.match(f"{query} {text}", allowed=frozenset(options))
     if both.intent == "guide" and both.best is not None:
-        return library.guide(both.best.id)
+        # Only a clear lead settles it: between close siblings ("nhận cha con" at the birth
+        # registration or later) a near tie is a guess, and a wrong guess sends the wrong papers.
+        runner_up = max((m.score for m in both.matches[1:]), default=0.0)
+        if both.best.score - runner_up >= CHOICE_MARGIN:
+            return library.guide(both.best.id)
     guides = [g for g in map(library.guide, options) if g is not None]
     fits = [g for g in guides if answers.faq_for(g, text) is not None]
     return fits[0] if len(fits) == 1 else None

@@ -53,3 +53,31 @@ async def test_a_follow_up_as_likely_ours_as_anothers_stays_on_ours(bot):
     await bot.say("nộp hồ sơ trên dịch vụ công thế nào")
     out = to_citizen(await bot.say("đăng nhập bằng gì"))  # VNeID is as likely, alone
     assert about(out)[0] == "nop-ho-so-truc-tuyen"
+
+
+async def test_a_near_tie_after_which_of_these_asks_again_instead_of_guessing(bot):
+    out = to_citizen(await bot.say("bố cháu muốn nhận con, giấy khai sinh chưa có tên bố"))
+    assert "guide" not in out[-1]  # which of these? (at the birth registration, or later)
+    out = to_citizen(await bot.say("có cần xét nghiệm ADN không"))  # both FAQs answer it
+    assert all("guide" not in reply for reply in out)
+    assert {"Đăng ký nhận cha, mẹ, con", "Đăng ký khai sinh kết hợp nhận cha, mẹ, con"} <= set(
+        out[-1]["buttons"]
+    )
+
+
+async def test_eligibility_by_age_is_answered_with_who_may_file(bot):
+    out = to_citizen(await bot.say("con em 10 tuổi làm căn cước được không"))
+    assert about(out) == ("can-cuoc", "who")
+    assert "dưới 14 tuổi" in said(out)
+
+
+async def test_eligibility_of_a_carer_is_answered_with_who_may_file(bot):
+    out = to_citizen(await bot.say("người chăm sóc người khuyết tật nặng có được hỗ trợ không"))
+    assert about(out) == ("tro-cap-nguoi-khuyet-tat", "who")
+    assert "chăm sóc" in said(out)
+
+
+async def test_land_use_money_is_a_fee_question(bot):
+    await bot.say("muốn chuyển đất vườn lên đất ở")
+    out = to_citizen(await bot.say("tiền sử dụng đất tính thế nào"))
+    assert about(out) == ("chuyen-muc-dich-su-dung-dat", "fee")
