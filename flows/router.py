@@ -40,6 +40,63 @@ _SWITCH = re.compile(
 _FEE_WORDS = ("le phi", "phi", "nop tien", "lam mat tien", "ton tien")
 
 
+_NUMBER_WORDS = {"nhat": 1, "mot": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5}
+_CHOICE = re.compile(
+    r"^(?:(?:da|vang|em|toi|chau|minh|chon|lay|xem|la)\s+)*"
+    r"(?:(?P<lead>cai so|cai|so|muc|phuong an|lua chon|y|dong)\s+)?(?:(?P<nth>thu)\s+)?"
+    r"(?P<n>\d+|nhat|mot|hai|ba|bon|tu|nam|dau tien|dau)"
+    r"(?:\s+(?:a|nhe|nha|ak|ah|di|ad|ban|thoi|ay|do))*$"
+)
+
+
+def choice_number(text: str) -> int | None:
+    """A typed choice among numbered buttons: "2", "số 2", "cái thứ 2 ạ", "cái đầu tiên" -> its
+    number (from 1). Bare "thứ 2" is Monday and "ba" is a grandmother: a number word needs a
+    lead word ("cái thứ hai", "thứ nhất")."""
+    found = _CHOICE.match(fold(text).strip().rstrip("."))
+    if found is None:
+        return None
+    word, lead, nth = found.group("n"), found.group("lead"), found.group("nth")
+    if word.isdigit():
+        return int(word) if lead or not nth else None
+    if word.startswith("dau"):
+        return 1 if lead == "cai" else None
+    if word == "nhat":
+        return 1 if nth else None
+    return _NUMBER_WORDS[word] if lead else None
+
+
+_CORRECTION = re.compile(
+    r"^(?:da |a |khong |ko |k )*(?:khong phai|ko phai|k phai|sai roi|nham roi|em nham|toi nham|"
+    r"nham|chua dung|khong dung)(?: (?:roi|a|ad|ban|vay|the|cai do|cai nay|thu tuc do|thu tuc nay))*"
+    r"(?P<rest>.*)$"
+)
+# What the citizen meant, said after the correction: "ý em là ...", "em hỏi ...".
+_MEANT = re.compile(
+    r"^ *(?:(?:y|thuc ra) (?:(?:em|toi|minh|chau|con|bac) )?la|"
+    r"(?:(?:em|toi|minh|chau|con|bac) )?(?:hoi|muon hoi|can hoi|dinh hoi|dang hoi)(?: ve| cai)?) "
+)
+
+
+def _correction(text: str) -> str | None:
+    """ "không phải, ý em là đăng ký lại khai tử" -> "dang ky lai khai tu": what the citizen
+    says instead of the procedure just answered ("" for a bare "không phải"); None when the
+    message is no correction ("không phải đóng tiền à" asks whether one need not pay). The
+    correction stands alone before a comma, or is followed by "ý em là", "em hỏi"."""
+    parts = [*re.split(r"([,.;!?\n]+)", text, maxsplit=1), "", ""]
+    found = _CORRECTION.match(fold(parts[0]))
+    if found is None:
+        return None
+    own = found.group("rest").strip()
+    meant = _MEANT.match(own + " ")
+    if own and meant is None:
+        return None  # "không phải đóng tiền à": "need not", not "that is not it"
+    said = own[meant.end() :].strip() if meant is not None and own else ""
+    rest = f"{said} {fold(parts[2])}".strip()
+    meant = _MEANT.match(rest + " ")
+    return rest[meant.end() :].strip() if meant is not None and not said else rest
+
+
 def _switch_target(text: str) -> str | None:
     """'thế còn khai tử thì sao' -> 'khai tu'; None when what follows names no procedure
     ('thế còn lệ phí thì sao' asks the current guide's fee)."""
@@ -82,6 +139,8 @@ def _after_clarify(library: Library, turn: Turn, text: str) -> Guide | None:
     options = [cb.key for cb in keys if cb.act is Act.CARD and library.guide(cb.key) is not None]
     if len(options) < 2:
         return None
+    if _content_words(without_cues(text)) == 0:
+        return None  # "mất bao lâu" says nothing about which of the choices
     query = str(turn.state.data.get("query", ""))
     both = library.matcher.match(f"{query} {text}", allowed=frozenset(options))
     if both.intent == "guide" and both.best is not None:
@@ -322,6 +381,8 @@ class Router:
         if folded in _THANKS:
             turn.say(texts.YOU_ARE_WELCOME, [MENU, HUMAN])
             return
+        if flow_guide is not None and await self._corrected(turn, library, text, flow_guide):
+            return
         aspect = detect(text)
         result = library.match(text)
         best = result.best
@@ -350,6 +411,11 @@ class Router:
                     answers.show_follow_up(turn, library, chosen, text)
                 else:
                     self._answer(turn, library, chosen, aspect, text)
+                return
+            if aspect is not None and _content_words(without_cues(text)) == 0:
+                # "mất bao lâu" right after "which of these?": about which? Ask again, same
+                # choices (guessing one would answer about a procedure the citizen did not pick).
+                turn.say(texts.CLARIFY_AGAIN, list(state.buttons))
                 return
         guide = self._about(turn, library, text, result, aspect, flow_guide)
         if isinstance(guide, list):
@@ -382,6 +448,45 @@ class Router:
             self._clarify(turn, options, text, result.multi)
             return
         self._fallback(turn, library, _masked(text))
+
+    async def _corrected(self, turn: Turn, library: Library, text: str, current: Guide) -> bool:
+        """ "Không phải (cái đó), ý em là ...": the guide just answered is not the one meant. A
+        bare "không phải" drops the context and asks for the procedure's name (the next "cần
+        mang gì" must not get the rejected guide's papers); with a procedure, it is matched
+        among the others; with only an aspect ("không phải, em hỏi lệ phí") it stays."""
+        rest = _correction(text)
+        if rest is None:
+            return False
+        if _content_words(without_cues(rest)) == 0:
+            if detect(rest) is not None:
+                await self.text(turn, library, rest)
+                return True
+            turn.reset_flow()
+            turn.state.guide_id = None
+            turn.log("corrected", guide=current.id)
+            turn.say(texts.CORRECTED, [MENU, HUMAN])
+            return True
+        plain = library.match(rest)
+        if plain.best is not None and plain.best.id == current.id and detect(rest) is not None:
+            await self.text(turn, library, rest)  # "không phải, em hỏi lệ phí khai tử": ours
+            return True
+        turn.log("corrected", guide=current.id)
+        turn.state.guide_id = None
+        guide = library.guide(plain.best.id) if plain.best is not None else None
+        if plain.intent == "guide" and guide is not None and guide.id != current.id:
+            self._answer(turn, library, guide, detect(rest, guide.title), rest)
+            return True
+        # Without the rejected guide the matcher's best is only a guess: the citizen has seen
+        # one wrong answer already, so ask between the likeliest others.
+        others = frozenset(library.guides) - {current.id}
+        result = library.matcher.match(rest, allowed=others)
+        if result.intent in ("guide", "clarify") and result.matches:
+            options = [(m.id, m.title) for m in result.matches[: CLARIFY_OPTIONS - 1]]
+            self._clarify(turn, options, rest, False)
+            return True
+        turn.reset_flow()
+        turn.say(texts.CORRECTED, [MENU, HUMAN])
+        return True
 
     def _about(
         self,

@@ -56,6 +56,7 @@ MENU = "Bạn cần hỏi về lĩnh vực nào? Chọn một mục hoặc gõ c
 FIELD_LIST = "Các thủ tục về {field}. Bạn chọn một thủ tục:"
 
 CLARIFY = "Tôi chưa chắc bạn hỏi thủ tục nào. Có phải một trong các thủ tục này không?"
+CLARIFY_AGAIN = "Bạn hỏi về thủ tục nào trong các thủ tục dưới đây? Bạn bấm chọn một thủ tục nhé."
 NOT_THESE = "Không phải các mục này"
 FALLBACK_FIRST = (
     "Xin lỗi, tôi chưa hiểu câu hỏi. Bạn thử gõ ngắn gọn tên thủ tục, "
@@ -240,5 +241,9 @@ LATE_UNKNOWN = (
 )
 POINTER = "«{title}» không do Ủy ban xã giải quyết. Bạn liên hệ: {agency}."
 CHOOSE_NUMBER = "Vui lòng chọn số từ 1 đến {count}."
+CORRECTED = (
+    "Xin lỗi bạn. Bạn gõ tên thủ tục cần hỏi (ví dụ: «đăng ký lại khai tử»), hoặc bấm"
+    " «Gặp cán bộ» để hỏi cán bộ."
+)
 MULTI = "Bạn đang hỏi về {count} thủ tục. Bấm vào từng thủ tục để xem hướng dẫn:"
 YOU_ARE_WELCOME = "Dạ, không có gì ạ! Bạn cần hỏi gì thêm cứ gõ nhé."

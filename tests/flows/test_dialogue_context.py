@@ -81,3 +81,45 @@ async def test_land_use_money_is_a_fee_question(bot):
     await bot.say("muốn chuyển đất vườn lên đất ở")
     out = to_citizen(await bot.say("tiền sử dụng đất tính thế nào"))
     assert about(out) == ("chuyen-muc-dich-su-dung-dat", "fee")
+
+
+async def test_a_choice_typed_as_words_picks_that_button(bot):
+    out = to_citizen(await bot.say("trợ cấp hằng tháng"))
+    second = out[-1]["buttons"][1]
+    out = to_citizen(await bot.say("cái thứ 2 ạ"))  # not a guess on the words "thứ 2"
+    assert out[0]["text"].startswith(second.rstrip("…"))
+    out = to_citizen(await bot.say("trợ cấp hằng tháng"))
+    out = to_citizen(await bot.say("số 9"))
+    assert out[0]["text"].startswith("Vui lòng chọn số từ 1 đến") and "guide" not in out[0]
+
+
+async def test_a_bare_correction_drops_the_rejected_procedure(bot):
+    await bot.say("đăng ký khai tử")
+    out = to_citizen(await bot.say("không phải"))
+    assert "guide" not in out[0] and out[0]["text"].startswith("Xin lỗi bạn.")
+    out = to_citizen(await bot.say("cần mang gì"))  # not the rejected guide's papers
+    assert all(reply.get("guide") != "khai-tu" for reply in out)
+
+
+async def test_a_correction_naming_the_procedure_switches_to_it(bot):
+    await bot.say("đăng ký khai tử")
+    out = to_citizen(await bot.say("không phải, ý em là hỗ trợ mai táng"))
+    assert about(out) == ("ho-tro-mai-tang", None)
+    out = to_citizen(await bot.say("không phải, em hỏi lệ phí"))  # the aspect, not the guide
+    assert about(out) == ("ho-tro-mai-tang", "fee")
+
+
+async def test_a_vague_correction_asks_between_the_others_not_the_rejected_one(bot):
+    await bot.say("đăng ký khai tử")
+    out = to_citizen(await bot.say("không phải cái đó, em hỏi khai tử cho người mất lâu rồi"))
+    assert "guide" not in out[-1]
+    assert "Đăng ký lại khai tử" in out[-1]["buttons"]
+    assert "Đăng ký khai tử" not in out[-1]["buttons"]
+    out = to_citizen(await bot.say("mất bao lâu"))  # which one? asked again, none guessed
+    assert "guide" not in out[-1] and "Đăng ký lại khai tử" in out[-1]["buttons"]
+
+
+async def test_khong_phai_meaning_need_not_is_no_correction(bot):
+    await bot.say("khai sinh cho con")
+    out = to_citizen(await bot.say("không phải đóng tiền à"))
+    assert about(out) == ("khai-sinh", "fee")
