@@ -462,6 +462,14 @@ _PHRASES = (
 )
 
 
+_PLACE_ONLY = {"o xa", "o phuong", "o huyen", "o tinh", "lam tai", "nop tai"}
+_ASKING = ("khong", "duoc", "dau", "nao", "sao", "chua", "gi", "ha", "a", "nhi")
+
+
+def _asks(padded: str) -> bool:
+    return any(f" {word} " in padded for word in _ASKING)
+
+
 _AGE = re.compile(r" \d+ tuoi ")
 _MAY_I = ("duoc khong", "co duoc", "luong huu")
 _OVERDUE = re.compile(r" qua \d+ (?:ngay|thang|nam|hom|bua) ")  # "quá 60 ngày rồi"
@@ -500,7 +508,10 @@ def detect(text: str, topic: str = "") -> Aspect | None:
     padded = spelled(text)
     named = spelled(topic) if topic else ""
     for aspect, cues in _MATCHED:
-        if any(f" {cue} " in padded and f" {cue} " not in named for cue in cues):
+        found = [cue for cue in cues if f" {cue} " in padded and f" {cue} " not in named]
+        if topic and aspect == "where" and set(found) <= _PLACE_ONLY and not _asks(padded):
+            continue  # "photo công chứng căn cước ở xã" says where it is done, asks nothing
+        if found:
             return aspect
     if _AGE.search(padded) and any(f" {cue} " in padded for cue in _MAY_I):
         return "who"  # "con em 10 tuổi làm căn cước được không": who may, by age

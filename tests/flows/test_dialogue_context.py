@@ -123,3 +123,10 @@ async def test_khong_phai_meaning_need_not_is_no_correction(bot):
     await bot.say("khai sinh cho con")
     out = to_citizen(await bot.say("không phải đóng tiền à"))
     assert about(out) == ("khai-sinh", "fee")
+
+
+async def test_a_first_question_saying_where_it_is_done_gets_the_card(bot):
+    out = to_citizen(await bot.say("photo công chứng căn cước ở xã"))
+    assert about(out) == ("chung-thuc-ban-sao", None)  # not "nơi nộp: ..."
+    out = to_citizen(await bot.say("làm ở phường được không"))  # this one asks where
+    assert about(out) == ("chung-thuc-ban-sao", "where")
