@@ -251,15 +251,20 @@ def show_follow_up(turn: Turn, library: Library, guide: Guide, text: str) -> Non
     turn.about = (guide.id, "faq")
     turn.state.misses = 0
     turn.log("answer", guide=guide.id, aspect="faq")
-    show_faq_answer(turn, library, guide, index)
+    show_faq_answer(turn, library, guide, index, name=True)
 
 
-def show_faq_answer(turn: Turn, library: Library, guide: Guide, index: int) -> bool:
+def show_faq_answer(
+    turn: Turn, library: Library, guide: Guide, index: int, name: bool = False
+) -> bool:
+    """`name`: a typed follow-up's answer says which procedure it is about (a pressed question
+    came from a list that did, and starts with the question pressed)."""
     if not 0 <= index < len(guide.faq):
         return False
     turn.reset_flow()
     buttons = [button(texts.B_FAQ, Act.FAQ, guide.id), *section_buttons(guide)]
-    turn.say_paged(named(guide, render.faq_answer(guide, library, index)), buttons)
+    body = render.faq_answer(guide, library, index)
+    turn.say_paged(named(guide, body) if name else body, buttons)
     return True
 
 
