@@ -46,8 +46,6 @@ def show_aspect(turn: Turn, library: Library, guide: Guide, aspect: Aspect, text
     turn.state.misses = 0
     turn.log("answer", guide=guide.id, aspect=aspect)
     _show_aspect(turn, library, guide, aspect, text)
-    if turn.state.flow is None:
-        turn.state.data["aspect"] = aspect  # "thế còn khai tử thì sao" asks the same again
 
 
 def _show_aspect(turn: Turn, library: Library, guide: Guide, aspect: Aspect, text: str) -> None:
@@ -201,14 +199,14 @@ def show_online(turn: Turn, library: Library, guide: Guide) -> None:
     turn.say_paged(named(guide, render.online(guide, library)), section_buttons(guide))
 
 
-def show_faq(turn: Turn, guide: Guide) -> None:
+def show_faq(turn: Turn, guide: Guide, intro: str = texts.FAQ_INTRO) -> None:
     turn.reset_flow()
     if not guide.faq:
         turn.say(named(guide, texts.NO_FAQ), section_buttons(guide))
         return
     # Full questions, unnumbered: a channel that lists them numbers them once.
     buttons = [button(item.q, Act.FAQ_ANSWER, guide.id, i) for i, item in enumerate(guide.faq)]
-    turn.say(texts.FAQ_INTRO.format(title=guide.title), [*buttons, *section_buttons(guide)])
+    turn.say(intro.format(title=guide.title), [*buttons, *section_buttons(guide)])
 
 
 FAQ_WORDS = 2  # content words a follow-up shares with a question of the guide's FAQ
@@ -231,25 +229,43 @@ def faq_for(guide: Guide, text: str) -> int | None:
     return best if enough else None
 
 
+def asks_title_only(guide: Guide, text: str) -> bool:
+    """The message is only the guide's name again ("khai sinh"): it asks for the card."""
+    asked = {w for w in fold(text).split() if w not in LIGHT_WORDS}
+    return asked <= set(fold(guide.title).split())
+
+
 def show_follow_up(turn: Turn, library: Library, guide: Guide, text: str) -> None:
-    """A follow-up about the guide being discussed without aspect words: the FAQ answer it asks
-    for, or the card again (both name the procedure)."""
+    """A follow-up about the guide without aspect words: the FAQ answer it asks for; for a
+    question its FAQ does not answer, while the guide is already being discussed, the list of
+    its FAQ (the card again would repeat what the citizen just read); otherwise the card."""
     index = faq_for(guide, text)
     if index is None:
-        show_card(turn, library, guide)
+        if turn.state.guide_id != guide.id or not guide.faq or asks_title_only(guide, text):
+            show_card(turn, library, guide)
+            return
+        turn.about = (guide.id, "faq")
+        turn.state.misses = 0
+        turn.log("answer", guide=guide.id, aspect="faq")
+        show_faq(turn, guide, texts.FAQ_NOT_ANSWERED)
         return
     turn.about = (guide.id, "faq")
     turn.state.misses = 0
     turn.log("answer", guide=guide.id, aspect="faq")
-    show_faq_answer(turn, library, guide, index)
+    show_faq_answer(turn, library, guide, index, name=True)
 
 
-def show_faq_answer(turn: Turn, library: Library, guide: Guide, index: int) -> bool:
+def show_faq_answer(
+    turn: Turn, library: Library, guide: Guide, index: int, name: bool = False
+) -> bool:
+    """`name`: a typed follow-up's answer says which procedure it is about (a pressed question
+    came from a list that did, and starts with the question pressed)."""
     if not 0 <= index < len(guide.faq):
         return False
     turn.reset_flow()
     buttons = [button(texts.B_FAQ, Act.FAQ, guide.id), *section_buttons(guide)]
-    turn.say_paged(render.faq_answer(guide, library, index), buttons)
+    body = render.faq_answer(guide, library, index)
+    turn.say_paged(named(guide, body) if name else body, buttons)
     return True
 
 

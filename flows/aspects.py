@@ -128,6 +128,12 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "di lam ho",
             "di nop ho",
             "dieu kien",
+            "co duoc ho tro khong",
+            "co duoc huong khong",
+            "co duoc tro cap khong",
+            "co duoc nhan khong",
+            "co duoc lam khong",
+            "du dieu kien",
         ),
     ),
     (
@@ -195,6 +201,11 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "chi phi",
             "phai dong",
             "thu phi",
+            "tien su dung dat",
+            "tinh tien",
+            "tien thue",
+            "nop thue",
+            "truoc ba",
         ),
     ),
     (
@@ -400,6 +411,8 @@ LIGHT_WORDS = {
     "thang",
     "nam",
     "lan",
+    "cua",  # "của"
+    "be",  # "bé", the child, like "con"
 }
 
 
@@ -449,6 +462,16 @@ _PHRASES = (
 )
 
 
+_PLACE_ONLY = {"o xa", "o phuong", "o huyen", "o tinh", "lam tai", "nop tai"}
+_ASKING = ("khong", "duoc", "dau", "nao", "sao", "chua", "gi", "ha", "a", "nhi")
+
+
+def _asks(padded: str) -> bool:
+    return any(f" {word} " in padded for word in _ASKING)
+
+
+_AGE = re.compile(r" \d+ tuoi ")
+_MAY_I = ("duoc khong", "co duoc", "luong huu")
 _OVERDUE = re.compile(r" qua \d+ (?:ngay|thang|nam|hom|bua) ")  # "quá 60 ngày rồi"
 # "hộ" of "hồ sơ", "hộ chiếu", "hộ khẩu"... is not "nộp hộ" (on someone's behalf): joined while
 # cues are looked for.
@@ -478,11 +501,20 @@ _GENERIC = ("nop ho_so", "lam ho_so", "ho_so", "thu tuc", "cho hoi", "xin hoi", 
 _MATCHED = tuple((aspect, tuple(_joined(fold(cue)) for cue in cues)) for aspect, cues in _CUES)
 
 
-def detect(text: str) -> Aspect | None:
+def detect(text: str, topic: str = "") -> Aspect | None:
+    """The aspect asked. Cues found in `topic` (the title of the guide the question is about)
+    name the procedure, not a part of it: "nộp hồ sơ trên dịch vụ công thế nào" asks how to
+    file online, the whole of the online-filing guide, not its online section."""
     padded = spelled(text)
+    named = spelled(topic) if topic else ""
     for aspect, cues in _MATCHED:
-        if any(f" {cue} " in padded for cue in cues):
+        found = [cue for cue in cues if f" {cue} " in padded and f" {cue} " not in named]
+        if topic and aspect == "where" and set(found) <= _PLACE_ONLY and not _asks(padded):
+            continue  # "photo công chứng căn cước ở xã" says where it is done, asks nothing
+        if found:
             return aspect
+    if _AGE.search(padded) and any(f" {cue} " in padded for cue in _MAY_I):
+        return "who"  # "con em 10 tuổi làm căn cước được không": who may, by age
     return None
 
 

@@ -40,7 +40,7 @@ from flows.ports import (
     TranscriptLine,
 )
 from flows.ports import Turn as StoredTurn
-from flows.router import Router
+from flows.router import Router, choice_number
 from flows.turn import CleanTexts, Turn, numbers_are_answers
 from knowledge.library import Library
 from knowledge.matcher import Match
@@ -265,10 +265,9 @@ class Engine:
                 return
             data = self._typed_choice(turn, text, folded, library)
             count = len(state.buttons)
-            stripped = text.strip().rstrip(".")
             if (
                 data is None
-                and stripped.isdigit()
+                and choice_number(text) is not None
                 and count
                 and state.mode == "bot"
                 and (state.flow not in FORM_FLOWS)
@@ -293,10 +292,10 @@ class Engine:
         """A typed number or exact button label stands for pressing that button."""
         state = turn.state
         buttons = state.buttons
-        stripped = text.strip().rstrip(".")
+        number = choice_number(text)
         # With a person, or when asked for a count or a phone, a number is an answer ("2 bản").
-        if stripped.isdigit() and buttons and not numbers_are_answers(state):
-            index = int(stripped) - 1
+        if number is not None and buttons and not numbers_are_answers(state):
+            index = number - 1
             return buttons[index].data if 0 <= index < len(buttons) else None
         if not folded:
             return None

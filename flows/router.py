@@ -29,11 +29,72 @@ SWITCH_CONFIDENCE = 0.8
 SWITCH_MARGIN = 0.25
 # A follow-up without aspect words stays when the matcher's (undecided) best is the current guide.
 STAY_CONFIDENCE = 0.5
+# ... or when the current guide is about as likely as the (undecided) best: context breaks ties.
+TIE_CONFIDENCE = 0.4
+# A message typed after "which of these?" picks a choice only this far ahead of the next one.
+CHOICE_MARGIN = 0.1
 _SWITCH = re.compile(
     r"^(?:the |vay |con |the con |vay con |con ve |a ma |ngoai ra |hoi them |cho hoi them |them )+"
     r"(.+?)(?: thi sao| thi the nao| the nao| sao| nua| thi)?$"
 )
 _FEE_WORDS = ("le phi", "phi", "nop tien", "lam mat tien", "ton tien")
+
+
+_NUMBER_WORDS = {"nhat": 1, "mot": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5}
+_CHOICE = re.compile(
+    r"^(?:(?:da|vang|em|toi|chau|minh|chon|lay|xem|la)\s+)*"
+    r"(?:(?P<lead>cai so|cai|so|muc|phuong an|lua chon|y|dong)\s+)?(?:(?P<nth>thu)\s+)?"
+    r"(?P<n>\d+|nhat|mot|hai|ba|bon|tu|nam|dau tien|dau)"
+    r"(?:\s+(?:a|nhe|nha|ak|ah|di|ad|ban|thoi|ay|do))*$"
+)
+
+
+def choice_number(text: str) -> int | None:
+    """A typed choice among numbered buttons: "2", "số 2", "cái thứ 2 ạ", "cái đầu tiên" -> its
+    number (from 1). Bare "thứ 2" is Monday and "ba" is a grandmother: a number word needs a
+    lead word ("cái thứ hai", "thứ nhất")."""
+    found = _CHOICE.match(fold(text).strip().rstrip("."))
+    if found is None:
+        return None
+    word, lead, nth = found.group("n"), found.group("lead"), found.group("nth")
+    if word.isdigit():
+        return int(word) if lead or not nth else None
+    if word.startswith("dau"):
+        return 1 if lead == "cai" else None
+    if word == "nhat":
+        return 1 if nth else None
+    return _NUMBER_WORDS[word] if lead else None
+
+
+_CORRECTION = re.compile(
+    r"^(?:da |a |khong |ko |k )*(?:khong phai|ko phai|k phai|sai roi|nham roi|em nham|toi nham|"
+    r"nham|chua dung|khong dung)(?: (?:roi|a|ad|ban|vay|the|cai do|cai nay|thu tuc do|thu tuc nay))*"
+    r"(?P<rest>.*)$"
+)
+# What the citizen meant, said after the correction: "ý em là ...", "em hỏi ...".
+_MEANT = re.compile(
+    r"^ *(?:(?:y|thuc ra) (?:(?:em|toi|minh|chau|con|bac) )?la|"
+    r"(?:(?:em|toi|minh|chau|con|bac) )?(?:hoi|muon hoi|can hoi|dinh hoi|dang hoi)(?: ve| cai)?) "
+)
+
+
+def _correction(text: str) -> str | None:
+    """ "không phải, ý em là đăng ký lại khai tử" -> "dang ky lai khai tu": what the citizen
+    says instead of the procedure just answered ("" for a bare "không phải"); None when the
+    message is no correction ("không phải đóng tiền à" asks whether one need not pay). The
+    correction stands alone before a comma, or is followed by "ý em là", "em hỏi"."""
+    parts = [*re.split(r"([,.;!?\n]+)", text, maxsplit=1), "", ""]
+    found = _CORRECTION.match(fold(parts[0]))
+    if found is None:
+        return None
+    own = found.group("rest").strip()
+    meant = _MEANT.match(own + " ")
+    if own and meant is None:
+        return None  # "không phải đóng tiền à": "need not", not "that is not it"
+    said = own[meant.end() :].strip() if meant is not None and own else ""
+    rest = f"{said} {fold(parts[2])}".strip()
+    meant = _MEANT.match(rest + " ")
+    return rest[meant.end() :].strip() if meant is not None and not said else rest
 
 
 def _switch_target(text: str) -> str | None:
@@ -62,6 +123,14 @@ def _clearly_ahead(result: MatchResult, current: Guide) -> bool:
     )
 
 
+def _close_to_best(result: MatchResult, current: Guide) -> bool:
+    """The current guide is among the matcher's leads, as plausible as the best (which the
+    matcher did not dare answer with): the conversation's context breaks the tie."""
+    best = result.best
+    mine = next((m.score for m in result.matches if m.id == current.id), 0.0)
+    return best is not None and mine >= TIE_CONFIDENCE and best.score - mine < SWITCH_MARGIN / 2
+
+
 def _after_clarify(library: Library, turn: Turn, text: str) -> Guide | None:
     """After "which of these?" the citizen may type a follow-up instead of pressing a button
     ("có cần xét nghiệm ADN không"): the one choice that the question asked and this message
@@ -70,10 +139,16 @@ def _after_clarify(library: Library, turn: Turn, text: str) -> Guide | None:
     options = [cb.key for cb in keys if cb.act is Act.CARD and library.guide(cb.key) is not None]
     if len(options) < 2:
         return None
+    if _content_words(without_cues(text)) == 0:
+        return None  # "mất bao lâu" says nothing about which of the choices
     query = str(turn.state.data.get("query", ""))
     both = library.matcher.match(f"{query} {text}", allowed=frozenset(options))
     if both.intent == "guide" and both.best is not None:
-        return library.guide(both.best.id)
+        # Only a clear lead settles it: between close siblings ("nhận cha con" at the birth
+        # registration or later) a near tie is a guess, and a wrong guess sends the wrong papers.
+        runner_up = max((m.score for m in both.matches[1:]), default=0.0)
+        if both.best.score - runner_up >= CHOICE_MARGIN:
+            return library.guide(both.best.id)
     guides = [g for g in map(library.guide, options) if g is not None]
     fits = [g for g in guides if answers.faq_for(g, text) is not None]
     return fits[0] if len(fits) == 1 else None
@@ -306,6 +381,8 @@ class Router:
         if folded in _THANKS:
             turn.say(texts.YOU_ARE_WELCOME, [MENU, HUMAN])
             return
+        if flow_guide is not None and await self._corrected(turn, library, text, flow_guide):
+            return
         aspect = detect(text)
         result = library.match(text)
         best = result.best
@@ -335,14 +412,20 @@ class Router:
                 else:
                     self._answer(turn, library, chosen, aspect, text)
                 return
+            if aspect is not None and _content_words(without_cues(text)) == 0:
+                # "mất bao lâu" right after "which of these?": about which? Ask again, same
+                # choices (guessing one would answer about a procedure the citizen did not pick).
+                turn.say(texts.CLARIFY_AGAIN, list(state.buttons))
+                return
         guide = self._about(turn, library, text, result, aspect, flow_guide)
         if isinstance(guide, list):
             self._ask_between(turn, guide, text)
             return
         if guide is not None:
-            previous = state.data.get("aspect")
-            if aspect is None and previous and _switch_target(text) is not None:
-                aspect = previous  # "thế còn khai sinh thì sao": the same question, other guide
+            if aspect is not None and guide.id != state.guide_id:
+                aspect = detect(text, guide.title)  # a new guide: its own name is no aspect
+            # "thế còn khai sinh thì sao" leaving another guide gets the new guide's card: it
+            # has the time, papers, fee and place, whichever of them the citizen meant.
             self._answer(turn, library, guide, aspect, text)
             return
         if result.pointer is not None:
@@ -365,6 +448,45 @@ class Router:
             self._clarify(turn, options, text, result.multi)
             return
         self._fallback(turn, library, _masked(text))
+
+    async def _corrected(self, turn: Turn, library: Library, text: str, current: Guide) -> bool:
+        """ "Không phải (cái đó), ý em là ...": the guide just answered is not the one meant. A
+        bare "không phải" drops the context and asks for the procedure's name (the next "cần
+        mang gì" must not get the rejected guide's papers); with a procedure, it is matched
+        among the others; with only an aspect ("không phải, em hỏi lệ phí") it stays."""
+        rest = _correction(text)
+        if rest is None:
+            return False
+        if _content_words(without_cues(rest)) == 0:
+            if detect(rest) is not None:
+                await self.text(turn, library, rest)
+                return True
+            turn.reset_flow()
+            turn.state.guide_id = None
+            turn.log("corrected", guide=current.id)
+            turn.say(texts.CORRECTED, [MENU, HUMAN])
+            return True
+        plain = library.match(rest)
+        if plain.best is not None and plain.best.id == current.id and detect(rest) is not None:
+            await self.text(turn, library, rest)  # "không phải, em hỏi lệ phí khai tử": ours
+            return True
+        turn.log("corrected", guide=current.id)
+        turn.state.guide_id = None
+        guide = library.guide(plain.best.id) if plain.best is not None else None
+        if plain.intent == "guide" and guide is not None and guide.id != current.id:
+            self._answer(turn, library, guide, detect(rest, guide.title), rest)
+            return True
+        # Without the rejected guide the matcher's best is only a guess: the citizen has seen
+        # one wrong answer already, so ask between the likeliest others.
+        others = frozenset(library.guides) - {current.id}
+        result = library.matcher.match(rest, allowed=others)
+        if result.intent in ("guide", "clarify") and result.matches:
+            options = [(m.id, m.title) for m in result.matches[: CLARIFY_OPTIONS - 1]]
+            self._clarify(turn, options, rest, False)
+            return True
+        turn.reset_flow()
+        turn.say(texts.CORRECTED, [MENU, HUMAN])
+        return True
 
     def _about(
         self,
@@ -437,6 +559,8 @@ class Router:
             return current if result.intent == "guide" or best.score >= STAY_CONFIDENCE else None
         if result.intent == "clarify" and best is not None and best.id == current.id:
             return current
+        if result.intent != "guide" and best is not None and _close_to_best(result, current):
+            return current  # "đăng nhập bằng gì": as likely ours as any other; context decides
         if result.intent == "guide" and best is not None:
             if _clearly_ahead(result, current):
                 return library.guide(best.id)

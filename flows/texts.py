@@ -56,6 +56,7 @@ MENU = "Bạn cần hỏi về lĩnh vực nào? Chọn một mục hoặc gõ c
 FIELD_LIST = "Các thủ tục về {field}. Bạn chọn một thủ tục:"
 
 CLARIFY = "Tôi chưa chắc bạn hỏi thủ tục nào. Có phải một trong các thủ tục này không?"
+CLARIFY_AGAIN = "Bạn hỏi về thủ tục nào trong các thủ tục dưới đây? Bạn bấm chọn một thủ tục nhé."
 NOT_THESE = "Không phải các mục này"
 FALLBACK_FIRST = (
     "Xin lỗi, tôi chưa hiểu câu hỏi. Bạn thử gõ ngắn gọn tên thủ tục, "
@@ -103,6 +104,10 @@ CHECKLIST_COMPLETE = "Bạn đã có đủ giấy tờ cần thiết. Có thể 
 FEES_INTRO = "Lệ phí «{title}»:"
 ONLINE_NONE = "Thủ tục này hiện phải nộp trực tiếp tại {desk}."
 FAQ_INTRO = "Câu hỏi thường gặp về «{title}». Bạn chọn một câu:"
+FAQ_NOT_ANSWERED = (
+    "Tôi chưa có câu trả lời riêng cho câu này về «{title}». Bạn xem các câu hỏi thường gặp"
+    " dưới đây, hoặc bấm «Gặp cán bộ» để hỏi cán bộ:"
+)
 NO_FAQ = "Chưa có câu hỏi thường gặp cho thủ tục này."
 VERIFY_NOTE = "Một số thông tin đang được cán bộ kiểm tra lại; nếu cần chắc chắn, bạn hỏi cán bộ."
 
@@ -236,5 +241,9 @@ LATE_UNKNOWN = (
 )
 POINTER = "«{title}» không do Ủy ban xã giải quyết. Bạn liên hệ: {agency}."
 CHOOSE_NUMBER = "Vui lòng chọn số từ 1 đến {count}."
+CORRECTED = (
+    "Xin lỗi bạn. Bạn gõ tên thủ tục cần hỏi (ví dụ: «đăng ký lại khai tử»), hoặc bấm"
+    " «Gặp cán bộ» để hỏi cán bộ."
+)
 MULTI = "Bạn đang hỏi về {count} thủ tục. Bấm vào từng thủ tục để xem hướng dẫn:"
 YOU_ARE_WELCOME = "Dạ, không có gì ạ! Bạn cần hỏi gì thêm cứ gõ nhé."

@@ -37,11 +37,14 @@ async def test_id_card_processing_time_stays_on_the_id_card(bot):
     assert about(out) == ("can-cuoc", "time")
 
 
-async def test_the_con_thi_sao_switches_with_the_same_question(bot):
+async def test_the_con_thi_sao_switches_to_the_new_guides_card(bot):
     await bot.say("đăng ký kết hôn")
     await bot.say("mất bao lâu")
     out = to_citizen(await bot.say("thế còn khai sinh thì sao"))
-    assert about(out) == ("khai-sinh", "time")
+    # The card of the new procedure: it answers "how long" too, and papers, fee and place.
+    assert about(out) == ("khai-sinh", None)
+    text = "\n".join(reply["text"] for reply in out)
+    assert "Thời gian: Giải quyết ngay trong ngày" in text and "Cần mang:" in text
 
 
 async def test_strong_evidence_for_another_guide_switches(bot):

@@ -1,0 +1,132 @@
+"""Dialogue context, one test per kind of miss found in the development dialogues: a switch
+shows the new procedure, a procedure's own name is no aspect, a follow-up its FAQ answers gets
+that answer, one it does not answer gets the FAQ list, and a tie is broken by the context."""
+
+from tests.flows.driver import to_citizen
+
+
+def about(out: list[dict]) -> tuple[str | None, str | None]:
+    return out[0].get("guide"), out[0].get("aspect")
+
+
+def said(out: list[dict]) -> str:
+    return "\n".join(reply.get("text", "") for reply in out)
+
+
+async def test_a_switch_after_an_aspect_shows_the_new_procedure_not_the_old_aspect(bot):
+    await bot.say("photo công chứng căn cước")
+    await bot.say("có cần mang bản gốc không")
+    out = to_citizen(await bot.say("thế còn chứng thực chữ ký thì sao"))
+    assert about(out) == ("chung-thuc-chu-ky", None)
+    assert said(out).startswith("Chứng thực chữ ký")
+
+
+async def test_the_procedures_own_name_is_not_taken_for_an_aspect(bot):
+    out = to_citizen(await bot.say("nộp hồ sơ trên dịch vụ công thế nào"))
+    # the online-filing guide itself, not the "online" section of it
+    assert about(out) == ("nop-ho-so-truc-tuyen", None)
+    await bot.say("cảm ơn")
+    out = to_citizen(await bot.say("thế còn thanh toán lệ phí thì sao"))
+    assert about(out) == ("thanh-toan-le-phi", None)  # its card, not a fee table
+
+
+async def test_a_follow_up_on_the_faqs_subject_gets_its_answer(bot):
+    await bot.say("chồng em người Pháp, bé sinh ở Việt Nam")
+    out = to_citizen(await bot.say("quốc tịch của bé chọn thế nào"))
+    assert about(out) == ("khai-sinh-yeu-to-nuoc-ngoai", "faq")
+    assert said(out).startswith("«Đăng ký khai sinh có yếu tố nước ngoài» — ")
+    assert "quốc tịch" in said(out)
+
+
+async def test_a_question_the_faq_does_not_answer_lists_the_faq_instead_of_the_card_again(bot):
+    await bot.say("quên mật khẩu vneid")
+    out = to_citizen(await bot.say("đổi số điện thoại rồi thì sao"))
+    assert about(out) == ("vneid", "faq")
+    assert (
+        "chưa có câu trả lời riêng" in out[0]["text"] and "«Tài khoản định danh" in out[0]["text"]
+    )
+    labels = out[0]["buttons"]
+    assert "Quên mật khẩu VNeID thì làm sao?" in labels and "Gặp cán bộ" in " ".join(labels)
+
+
+async def test_a_follow_up_as_likely_ours_as_anothers_stays_on_ours(bot):
+    await bot.say("nộp hồ sơ trên dịch vụ công thế nào")
+    out = to_citizen(await bot.say("đăng nhập bằng gì"))  # VNeID is as likely, alone
+    assert about(out)[0] == "nop-ho-so-truc-tuyen"
+
+
+async def test_a_near_tie_after_which_of_these_asks_again_instead_of_guessing(bot):
+    out = to_citizen(await bot.say("bố cháu muốn nhận con, giấy khai sinh chưa có tên bố"))
+    assert "guide" not in out[-1]  # which of these? (at the birth registration, or later)
+    out = to_citizen(await bot.say("có cần xét nghiệm ADN không"))  # both FAQs answer it
+    assert all("guide" not in reply for reply in out)
+    assert {"Đăng ký nhận cha, mẹ, con", "Đăng ký khai sinh kết hợp nhận cha, mẹ, con"} <= set(
+        out[-1]["buttons"]
+    )
+
+
+async def test_eligibility_by_age_is_answered_with_who_may_file(bot):
+    out = to_citizen(await bot.say("con em 10 tuổi làm căn cước được không"))
+    assert about(out) == ("can-cuoc", "who")
+    assert "dưới 14 tuổi" in said(out)
+
+
+async def test_eligibility_of_a_carer_is_answered_with_who_may_file(bot):
+    out = to_citizen(await bot.say("người chăm sóc người khuyết tật nặng có được hỗ trợ không"))
+    assert about(out) == ("tro-cap-nguoi-khuyet-tat", "who")
+    assert "chăm sóc" in said(out)
+
+
+async def test_land_use_money_is_a_fee_question(bot):
+    await bot.say("muốn chuyển đất vườn lên đất ở")
+    out = to_citizen(await bot.say("tiền sử dụng đất tính thế nào"))
+    assert about(out) == ("chuyen-muc-dich-su-dung-dat", "fee")
+
+
+async def test_a_choice_typed_as_words_picks_that_button(bot):
+    out = to_citizen(await bot.say("trợ cấp hằng tháng"))
+    second = out[-1]["buttons"][1]
+    out = to_citizen(await bot.say("cái thứ 2 ạ"))  # not a guess on the words "thứ 2"
+    assert out[0]["text"].startswith(second.rstrip("…"))
+    out = to_citizen(await bot.say("trợ cấp hằng tháng"))
+    out = to_citizen(await bot.say("số 9"))
+    assert out[0]["text"].startswith("Vui lòng chọn số từ 1 đến") and "guide" not in out[0]
+
+
+async def test_a_bare_correction_drops_the_rejected_procedure(bot):
+    await bot.say("đăng ký khai tử")
+    out = to_citizen(await bot.say("không phải"))
+    assert "guide" not in out[0] and out[0]["text"].startswith("Xin lỗi bạn.")
+    out = to_citizen(await bot.say("cần mang gì"))  # not the rejected guide's papers
+    assert all(reply.get("guide") != "khai-tu" for reply in out)
+
+
+async def test_a_correction_naming_the_procedure_switches_to_it(bot):
+    await bot.say("đăng ký khai tử")
+    out = to_citizen(await bot.say("không phải, ý em là hỗ trợ mai táng"))
+    assert about(out) == ("ho-tro-mai-tang", None)
+    out = to_citizen(await bot.say("không phải, em hỏi lệ phí"))  # the aspect, not the guide
+    assert about(out) == ("ho-tro-mai-tang", "fee")
+
+
+async def test_a_vague_correction_asks_between_the_others_not_the_rejected_one(bot):
+    await bot.say("đăng ký khai tử")
+    out = to_citizen(await bot.say("không phải cái đó, em hỏi khai tử cho người mất lâu rồi"))
+    assert "guide" not in out[-1]
+    assert "Đăng ký lại khai tử" in out[-1]["buttons"]
+    assert "Đăng ký khai tử" not in out[-1]["buttons"]
+    out = to_citizen(await bot.say("mất bao lâu"))  # which one? asked again, none guessed
+    assert "guide" not in out[-1] and "Đăng ký lại khai tử" in out[-1]["buttons"]
+
+
+async def test_khong_phai_meaning_need_not_is_no_correction(bot):
+    await bot.say("khai sinh cho con")
+    out = to_citizen(await bot.say("không phải đóng tiền à"))
+    assert about(out) == ("khai-sinh", "fee")
+
+
+async def test_a_first_question_saying_where_it_is_done_gets_the_card(bot):
+    out = to_citizen(await bot.say("photo công chứng căn cước ở xã"))
+    assert about(out) == ("chung-thuc-ban-sao", None)  # not "nơi nộp: ..."
+    out = to_citizen(await bot.say("làm ở phường được không"))  # this one asks where
+    assert about(out) == ("chung-thuc-ban-sao", "where")
