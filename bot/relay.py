@@ -31,13 +31,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 from pydantic import SecretStr
 
 from bot.channels.local import LogDesk
 from bot.channels.telegram.desk import TelegramDesk
 from bot.channels.telegram.sender import Sender, TelegramOutbox, send_bot
-from bot.channels.zalo.client import TokenStore, ZaloClient
+from bot.channels.zalo.client import client_from_settings, seed_from_settings
 from bot.channels.zalo.outbox import ZaloOutbox
 from bot.config import Settings
 from bot.crashpoints import EXIT_STATUS
@@ -319,24 +318,8 @@ async def build_sender(
             telegram, settings.telegram_staff_chat_id, storage, storage.desk_links, clock
         )
     if settings.zalo_enabled:
-        assert settings.zalo_app_id and settings.zalo_app_secret
-        assert settings.zalo_refresh_token is not None
-        http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0))
-        client = ZaloClient(
-            http,
-            settings.zalo_api_base_url,
-            settings.zalo_oauth_base_url,
-            settings.zalo_app_id,
-            settings.zalo_app_secret.get_secret_value(),
-            TokenStore(storage),
-            clock,
-            sends=SendThread(f"zalo-send-{commune}"),
-        )
-        access = settings.zalo_access_token
-        await client.seed(
-            access.get_secret_value() if access else None,
-            settings.zalo_refresh_token.get_secret_value(),
-        )
+        http, client = client_from_settings(settings, storage, clock, commune)
+        await seed_from_settings(client, settings)
         closers += [client.close, http.aclose]
         transports["zalo"] = ZaloOutbox(client, storage, clock)
     if settings.web_chat:

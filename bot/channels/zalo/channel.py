@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-import httpx
-
-from bot.channels.zalo.client import TokenStore, ZaloClient
+from bot.channels.zalo.client import client_from_settings, seed_from_settings
 from bot.channels.zalo.outbox import ZaloOutbox
 from bot.channels.zalo.webhook import ZaloReceiver
 from bot.config import Settings
-from bot.delivery import SendThread
 from flows.engine import Engine
 from flows.models import DEFAULT_COMMUNE
 from flows.ports import Clock, Storage
@@ -29,18 +26,7 @@ class ZaloChannel:
         assert settings.zalo_refresh_token is not None
         self._settings = settings
         self._clock = clock
-        self.http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0))
-        self.client = ZaloClient(
-            self.http,
-            settings.zalo_api_base_url,
-            settings.zalo_oauth_base_url,
-            settings.zalo_app_id,
-            settings.zalo_app_secret.get_secret_value(),
-            TokenStore(storage),
-            clock,
-            backoff,
-            sends=SendThread(f"zalo-send-{commune}"),
-        )
+        self.http, self.client = client_from_settings(settings, storage, clock, commune, backoff)
         self.outbox = ZaloOutbox(self.client, storage, clock)
         self.receiver = ZaloReceiver(
             storage,
@@ -57,12 +43,7 @@ class ZaloChannel:
         self.receiver.bind(engine)
 
     async def start(self) -> None:
-        access = self._settings.zalo_access_token
-        refresh = self._settings.zalo_refresh_token
-        assert refresh is not None
-        await self.client.seed(
-            access.get_secret_value() if access else None, refresh.get_secret_value()
-        )
+        await seed_from_settings(self.client, self._settings)
         self.receiver.start()
 
     async def stop(self) -> None:

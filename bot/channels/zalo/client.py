@@ -25,6 +25,7 @@ from typing import Any
 
 import httpx
 
+from bot.config import Settings
 from bot.crashpoints import send_timing
 from bot.delivery import SendThread, request_accepted
 from flows.ports import Clock, Storage
@@ -311,3 +312,35 @@ def _json(response: httpx.Response) -> dict[str, Any]:
     except ValueError:
         return {"error": -1, "message": f"not JSON (HTTP {response.status_code})"}
     return data if isinstance(data, dict) else {"error": -1, "message": "unexpected body"}
+
+
+def client_from_settings(
+    settings: Settings,
+    storage: Storage,
+    clock: Clock,
+    commune: str,
+    backoff: tuple[float, ...] = (0.5, 1.0, 2.0),
+) -> tuple[httpx.AsyncClient, ZaloClient]:
+    """The Zalo client a commune's settings describe, with its HTTP client (closed by the
+    caller): the same for the channel and for the sender process."""
+    assert settings.zalo_app_id and settings.zalo_app_secret
+    http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0))
+    client = ZaloClient(
+        http,
+        settings.zalo_api_base_url,
+        settings.zalo_oauth_base_url,
+        settings.zalo_app_id,
+        settings.zalo_app_secret.get_secret_value(),
+        TokenStore(storage),
+        clock,
+        backoff,
+        sends=SendThread(f"zalo-send-{commune}"),
+    )
+    return http, client
+
+
+async def seed_from_settings(client: ZaloClient, settings: Settings) -> None:
+    """Seed the client with the tokens configured (kept ones in storage win; see `seed`)."""
+    access, refresh = settings.zalo_access_token, settings.zalo_refresh_token
+    assert refresh is not None
+    await client.seed(access.get_secret_value() if access else None, refresh.get_secret_value())
