@@ -48,12 +48,16 @@ DEV3_DIALOGUES = DATA / "dev3_dialogues.jsonl"
 # while floors were raised, so this one measures; aggregate numbers only, never tuned on.
 GATE4 = DATA / "gate4_questions.tsv"
 GATE4_DIALOGUES = DATA / "gate4_dialogues.jsonl"
+# Fourth development set (fifth independent writer, session 6): tuned on its half A only.
+DEV4 = DATA / "dev4_questions.tsv"
+DEV4_DIALOGUES = DATA / "dev4_dialogues.jsonl"
 # Named sets for `--sets`; the gate ones run only when asked for or by default without --no-gate.
 QUESTION_SETS = {
     "questions": QUESTIONS,
     "holdout": HOLDOUT,
     "dev2": DEV2,
     "dev3": DEV3,
+    "dev4": DEV4,
     "gate": GATE,
     "gate4": GATE4,
 }
@@ -61,13 +65,14 @@ DIALOGUE_SETS = {
     "dev": DEV_DIALOGUES,
     "dev2": DEV2_DIALOGUES,
     "dev3": DEV3_DIALOGUES,
+    "dev4": DEV4_DIALOGUES,
     "gate": GATE_DIALOGUES,
     "gate4": GATE4_DIALOGUES,
 }
 SCALES = ("bundled", "big")
 # Sets looked at item by item on one fixed half (A) and checked on the other (B): both halves
 # reported (question and dialogue sets alike).
-HALVES = {"dev2": ("A", "B")}
+HALVES = {"dev2": ("A", "B"), "dev4": ("A", "B")}
 CATALOG = Path(__file__).resolve().parents[2] / "shared" / "data" / "dvcqg" / "catalog.jsonl"
 _TEMPLATES = (
     "{t}",
@@ -230,8 +235,8 @@ def run_bench(
     sets: Sequence[str] | None = None,
     gate: bool = True,
 ) -> int:
-    """`sets` names question sets (questions, holdout, dev2, dev3, gate, gate4), dialogue sets
-    (dialogues-dev, dialogues-dev2, dialogues-dev3, dialogues-gate, dialogues-gate4) and scales
+    """`sets` names question sets (questions, holdout, dev2, dev3, dev4, gate, gate4), dialogue
+    sets (dialogues-<the same names but holdout>) and scales
     (bundled, big); None = all."""
     wanted = chosen_sets(sets, gate)
     library = load_library()
