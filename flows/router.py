@@ -21,6 +21,7 @@ from knowledge.schema import Guide
 
 _GREETINGS = {"xin chao", "chao", "chao ban", "hello", "hi", "alo", "chao bot", "chao ad", "hey"}
 _THANKS = {"cam on", "cam on ban", "cam on nhieu", "thanks", "thank you", "tks", "ok cam on"}
+_CHITCHAT_REPLIES = {"ack": texts.ACKNOWLEDGED, "goodbye": texts.GOODBYE}
 _CANCEL = {"huy", "huy bo", "thoi", "thoi khong", "dung", "dung lai", "thoat", "bo qua", "cancel"}
 CLARIFY_OPTIONS = 4
 HANDOFF_WORDS = 8
@@ -401,8 +402,11 @@ class Router:
         if result.intent == "chitchat" and aspect is None:
             if result.chitchat == "greeting":
                 show_welcome(turn, library)
-            else:
-                turn.say(texts.YOU_ARE_WELCOME, [MENU, HUMAN])
+            else:  # "vâng", "ok" acknowledge; "không có gì" would answer a thanks never said
+                turn.say(
+                    _CHITCHAT_REPLIES.get(result.chitchat or "", texts.YOU_ARE_WELCOME),
+                    [MENU, HUMAN],
+                )
             return
         if flow_guide is None and state.flow == Flow.CLARIFY and result.intent != "guide":
             chosen = _after_clarify(library, turn, text)

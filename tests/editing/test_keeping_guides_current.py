@@ -160,18 +160,18 @@ async def test_unmatched_groups_similar_questions(tmp_path):
 async def test_themcau_adds_a_phrase_that_then_matches(kdir):
     clock = ManualClock(T0)
     holder = LibraryHolder(kdir, lambda: clock.now().date())
-    before = holder.current().match("giấy chào đời cho bé")
+    before = holder.current().match("giấy lọt lòng cho bé")
     assert before.intent != "guide" or before.matches[0].id != "khai-sinh"
     commands = editor_commands(holder, None, clock)  # type: ignore[arg-type]
-    answer = await commands["themcau"]("Chị Hoa", ["khai-sinh", "giấy", "chào", "đời", "cho", "bé"])
-    assert answer.startswith("Đã thêm câu «giấy chào đời cho bé»")
-    after = holder.current().match("giấy chào đời cho bé")
+    answer = await commands["themcau"]("Chị Hoa", ["khai-sinh", "giấy", "lọt", "lòng", "cho", "bé"])
+    assert answer.startswith("Đã thêm câu «giấy lọt lòng cho bé»")
+    after = holder.current().match("giấy lọt lòng cho bé")
     assert after.intent == "guide" and after.matches[0].id == "khai-sinh"
-    assert '  - "giấy chào đời cho bé"' in guide_path(kdir).read_text(encoding="utf-8")
+    assert '  - "giấy lọt lòng cho bé"' in guide_path(kdir).read_text(encoding="utf-8")
     log = read_edit_log(kdir)
     assert log[-1]["who"] == "Chị Hoa" and log[-1]["guide"] == "khai-sinh"
     assert (
-        await commands["themcau"]("Chị Hoa", ["khai-sinh", "giấy", "chào", "đời", "cho", "bé"])
+        await commands["themcau"]("Chị Hoa", ["khai-sinh", "giấy", "lọt", "lòng", "cho", "bé"])
     ).endswith("đã có trong khai-sinh.yaml.")
     assert (await commands["themcau"]("Chị Hoa", ["khong-co", "câu", "hỏi"])).startswith(
         "Không có thủ tục"

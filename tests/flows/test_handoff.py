@@ -134,19 +134,19 @@ async def test_two_citizens_interleaved_keep_their_own_context(bot):
 
 
 async def test_question_answered_by_staff_is_offered_as_an_example(bot):
-    await bot.say("cho hỏi làm giấy chào đời cho cháu nội thế nào")
+    await bot.say("giấy lọt lòng cho bé")
     await bot.say("gặp cán bộ")
     await bot.staff(text="Đó là đăng ký khai sinh, anh mang giấy chứng sinh nhé.")
     records = await bot.staff(action="close")
     offer = [r for r in to_staff(records) if "Câu hỏi cán bộ vừa trả lời" in r["text"]]
     assert len(offer) == 1
-    assert "«cho hỏi làm giấy chào đời cho cháu nội thế nào»" in offer[0]["text"]
+    assert "«giấy lọt lòng cho bé»" in offer[0]["text"]
     assert offer[0]["buttons"][-1] == "Không thêm"
     assert len(offer[0]["buttons"]) >= 2
 
 
 async def test_no_example_is_offered_when_staff_never_answered(bot):
-    await bot.say("cho hỏi làm giấy chào đời cho cháu nội thế nào")
+    await bot.say("giấy lọt lòng cho bé")
     await bot.say("gặp cán bộ")
     records = await bot.staff(action="close")
     assert not [r for r in to_staff(records) if "Câu hỏi cán bộ vừa trả lời" in r["text"]]

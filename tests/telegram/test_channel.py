@@ -305,7 +305,7 @@ async def test_editor_adds_a_staff_answered_question_as_an_example(
     copy = LibraryHolder(kdir, lambda: rig.clock.now().date())
     rig.channel.bind(rig.engine, editor_commands(copy, rig.storage, rig.clock))
 
-    rig.api.push_private_text(CITIZEN, "cho hỏi làm giấy chào đời cho cháu nội thế nào")
+    rig.api.push_private_text(CITIZEN, "giấy lọt lòng cho bé")
     await wait_citizen(rig, 1)
     rig.api.push_private_text(CITIZEN, "gặp cán bộ")
     header = await rig.api.wait_for(
@@ -340,10 +340,7 @@ async def test_editor_adds_a_staff_answered_question_as_an_example(
     await rig.settle()
     assert len(rig.api.calls_to("editMessageText")) == 1
     assert await rig.storage.outbox.pending() == 0
-    assert (
-        copy.current().match("cho hỏi làm giấy chào đời cho cháu nội thế nào").matches[0].id
-        == "khai-sinh"
-    )
+    assert copy.current().match("giấy lọt lòng cho bé").matches[0].id == "khai-sinh"
 
 
 async def test_report_command_sends_summary_and_chart(rig: TelegramRig) -> None:
