@@ -305,7 +305,7 @@ def run_bench(
     print(
         f"\n== {len(big)} guides ({len(big) - len(real)} from catalogue names), "
         f"{matcher.size[1]} training phrases: build {build_big:.2f} s (CPU {cpu_big + workers:.2f} "
-        f"s: {cpu_big:.2f} s here + {workers:.2f} s in {matcher.model.config.workers} workers)"
+        f"s: {cpu_big:.2f} s here + {workers:.2f} s in {matcher.model.config.workers - 1} helper)"
     )
     for name, items in measured:
         small = evaluate(items, ours)

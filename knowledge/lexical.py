@@ -73,6 +73,7 @@ class LexicalIndex:
         lexicon: Lexicon,
         config: LexicalConfig | None = None,
         extra: Sequence[tuple[str, str, Sequence[str]]] = (),
+        deferred: bool = False,
     ) -> None:
         self.config = config or LexicalConfig()
         self._lex = LexiconRules(lexicon)
@@ -92,24 +93,38 @@ class LexicalIndex:
         for class_id, title, texts in extra:  # more special classes ("__...")
             self._add_doc(class_id, title, texts)
 
-        self._feature_ids: dict[str, int] = {}
-        self._stop_features: set[int] = set()
         doc_tokens: list[list[list[Token]]] = []
         vocab: set[str] = set()
-        phrase_keys: list[list[list[tuple[str, bool]]]] = []
         for doc in self._docs:
             per_phrase = [self._rewrite(tokens(t)) for t in self._phrase_texts[doc.id]]
             doc_tokens.append(per_phrase)
-            keys_of_doc = [self._feature_keys(words) for words in per_phrase]
-            phrase_keys.append(keys_of_doc)
             for text, words in zip(self._phrase_texts[doc.id], per_phrase, strict=True):
                 self._indexed.setdefault(text, words)
                 vocab.update(t.plain for t in words)
-            for keys in keys_of_doc:
-                doc.features.update(self._features(keys, create=True))
         vocab.update(t.plain for t in self._lex.outputs())
         self._vocab = vocab
         self._vocab_list = sorted(w for w in vocab if len(w) >= 3 and w.isalpha())
+        self._doc_tokens: list[list[list[Token]]] | None = doc_tokens
+        self._correction_cache: dict[str, str | None] = {}
+        if not deferred:
+            self.finish()
+
+    def finish(self) -> None:
+        """Build the scoring matrices. A `deferred` index has only its rewritten phrases
+        (`indexed_tokens`, `normalise`) until this is called: the matcher builds the matrices
+        while helper processes train the model."""
+        doc_tokens = self._doc_tokens
+        if doc_tokens is None:
+            return
+        self._doc_tokens = None
+        self._feature_ids: dict[str, int] = {}
+        self._stop_features: set[int] = set()
+        phrase_keys: list[list[list[tuple[str, bool]]]] = []
+        for doc, per_phrase in zip(self._docs, doc_tokens, strict=True):
+            keys_of_doc = [self._feature_keys(words) for words in per_phrase]
+            phrase_keys.append(keys_of_doc)
+            for keys in keys_of_doc:
+                doc.features.update(self._features(keys, create=True))
 
         df: dict[int, int] = defaultdict(int)
         for doc in self._docs:
@@ -200,7 +215,6 @@ class LexicalIndex:
         # entries read per query feature (by column) and per document (by row)
         self._column_sizes = np.diff(self._both[0])
         self._doc_sizes = np.diff(self._doc_entries) + np.diff(self._dr[0])
-        self._correction_cache: dict[str, str | None] = {}
 
     # --- construction helpers ------------------------------------------------------------
 

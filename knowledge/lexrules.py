@@ -45,7 +45,11 @@ class LexiconRules:
         # Rules written with marks are tried before unmarked ones for the same letters.
         for rules in self._rules.values():
             rules.sort(key=lambda r: sum(t.exact is None for t in r.key))
-        self._starters = {plains[0] for plains in self._rules}
+        # first syllable -> the key lengths starting with it, longest first
+        lengths: dict[str, set[int]] = {}
+        for plains in self._rules:
+            lengths.setdefault(plains[0], set()).add(len(plains))
+        self._starters = {first: sorted(sizes, reverse=True) for first, sizes in lengths.items()}
         self._stopwords: dict[str, list[Token]] = {}
         for word in lexicon.stopwords:
             for token in tokens(word)[:1]:
@@ -59,19 +63,25 @@ class LexiconRules:
     def rewrite(self, words: Sequence[Token]) -> list[Token]:
         """Greedy longest-match replacement over the token sequence."""
         result: list[Token] = []
+        plains = [t.plain for t in words]
         i = 0
         while i < len(words):
-            if words[i].plain not in self._starters:
+            sizes = self._starters.get(plains[i])
+            if sizes is None:
                 result.append(words[i])
                 i += 1
                 continue
-            for length in range(min(self._max_len, len(words) - i), 0, -1):
+            for length in sizes:
+                if length > len(words) - i:
+                    continue
+                candidates = self._rules.get(tuple(plains[i : i + length]))
+                if candidates is None:
+                    continue
                 window = words[i : i + length]
-                candidates = self._rules.get(tuple(t.plain for t in window))
                 rule = next(
                     (
                         r
-                        for r in candidates or ()
+                        for r in candidates
                         if all(
                             compatible(k, w, length > 1) for k, w in zip(r.key, window, strict=True)
                         )

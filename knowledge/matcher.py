@@ -91,7 +91,7 @@ class Matcher:
         extra += [
             (f"{POINTER}{key}", p.title, list(p.phrases)) for key, p in lexicon.pointers.items()
         ]
-        self.lexical = LexicalIndex(guides, lexicon, extra=extra)
+        self.lexical = LexicalIndex(guides, lexicon, extra=extra, deferred=True)
         self.titles: dict[str, str] = {}
         self._phrases: dict[str, list[str]] = {}
         for guide in guides:
@@ -114,7 +114,8 @@ class Matcher:
         add(OUT_OF_SCOPE, lexicon.out_of_scope)
         for class_id, _, texts_of_class in extra:
             add(class_id, texts_of_class)
-        self.model = TrainedModel(texts, labels, cfg.model)
+        self.model = TrainedModel(texts, labels, cfg.model, meanwhile=self.lexical.finish)
+        self.lexical.finish()  # (already done, unless the model raised)
         self._is_guide = np.array([not c.startswith("__") for c in self.model.classes])
         self._n_phrases = len(texts)
         self._masks: dict[int, tuple[Collection[str], np.ndarray]] = {}

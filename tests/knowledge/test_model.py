@@ -86,3 +86,18 @@ def test_threads_do_not_change_the_weights() -> None:
     for text in ("w7 dang ky", "khai sinh w150", "nha o dat", "unknown words"):
         assert np.array_equal(one.scores(text), two.scores(text))
     assert one.classes[int(np.argmax(one.scores("w42 w42")))] == "g042"
+
+
+def test_helpers_exit_and_leave_no_files(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A province build's helper processes end with the build (nothing idles for minutes
+    afterwards) and leave nothing in the temporary directory."""
+    import multiprocessing
+    import tempfile
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    texts, labels = _library(SINGLE_BLOCK + 40)
+    model = TrainedModel(texts, labels, ModelConfig(workers=2))
+    assert model.worker_cpu > 0  # a helper did take part
+    assert multiprocessing.active_children() == []
+    assert list(tmp_path.iterdir()) == []
