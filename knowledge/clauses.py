@@ -127,7 +127,7 @@ _JOINER_RANKS: tuple[tuple[str, int], ...] = (
     ("+", 1),
     ("&", 1),
     ("rồi", 2),
-    ("luôn", 2),
+    ("xong", 2),
     ("thêm", 2),
     ("hay là", 2),
     ("hoặc", 2),
@@ -138,7 +138,7 @@ _MARKED_ONLY = frozenset({"lẫn", "còn"})
 # "kết hôn với chồng người Hàn", "tranh chấp với hàng xóm": "với" before a person is "with".
 _PERSONS = frozenset(
     """nguoi chong vo anh chi ban ong ba co chu bac bo me cha chau hang gia ho no ai toi minh
-    em ad can""".split()  # noqa: SIM905
+    em ad can ck vk ny""".split()  # noqa: SIM905
 )
 # A clause after a break that adds a request: "..., nhập hộ khẩu cho bé luôn", "..., thêm
 # đăng ký thường trú nữa", "..., tiện hỏi chế độ mai táng".
@@ -187,7 +187,9 @@ def two_request_splits(text: str, list_words: int, limit: int = 2) -> list[tuple
                 continue
             if len(joiner) == 1 and fold(joiner[0]) == "voi" and fold(words[end]) in _PERSONS:
                 continue
-            if fold(joiner[0]) == "roi" and _CLAUSE_END.search(raw[i]):
+            if joiner == ("lẫn",) and "cả" in words[max(0, i - 3) : i]:
+                continue  # "cả cha lẫn mẹ": both of one thing
+            if fold(joiner[-1]) in ("roi", "xong") and _CLAUSE_END.search(raw[end - 1]):
                 continue  # "mất rồi, em đi khai tử": "rồi" here means "already"
             found.append((rank, i, i, end))
             break

@@ -123,6 +123,10 @@ def test_second_development_set_floors(library: Library):
         ),
         ("khai tu + mai tang", {"khai-tu", "ho-tro-mai-tang"}),
         (
+            "làm khai sinh cho bé xong có làm căn cước cho bé luôn được không",
+            {"khai-sinh", "can-cuoc"},
+        ),
+        (
             "làm sổ đỏ lần đầu mà đất đang tranh chấp với nhà bên, chỉ em cả hai thủ tục",
             {"cap-so-do", "hoa-giai-tranh-chap-dat"},
         ),
@@ -143,6 +147,8 @@ def test_two_requests_however_joined_are_both_offered(library: Library, text: st
         ("tôi cưới vợ người Lào, muốn đăng ký kết hôn", "ket-hon-yeu-to-nuoc-ngoai"),
         # "lần" folds like "lẫn" ("as well"): typed with marks it joins nothing
         ("em làm lại căn cước lần thứ hai thì mất bao lâu", "can-cuoc"),
+        # "cả ... lẫn ...": both of one thing
+        ("cháu tôi mất cả cha lẫn mẹ, tôi muốn làm giám hộ cho cháu", "giam-ho"),
     ],
 )
 def test_one_request_is_not_cut_in_two(library: Library, text: str, guide: str):
