@@ -147,6 +147,8 @@ def test_two_requests_however_joined_are_both_offered(library: Library, text: st
         ("tôi cưới vợ người Lào, muốn đăng ký kết hôn", "ket-hon-yeu-to-nuoc-ngoai"),
         # "lần" folds like "lẫn" ("as well"): typed with marks it joins nothing
         ("em làm lại căn cước lần thứ hai thì mất bao lâu", "can-cuoc"),
+        # "kèm": a paper or a service that comes with the one procedure
+        ("làm giấy khai sinh cho bé kèm thẻ bảo hiểm y tế luôn được không", "khai-sinh-lien-thong"),
         # "cả ... lẫn ...": both of one thing
         ("cháu tôi mất cả cha lẫn mẹ, tôi muốn làm giám hộ cho cháu", "giam-ho"),
     ],
