@@ -70,6 +70,11 @@ def strip_padding(text: str) -> str:
     return "".join(parts[start:end]).strip(" ,;")
 
 
+def is_marked(text: str) -> bool:
+    """Typed with Vietnamese marks (any letter beyond ASCII): its words can be told apart."""
+    return any(ch.isalpha() and not ch.isascii() for ch in text)
+
+
 def _folded(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", fold(text)).split())
 
@@ -81,7 +86,7 @@ def request_part(text: str) -> str | None:
     if len(folded_all.split()) < LONG_WORDS:
         return None
     clauses: list[tuple[str, bool]] = []
-    marked = folded_all != " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
+    marked = is_marked(text)
     for sentence in _SENTENCES.findall(text):
         asks_whole = bool(_QUESTION.search(sentence))
         raw = [p.strip() for p in _CLAUSES.split(sentence) if _folded(p)]
@@ -100,3 +105,124 @@ def request_part(text: str) -> str | None:
     if not asking or len(asking) == len(clauses):
         return None
     return " ".join(asking)
+
+
+# --- two requests in one message -------------------------------------------------------------
+
+# Words (folded) that join two requests: "khai tử và xin mai táng", "làm căn cước với lại kích
+# hoạt VNeID", "đăng ký kết hôn rồi chuyển hộ khẩu", ", còn tạm trú thì sao". Strong ones first:
+# a split is tried at the strongest joiners only (each try re-scores both halves).
+_JOINER_RANKS: tuple[tuple[str, int], ...] = (
+    ("với lại", 0),
+    ("đồng thời", 0),
+    ("tiện thể", 0),
+    ("ngoài ra", 0),
+    ("sau đó", 1),
+    ("xong rồi", 1),
+    ("cùng với", 1),
+    ("và", 1),
+    ("với", 1),
+    ("lẫn", 1),
+    ("+", 1),
+    ("&", 1),
+    ("rồi", 2),
+    ("xong", 2),
+    ("thêm", 2),
+    ("hay là", 2),
+    ("hoặc", 2),
+)
+# Typed without marks some joiners are ordinary words: "lan" ("lần": "nộp 1 lần"), "con"
+# ("con": a child); those join only when the message is typed with its marks.
+_MARKED_ONLY = frozenset({"lẫn", "còn"})
+# "kết hôn với chồng người Hàn", "tranh chấp với hàng xóm": "với" before a person is "with".
+_PERSONS = frozenset(
+    """nguoi chong vo anh chi ban ong ba co chu bac bo me cha chau hang gia ho no ai toi minh
+    em ad can ck vk ny""".split()  # noqa: SIM905
+)
+# A clause after a break that adds a request: "..., nhập hộ khẩu cho bé luôn", "..., thêm
+# đăng ký thường trú nữa", "..., tiện hỏi chế độ mai táng".
+_ADDING = frozenset({"luôn", "nữa", "thêm", "tiện", "cả", "cũng"})
+_ADDING_PLAIN = frozenset({"luon", "nua", "them", "tien"})
+_CLAUSE_END = re.compile(r"[,.!?;:…]$")
+_SENTENCE_END = re.compile(r"[.!?;…]$")
+
+
+def asks(text: str) -> bool:
+    """Whether a clause carries a request (a request verb, a question word, a question mark)."""
+    if "?" in text:
+        return True
+    piece = _folded(text)
+    found = (
+        _REQUEST_MARKED.search(text.lower()) if is_marked(text) else _REQUEST_PLAIN.search(piece)
+    )
+    return bool(found)
+
+
+def two_request_splits(text: str, list_words: int, limit: int = 2) -> list[tuple[str, str]]:
+    """At most `limit` ways to cut a message into two requests (left, right), most likely first:
+    at a joining word, at a comma of a short list ("khai tử, mai táng") or before a clause that
+    adds a request ("..., làm thêm ... nữa"), at a clause or sentence break between two parts
+    that both ask. Nothing when no break can join two requests."""
+    raw = text.split()
+    marked = is_marked(text)
+    words = [re.sub(r"[^\w+&]", "", w.lower()) for w in raw]
+    if not marked:
+        words = [fold(w) if w.isalnum() else w for w in words]
+    joiners = [
+        (tuple(j.split() if marked or not j.isalpha() else fold(j).split()), rank)
+        for j, rank in _JOINER_RANKS
+        if marked or j not in _MARKED_ONLY
+    ]
+    short = len(raw) <= list_words
+    adding = _ADDING if marked else _ADDING_PLAIN
+    found: list[tuple[int, int, int, int]] = []  # (rank, position, cut start, cut end)
+    for i in range(1, len(raw) - 1):
+        if marked and words[i] == "còn" and _CLAUSE_END.search(raw[i - 1]):
+            found.append((0, i, i, i + 1))  # ", còn đăng ký tạm trú thì sao"
+            continue
+        for joiner, rank in joiners:
+            end = i + len(joiner)
+            if tuple(words[i:end]) != joiner or end >= len(raw):
+                continue
+            if len(joiner) == 1 and fold(joiner[0]) == "voi" and fold(words[end]) in _PERSONS:
+                continue
+            if joiner == ("lẫn",) and "cả" in words[max(0, i - 3) : i]:
+                continue  # "cả cha lẫn mẹ": both of one thing
+            if fold(joiner[-1]) in ("roi", "xong") and _CLAUSE_END.search(raw[end - 1]):
+                continue  # "mất rồi, em đi khai tử": "rồi" here means "already"
+            found.append((rank, i, i, end))
+            break
+        else:
+            if not _CLAUSE_END.search(raw[i - 1]):
+                continue
+            clause = next((j + 1 for j in range(i, len(raw)) if _CLAUSE_END.search(raw[j])), None)
+            if short and raw[i - 1].endswith((",", ";")):
+                found.append((4, i, i, i))  # "khai tử, mai táng"
+            elif adding & set(words[i:clause]):
+                found.append((2, i, i, i))  # "..., nhập hộ khẩu cho bé luôn"
+            elif _SENTENCE_END.search(raw[i - 1]):
+                found.append((3, i, i, i))  # two sentences: both must ask
+    found.sort()
+    splits: list[tuple[str, str]] = []
+    for rank, _, start, end in found:
+        left, right = " ".join(raw[:start]).rstrip(" ,;"), " ".join(raw[end:])
+        if rank == 3 and not (asks(left) and asks(right)):
+            continue  # a story told in clauses and its question are one request
+        if rank == 4 and asks(left) != asks(right):
+            continue  # a list of names, or two questions; not a clause and its request
+        splits.append((left, right))
+        if len(splits) >= limit:
+            break
+    return splits
+
+
+# "hướng dẫn cả hai", "mỗi cái cần giấy gì", "2 thủ tục này": the message says it asks two.
+_BOTH = re.compile(
+    r"\b(?:ca (?:hai|2)|moi (?:cai|thu tuc|viec)|tung (?:cai|thu tuc|viec)"
+    r"|(?:hai|2) (?:thu tuc|viec|loai giay|cai))\b"
+)
+
+
+def asks_for_both(text: str) -> bool:
+    """Whether the message itself says it asks about two things."""
+    return bool(_BOTH.search(_folded(text)))

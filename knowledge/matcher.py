@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import re
 import unicodedata
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from knowledge.clauses import request_part, strip_padding
+from knowledge.clauses import asks_for_both, request_part, strip_padding, two_request_splits
 from knowledge.lexical import LexicalIndex
 from knowledge.model import ModelConfig, TrainedModel
 from knowledge.normalize import fold
@@ -38,15 +37,6 @@ LEXICAL_CANDIDATES = 40
 TOP_CLASSES = 12  # classes ranked per query: enough for 5 matches plus the special classes
 CHITCHAT = "__chitchat__:"
 POINTER = "__pointer__:"
-# Where a message asking two things splits: "khai tử và xin hỗ trợ mai táng". Commas split
-# only a short list ("khai tử, mai táng"): in a longer message they separate the clauses of one
-# story ("chồng em là người Pháp, bé sinh ở Việt Nam, ...").
-_JOINERS = re.compile(
-    r"\s*(?:\+|&|\bvà\b|\bva\b|\bvới\b|\bvoi\b|\blẫn\b|\bkèm\b|\brồi\b|\bsau đó\b)\s*"
-)
-_LIST_JOINERS = re.compile(r"\s*(?:,|;|\+|&|\bvà\b|\bva\b|\bvới\b|\bvoi\b|\blẫn\b|\bkèm\b)\s*")
-
-
 _THANKS_SIGNS = frozenset("👍👌🙏❤♥💕🥰😊🤝✅")
 
 
@@ -73,6 +63,8 @@ class MatcherConfig:
     request_weight: float = 0.0
     request_words: int = 4
     list_words: int = 10
+    two_splits: int = 2
+    two_margin: float = 0.5
     chitchat_words: int = 8
     max_matches: int = 5
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -264,34 +256,47 @@ class Matcher:
         allowed: Collection[str] | None,
         limit: int,
     ) -> MatchResult | None:
-        """Both procedures when the parts of a short message each name a different one and the
-        whole message supports both ("khai tử và xin hỗ trợ mai táng")."""
+        """Both procedures when the message cuts into two requests that each name a different
+        one confidently and the whole message supports both ("khai tử và xin hỗ trợ mai táng",
+        "đăng ký kết hôn rồi chuyển hộ khẩu", two questions). Each tried cut re-scores its two
+        halves, so only the whole's runner-up being plausible lets it try, and at most
+        `two_splits` cuts are tried (the p99 tail of a province library)."""
         cfg = self.config
-        words = len(fold(text).split())
-        joiners = _LIST_JOINERS if words <= cfg.list_words else _JOINERS
-        pieces = joiners.split(text)
-        if len(pieces) < 2 or words > 24:  # nothing joins two requests: spare the work
-            return None
-        parts = [p for p in pieces if self._content_words(p) >= 2]
-        if not 2 <= len(parts) <= 3:
-            return None
-        whole = {cid: score for score, cid in scored[:4] if not cid.startswith("__")}
+        whole = {cid: score for score, cid in scored[:6] if not cid.startswith("__")}
+        whole = dict(list(whole.items())[:4])
         if sum(score >= cfg.second_threshold for score in whole.values()) < 2:
             return None  # the whole message clearly supports at most one: no second to add
-        found: list[Match] = []
-        for part in parts:
-            result = self._decide(part, self._scored(part, allowed), limit)
-            best = result.best
-            if (
-                result.intent == "guide"
-                and best is not None
-                and whole.get(best.id, -9.0) >= cfg.second_threshold
-                and best.id not in [m.id for m in found]
-            ):
+        if asks_for_both(text):  # "..., hướng dẫn cả hai": the two it supports best
+            two = [Match(cid, self.titles[cid], score) for cid, score in list(whole.items())[:2]]
+            if two[1].score >= cfg.second_threshold:
+                return MatchResult(text, "clarify", tuple(two), multi=True)
+        for left, right in two_request_splits(text, cfg.list_words, cfg.two_splits):
+            if self._content_words(left) < 2 or self._content_words(right) < 2:
+                continue
+            found: list[Match] = []
+            own: list[dict[str, float]] = []
+            for part in (left, right):
+                part_scored = self._scored(part, allowed)
+                result = self._decide(part, part_scored, limit)
+                best = result.best
+                if (
+                    result.intent != "guide"
+                    or best is None
+                    or whole.get(best.id, -9.0) < cfg.second_threshold
+                    or best.id in [m.id for m in found]
+                ):
+                    break
                 found.append(Match(best.id, best.title, whole[best.id]))
-        if len(found) < 2:
-            return None
-        return MatchResult(text, "clarify", tuple(found[:limit]), multi=True)
+                own.append({cid: score for score, cid in part_scored})
+            if len(found) == 2 and all(
+                scores[mine.id] - scores.get(other.id, -9.0) >= cfg.two_margin
+                for scores, mine, other in zip(own, found, found[::-1], strict=True)
+            ):
+                # each part names its own procedure, not one the other part also fits ("tôi
+                # cưới vợ người Lào, muốn đăng ký kết hôn" is one marriage, told in two clauses)
+                found.sort(key=lambda m: -m.score)  # the one the whole supports more first
+                return MatchResult(text, "clarify", tuple(found[:limit]), multi=True)
+        return None
 
     # --- introspection -------------------------------------------------------------------
 

@@ -80,3 +80,18 @@ def test_other_services_that_share_words_with_procedures_get_no_guide(library: L
 )
 def test_an_angry_or_southern_request_for_a_person_is_a_handoff(library: Library, text: str):
     assert library.match(text).intent == "handoff"
+
+
+def test_two_requests_are_cut_at_their_joiner_not_at_a_preposition():
+    from knowledge.clauses import two_request_splits
+
+    text = "em kết hôn với chồng người Hàn, cho em hỏi đăng ký kết hôn với khai sinh cho con"
+    assert two_request_splits(text, 10) == [
+        ("em kết hôn với chồng người Hàn, cho em hỏi đăng ký kết hôn", "khai sinh cho con")
+    ]
+    assert two_request_splits("nộp 1 lan dc ko", 10) == []  # unmarked "lan" is "lần"
+    # a story sentence and its question are one request; two questions are two
+    assert two_request_splits("Bố em mất tuần trước. Giờ làm khai tử cần gì?", 10) == []
+    assert two_request_splits("Khai tử cần gì? Mai táng bao nhiêu tiền?", 10) == [
+        ("Khai tử cần gì?", "Mai táng bao nhiêu tiền?")
+    ]

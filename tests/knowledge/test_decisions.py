@@ -96,3 +96,64 @@ def test_second_development_set_floors(library: Library):
     assert report.confident_wrong_rate <= 0.02, summary
     assert report.oos_answered == 0 and report.oos_rejection >= 0.95, summary
     assert report.handoff_recall >= 0.95, summary
+
+
+@pytest.mark.parametrize(
+    ("text", "pair"),
+    [
+        (
+            "cho tôi hỏi làm giấy khai sinh cho cháu, với lại đăng ký thường trú cho cháu luôn",
+            {"khai-sinh", "thuong-tru"},
+        ),
+        (
+            "bố tôi mới mất, tôi muốn làm khai tử đồng thời xin tiền hỗ trợ mai táng",
+            {"khai-tu", "ho-tro-mai-tang"},
+        ),
+        (
+            "làm căn cước cho con cần gì? còn đăng ký tạm trú thì nộp ở đâu?",
+            {"can-cuoc", "tam-tru"},
+        ),
+        (
+            "làm khai tử cho mẹ em xong rồi xin hỗ trợ mai táng được không",
+            {"khai-tu", "ho-tro-mai-tang"},
+        ),
+        (
+            "em muốn xin giấy xác nhận độc thân, thêm chứng thực bản sao sổ hộ khẩu nữa",
+            {"xac-nhan-tinh-trang-hon-nhan", "chung-thuc-ban-sao"},
+        ),
+        ("khai tu + mai tang", {"khai-tu", "ho-tro-mai-tang"}),
+        (
+            "làm khai sinh cho bé xong có làm căn cước cho bé luôn được không",
+            {"khai-sinh", "can-cuoc"},
+        ),
+        (
+            "làm sổ đỏ lần đầu mà đất đang tranh chấp với nhà bên, chỉ em cả hai thủ tục",
+            {"cap-so-do", "hoa-giai-tranh-chap-dat"},
+        ),
+    ],
+)
+def test_two_requests_however_joined_are_both_offered(library: Library, text: str, pair: set[str]):
+    result = library.match(text)
+    assert result.multi, result
+    assert {m.id for m in result.matches} >= pair, result
+
+
+@pytest.mark.parametrize(
+    ("text", "guide"),
+    [
+        # "với" before a person is "with", not "and"
+        ("đăng ký kết hôn với anh người Hàn Quốc cần gì", "ket-hon-yeu-to-nuoc-ngoai"),
+        # a clause of the story and its request: one marriage
+        ("tôi cưới vợ người Lào, muốn đăng ký kết hôn", "ket-hon-yeu-to-nuoc-ngoai"),
+        # "lần" folds like "lẫn" ("as well"): typed with marks it joins nothing
+        ("em làm lại căn cước lần thứ hai thì mất bao lâu", "can-cuoc"),
+        # "kèm": a paper or a service that comes with the one procedure
+        ("làm giấy khai sinh cho bé kèm thẻ bảo hiểm y tế luôn được không", "khai-sinh-lien-thong"),
+        # "cả ... lẫn ...": both of one thing
+        ("cháu tôi mất cả cha lẫn mẹ, tôi muốn làm giám hộ cho cháu", "giam-ho"),
+    ],
+)
+def test_one_request_is_not_cut_in_two(library: Library, text: str, guide: str):
+    result = library.match(text)
+    assert result.intent == "guide" and not result.multi, result
+    assert result.best is not None and result.best.id == guide
