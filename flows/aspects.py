@@ -8,11 +8,12 @@ teencode and regional forms ("bn lâu", "cần j", "đc ko", "nhiêu tiền", "g
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Literal, get_args
 
 from knowledge.normalize import fold
 
 Aspect = Literal["time", "fee", "docs", "online", "steps", "where", "faq", "who", "late", "benefit"]
+ASPECTS: tuple[Aspect, ...] = get_args(Aspect)
 
 _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
     (
@@ -413,6 +414,8 @@ LIGHT_WORDS = {
     "lan",
     "cua",  # "của"
     "be",  # "bé", the child, like "con"
+    "nhung",  # "những"
+    "cac",  # "các"
 }
 
 
@@ -521,7 +524,14 @@ def detect(text: str, topic: str = "") -> Aspect | None:
 def without_cues(text: str) -> str:
     """The question with its aspect words removed: "khai sinh mất bao lâu" -> "khai sinh"."""
     padded = spelled(text)
-    for _, cues in (*_MATCHED, ("generic", _GENERIC)):
-        for cue in cues:
-            padded = padded.replace(f" {cue} ", " ")
+    for cue in _LONGEST_FIRST:
+        padded = padded.replace(f" {cue} ", " ")
     return " ".join(padded.replace("_", " ").split())
+
+
+# Longer cues go first: "cần những ai có mặt" loses "ai có mặt" (who) and then "cần những",
+# where "những ai" first would leave "có mặt" looking like a subject.
+_LONGEST_FIRST = sorted(
+    (cue for _, cues in (*_MATCHED, ("generic", _GENERIC)) for cue in cues),
+    key=lambda cue: -cue.count(" "),
+)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from flows import answers, texts
-from flows.aspects import LIGHT_WORDS, Aspect, detect, without_cues
+from flows.aspects import ASPECTS, LIGHT_WORDS, Aspect, detect, without_cues
 from flows.callbacks import FORM_FLOWS, RATING_STAFF, Act, Callback, Flow, button, parse
 from flows.feedback import Feedback, feedback_wish
 from flows.handoff import Handoffs
@@ -154,6 +154,16 @@ def _after_clarify(library: Library, turn: Turn, text: str) -> Guide | None:
     return fits[0] if len(fits) == 1 else None
 
 
+def _asked_aspect(turn: Turn, guide: Guide) -> Aspect | None:
+    """The aspect a "which of these?" was asked with: a follow-up's ("mất bao lâu" typed after
+    the question), else the question's own, not counting the chosen procedure's name."""
+    kept = turn.state.data.get("aspect")
+    for aspect in ASPECTS:
+        if aspect == kept:
+            return aspect
+    return detect(str(turn.state.data.get("query", "")), guide.title)
+
+
 def _both(library: Library, other_id: str, current: Guide) -> list[Guide] | Guide:
     """A weak lead to another guide: ask between it and the current one instead of switching."""
     other = library.guide(other_id)
@@ -262,7 +272,12 @@ class Router:
         if guide is None:
             return False
         act, index = cb.act, cb.number
-        if act is Act.CARD:
+        aspect = _asked_aspect(turn, guide) if turn.state.flow == Flow.CLARIFY else None
+        if act is Act.CARD and aspect not in (None, "steps"):
+            # "mất bao lâu?" -> "which of these?" -> a choice: the answer is the aspect asked
+            query = str(turn.state.data.get("query", ""))
+            self._answer(turn, library, guide, aspect, query)
+        elif act is Act.CARD:
             answers.show_card(turn, library, guide)
         elif act is Act.STEPS:
             answers.start_steps(turn, library, guide)
@@ -414,7 +429,9 @@ class Router:
                 return
             if aspect is not None and _content_words(without_cues(text)) == 0:
                 # "mất bao lâu" right after "which of these?": about which? Ask again, same
-                # choices (guessing one would answer about a procedure the citizen did not pick).
+                # choices (guessing one would answer about a procedure the citizen did not pick),
+                # and the choice pressed then answers this aspect.
+                state.data = {**state.data, "aspect": aspect}
                 turn.say(texts.CLARIFY_AGAIN, list(state.buttons))
                 return
         guide = self._about(turn, library, text, result, aspect, flow_guide)

@@ -1,0 +1,33 @@
+"""After "which of these?": what the citizen asked is kept until they choose, so the choice
+answers the question (its time, its papers), not a card to read through again."""
+
+from tests.flows.driver import to_citizen
+
+
+def about(out: list[dict]) -> tuple[str | None, str | None]:
+    return out[0].get("guide"), out[0].get("aspect")
+
+
+async def test_an_aspect_asked_before_choosing_is_answered_for_the_choice(bot):
+    out = to_citizen(
+        await bot.say("bố em mất không có di chúc, anh em muốn làm giấy khai nhận thừa kế")
+    )
+    assert "guide" not in out[-1]  # which of these? (sharing an estate, or a will)
+    out = to_citizen(await bot.say("cần những ai có mặt"))
+    assert all("guide" not in reply for reply in out)  # about which? asked again, same choices
+    assert "Chứng thực di chúc" in out[-1]["buttons"]
+    out = to_citizen(
+        await bot.press("Chứng thực văn bản thỏa thuận phân chia di sản, khai nhận di sản")
+    )
+    assert about(out) == ("chung-thuc-phan-chia-di-san", "who")
+    assert out[0]["text"].startswith("«Chứng thực văn bản thỏa thuận phân chia di sản")
+
+
+async def test_the_first_questions_aspect_is_answered_for_the_choice(bot):
+    out = to_citizen(
+        await bot.say("bố cháu muốn nhận con, giấy khai sinh chưa có tên bố, cần giấy tờ gì")
+    )
+    assert "guide" not in out[-1]  # at the birth registration, or later?
+    out = to_citizen(await bot.press("Đăng ký nhận cha, mẹ, con"))
+    assert about(out) == ("nhan-cha-me-con", "docs")
+    assert out[0]["text"].startswith("Giấy tờ cần chuẩn bị cho «Đăng ký nhận cha, mẹ, con»")
