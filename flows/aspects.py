@@ -17,6 +17,24 @@ ASPECTS: tuple[Aspect, ...] = get_args(Aspect)
 
 _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
     (
+        # how long a paper stays valid is not how long it takes: its FAQ answers that
+        "faq",
+        (
+            "co gia tri",
+            "con gia tri",
+            "gia tri bao lau",
+            "gia tri trong bao lau",
+            "gia tri may thang",
+            "hieu luc bao lau",
+            "hieu luc trong bao lau",
+            "con hieu luc",
+            "co hieu luc",
+            "thoi han su dung",
+            "dung duoc bao lau",
+            "xai duoc bao lau",
+        ),
+    ),
+    (
         "benefit",
         (
             "duoc bao nhieu",

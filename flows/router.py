@@ -604,7 +604,9 @@ class Router:
         if aspect == "fee" and guide.benefits and not _says_fee(text):
             aspect = "benefit"  # "bao nhiêu tiền" about an allowance asks what one receives
         same = turn.state.guide_id == guide.id
-        if same and aspect in (None, "steps") and answers.faq_for(guide, text) is not None:
+        if aspect == "faq":  # "có giá trị bao lâu": the FAQ answer, else the FAQ or the card
+            answers.show_follow_up(turn, library, guide, text)
+        elif same and aspect in (None, "steps") and answers.faq_for(guide, text) is not None:
             # "quốc tịch của bé chọn thế nào": a question its FAQ answers, not the walkthrough
             answers.show_follow_up(turn, library, guide, text)
         elif (aspect is not None and aspect != "steps") or (

@@ -31,3 +31,11 @@ async def test_the_first_questions_aspect_is_answered_for_the_choice(bot):
     out = to_citizen(await bot.press("Đăng ký nhận cha, mẹ, con"))
     assert about(out) == ("nhan-cha-me-con", "docs")
     assert out[0]["text"].startswith("Giấy tờ cần chuẩn bị cho «Đăng ký nhận cha, mẹ, con»")
+
+
+async def test_how_long_a_paper_stays_valid_is_its_faq_not_the_processing_time(bot):
+    await bot.say("xin giấy xác nhận độc thân")
+    out = to_citizen(await bot.say("có giá trị bao lâu"))
+    assert about(out) == ("xac-nhan-tinh-trang-hon-nhan", "faq")
+    assert "Thời gian giải quyết" not in out[0]["text"]
+    assert "giá trị" in out[0]["text"]
