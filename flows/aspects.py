@@ -542,14 +542,27 @@ def detect(text: str, topic: str = "") -> Aspect | None:
 def without_cues(text: str) -> str:
     """The question with its aspect words removed: "khai sinh mất bao lâu" -> "khai sinh"."""
     padded = spelled(text)
-    for cue in _LONGEST_FIRST:
-        padded = padded.replace(f" {cue} ", " ")
+    for _, cues in _ALL_CUES:
+        for cue in cues:
+            padded = padded.replace(f" {cue} ", " ")
     return " ".join(padded.replace("_", " ").split())
 
 
-# Longer cues go first: "cần những ai có mặt" loses "ai có mặt" (who) and then "cần những",
-# where "những ai" first would leave "có mặt" looking like a subject.
-_LONGEST_FIRST = sorted(
-    (cue for _, cues in (*_MATCHED, ("generic", _GENERIC)) for cue in cues),
-    key=lambda cue: -cue.count(" "),
-)
+def subject(text: str) -> list[str]:
+    """The words of a question that no aspect cue covers, overlapping cues too: "cần những ai
+    có mặt" and "lệ phí bao nhiêu" have none (they ask about the procedure in context), where
+    removing "những ai" first would leave "có mặt" looking like a subject."""
+    padded = spelled(text)
+    words = padded.split()
+    covered = [False] * len(words)
+    for _, cues in _ALL_CUES:
+        for cue in (c for c in cues if f" {c} " in padded):
+            size = cue.count(" ") + 1
+            for start in range(len(words) - size + 1):
+                if " ".join(words[start : start + size]) == cue:
+                    covered[start : start + size] = [True] * size
+    kept = " ".join(w for w, gone in zip(words, covered, strict=True) if not gone)
+    return [w for w in kept.replace("_", " ").split() if w not in LIGHT_WORDS and not w.isdigit()]
+
+
+_ALL_CUES = (*_MATCHED, ("generic", _GENERIC))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from flows import answers, texts
-from flows.aspects import ASPECTS, LIGHT_WORDS, Aspect, detect, without_cues
+from flows.aspects import ASPECTS, LIGHT_WORDS, Aspect, detect, subject, without_cues
 from flows.callbacks import FORM_FLOWS, RATING_STAFF, Act, Callback, Flow, button, parse
 from flows.feedback import Feedback, feedback_wish
 from flows.handoff import Handoffs
@@ -101,7 +101,7 @@ def _switch_target(text: str) -> str | None:
     """'thế còn khai tử thì sao' -> 'khai tu'; None when what follows names no procedure
     ('thế còn lệ phí thì sao' asks the current guide's fee)."""
     found = _SWITCH.match(fold(text))
-    if found is None or _content_words(without_cues(found.group(1))) == 0:
+    if found is None or not subject(found.group(1)):
         return None
     return found.group(1).strip()
 
@@ -139,7 +139,7 @@ def _after_clarify(library: Library, turn: Turn, text: str) -> Guide | None:
     options = [cb.key for cb in keys if cb.act is Act.CARD and library.guide(cb.key) is not None]
     if len(options) < 2:
         return None
-    if _content_words(without_cues(text)) == 0:
+    if not subject(text):
         return None  # "mất bao lâu" says nothing about which of the choices
     query = str(turn.state.data.get("query", ""))
     both = library.matcher.match(f"{query} {text}", allowed=frozenset(options))
@@ -427,13 +427,20 @@ class Router:
                 else:
                     self._answer(turn, library, chosen, aspect, text)
                 return
-            if aspect is not None and _content_words(without_cues(text)) == 0:
+            if aspect is not None and not subject(text):
                 # "mất bao lâu" right after "which of these?": about which? Ask again, same
                 # choices (guessing one would answer about a procedure the citizen did not pick),
                 # and the choice pressed then answers this aspect.
                 state.data = {**state.data, "aspect": aspect}
                 turn.say(texts.CLARIFY_AGAIN, list(state.buttons))
                 return
+        if (
+            flow_guide is None
+            and aspect is not None
+            and not subject(text)
+            and self._aspect_alone(turn, library, text, result, aspect)
+        ):
+            return
         guide = self._about(turn, library, text, result, aspect, flow_guide)
         if isinstance(guide, list):
             self._ask_between(turn, guide, text)
@@ -466,6 +473,28 @@ class Router:
             return
         self._fallback(turn, library, _masked(text))
 
+    def _aspect_alone(
+        self, turn: Turn, library: Library, text: str, result: MatchResult, aspect: Aspect
+    ) -> bool:
+        """ "Cần giấy gì", "đăng ký ở đâu" with no procedure in context name none: the aspect
+        words alone point the matcher at a guide by chance. With the message we did not
+        understand just before, the two together may name it; else ask which procedure."""
+        missed = turn.state.data.get("missed") if turn.state.flow is None else None
+        if isinstance(missed, str) and missed:
+            both = library.match(f"{missed} {text}")
+            guide = library.guide(both.best.id) if both.best is not None else None
+            if both.intent == "guide" and guide is not None:
+                self._answer(turn, library, guide, detect(text, guide.title) or aspect, text)
+                return True
+        best = result.best
+        if result.intent == "guide" and best is not None and best.id == answers.CONTACT_GUIDE:
+            return False  # "địa chỉ ở đâu": the office's own address
+        turn.reset_flow()
+        turn.state.data = {"missed": missed} if isinstance(missed, str) else {}
+        turn.log("which_procedure", aspect=aspect)
+        turn.say(texts.WHICH_PROCEDURE, [MENU, HUMAN])
+        return True
+
     async def _corrected(self, turn: Turn, library: Library, text: str, current: Guide) -> bool:
         """ "Không phải (cái đó), ý em là ...": the guide just answered is not the one meant. A
         bare "không phải" drops the context and asks for the procedure's name (the next "cần
@@ -474,7 +503,7 @@ class Router:
         rest = _correction(text)
         if rest is None:
             return False
-        if _content_words(without_cues(rest)) == 0:
+        if not subject(rest):
             if detect(rest) is not None:
                 await self.text(turn, library, rest)
                 return True
@@ -643,6 +672,7 @@ class Router:
         state.misses += 1
         stage = 1 if state.misses == 1 else 2
         turn.reset_flow()
+        turn.state.data = {"missed": query}  # a follow-up with only aspect words may name it
         turn.log("fallback", query=query, stage=stage)
         if stage == 1:
             turn.say(texts.FALLBACK_FIRST, [MENU, HUMAN])

@@ -39,3 +39,20 @@ async def test_how_long_a_paper_stays_valid_is_its_faq_not_the_processing_time(b
     assert about(out) == ("xac-nhan-tinh-trang-hon-nhan", "faq")
     assert "Thời gian giải quyết" not in out[0]["text"]
     assert "giá trị" in out[0]["text"]
+
+
+async def test_aspect_words_alone_name_no_procedure_so_the_bot_asks_which(bot):
+    for question in ("đăng ký ở đâu", "lệ phí bao nhiêu"):
+        out = to_citizen(await bot.say(question))
+        assert all("guide" not in reply for reply in out)  # not a guide picked by chance
+        assert "thủ tục nào" in out[-1]["text"]
+    out = to_citizen(await bot.say("ủy ban ở đâu"))
+    assert about(out)[0] == "lien-he"  # the office's own address needs no procedure
+
+
+async def test_an_aspect_after_a_message_not_understood_is_read_with_it(bot):
+    out = to_citizen(await bot.say("mở tiệm bán điện thoại nhỏ có phải đăng ký không"))
+    if any("guide" in reply for reply in out):
+        return  # understood on its own: the follow-up is in context anyway
+    out = to_citizen(await bot.say("lệ phí bao nhiêu"))
+    assert {reply.get("guide") for reply in out} <= {"dang-ky-ho-kinh-doanh", None}
