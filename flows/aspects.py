@@ -153,6 +153,13 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "co duoc nhan khong",
             "co duoc lam khong",
             "du dieu kien",
+            "dang ky thay",
+            "dang ky ho",
+            "mot minh",  # "tui đi một mình được hông"
+            "cung di",
+            "ca hai",
+            "phai dua",  # "có phải đưa bố lên xã không"
+            "dong y",  # "bé 15 tuổi có phải đồng ý không": whose consent
         ),
     ),
     (

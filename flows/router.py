@@ -31,6 +31,8 @@ SWITCH_MARGIN = 0.25
 STAY_CONFIDENCE = 0.5
 # ... or when the current guide is about as likely as the (undecided) best: context breaks ties.
 TIE_CONFIDENCE = 0.4
+# A follow-up's own words point elsewhere only when some guide is at least this likely.
+WEAK_SUBJECT = 0.6
 # A message typed after "which of these?" picks a choice only this far ahead of the next one.
 CHOICE_MARGIN = 0.1
 _SWITCH = re.compile(
@@ -591,6 +593,17 @@ class Router:
                     return library.guide(other.id)
                 if aspect is not None or result.intent == "guide":
                     return _both(library, other.id, current)
+            lead = core_result.best.score if core_result.best is not None else 0.0
+            named = result.best.id if result.intent == "guide" and result.best else current.id
+            if (
+                aspect is not None
+                and core_result.intent != "guide"
+                and lead < WEAK_SUBJECT
+                and named == current.id  # the whole message names no other guide either
+            ):
+                # "ba nó đi làm xa, tui đi một mình được hông": words of the citizen's own
+                # situation, no other procedure's: the aspect of the one being discussed
+                return current
             options = [m.id for m in core_result.matches[: CLARIFY_OPTIONS - 1]]
             if aspect is not None and core_result.intent == "clarify" and current.id not in options:
                 # a subject of its own that points elsewhere, if not clearly: ask, with ours

@@ -56,3 +56,20 @@ async def test_an_aspect_after_a_message_not_understood_is_read_with_it(bot):
         return  # understood on its own: the follow-up is in context anyway
     out = to_citizen(await bot.say("lệ phí bao nhiêu"))
     assert {reply.get("guide") for reply in out} <= {"dang-ky-ho-kinh-doanh", None}
+
+
+async def test_who_may_go_in_the_citizens_own_words_stays_on_the_procedure(bot):
+    await bot.say("con tôi mới sinh được 1 tháng, chưa làm khai sinh")
+    for question in (
+        "chồng tôi đi làm xa, tôi đi một mình được không",
+        "có phải đưa cháu lên xã không",
+    ):
+        out = to_citizen(await bot.say(question))
+        assert about(out) == ("khai-sinh", "who")
+        assert out[0]["text"].startswith("«Đăng ký khai sinh» — người nộp:")
+
+
+async def test_consent_is_not_a_fee(bot):
+    await bot.say("muốn đổi họ cho con theo họ mẹ")
+    out = to_citizen(await bot.say("con 15 tuổi có phải đồng ý không"))
+    assert out[0].get("aspect") != "fee"
