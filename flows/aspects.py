@@ -153,6 +153,7 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "co duoc nhan khong",
             "co duoc lam khong",
             "du dieu kien",
+            "ai xet",
             "dang ky thay",
             "dang ky ho",
             "mot minh",  # "tui đi một mình được hông"

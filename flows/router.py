@@ -410,9 +410,9 @@ class Router:
             guide=best.id if best else None,
             score=best.score if best else 0.0,
         )
-        if result.intent == "handoff" and not (
-            flow_guide is not None and aspect is not None and not _asks_person(library, text)
-        ):  # "bao lâu thì được trả lời" about the guide being discussed is not a wish for staff
+        if result.intent == "handoff" and (flow_guide is None or _asks_person(library, text)):
+            # In a conversation about a guide only words that ask for a person hand over:
+            # "bao lâu thì được trả lời", "à mà chồng em là người Thái Lan" are about the guide.
             await self._handoffs.start(turn, library, "text")
             return
         if result.intent == "chitchat" and aspect is None:

@@ -1,7 +1,7 @@
 """After "which of these?": what the citizen asked is kept until they choose, so the choice
 answers the question (its time, its papers), not a card to read through again."""
 
-from tests.flows.driver import to_citizen
+from tests.flows.driver import to_citizen, to_staff
 
 
 def about(out: list[dict]) -> tuple[str | None, str | None]:
@@ -73,3 +73,13 @@ async def test_consent_is_not_a_fee(bot):
     await bot.say("muốn đổi họ cho con theo họ mẹ")
     out = to_citizen(await bot.say("con 15 tuổi có phải đồng ý không"))
     assert out[0].get("aspect") != "fee"
+
+
+async def test_a_remark_about_the_family_mid_conversation_is_no_wish_for_a_person(bot):
+    await bot.say("xin công nhận hộ cận nghèo")
+    records = await bot.say("à mà chồng em là người Thái Lan")
+    assert not to_staff(records)
+    assert "Đã chuyển cho cán bộ" not in to_citizen(records)[-1]["text"]
+    out = to_citizen(await bot.say("ai xét cho mình"))
+    assert about(out) == ("ho-ngheo", "who")
+    assert to_staff(await bot.say("cho em gặp cán bộ"))  # asked in words: handed over
