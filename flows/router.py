@@ -125,6 +125,12 @@ def _clearly_ahead(result: MatchResult, current: Guide) -> bool:
     )
 
 
+def _broader(other: Guide, current: Guide) -> bool:
+    """`other`'s name is part of the current guide's ("Đăng ký khai sinh" of "Đăng ký khai
+    sinh có yếu tố nước ngoài"): naming it again is no evidence for leaving the narrower one."""
+    return set(fold(other.title).split()) <= set(fold(current.title).split())
+
+
 def _close_to_best(result: MatchResult, current: Guide) -> bool:
     """The current guide is among the matcher's leads, as plausible as the best (which the
     matcher did not dare answer with): the conversation's context breaks the tie."""
@@ -590,7 +596,8 @@ class Router:
                 if other.id == current.id:
                     return current
                 if _clearly_ahead(core_result, current):
-                    return library.guide(other.id)
+                    ahead = library.guide(other.id)
+                    return current if ahead is not None and _broader(ahead, current) else ahead
                 if aspect is not None or result.intent == "guide":
                     return _both(library, other.id, current)
             lead = core_result.best.score if core_result.best is not None else 0.0

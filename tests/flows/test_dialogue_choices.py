@@ -83,3 +83,10 @@ async def test_a_remark_about_the_family_mid_conversation_is_no_wish_for_a_perso
     out = to_citizen(await bot.say("ai xét cho mình"))
     assert about(out) == ("ho-ngheo", "who")
     assert to_staff(await bot.say("cho em gặp cán bộ"))  # asked in words: handed over
+
+
+async def test_naming_the_general_procedure_keeps_the_narrower_one(bot):
+    out = to_citizen(await bot.say("con tôi sinh ở Nhật, giờ về Việt Nam sống"))
+    assert about(out)[0] == "khai-sinh-yeu-to-nuoc-ngoai"
+    out = to_citizen(await bot.say("có giấy khai sinh của Nhật rồi thì sao"))
+    assert {reply.get("guide") for reply in out} <= {"khai-sinh-yeu-to-nuoc-ngoai", None}
