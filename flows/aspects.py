@@ -8,13 +8,32 @@ teencode and regional forms ("bn lâu", "cần j", "đc ko", "nhiêu tiền", "g
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Literal, get_args
 
 from knowledge.normalize import fold
 
 Aspect = Literal["time", "fee", "docs", "online", "steps", "where", "faq", "who", "late", "benefit"]
+ASPECTS: tuple[Aspect, ...] = get_args(Aspect)
 
 _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
+    (
+        # how long a paper stays valid is not how long it takes: its FAQ answers that
+        "faq",
+        (
+            "co gia tri",
+            "con gia tri",
+            "gia tri bao lau",
+            "gia tri trong bao lau",
+            "gia tri may thang",
+            "hieu luc bao lau",
+            "hieu luc trong bao lau",
+            "con hieu luc",
+            "co hieu luc",
+            "thoi han su dung",
+            "dung duoc bao lau",
+            "xai duoc bao lau",
+        ),
+    ),
     (
         "benefit",
         (
@@ -134,6 +153,14 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "co duoc nhan khong",
             "co duoc lam khong",
             "du dieu kien",
+            "ai xet",
+            "dang ky thay",
+            "dang ky ho",
+            "mot minh",  # "tui đi một mình được hông"
+            "cung di",
+            "ca hai",
+            "phai dua",  # "có phải đưa bố lên xã không"
+            "dong y",  # "bé 15 tuổi có phải đồng ý không": whose consent
         ),
     ),
     (
@@ -413,6 +440,8 @@ LIGHT_WORDS = {
     "lan",
     "cua",  # "của"
     "be",  # "bé", the child, like "con"
+    "nhung",  # "những"
+    "cac",  # "các"
 }
 
 
@@ -521,7 +550,27 @@ def detect(text: str, topic: str = "") -> Aspect | None:
 def without_cues(text: str) -> str:
     """The question with its aspect words removed: "khai sinh mất bao lâu" -> "khai sinh"."""
     padded = spelled(text)
-    for _, cues in (*_MATCHED, ("generic", _GENERIC)):
+    for _, cues in _ALL_CUES:
         for cue in cues:
             padded = padded.replace(f" {cue} ", " ")
     return " ".join(padded.replace("_", " ").split())
+
+
+def subject(text: str) -> list[str]:
+    """The words of a question that no aspect cue covers, overlapping cues too: "cần những ai
+    có mặt" and "lệ phí bao nhiêu" have none (they ask about the procedure in context), where
+    removing "những ai" first would leave "có mặt" looking like a subject."""
+    padded = spelled(text)
+    words = padded.split()
+    covered = [False] * len(words)
+    for _, cues in _ALL_CUES:
+        for cue in (c for c in cues if f" {c} " in padded):
+            size = cue.count(" ") + 1
+            for start in range(len(words) - size + 1):
+                if " ".join(words[start : start + size]) == cue:
+                    covered[start : start + size] = [True] * size
+    kept = " ".join(w for w, gone in zip(words, covered, strict=True) if not gone)
+    return [w for w in kept.replace("_", " ").split() if w not in LIGHT_WORDS and not w.isdigit()]
+
+
+_ALL_CUES = (*_MATCHED, ("generic", _GENERIC))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from flows import answers, texts
-from flows.aspects import LIGHT_WORDS, Aspect, detect, without_cues
+from flows.aspects import ASPECTS, LIGHT_WORDS, Aspect, detect, subject, without_cues
 from flows.callbacks import FORM_FLOWS, RATING_STAFF, Act, Callback, Flow, button, parse
 from flows.feedback import Feedback, feedback_wish
 from flows.handoff import Handoffs
@@ -32,6 +32,8 @@ SWITCH_MARGIN = 0.25
 STAY_CONFIDENCE = 0.5
 # ... or when the current guide is about as likely as the (undecided) best: context breaks ties.
 TIE_CONFIDENCE = 0.4
+# A follow-up's own words point elsewhere only when some guide is at least this likely.
+WEAK_SUBJECT = 0.6
 # A message typed after "which of these?" picks a choice only this far ahead of the next one.
 CHOICE_MARGIN = 0.1
 _SWITCH = re.compile(
@@ -102,7 +104,7 @@ def _switch_target(text: str) -> str | None:
     """'thế còn khai tử thì sao' -> 'khai tu'; None when what follows names no procedure
     ('thế còn lệ phí thì sao' asks the current guide's fee)."""
     found = _SWITCH.match(fold(text))
-    if found is None or _content_words(without_cues(found.group(1))) == 0:
+    if found is None or not subject(found.group(1)):
         return None
     return found.group(1).strip()
 
@@ -124,6 +126,12 @@ def _clearly_ahead(result: MatchResult, current: Guide) -> bool:
     )
 
 
+def _broader(other: Guide, current: Guide) -> bool:
+    """`other`'s name is part of the current guide's ("Đăng ký khai sinh" of "Đăng ký khai
+    sinh có yếu tố nước ngoài"): naming it again is no evidence for leaving the narrower one."""
+    return set(fold(other.title).split()) <= set(fold(current.title).split())
+
+
 def _close_to_best(result: MatchResult, current: Guide) -> bool:
     """The current guide is among the matcher's leads, as plausible as the best (which the
     matcher did not dare answer with): the conversation's context breaks the tie."""
@@ -140,7 +148,7 @@ def _after_clarify(library: Library, turn: Turn, text: str) -> Guide | None:
     options = [cb.key for cb in keys if cb.act is Act.CARD and library.guide(cb.key) is not None]
     if len(options) < 2:
         return None
-    if _content_words(without_cues(text)) == 0:
+    if not subject(text):
         return None  # "mất bao lâu" says nothing about which of the choices
     query = str(turn.state.data.get("query", ""))
     both = library.matcher.match(f"{query} {text}", allowed=frozenset(options))
@@ -153,6 +161,16 @@ def _after_clarify(library: Library, turn: Turn, text: str) -> Guide | None:
     guides = [g for g in map(library.guide, options) if g is not None]
     fits = [g for g in guides if answers.faq_for(g, text) is not None]
     return fits[0] if len(fits) == 1 else None
+
+
+def _asked_aspect(turn: Turn, guide: Guide) -> Aspect | None:
+    """The aspect a "which of these?" was asked with: a follow-up's ("mất bao lâu" typed after
+    the question), else the question's own, not counting the chosen procedure's name."""
+    kept = turn.state.data.get("aspect")
+    for aspect in ASPECTS:
+        if aspect == kept:
+            return aspect
+    return detect(str(turn.state.data.get("query", "")), guide.title)
 
 
 def _both(library: Library, other_id: str, current: Guide) -> list[Guide] | Guide:
@@ -263,7 +281,12 @@ class Router:
         if guide is None:
             return False
         act, index = cb.act, cb.number
-        if act is Act.CARD:
+        aspect = _asked_aspect(turn, guide) if turn.state.flow == Flow.CLARIFY else None
+        if act is Act.CARD and aspect not in (None, "steps"):
+            # "mất bao lâu?" -> "which of these?" -> a choice: the answer is the aspect asked
+            query = str(turn.state.data.get("query", ""))
+            self._answer(turn, library, guide, aspect, query)
+        elif act is Act.CARD:
             answers.show_card(turn, library, guide)
         elif act is Act.STEPS:
             answers.start_steps(turn, library, guide)
@@ -394,9 +417,9 @@ class Router:
             guide=best.id if best else None,
             score=best.score if best else 0.0,
         )
-        if result.intent == "handoff" and not (
-            flow_guide is not None and aspect is not None and not _asks_person(library, text)
-        ):  # "bao lâu thì được trả lời" about the guide being discussed is not a wish for staff
+        if result.intent == "handoff" and (flow_guide is None or _asks_person(library, text)):
+            # In a conversation about a guide only words that ask for a person hand over:
+            # "bao lâu thì được trả lời", "à mà chồng em là người Thái Lan" are about the guide.
             await self._handoffs.start(turn, library, "text")
             return
         if result.intent == "chitchat" and aspect is None:
@@ -416,11 +439,20 @@ class Router:
                 else:
                     self._answer(turn, library, chosen, aspect, text)
                 return
-            if aspect is not None and _content_words(without_cues(text)) == 0:
+            if aspect is not None and not subject(text):
                 # "mất bao lâu" right after "which of these?": about which? Ask again, same
-                # choices (guessing one would answer about a procedure the citizen did not pick).
+                # choices (guessing one would answer about a procedure the citizen did not pick),
+                # and the choice pressed then answers this aspect.
+                state.data = {**state.data, "aspect": aspect}
                 turn.say(texts.CLARIFY_AGAIN, list(state.buttons))
                 return
+        if (
+            flow_guide is None
+            and aspect is not None
+            and not subject(text)
+            and self._aspect_alone(turn, library, text, result, aspect)
+        ):
+            return
         guide = self._about(turn, library, text, result, aspect, flow_guide)
         if isinstance(guide, list):
             self._ask_between(turn, guide, text)
@@ -453,6 +485,28 @@ class Router:
             return
         self._fallback(turn, library, _masked(text))
 
+    def _aspect_alone(
+        self, turn: Turn, library: Library, text: str, result: MatchResult, aspect: Aspect
+    ) -> bool:
+        """ "Cần giấy gì", "đăng ký ở đâu" with no procedure in context name none: the aspect
+        words alone point the matcher at a guide by chance. With the message we did not
+        understand just before, the two together may name it; else ask which procedure."""
+        missed = turn.state.data.get("missed") if turn.state.flow is None else None
+        if isinstance(missed, str) and missed:
+            both = library.match(f"{missed} {text}")
+            guide = library.guide(both.best.id) if both.best is not None else None
+            if both.intent == "guide" and guide is not None:
+                self._answer(turn, library, guide, detect(text, guide.title) or aspect, text)
+                return True
+        best = result.best
+        if result.intent == "guide" and best is not None and best.id == answers.CONTACT_GUIDE:
+            return False  # "địa chỉ ở đâu": the office's own address
+        turn.reset_flow()
+        turn.state.data = {"missed": missed} if isinstance(missed, str) else {}
+        turn.log("which_procedure", aspect=aspect)
+        turn.say(texts.WHICH_PROCEDURE, [MENU, HUMAN])
+        return True
+
     async def _corrected(self, turn: Turn, library: Library, text: str, current: Guide) -> bool:
         """ "Không phải (cái đó), ý em là ...": the guide just answered is not the one meant. A
         bare "không phải" drops the context and asks for the procedure's name (the next "cần
@@ -461,7 +515,7 @@ class Router:
         rest = _correction(text)
         if rest is None:
             return False
-        if _content_words(without_cues(rest)) == 0:
+        if not subject(rest):
             if detect(rest) is not None:
                 await self.text(turn, library, rest)
                 return True
@@ -546,9 +600,21 @@ class Router:
                 if other.id == current.id:
                     return current
                 if _clearly_ahead(core_result, current):
-                    return library.guide(other.id)
+                    ahead = library.guide(other.id)
+                    return current if ahead is not None and _broader(ahead, current) else ahead
                 if aspect is not None or result.intent == "guide":
                     return _both(library, other.id, current)
+            lead = core_result.best.score if core_result.best is not None else 0.0
+            named = result.best.id if result.intent == "guide" and result.best else current.id
+            if (
+                aspect is not None
+                and core_result.intent != "guide"
+                and lead < WEAK_SUBJECT
+                and named == current.id  # the whole message names no other guide either
+            ):
+                # "ba nó đi làm xa, tui đi một mình được hông": words of the citizen's own
+                # situation, no other procedure's: the aspect of the one being discussed
+                return current
             options = [m.id for m in core_result.matches[: CLARIFY_OPTIONS - 1]]
             if aspect is not None and core_result.intent == "clarify" and current.id not in options:
                 # a subject of its own that points elsewhere, if not clearly: ask, with ours
@@ -591,7 +657,9 @@ class Router:
         if aspect == "fee" and guide.benefits and not _says_fee(text):
             aspect = "benefit"  # "bao nhiêu tiền" about an allowance asks what one receives
         same = turn.state.guide_id == guide.id
-        if same and aspect in (None, "steps") and answers.faq_for(guide, text) is not None:
+        if aspect == "faq":  # "có giá trị bao lâu": the FAQ answer, else the FAQ or the card
+            answers.show_follow_up(turn, library, guide, text)
+        elif same and aspect in (None, "steps") and answers.faq_for(guide, text) is not None:
             # "quốc tịch của bé chọn thế nào": a question its FAQ answers, not the walkthrough
             answers.show_follow_up(turn, library, guide, text)
         elif (aspect is not None and aspect != "steps") or (
@@ -628,6 +696,7 @@ class Router:
         state.misses += 1
         stage = 1 if state.misses == 1 else 2
         turn.reset_flow()
+        turn.state.data = {"missed": query}  # a follow-up with only aspect words may name it
         turn.log("fallback", query=query, stage=stage)
         if stage == 1:
             turn.say(texts.FALLBACK_FIRST, [MENU, HUMAN])

@@ -62,6 +62,10 @@ FALLBACK_FIRST = (
     "Xin lỗi, tôi chưa hiểu câu hỏi. Bạn thử gõ ngắn gọn tên thủ tục, "
     "ví dụ: «đăng ký kết hôn», «chứng thực bản sao», «trợ cấp người cao tuổi»."
 )
+WHICH_PROCEDURE = (
+    "Bạn hỏi về thủ tục nào ạ? Bạn gõ giúp tôi tên thủ tục, "
+    "ví dụ: «khai sinh mất bao lâu», «lệ phí chứng thực bản sao»."
+)
 FALLBACK_SECOND = (
     "Tôi vẫn chưa tìm được thủ tục bạn cần. Bạn có thể chọn một lĩnh vực bên dưới, "
     f"hoặc {HUMAN_REF} để được cán bộ trả lời trực tiếp."
