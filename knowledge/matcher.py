@@ -53,7 +53,7 @@ class MatcherConfig:
 
     lexical_weight: float = 0.8
     guide_threshold: float = -0.35
-    margin: float = 0.25
+    margin: float = 0.35
     clarify_threshold: float = -0.7
     clarify_window: float = 0.3
     special_threshold: float = -0.5

@@ -102,8 +102,8 @@ def test_second_development_set_floors(library: Library):
     ("text", "pair"),
     [
         (
-            "cho tôi hỏi làm giấy khai sinh cho cháu, với lại đăng ký thường trú cho cháu luôn",
-            {"khai-sinh", "thuong-tru"},
+            "cho tôi hỏi đăng ký kết hôn, với lại đăng ký thường trú cho vợ luôn",
+            {"ket-hon", "thuong-tru"},
         ),
         (
             "bố tôi mới mất, tôi muốn làm khai tử đồng thời xin tiền hỗ trợ mai táng",
