@@ -116,6 +116,9 @@ class Claims:
 Handle = Callable[[Any, InboxItem], Awaitable[None]]
 """Handles one update: its parsed JSON payload and the stored item (for its receipt)."""
 
+GiveUp = Callable[[Any, InboxItem], Awaitable[None]]
+"""Marks an update given up on done, telling its citizen (the channel knows who sent it)."""
+
 
 class InboxWorker:
     def __init__(
@@ -128,9 +131,11 @@ class InboxWorker:
         what: str,
         concurrency: int = 32,
         poll_seconds: float = 1.0,
+        give_up: GiveUp | None = None,
     ) -> None:
         """`lock_key`: the conversation an update belongs to (its updates run one at a time);
-        `what`: how logs name an update ("Zalo event") — never its content."""
+        `what`: how logs name an update ("Zalo event") — never its content; `give_up`: what
+        ends an update that is skipped (without it, it is only marked done)."""
         self._storage = storage
         self._clock = clock
         self._channel = channel
@@ -145,6 +150,7 @@ class InboxWorker:
         self._locks: KeyedLocks[str] = KeyedLocks()
         self._slots = asyncio.Semaphore(concurrency)
         self._poll = poll_seconds
+        self._give_up_with = give_up
         self.claims = Claims(storage.inbox, clock, what)
 
     def wake(self) -> None:
@@ -199,7 +205,7 @@ class InboxWorker:
                     item.id,
                     item.attempts + 1,
                 )
-                await self._storage.inbox.done(item.id, self._clock.now())
+                await self._give_up(item)
                 final = True
                 return
             payload = json.loads(item.payload)
@@ -215,7 +221,7 @@ class InboxWorker:
                 await self._failed(item)
             else:
                 log.exception("%s %s kept failing; skipped", self._what, item.id)
-                await self._storage.inbox.done(item.id, self._clock.now())
+                await self._give_up(item)
                 final = True
         finally:
             self.claims.release(item.id)
@@ -223,6 +229,17 @@ class InboxWorker:
             if final:
                 for ended in self._claims:
                     ended.add(item.id)
+
+    async def _give_up(self, item: InboxItem) -> None:
+        """Skip an update for good: the channel tells its citizen (the message is not lost
+        silently); if even that fails, it is only marked done, so it no longer blocks."""
+        if self._give_up_with is not None:
+            try:
+                await self._give_up_with(json.loads(item.payload), item)
+                return
+            except Exception:
+                log.exception("telling the sender of %s %s failed", self._what, item.id)
+        await self._storage.inbox.done(item.id, self._clock.now())
 
     async def _failed(self, item: InboxItem) -> None:
         try:

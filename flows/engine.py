@@ -523,6 +523,13 @@ class Engine:
         if receipt is not None:
             await self._storage.inbox.done(receipt, now)
 
+    async def unprocessed(self, key: ConversationKey, receipt: int) -> None:
+        """A citizen's message the inbox gave up on (its handling kept failing, or killed the
+        process each time): tell the citizen it was not handled, in the transaction that marks
+        it done, instead of dropping it silently. Nothing of the message itself is read."""
+        reply = Reply(text=texts.UNPROCESSED, buttons=(HUMAN, MENU))
+        await self.send_outside_turn([Outgoing(key=key, reply=reply)], receipt)
+
     async def queue(self) -> str:
         """The waiting list for staff: who, since when, claimed by whom."""
         now = self._clock.now()

@@ -84,6 +84,10 @@ CONTACT_THANKS = (
 STALE = "Menu này đã cũ. Đây là menu hiện tại:"
 CANCELLED = "Đã hủy. Bạn cần hỏi gì tiếp?"
 FAILED = f"Xin lỗi, hệ thống đang gặp trục trặc. Bạn thử lại sau ít phút, hoặc {HUMAN_REF}."
+UNPROCESSED = (
+    "Xin lỗi, hệ thống chưa xử lý được tin nhắn vừa rồi của bạn. Bạn gửi lại giúp, hoặc "
+    f"{HUMAN_REF}."
+)
 NOTHING_TO_CANCEL = "Không có việc gì đang làm dở. Bạn cần hỏi gì?"
 MORE_DONE = "Đã hết nội dung."
 CONTINUED = "(tiếp) {item}"

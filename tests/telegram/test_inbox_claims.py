@@ -137,6 +137,8 @@ async def test_an_update_whose_processes_all_died_is_skipped_and_the_next_one_an
 
     sent = await rig.citizen_texts()
     assert any("Đăng ký khai sinh" in text for text in sent), sent
+    # the skipped message is not silently dropped: the citizen is told, once
+    assert sum("chưa xử lý được tin nhắn vừa rồi" in text for text in sent) == 1, sent
     conversation = await rig.storage.conversations.by_key(
         ConversationKey(channel="telegram", user_id=str(CITIZEN))
     )

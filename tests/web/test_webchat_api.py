@@ -12,6 +12,7 @@ import pytest
 
 from bot.channels.web.channel import MAX_TEXT
 from bot.http import build_http_app
+from bot.inbox_worker import LEASE, MAX_ATTEMPTS
 from flows.ports import ManualClock
 from tests.hangup import post_and_hang_up
 from tests.web.webrig import OPEN_TIME, web_rig
@@ -218,3 +219,22 @@ async def test_a_page_hanging_up_mid_request_stores_nothing_and_logs_no_error(
         assert statuses == [400]
         assert await rig.storage.inbox.pending("web") == 0
         assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+async def test_a_message_whose_handling_killed_every_process_gets_an_apology(
+    tmp_path: Path,
+) -> None:
+    """Every process that took the message died (its claims ran out MAX_ATTEMPTS times): it is
+    not handled again, and the citizen reads that it was not handled instead of nothing."""
+    clock = ManualClock(OPEN_TIME)
+    async with web_rig(tmp_path, clock) as rig:
+        session = await rig.session()
+        await rig.send(session, "m1", text="khai sinh")
+        for _ in range(MAX_ATTEMPTS):
+            assert len(await rig.storage.inbox.claim("web", clock.now(), LEASE)) == 1
+            clock.advance(LEASE + dt.timedelta(seconds=1))
+        await rig.settle()
+        said = texts(await rig.lines(session))
+        assert said[0] == "khai sinh"
+        assert len(said) == 2 and "chưa xử lý được tin nhắn vừa rồi" in said[1], said
+        assert await rig.storage.inbox.pending("web") == 0

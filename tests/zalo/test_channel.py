@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 
 import pytest
 
 from bot.channels.zalo.client import V2, TokenStore
+from bot.inbox_worker import LEASE, MAX_ATTEMPTS
 from tests.telegram.conftest import STAFF_CHAT, STAFF_USER
 from tests.zalo.conftest import CITIZEN, ZaloRig
 from tests.zalo.fakezalo import sign
@@ -208,3 +210,25 @@ async def test_unknown_event_is_ignored(zrig: ZaloRig) -> None:
     assert (await zrig.post(zrig.event("user_reacted_message"))).status_code == 200
     await asyncio.sleep(0.3)
     assert zrig.zalo.sent() == []
+
+
+async def test_a_message_whose_handling_killed_every_process_is_answered_with_an_apology(
+    zrig: ZaloRig,
+) -> None:
+    """Each process that took the message died (MAX_ATTEMPTS claims ran out): it is not handled
+    again, but the citizen is told it was not handled instead of hearing nothing; their next
+    message is answered as usual."""
+    await zrig.channel.receiver.stop()  # the processes that die are the test's
+    await zrig.say("kết hôn")
+    for _ in range(MAX_ATTEMPTS):
+        claimed = await zrig.storage.inbox.claim("zalo", zrig.clock.now(), LEASE)
+        assert len(claimed) == 1
+        zrig.clock.advance(LEASE + dt.timedelta(seconds=1))
+    zrig.channel.receiver.start()
+    [apology] = await zrig.zalo.wait_sent(1, CITIZEN)
+    assert "chưa xử lý được tin nhắn vừa rồi" in apology["text"]
+    assert "Gặp cán bộ" in json.dumps(apology, ensure_ascii=False)  # a person one tap away
+    assert await zrig.storage.inbox.pending("zalo") == 0
+    await zrig.say("khai sinh")
+    [_, card] = await zrig.zalo.wait_sent(2, CITIZEN)
+    assert card["text"].startswith("Đăng ký khai sinh")

@@ -336,7 +336,7 @@ class TelegramChannel:
                     item.id,
                     item.attempts + 1,
                 )
-                await self._done(item)
+                await self._give_up(item)
                 return
             try:
                 data = json.loads(item.payload)
@@ -373,6 +373,23 @@ class TelegramChannel:
                 await self._storage.inbox.failed(current, self._clock.now(), INBOX_LEASE)
                 return  # claimed again after a while
             log.error("Telegram update %s kept failing; skipped", update.update_id)
+            await self._give_up(item)
+            return
+        await self._done(item)
+
+    async def _give_up(self, item: InboxItem) -> None:
+        """An update skipped for good: a citizen who wrote or pressed something in a private
+        chat is told it was not handled, in the transaction that marks it done; anything else
+        (staff messages, unreadable updates), or if telling fails, is only marked done."""
+        try:
+            update = Update.de_json(json.loads(item.payload), self.app.bot)
+            chat = update.effective_chat
+            inbound = citizen_inbound(update, self._commune)
+            if inbound is not None and chat is not None and chat.type == "private":
+                await self.engine.unprocessed(inbound.key, item.id)
+                return
+        except Exception:
+            log.exception("telling the sender of Telegram inbox entry %s failed", item.id)
         await self._done(item)
 
     async def _done(self, item: InboxItem) -> None:

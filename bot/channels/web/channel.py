@@ -208,6 +208,7 @@ class WebChat:
             "web chat message",
             concurrency=concurrency,
             poll_seconds=poll_seconds,
+            give_up=self._give_up,
         )
         self._sends = Buckets(clock, burst, per_second)
         self._sessions = Buckets(clock, *new_sessions)
@@ -384,6 +385,14 @@ class WebChat:
     async def drain(self, timeout: float = 10.0) -> None:
         """Wait until every stored message is processed (tests)."""
         await self._inbox.drain(timeout)
+
+    async def _give_up(self, data: Any, item: InboxItem) -> None:
+        """A message the inbox skipped: its citizen is told it was not handled."""
+        if self._engine is None or not isinstance(data, dict) or not data.get("user"):
+            await self._storage.inbox.done(item.id, self._clock.now())
+            return
+        key = ConversationKey(channel=CHANNEL, user_id=str(data["user"]))
+        await self._engine.unprocessed(key, item.id)
 
     async def _handle(self, data: dict[str, Any], item: InboxItem) -> None:
         assert self._engine is not None

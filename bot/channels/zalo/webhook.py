@@ -104,6 +104,7 @@ class ZaloReceiver:
             "Zalo event",
             concurrency=concurrency,
             poll_seconds=poll_seconds,
+            give_up=self._give_up,
         )
         self.matched: dict[str, int] = {}
 
@@ -195,6 +196,15 @@ class ZaloReceiver:
             for reply in replies:
                 if not await self._outbox.send(inbound.key, reply, answering=True):
                     break
+
+    async def _give_up(self, event: Any, item: InboxItem) -> None:
+        """An event the inbox skipped: a citizen who wrote or pressed something is told it was
+        not handled (events that need no answer are just marked done)."""
+        inbound = to_inbound(event, self._commune) if isinstance(event, dict) else None
+        if self._engine is None or inbound is None or inbound.kind in ("follow", "unfollow"):
+            await self._storage.inbox.done(item.id, self._clock.now())
+            return
+        await self._engine.unprocessed(inbound.key, item.id)
 
     def health(self) -> str | None:
         if not self._inbox.running:
