@@ -51,6 +51,9 @@ GATE4_DIALOGUES = DATA / "gate4_dialogues.jsonl"
 # Fourth development set (fifth independent writer, session 6): tuned on its half A only.
 DEV4 = DATA / "dev4_questions.tsv"
 DEV4_DIALOGUES = DATA / "dev4_dialogues.jsonl"
+# Fifth development set (sixth independent writer, session 7, dialogue-heavy): half A only.
+DEV5 = DATA / "dev5_questions.tsv"
+DEV5_DIALOGUES = DATA / "dev5_dialogues.jsonl"
 # Named sets for `--sets`; the gate ones run only when asked for or by default without --no-gate.
 QUESTION_SETS = {
     "questions": QUESTIONS,
@@ -58,6 +61,7 @@ QUESTION_SETS = {
     "dev2": DEV2,
     "dev3": DEV3,
     "dev4": DEV4,
+    "dev5": DEV5,
     "gate": GATE,
     "gate4": GATE4,
 }
@@ -66,13 +70,14 @@ DIALOGUE_SETS = {
     "dev2": DEV2_DIALOGUES,
     "dev3": DEV3_DIALOGUES,
     "dev4": DEV4_DIALOGUES,
+    "dev5": DEV5_DIALOGUES,
     "gate": GATE_DIALOGUES,
     "gate4": GATE4_DIALOGUES,
 }
 SCALES = ("bundled", "big")
 # Sets looked at item by item on one fixed half (A) and checked on the other (B): both halves
 # reported (question and dialogue sets alike).
-HALVES = {"dev2": ("A", "B"), "dev4": ("A", "B")}
+HALVES = {"dev2": ("A", "B"), "dev4": ("A", "B"), "dev5": ("A", "B")}
 CATALOG = Path(__file__).resolve().parents[2] / "shared" / "data" / "dvcqg" / "catalog.jsonl"
 _TEMPLATES = (
     "{t}",
@@ -235,7 +240,7 @@ def run_bench(
     sets: Sequence[str] | None = None,
     gate: bool = True,
 ) -> int:
-    """`sets` names question sets (questions, holdout, dev2, dev3, dev4, gate, gate4), dialogue
+    """`sets` names question sets (questions, holdout, dev2, dev3, dev4, dev5, gate, gate4), dialogue
     sets (dialogues-<the same names but holdout>) and scales
     (bundled, big); None = all."""
     wanted = chosen_sets(sets, gate)
