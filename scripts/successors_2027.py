@@ -1,12 +1,18 @@
 """Regenerate the 2027-03-01 successor files from the current versions (run after editing them).
 
-Usage: .venv/bin/python scripts/successors_2027.py  (rewrites every *.2027-03-01.yaml it knows).
+Usage: .venv/bin/python scripts/successors_2027.py [--write] [--force]
+Without options it only lists the files whose content would change. `--write` rewrites a file
+only if it is still exactly what this script wrote last time (its header carries a checksum of
+its body): a successor edited by hand is never overwritten, it is listed instead (copy the
+change into this script, or `--force` to overwrite it).
 Summaries and desk lines of the successors live here; fees, times, deadlines and FAQs are copied
 from the current version with citations of the repealed texts replaced and marked verify.
 """
 
 import datetime as dt
+import hashlib
 import re
+import sys
 from pathlib import Path
 
 import yaml
@@ -306,6 +312,24 @@ def _str(dumper, value):
 Dumper.add_representer(str, _str)
 
 
+WRITE = "--write" in sys.argv or "--force" in sys.argv
+FORCE = "--force" in sys.argv
+CHECKSUM = re.compile(r"^# tạo tự động, mã kiểm: ([0-9a-f]{16})$", re.M)
+
+
+def checksum(body):
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()[:16]
+
+
+def untouched(old):
+    """Whether a successor file is still exactly what this script wrote (no hand edits)."""
+    found = CHECKSUM.search(old)
+    if found is None:
+        return False
+    body = old[old.index("\n", found.end()) + 1 :]
+    return checksum(body) == found.group(1)
+
+
 def write(path, gid, out, title):
     header = (
         f"# Phiên bản từ 01/03/2027 của hướng dẫn '{gid}' ({title}).\n"
@@ -318,8 +342,21 @@ def write(path, gid, out, title):
         "inherits: [" + ", ".join(out["inherits"]) + "]\n",
     )
     target = path.with_name(f"{gid}.{START}.yaml")
-    target.write_text(header + text, encoding="utf-8")
-    print(target)
+    old = target.read_text(encoding="utf-8") if target.exists() else None
+    new = header + f"# tạo tự động, mã kiểm: {checksum(text)}\n" + text
+    if old is not None and CHECKSUM.sub("", old).replace("\n\n", "\n", 1) == header + text:
+        if WRITE and old != new:  # the same content, written before checksums existed
+            target.write_text(new, encoding="utf-8")
+        return
+    if not WRITE:
+        print(f"would change: {target}")
+    elif old is None or untouched(old) or FORCE:
+        target.write_text(new, encoding="utf-8")
+        print(f"written: {target}")
+    else:
+        print(
+            f"edited by hand, not rewritten (copy the change into this script, or --force): {target}"
+        )
 
 
 for gid in HO_TICH:
