@@ -25,7 +25,7 @@ import numpy as np
 from knowledge.clauses import asks_for_both, request_part, strip_padding, two_request_splits
 from knowledge.lexical import LexicalIndex
 from knowledge.model import ModelConfig, TrainedModel
-from knowledge.normalize import fold
+from knowledge.normalize import Token, fold
 from knowledge.results import HANDOFF, OUT_OF_SCOPE, Intent, Match, MatchResult
 from knowledge.schema import Guide, Lexicon
 
@@ -66,6 +66,11 @@ class MatcherConfig:
     two_splits: int = 2
     two_margin: float = 0.5
     chitchat_words: int = 8
+    # A short message that names only what the best guide's names (title, aliases) share with
+    # a sibling's, and none of its own ("trợ cấp hằng tháng": three allowances' titles), must
+    # lead by this much to be answered; otherwise it asks between them.
+    vague_margin: float = 0.6
+    vague_words: int = 6
     max_matches: int = 5
     model: ModelConfig = field(default_factory=ModelConfig)
 
@@ -86,8 +91,10 @@ class Matcher:
         self.lexical = LexicalIndex(guides, lexicon, extra=extra, deferred=True)
         self.titles: dict[str, str] = {}
         self._phrases: dict[str, list[str]] = {}
+        names: dict[str, list[str]] = {}
         for guide in guides:
             self.titles[guide.id] = guide.title
+            names.setdefault(guide.id, []).extend((guide.title, *guide.aliases))
             known = self._phrases.setdefault(guide.id, [])
             known += [p for p in (*guide.phrases, *(f.q for f in guide.faq)) if p not in known]
         texts: list[str] = []
@@ -108,6 +115,11 @@ class Matcher:
             add(class_id, texts_of_class)
         self.model = TrainedModel(texts, labels, cfg.model, meanwhile=self.lexical.finish)
         self.lexical.finish()  # (already done, unless the model raised)
+        # guide -> (the content words of all its names, of each name)
+        self._names: dict[str, tuple[frozenset[str], tuple[frozenset[str], ...]]] = {}
+        for guide_id, own in names.items():
+            sets = {self._content(self.lexical.indexed_tokens(n)) for n in own} - {frozenset()}
+            self._names[guide_id] = (frozenset().union(*sets), tuple(sets))
         self._is_guide = np.array([not c.startswith("__") for c in self.model.classes])
         self._n_phrases = len(texts)
         self._masks: dict[int, tuple[Collection[str], np.ndarray]] = {}
@@ -116,6 +128,9 @@ class Matcher:
         self._class_doc = np.array([docs.get(c, -1) for c in self.model.classes])
         self._special = np.flatnonzero(~self._is_guide & (self._class_doc >= 0))
         self._guide_rows = np.flatnonzero(self._is_guide & (self._class_doc >= 0))
+
+    def _content(self, tokens: Sequence[Token]) -> frozenset[str]:
+        return frozenset(t.plain for t in tokens if t.plain and not self.lexical.is_stopword(t))
 
     def _content_words(self, text: str) -> int:
         return sum(not self.lexical.is_stopword(t) for t in self.lexical.normalise(text))
@@ -243,11 +258,26 @@ class Matcher:
         intent: Intent = "none"
         if best >= cfg.guide_threshold and best - runner_up >= cfg.margin:
             intent = "guide"
+            vague = self._vague(text, guides) if best - runner_up < cfg.vague_margin else []
+            if vague:
+                return MatchResult(text, "clarify", (guides[0], *vague))
         elif best >= cfg.clarify_threshold:
             intent = "clarify"
             close = [m for m in guides if best - m.score <= cfg.clarify_window][:4]
             guides = close if len(close) >= 2 else guides[:2]
         return MatchResult(text, intent, tuple(guides))
+
+    def _vague(self, text: str, guides: list[Match]) -> list[Match]:
+        """The siblings (up to three) whose names hold every content word of a short message
+        that names none of the best guide's names but only words those share: it does not say
+        which of them it means. Empty when the message is specific."""
+        words = self._content(self.lexical.normalise(text))
+        if not words or len(words) > self.config.vague_words:
+            return []
+        every, each = self._names.get(guides[0].id, (frozenset(), ()))
+        if not words <= every or any(name <= words for name in each):
+            return []
+        return [m for m in guides[1:4] if words <= self._names.get(m.id, (frozenset(), ()))[0]]
 
     def _two_procedures(
         self,

@@ -140,6 +140,17 @@ class ModelConfig:
     block_max_iter: int = 20
     min_weight: float = 1e-6
     seed: int = 7
+    # Example weights: a class's phrases count (median class size / its size) ** balance each
+    # (0: every phrase counts once, so a guide with three times the examples pulls vague
+    # messages three times as hard), times the multiplier `weights` gives its label.
+    balance: float = 0.0
+    weights: tuple[tuple[str, float], ...] = ()
+    # Whether the weights scale a class's phrases only as positives of its own problem
+    # (liblinear's class weights) or everywhere, as negatives of the other classes too.
+    weights_everywhere: bool = True
+    # Classes whose label starts with this keep weight 1 under `balance` (the special classes:
+    # out of scope must not lose weight for having many examples); "" balances every class.
+    balance_exempt: str = "__"
     # Processes solving a province library's blocks (the build runs off the request path).
     workers: int = 2
 
@@ -236,6 +247,12 @@ class _Part:
         return len(self.vocab)
 
 
+# A problem's weights: per row (scales a phrase as positive and as negative) and per class
+# (scales a class's phrases as positives of its own problem only); None for none.
+Weights = tuple[np.ndarray | None, dict[int, float] | None]
+Problem = tuple[list[int], np.ndarray, np.ndarray, Weights]  # home classes, rows, labels
+
+
 class _Solved(NamedTuple):
     """The kept weights (class, feature, value) and biases of one block's home classes."""
 
@@ -252,18 +269,25 @@ def _solve(
     home: list[int],
     index: np.ndarray,
     labels: np.ndarray,
+    weights: Weights,
     cfg: ModelConfig,
 ) -> _Solved:
     """One block's LinearSVC (rows `index` of `x`, restricted to the features they use)."""
     cpu = time.process_time()
     used = np.zeros(x.shape[1], dtype=bool)
     sub, columns = _block_matrix(x, index, used)
+    sample_weight, class_weight = weights
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         svm = LinearSVC(
-            C=cfg.c, dual=True, max_iter=cfg.max_iter, tol=cfg.tol, random_state=cfg.seed
+            C=cfg.c,
+            dual=True,
+            max_iter=cfg.max_iter,
+            tol=cfg.tol,
+            random_state=cfg.seed,
+            class_weight=class_weight,
         )
-        svm.fit(sub, labels)
+        svm.fit(sub, labels, sample_weight=sample_weight)
     known = list(svm.classes_)
     coef = svm.coef_ if len(known) > 2 else np.vstack([-svm.coef_[0], svm.coef_[0]])
     intercept = (
@@ -304,16 +328,13 @@ def _helper(inbox: Any, counter: Any, results: Any) -> None:
     (imports included). The building process solves whatever a failed helper did not send."""
     try:
         x: sp.csr_matrix
-        problems: list[tuple[list[int], np.ndarray, np.ndarray]]
+        problems: list[Problem]
         cfg: ModelConfig
         x, problems, cfg = inbox.get()
         while (index := _take(counter, len(problems))) < len(problems):
             results.put((index, _solve(x, *problems[index], cfg)))
     finally:
         results.put((-1, time.process_time()))
-
-
-Problem = tuple[list[int], np.ndarray, np.ndarray]  # home classes, rows, their labels
 
 
 class _Pool:
@@ -483,6 +504,7 @@ class TrainedModel:
         starts = np.searchsorted(y[order], np.arange(n_classes + 1))
         rows_of = [order[starts[c] : starts[c + 1]] for c in range(n_classes)]
         rng = np.random.default_rng(cfg.seed)
+        weight = self._class_weights(np.diff(starts))
         blocks = self._blocks(x, y)
         if len(blocks) > 1:
             cfg = dataclasses.replace(cfg, tol=cfg.block_tol, max_iter=cfg.block_max_iter)
@@ -498,7 +520,12 @@ class TrainedModel:
                 take = rng.choice(outside, size=min(cfg.rest_sample, len(outside)), replace=False)
                 index = np.concatenate([index, take])
                 labels = np.concatenate([labels, np.full(len(take), -1)])
-            problems.append((home, index, labels))
+            scaled: Weights = (None, None)
+            if weight is not None and cfg.weights_everywhere:
+                scaled = (weight[y[index]], None)
+            elif weight is not None:
+                scaled = (None, {int(c): float(weight[c]) for c in home})
+            problems.append((home, index, labels, scaled))
 
         solved, self.worker_cpu = solve(x, problems, cfg, meanwhile)
         bias = np.full(n_classes, -1.0)
@@ -516,6 +543,22 @@ class TrainedModel:
             dtype=np.float32,
         )
         return weights, bias
+
+    def _class_weights(self, sizes: np.ndarray) -> np.ndarray | None:
+        """Each class's example weight (see `ModelConfig.balance`), None when all are 1."""
+        cfg = self.config
+        if not cfg.balance and not cfg.weights:
+            return None
+        exempt = np.array(
+            [bool(cfg.balance_exempt) and c.startswith(cfg.balance_exempt) for c in self.classes]
+        )
+        reference = float(np.median(sizes[~exempt])) if (~exempt).any() else 1.0
+        weight: np.ndarray = (reference / np.maximum(sizes, 1)) ** cfg.balance
+        weight[exempt] = 1.0
+        for label, factor in cfg.weights:
+            if label in self.index:
+                weight[self.index[label]] *= factor
+        return weight
 
     def _blocks(self, x: sp.csr_matrix, y: np.ndarray) -> list[tuple[list[int], list[int]]]:
         """(home classes, all classes of the block). One block when the library is small."""

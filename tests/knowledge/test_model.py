@@ -101,3 +101,19 @@ def test_helpers_exit_and_leave_no_files(tmp_path, monkeypatch) -> None:  # type
     assert model.worker_cpu > 0  # a helper did take part
     assert multiprocessing.active_children() == []
     assert list(tmp_path.iterdir()) == []
+
+
+def test_example_weights_shift_a_vague_text_towards_the_weighted_class() -> None:
+    """Balancing (and a class's weight) make a class with few examples count more on words it
+    shares with a class that has many; unweighted, the big class takes the vague text."""
+    texts = [f"tro cap a{i} thang" for i in range(30)] + ["tro cap b thang", "b thang", "tro b"]
+    texts += [f"khac c{i}" for i in range(10)]
+    labels = ["a"] * 30 + ["b"] * 3 + ["c"] * 10
+
+    def lead(config: ModelConfig) -> float:
+        scores = TrainedModel(texts, labels, config).scores("tro cap thang")
+        return float(scores[0] - scores[1])  # class a over class b
+
+    plain = lead(ModelConfig())
+    assert lead(ModelConfig(balance=1.0)) < plain
+    assert lead(ModelConfig(weights=(("b", 3.0),))) < plain
