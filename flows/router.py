@@ -469,7 +469,8 @@ class Router:
             if pointer is not None:
                 turn.reset_flow()
                 state.guide_id = None  # another agency's procedure: no follow-up is about ours
-                body = texts.POINTER.format(title=pointer.title, agency=pointer.agency)
+                template = texts.POINTER_COMMUNE if pointer.commune else texts.POINTER
+                body = template.format(title=pointer.title, agency=pointer.agency)
                 if pointer.note:
                     body += "\n" + pointer.note
                 turn.say(body, [MENU, HUMAN])

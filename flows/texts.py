@@ -248,6 +248,10 @@ LATE_UNKNOWN = (
     "Bạn vui lòng hỏi cán bộ tại bộ phận một cửa."
 )
 POINTER = "«{title}» không do Ủy ban xã giải quyết. Bạn liên hệ: {agency}."
+POINTER_COMMUNE = (
+    "«{title}» do {agency} giải quyết, nhưng trợ lý chưa có hướng dẫn chi tiết. "
+    f"Để được cán bộ hướng dẫn, {HUMAN_REF}."
+)
 CHOOSE_NUMBER = "Vui lòng chọn số từ 1 đến {count}."
 CORRECTED = (
     "Xin lỗi bạn. Bạn gõ tên thủ tục cần hỏi (ví dụ: «đăng ký lại khai tử»), hoặc bấm"

@@ -297,10 +297,12 @@ class Office(Strict):
 
 
 class Pointer(Strict):
-    """A well-known procedure another agency handles: where to send the citizen instead."""
+    """A well-known procedure another agency handles: where to send the citizen instead. With
+    `commune`, the commune does handle it but we have no guide yet: say so, never "not ours"."""
 
     title: Text
     agency: Text
+    commune: bool = False
     note: Text | None = None
     legal_basis: Basis
     phrases: list[Text] = Field(min_length=1)
