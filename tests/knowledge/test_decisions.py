@@ -194,16 +194,10 @@ def test_a_benefit_with_its_group_is_answered(library: Library, text: str, guide
         "đám cưới mừng bao nhiêu",  # a wedding gift, not the marriage registration
         "giảm cân",  # not "giám hộ"
         "nhập quốc tịch",  # another agency's procedure: a pointer
-        # a commune procedure we have no guide for: a pointer (issue9o3 adds it to the lexicon)
-        pytest.param(
-            "nhận con nuôi",
-            marks=pytest.mark.xfail(reason="answered with nhan-cha-me-con until the pointer"),
-        ),
-        # the bank's loan, not the poor-household recognition (whose guide names its loans)
-        pytest.param(
-            "vay vốn hộ nghèo",
-            marks=pytest.mark.xfail(reason="answered with ho-ngheo: needs out-of-scope examples"),
-        ),
+        # a commune procedure we have no guide for: a pointer to the commune's desk
+        "nhận con nuôi",
+        # the social policy bank's loan, not the poor-household recognition
+        "vay vốn hộ nghèo",
     ],
 )
 def test_out_of_scope_messages_get_no_guide(library: Library, text: str):
