@@ -283,6 +283,11 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "can gi",
             "chuan bi gi",
             "can nhung gi",
+            "nop nhung gi",  # "cần nộp những gì"
+            "nop nhung giay",
+            "can them gi",  # "từng ly hôn rồi thì cần thêm gì"
+            "them giay gi",
+            "can dich",  # "cần dịch thuật không": the papers' translation
             "ho so can",
             "nhung giay",
             "mang nhung gi",
@@ -442,6 +447,8 @@ LIGHT_WORDS = {
     "be",  # "bé", the child, like "con"
     "nhung",  # "những"
     "cac",  # "các"
+    "e",  # teencode "em"
+    "r",  # teencode "rồi"
 }
 
 

@@ -163,6 +163,53 @@ def _after_clarify(library: Library, turn: Turn, text: str) -> Guide | None:
     return fits[0] if len(fits) == 1 else None
 
 
+def _in_light_of(library: Library, current: Guide, core: str) -> MatchResult:
+    """The follow-up's own words read together with the procedure being discussed: which
+    guide the two name together ("kết hôn" + "bạn gái định cư ở Mỹ": the foreign variant)."""
+    return library.match(f"{fold(current.title)} {core}")
+
+
+def _rival(library: Library, read: MatchResult, current: Guide) -> Guide | None:
+    """The likeliest guide other than the current one in the contextual reading."""
+    other = next((m for m in read.matches if m.id != current.id), None)
+    return library.guide(other.id) if other is not None else None
+
+
+def _tipped(alone: MatchResult, read: MatchResult, ahead: Guide, rival: Guide) -> bool:
+    """The words alone make `rival` nearly as likely as `ahead`, and read with the procedure
+    being discussed they put it first: a near tie that the context tips the other way."""
+    if rival.id == ahead.id:
+        return False
+    plain = {m.id: m.score for m in alone.matches}
+    if plain.get(rival.id, 0.0) < plain.get(ahead.id, 0.0) - SWITCH_MARGIN:
+        return False
+    together = {m.id: m.score for m in read.matches}
+    return together.get(rival.id, 0.0) > together.get(ahead.id, 0.0)
+
+
+def _stays(read: MatchResult, current: Guide, other_id: str | None) -> bool:
+    """Read with the procedure being discussed, the words name it confidently, well ahead of
+    the guide they would name alone (`other_id`) and of any other."""
+    best = read.best
+    if read.intent != "guide" or best is None or best.id != current.id:
+        return False
+    runner_up = max((m.score for m in read.matches if m.id != current.id), default=0.0)
+    alone = next((m.score for m in read.matches if m.id == other_id), 0.0)
+    return best.score - max(runner_up, alone) >= SWITCH_MARGIN
+
+
+def _narrower(library: Library, read: MatchResult, current: Guide) -> Guide | None:
+    """A narrower variant of the current guide ("... có yếu tố nước ngoài") that the words,
+    read with it, name clearly ahead of it."""
+    best = read.best
+    if read.intent != "guide" or best is None or not _clearly_ahead(read, current):
+        return None
+    variant = library.guide(best.id)
+    if variant is None or not _broader(current, variant):
+        return None
+    return variant
+
+
 def _asked_aspect(turn: Turn, guide: Guide) -> Aspect | None:
     """The aspect a "which of these?" was asked with: a follow-up's ("mất bao lâu" typed after
     the question), else the question's own, not counting the chosen procedure's name."""
@@ -596,14 +643,35 @@ class Router:
         if _content_words(core) >= 2:
             core_result = library.match(core) if core != fold(text) else result
             other = core_result.best
+            read = _in_light_of(library, current, core)
+            general = library.guide(other.id) if other is not None else None
+            if general is not None and general.id != current.id and _broader(general, current):
+                # "có giấy khai sinh của Hàn rồi thì sao" while «Đăng ký khai sinh có yếu tố
+                # nước ngoài» is open: the general procedure's name, no reason to leave
+                return current
             if core_result.intent == "guide" and other is not None:
                 if other.id == current.id:
                     return current
                 if _clearly_ahead(core_result, current):
                     ahead = library.guide(other.id)
-                    return current if ahead is not None and _broader(ahead, current) else ahead
+                    if ahead is None:
+                        return current
+                    rival = _rival(library, read, current)
+                    if rival is not None and _tipped(core_result, read, ahead, rival):
+                        # read with the procedure being discussed, the words name a sibling of
+                        # it ("bản sao căn cước" while «Chứng thực chữ ký» is open: the copy's
+                        # certification, not the card): ask rather than guess
+                        return [ahead, rival, current]
+                    return ahead
+                if _stays(read, current, other.id):
+                    return current  # the words fit the procedure being discussed best
                 if aspect is not None or result.intent == "guide":
                     return _both(library, other.id, current)
+            narrower = _narrower(library, read, current)
+            if narrower is not None:
+                # "bạn gái anh định cư ở Mỹ" while «Đăng ký kết hôn» is open: its
+                # foreign-element variant, which the citizen's fact makes the right one
+                return narrower
             lead = core_result.best.score if core_result.best is not None else 0.0
             named = result.best.id if result.intent == "guide" and result.best else current.id
             if (
