@@ -581,3 +581,28 @@ def subject(text: str) -> list[str]:
 
 
 _ALL_CUES = (*_MATCHED, ("generic", _GENERIC))
+
+
+# Papers a citizen brings: "giấy đăng ký kết hôn", "bản án ly hôn", "sổ hồng", "hộ chiếu".
+_PAPER = (
+    r"(?:giay|ban goc|ban sao|ban an|ban dich|so hong|so do|so ho_khau|the|hop dong|quyet dinh"
+    r"|cccd|cmnd|can cuoc|ho_chieu|trich luc|sim|to khai|anh|hinh|chung tu|xac nhan|van ban)"
+)
+_BRING = re.compile(
+    r" (?:can|mang|dem|nop|phai mang|phai nop|phai co|can co)(?: theo| them| lai)? "
+    + _PAPER
+    + r" (?!(?:to )?(?:gi|nao|nhung|chi)\b)"  # a paper named, not "cần giấy (tờ) gì"
+)
+_PAPER_ASKED = re.compile(
+    " "
+    + _PAPER
+    + r" (?:\S+ ){0,5}(?:co )?(?:can|phai) (?:dich|nop|mang|co)(?: \S+)* (?:khong|k|ko|a)? ?$"
+)
+
+
+def asks_for_paper(text: str) -> bool:
+    """The message asks whether to bring a paper ("cần mang giấy đăng ký kết hôn không", "hộ
+    chiếu của ông có phải nộp lại không"): the paper's name there is no procedure's name. A
+    procedure named before what it needs ("đăng ký kết hôn cần giấy gì") is not this."""
+    padded = spelled(text)
+    return bool(_BRING.search(padded) or _PAPER_ASKED.search(padded))

@@ -5,7 +5,15 @@ from __future__ import annotations
 import re
 
 from flows import answers, texts
-from flows.aspects import ASPECTS, LIGHT_WORDS, Aspect, detect, subject, without_cues
+from flows.aspects import (
+    ASPECTS,
+    LIGHT_WORDS,
+    Aspect,
+    asks_for_paper,
+    detect,
+    subject,
+    without_cues,
+)
 from flows.callbacks import FORM_FLOWS, RATING_STAFF, Act, Callback, Flow, button, parse
 from flows.feedback import Feedback, feedback_wish
 from flows.handoff import Handoffs
@@ -505,6 +513,8 @@ class Router:
             self._ask_between(turn, guide, text)
             return
         if guide is not None:
+            if aspect is None and guide.id == state.guide_id and asks_for_paper(text):
+                aspect = "docs"
             if aspect is not None and guide.id != state.guide_id:
                 aspect = detect(text, guide.title)  # a new guide: its own name is no aspect
             # "thế còn khai sinh thì sao" leaving another guide gets the new guide's card: it
@@ -639,6 +649,10 @@ class Router:
                 return None
         if result.pointer is not None:
             return None  # a well-known procedure of another agency: the pointer answers
+        if turn.state.flow != Flow.CLARIFY and asks_for_paper(text):
+            # "cần mang giấy đăng ký kết hôn không" while «Đăng ký thường trú» is open: a paper
+            # to bring for it, not the marriage registration
+            return current
         core = without_cues(text)
         if _content_words(core) >= 2:
             core_result = library.match(core) if core != fold(text) else result

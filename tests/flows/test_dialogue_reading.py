@@ -55,3 +55,22 @@ async def test_what_to_file_without_the_usual_words_stays_on_the_procedure(bot):
     await bot.say("nhà tôi mới gặp khó khăn, muốn xin hộ cận nghèo giữa năm")
     out = to_citizen(await bot.say("cần nộp những gì"))
     assert about(out) == ("ho-ngheo", "docs")
+
+
+async def test_a_paper_to_bring_is_not_a_new_procedure(bot):
+    await bot.say("em muốn nhập khẩu về nhà chồng")
+    out = to_citizen(await bot.say("cần mang giấy đăng ký kết hôn với gì nữa ạ"))
+    assert about(out) == ("thuong-tru", "docs")  # the marriage certificate is a paper here
+    assert "«Đăng ký thường trú" in said(out)
+
+
+async def test_whether_a_paper_must_be_translated_stays_on_the_procedure(bot):
+    await bot.say("con tôi sinh ở Hàn, giờ về nước ở luôn")
+    out = to_citizen(await bot.say("hộ chiếu của bé có phải dịch không"))
+    assert about(out) == ("khai-sinh-yeu-to-nuoc-ngoai", "docs")
+
+
+async def test_a_procedure_named_before_what_it_needs_still_switches(bot):
+    await bot.say("em muốn nhập khẩu về nhà chồng")
+    out = to_citizen(await bot.say("đăng ký kết hôn cần giấy gì"))
+    assert about(out) == ("ket-hon", "docs")
