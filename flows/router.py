@@ -183,6 +183,15 @@ def _rival(library: Library, read: MatchResult, current: Guide) -> Guide | None:
     return library.guide(other.id) if other is not None else None
 
 
+def _paying(library: Library, guide: Guide) -> list[Guide]:
+    """For a guide that pays nothing, its related guides that pay a benefit (what a "được bao
+    nhiêu tiền" about it asks); none for a guide that pays one itself."""
+    if guide.benefits:
+        return []
+    related = [library.guide(r) for r in guide.related]
+    return [g for g in related if g is not None and g.benefits]
+
+
 def _tipped(alone: MatchResult, read: MatchResult, ahead: Guide, rival: Guide) -> bool:
     """The words alone make `rival` nearly as likely as `ahead`, and read with the procedure
     being discussed they put it first: a near tie that the context tips the other way."""
@@ -515,6 +524,14 @@ class Router:
         if guide is not None:
             if aspect is None and guide.id == state.guide_id and asks_for_paper(text):
                 aspect = "docs"
+            paying = _paying(library, guide) if aspect == "benefit" else []
+            if len(paying) > 1:
+                self._ask_between(turn, [*paying, guide], text)
+                return
+            if paying:
+                # "được trợ cấp bao nhiêu" after «Xác định mức độ khuyết tật»: that procedure
+                # pays nothing; the allowance it leads to does
+                guide = paying[0]
             if aspect is not None and guide.id != state.guide_id:
                 aspect = detect(text, guide.title)  # a new guide: its own name is no aspect
             # "thế còn khai sinh thì sao" leaving another guide gets the new guide's card: it

@@ -74,3 +74,19 @@ async def test_a_procedure_named_before_what_it_needs_still_switches(bot):
     await bot.say("em muốn nhập khẩu về nhà chồng")
     out = to_citizen(await bot.say("đăng ký kết hôn cần giấy gì"))
     assert about(out) == ("ket-hon", "docs")
+
+
+async def test_what_one_receives_after_a_procedure_that_pays_nothing_is_its_allowance(bot):
+    await bot.say("con em bị bại não, muốn làm giấy xác nhận khuyết tật")
+    out = to_citizen(await bot.say("có giấy rồi thì cháu được trợ cấp bao nhiêu"))
+    assert about(out) == ("tro-cap-nguoi-khuyet-tat", "benefit")
+    assert "lệ phí" not in said(out).lower().split("—")[0]
+    assert said(out).startswith("«Trợ cấp xã hội hằng tháng")
+
+
+async def test_what_one_receives_with_two_allowances_in_reach_is_asked(bot):
+    await bot.say("nhà tôi mới gặp khó khăn, muốn xin hộ cận nghèo giữa năm")
+    out = to_citizen(await bot.say("được hỗ trợ bao nhiêu tiền"))
+    assert all("guide" not in reply for reply in out)
+    labels = " ".join(out[-1]["buttons"])
+    assert "Trợ cấp hằng tháng cho người cao tuổi" in labels and "chăm sóc cho người k" in labels
