@@ -37,6 +37,20 @@ _ASPECT_NAMES = {"amount": "benefit"}
 START = dt.datetime(2026, 12, 1, 9, 0, tzinfo=VN_TZ)
 
 
+@dataclass(frozen=True)
+class TurnTrace:
+    dialogue: str
+    number: int
+    text: str
+    guide: str | None
+    aspect: str | None
+    got: tuple[str, ...]
+    aspects: tuple[str, ...]
+    reply: str
+    right: bool
+    wrong: bool
+
+
 @dataclass
 class DialogueReport:
     dialogues: int = 0
@@ -48,6 +62,9 @@ class DialogueReport:
     skipped: int = 0
     unscored_with_guide: int = 0
     failures: list[tuple[str, int, str, str | None]] = field(default_factory=list)
+    # every scored turn, to classify what went wrong: (dialogue id, turn, text, expected guide,
+    # expected aspect, guides replied, aspects replied, the replies' text)
+    trace: list[TurnTrace] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         n = max(self.turns, 1)
@@ -132,6 +149,20 @@ async def _run(library: Library, dialogues: list[dict[str, Any]]) -> DialogueRep
                 report.aspect_right += ok and (
                     wanted in aspects or (wanted == "steps" and "card" in aspects)
                 )
+            report.trace.append(
+                TurnTrace(
+                    str(dialogue.get("id")),
+                    number,
+                    turn["text"],
+                    expected,
+                    turn.get("aspect"),
+                    tuple(sorted(guides)),
+                    tuple(sorted(aspects)),
+                    " | ".join(r["text"] for r in replies),
+                    bool(ok),
+                    wrong,
+                )
+            )
             if not ok:
                 got = ",".join(sorted(guides)) or None
                 report.failures.append((str(dialogue.get("id")), number, turn["text"], got))

@@ -283,6 +283,11 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "can gi",
             "chuan bi gi",
             "can nhung gi",
+            "nop nhung gi",  # "cần nộp những gì"
+            "nop nhung giay",
+            "can them gi",  # "từng ly hôn rồi thì cần thêm gì"
+            "them giay gi",
+            "can dich",  # "cần dịch thuật không": the papers' translation
             "ho so can",
             "nhung giay",
             "mang nhung gi",
@@ -442,6 +447,8 @@ LIGHT_WORDS = {
     "be",  # "bé", the child, like "con"
     "nhung",  # "những"
     "cac",  # "các"
+    "e",  # teencode "em"
+    "r",  # teencode "rồi"
 }
 
 
@@ -574,3 +581,28 @@ def subject(text: str) -> list[str]:
 
 
 _ALL_CUES = (*_MATCHED, ("generic", _GENERIC))
+
+
+# Papers a citizen brings: "giấy đăng ký kết hôn", "bản án ly hôn", "sổ hồng", "hộ chiếu".
+_PAPER = (
+    r"(?:giay|ban goc|ban sao|ban an|ban dich|so hong|so do|so ho_khau|the|hop dong|quyet dinh"
+    r"|cccd|cmnd|can cuoc|ho_chieu|trich luc|sim|to khai|anh|hinh|chung tu|xac nhan|van ban)"
+)
+_BRING = re.compile(
+    r" (?:can|mang|dem|nop|phai mang|phai nop|phai co|can co)(?: theo| them| lai)? "
+    + _PAPER
+    + r" (?!(?:to )?(?:gi|nao|nhung|chi)\b)"  # a paper named, not "cần giấy (tờ) gì"
+)
+_PAPER_ASKED = re.compile(
+    " "
+    + _PAPER
+    + r" (?:\S+ ){0,5}(?:co )?(?:can|phai) (?:dich|nop|mang|co)(?: \S+)* (?:khong|k|ko|a)? ?$"
+)
+
+
+def asks_for_paper(text: str) -> bool:
+    """The message asks whether to bring a paper ("cần mang giấy đăng ký kết hôn không", "hộ
+    chiếu của ông có phải nộp lại không"): the paper's name there is no procedure's name. A
+    procedure named before what it needs ("đăng ký kết hôn cần giấy gì") is not this."""
+    padded = spelled(text)
+    return bool(_BRING.search(padded) or _PAPER_ASKED.search(padded))

@@ -5,7 +5,15 @@ from __future__ import annotations
 import re
 
 from flows import answers, texts
-from flows.aspects import ASPECTS, LIGHT_WORDS, Aspect, detect, subject, without_cues
+from flows.aspects import (
+    ASPECTS,
+    LIGHT_WORDS,
+    Aspect,
+    asks_for_paper,
+    detect,
+    subject,
+    without_cues,
+)
 from flows.callbacks import FORM_FLOWS, RATING_STAFF, Act, Callback, Flow, button, parse
 from flows.feedback import Feedback, feedback_wish
 from flows.handoff import Handoffs
@@ -161,6 +169,62 @@ def _after_clarify(library: Library, turn: Turn, text: str) -> Guide | None:
     guides = [g for g in map(library.guide, options) if g is not None]
     fits = [g for g in guides if answers.faq_for(g, text) is not None]
     return fits[0] if len(fits) == 1 else None
+
+
+def _in_light_of(library: Library, current: Guide, core: str) -> MatchResult:
+    """The follow-up's own words read together with the procedure being discussed: which
+    guide the two name together ("kết hôn" + "bạn gái định cư ở Mỹ": the foreign variant)."""
+    return library.match(f"{fold(current.title)} {core}")
+
+
+def _rival(library: Library, read: MatchResult, current: Guide) -> Guide | None:
+    """The likeliest guide other than the current one in the contextual reading."""
+    other = next((m for m in read.matches if m.id != current.id), None)
+    return library.guide(other.id) if other is not None else None
+
+
+def _paying(library: Library, guide: Guide) -> list[Guide]:
+    """For a guide that pays nothing, its related guides that pay a benefit (what a "được bao
+    nhiêu tiền" about it asks); none for a guide that pays one itself."""
+    if guide.benefits:
+        return []
+    related = [library.guide(r) for r in guide.related]
+    return [g for g in related if g is not None and g.benefits]
+
+
+def _tipped(alone: MatchResult, read: MatchResult, ahead: Guide, rival: Guide) -> bool:
+    """The words alone make `rival` nearly as likely as `ahead`, and read with the procedure
+    being discussed they put it first: a near tie that the context tips the other way."""
+    if rival.id == ahead.id:
+        return False
+    plain = {m.id: m.score for m in alone.matches}
+    if plain.get(rival.id, 0.0) < plain.get(ahead.id, 0.0) - SWITCH_MARGIN:
+        return False
+    together = {m.id: m.score for m in read.matches}
+    return together.get(rival.id, 0.0) > together.get(ahead.id, 0.0)
+
+
+def _stays(read: MatchResult, current: Guide, other_id: str | None) -> bool:
+    """Read with the procedure being discussed, the words name it confidently, well ahead of
+    the guide they would name alone (`other_id`) and of any other."""
+    best = read.best
+    if read.intent != "guide" or best is None or best.id != current.id:
+        return False
+    runner_up = max((m.score for m in read.matches if m.id != current.id), default=0.0)
+    alone = next((m.score for m in read.matches if m.id == other_id), 0.0)
+    return best.score - max(runner_up, alone) >= SWITCH_MARGIN
+
+
+def _narrower(library: Library, read: MatchResult, current: Guide) -> Guide | None:
+    """A narrower variant of the current guide ("... có yếu tố nước ngoài") that the words,
+    read with it, name clearly ahead of it."""
+    best = read.best
+    if read.intent != "guide" or best is None or not _clearly_ahead(read, current):
+        return None
+    variant = library.guide(best.id)
+    if variant is None or not _broader(current, variant):
+        return None
+    return variant
 
 
 def _asked_aspect(turn: Turn, guide: Guide) -> Aspect | None:
@@ -458,6 +522,16 @@ class Router:
             self._ask_between(turn, guide, text)
             return
         if guide is not None:
+            if aspect is None and guide.id == state.guide_id and asks_for_paper(text):
+                aspect = "docs"
+            paying = _paying(library, guide) if aspect == "benefit" else []
+            if len(paying) > 1:
+                self._ask_between(turn, [*paying, guide], text)
+                return
+            if paying:
+                # "được trợ cấp bao nhiêu" after «Xác định mức độ khuyết tật»: that procedure
+                # pays nothing; the allowance it leads to does
+                guide = paying[0]
             if aspect is not None and guide.id != state.guide_id:
                 aspect = detect(text, guide.title)  # a new guide: its own name is no aspect
             # "thế còn khai sinh thì sao" leaving another guide gets the new guide's card: it
@@ -593,18 +667,43 @@ class Router:
                 return None
         if result.pointer is not None:
             return None  # a well-known procedure of another agency: the pointer answers
+        if turn.state.flow != Flow.CLARIFY and asks_for_paper(text):
+            # "cần mang giấy đăng ký kết hôn không" while «Đăng ký thường trú» is open: a paper
+            # to bring for it, not the marriage registration
+            return current
         core = without_cues(text)
         if _content_words(core) >= 2:
             core_result = library.match(core) if core != fold(text) else result
             other = core_result.best
+            read = _in_light_of(library, current, core)
+            general = library.guide(other.id) if other is not None else None
+            if general is not None and general.id != current.id and _broader(general, current):
+                # "có giấy khai sinh của Hàn rồi thì sao" while «Đăng ký khai sinh có yếu tố
+                # nước ngoài» is open: the general procedure's name, no reason to leave
+                return current
             if core_result.intent == "guide" and other is not None:
                 if other.id == current.id:
                     return current
                 if _clearly_ahead(core_result, current):
                     ahead = library.guide(other.id)
-                    return current if ahead is not None and _broader(ahead, current) else ahead
+                    if ahead is None:
+                        return current
+                    rival = _rival(library, read, current)
+                    if rival is not None and _tipped(core_result, read, ahead, rival):
+                        # read with the procedure being discussed, the words name a sibling of
+                        # it ("bản sao căn cước" while «Chứng thực chữ ký» is open: the copy's
+                        # certification, not the card): ask rather than guess
+                        return [ahead, rival, current]
+                    return ahead
+                if _stays(read, current, other.id):
+                    return current  # the words fit the procedure being discussed best
                 if aspect is not None or result.intent == "guide":
                     return _both(library, other.id, current)
+            narrower = _narrower(library, read, current)
+            if narrower is not None:
+                # "bạn gái anh định cư ở Mỹ" while «Đăng ký kết hôn» is open: its
+                # foreign-element variant, which the citizen's fact makes the right one
+                return narrower
             lead = core_result.best.score if core_result.best is not None else 0.0
             named = result.best.id if result.intent == "guide" and result.best else current.id
             if (
