@@ -13,8 +13,9 @@ so "cho tôi gặp cán bộ" and "giá vàng hôm nay" win their own class inst
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -28,6 +29,14 @@ from knowledge.model import gather, positions
 from knowledge.normalize import Token, tokens
 from knowledge.results import HANDOFF, OUT_OF_SCOPE, Match, MatchResult
 from knowledge.schema import Guide, Lexicon
+
+# A query feature in more than this many documents per asked-for document has those documents
+# looked up in its column rather than its column read (see `_pairs`).
+LOOKUP_SHARE = 4
+# Up to this many entries read (the query's columns plus one sweep over every phrase and
+# document), `doc_scores_of` reads by column, as `doc_scores` does (see README "Speed").
+COLUMN_READ = 12_000
+RECENT_TEXTS = 8  # messages whose tokens an index keeps (see `_query_tokens`)
 
 
 @dataclass(frozen=True)
@@ -106,6 +115,9 @@ class LexicalIndex:
         self._vocab_list = sorted(w for w in vocab if len(w) >= 3 and w.isalpha())
         self._doc_tokens: list[list[list[Token]]] | None = doc_tokens
         self._correction_cache: dict[str, str | None] = {}
+        # the last few messages' tokens: one match normalises a text more than once (a clause
+        # is counted for content words, then scored); a few entries, so no message is kept
+        self._recent: OrderedDict[str, tuple[tuple[Token, ...], frozenset[str]]] = OrderedDict()
         if not deferred:
             self.finish()
 
@@ -181,19 +193,7 @@ class LexicalIndex:
             self._doc_matrix.indices.astype(np.int64),
             self._doc_matrix.data,
         )
-        # Row-wise copies for scoring only some guides (the model's candidates): a province
-        # library has common words ("thủ tục", "cấp") in thousands of phrases.
-        by_phrase = self._phrase_matrix.tocsr()
-        self._pr = (by_phrase.indptr.astype(np.int64), by_phrase.indices.astype(np.int64))
-        self._pr_data = by_phrase.data
-        by_doc = self._doc_matrix.tocsr()
-        self._dr = (by_doc.indptr.astype(np.int64), by_doc.indices.astype(np.int64))
         self._doc_phrases = np.searchsorted(self._phrase_doc, np.arange(len(self._docs) + 1))
-        # a document's phrases are consecutive rows, so its entries are one run of the data
-        self._doc_entries = self._pr[0][self._doc_phrases]
-        self._entry_phrase = np.repeat(
-            np.arange(len(self._phrases), dtype=np.int64), np.diff(self._pr[0])
-        )
         # Phrases and documents stacked in one feature-column matrix (documents' entries are
         # +inf, so min(entry, query weight) is the query weight): one read per query feature
         # gives both each phrase's overlap and how much of the query each document explains.
@@ -212,9 +212,34 @@ class LexicalIndex:
             format="csc",
         )
         self._both = (both.indptr.astype(np.int64), both.indices.astype(np.int64), both.data)
-        # entries read per query feature (by column) and per document (by row)
         self._column_sizes = np.diff(self._both[0])
-        self._doc_sizes = np.diff(self._doc_entries) + np.diff(self._dr[0])
+        self._build_runs()
+
+    def _build_runs(self) -> None:
+        """For each (feature, document) entry of the document matrix, the run of the phrase
+        matrix's column entries that are that document's phrases (phrases are numbered by
+        document, and a column's entries by phrase, so the run is contiguous). Scoring some
+        documents then reads only the phrase entries that share a feature with the query:
+        a few hundred, where the documents' whole rows are tens of thousands at 2,000 guides
+        (the largest cost of a province library's query, see README "Speed")."""
+        n_phrases = len(self._phrases)
+        p_indptr, p_rows = self._pm[0], self._pm[1]
+        d_indptr, d_rows = self._dm[0], self._dm[1]
+        n_features = len(p_indptr) - 1
+        # column-major keys of the phrase entries, ascending (rows are sorted in a column)
+        keys = np.repeat(np.arange(n_features, dtype=np.int64) * n_phrases, np.diff(p_indptr))
+        keys += p_rows
+        column = np.repeat(np.arange(n_features, dtype=np.int64) * n_phrases, np.diff(d_indptr))
+        low = np.searchsorted(keys, column + self._doc_phrases[d_rows])
+        high = np.searchsorted(keys, column + self._doc_phrases[d_rows + 1])
+        self._run_start = low.astype(np.int64)
+        self._run_length = (high - low).astype(np.int64)
+        # the document matrix's entries as ascending (feature, document) keys, then a sentinel
+        self._doc_keys = np.append(
+            np.repeat(np.arange(n_features, dtype=np.int64) * len(self._docs), np.diff(d_indptr))
+            + d_rows,
+            np.iinfo(np.int64).max,
+        )
 
     # --- construction helpers ------------------------------------------------------------
 
@@ -290,6 +315,16 @@ class LexicalIndex:
         return fixed
 
     def _query_tokens(self, text: str) -> tuple[list[Token], set[str]]:
+        known = self._recent.get(text)
+        if known is None:
+            words, corrected = self._tokens_of(text)
+            known = self._recent[text] = (tuple(words), frozenset(corrected))
+            if len(self._recent) > RECENT_TEXTS:
+                with contextlib.suppress(KeyError):  # emptied by a concurrent conversation
+                    self._recent.popitem(last=False)
+        return list(known[0]), set(known[1])
+
+    def _tokens_of(self, text: str) -> tuple[list[Token], set[str]]:
         words = self._rewrite(tokens(text))
         result: list[Token] = []
         corrected: set[str] = set()
@@ -311,21 +346,41 @@ class LexicalIndex:
     def _query_weights(
         self, words: Sequence[Token], corrected: set[str]
     ) -> tuple[dict[int, float], float]:
+        """Weight per query feature (unigrams, then bigrams: the insertion order is part of the
+        result, it orders the sum of the total) and the total with unknown words. One pass per
+        n-gram order without building (key, is_stop) tuples: a long message has ~80 keys."""
         cfg = self.config
+        stop_factor, corrected_factor = cfg.stopword_factor, cfg.corrected_factor
+        plains = [t.plain for t in words]
+        maybe, lex = self._stop_plains, self._lex
+        stops = [p in maybe and lex.is_stopword(t) for p, t in zip(plains, words, strict=True)]
+        get, idf = self._feature_ids.get, self._idf
         weights: dict[int, float] = {}
         unknown = 0.0
-        feature_ids = self._feature_ids
-        idf = self._idf
-        for key, is_stop in self._feature_keys(words):
-            factor = cfg.stopword_factor if is_stop else 1.0
-            if corrected and any(part in corrected for part in key.split()):
-                factor *= cfg.corrected_factor
-            fid = feature_ids.get(key)
+        for plain, stop in zip(plains, stops, strict=True):
+            factor = stop_factor if stop else 1.0
+            if corrected and plain in corrected:
+                factor *= corrected_factor
+            fid = get(plain)
             if fid is None:
-                if " " not in key and not key.isdigit():
+                if not plain.isdigit():
                     unknown += cfg.unknown_weight * factor
                 continue
-            weights[fid] = max(weights.get(fid, 0.0), idf[fid] * factor)
+            weight = idf[fid] * factor
+            known = weights.get(fid)
+            if known is None or weight > known:
+                weights[fid] = weight
+        for a, b, sa, sb in zip(plains, plains[1:], stops, stops[1:], strict=False):
+            fid = get(f"{a} {b}")
+            if fid is None:
+                continue
+            factor = stop_factor if sa and sb else 1.0
+            if corrected and (a in corrected or b in corrected):
+                factor *= corrected_factor
+            weight = idf[fid] * factor
+            known = weights.get(fid)
+            if known is None or weight > known:
+                weights[fid] = weight
         return weights, sum(weights.values()) + unknown
 
     def indexed_tokens(self, text: str) -> list[Token]:
@@ -380,7 +435,7 @@ class LexicalIndex:
             minlength=n_phrases + len(self._docs),
         )
         matched, explained = sums[:n_phrases], sums[n_phrases:]
-        hit = np.flatnonzero(matched)
+        hit = np.flatnonzero(matched > 0)  # (a comparison first: 10x faster on floats)
         if not len(hit):
             return out
         part = matched[hit]
@@ -399,47 +454,100 @@ class LexicalIndex:
     def doc_scores_of(
         self, words: Sequence[Token], corrected: set[str], docs: np.ndarray
     ) -> np.ndarray:
-        """`doc_scores` for some documents only (indices into `doc_ids`), in their order. Read
-        down the query's feature columns or along the documents' rows, whichever reads fewer
-        entries: a commune library reads a few hundred entries by column; in a province
-        library common words ("thủ tục") are in thousands of phrases, and the documents'
-        rows (the model's candidates) are fewer."""
+        """`doc_scores` for some documents only (indices into `doc_ids`), in their order.
+        Finds the (query feature, asked-for document) entries of the document matrix
+        (`_pairs`), then reads only those entries' runs of phrase entries (`_build_runs`):
+        the cost is the evidence, not the size of the library or of the documents. Sums run
+        in ascending feature order per phrase and per document, as a row-wise read would."""
         cfg = self.config
         qweights, qtotal = self._query_weights(words, corrected)
         if not qweights or qtotal <= 0 or not len(docs):
             return np.zeros(len(docs))
         fids = np.fromiter(qweights, np.int64, len(qweights))
-        qvalues = np.fromiter(qweights.values(), np.float64, len(qweights))
-        # the column read also sweeps arrays over every phrase and document once
-        by_column = int(self._column_sizes[fids].sum()) + len(self._phrase_doc) + len(self._docs)
-        if by_column <= int(self._doc_sizes[docs].sum()):
+        # a commune library: reading the query's columns over every phrase costs less
+        if (
+            int(self._column_sizes[fids].sum()) + len(self._phrase_doc) + len(self._docs)
+            <= COLUMN_READ
+        ):
+            qvalues = np.fromiter(qweights.values(), np.float64, len(qweights))
             some: np.ndarray = self._by_column(fids, qvalues, qtotal)[docs]
             return some
-        out = np.zeros(len(docs))
-        query = np.zeros(len(self._feature_ids))
-        query[fids] = qvalues
-        _, where = positions(self._doc_entries, docs)
+        fids.sort()
+        qvalues = np.fromiter((qweights[f] for f in fids.tolist()), np.float64, len(fids))
+        order = np.argsort(docs, kind="stable")
+        ordered = docs[order]
+        if len(docs) > 1 and bool((ordered[1:] == ordered[:-1]).any()):
+            unique = np.flatnonzero(np.diff(ordered, prepend=-1))  # a document asked twice
+            once = self.doc_scores_of(words, corrected, ordered[unique])
+            result = np.empty(len(docs))
+            result[order] = once[np.cumsum(np.diff(ordered, prepend=-1) != 0) - 1]
+            return result
+        runs, entry_slot, feature = self._pairs(fids, order, ordered)
+        if not len(runs):
+            return np.zeros(len(docs))
+        spread = qvalues[feature]
+        explained = np.bincount(entry_slot, weights=spread, minlength=len(docs))
+        run_length = self._run_length[runs]
+        ends = np.cumsum(run_length)
+        at = np.repeat(self._run_start[runs] - (ends - run_length), run_length)
+        at += np.arange(len(at))
+        # phrases numbered locally (the asked-for documents' phrases, one after the other):
+        # the arrays are the size of the evidence, not of the library
+        counts = self._doc_phrases[docs + 1] - self._doc_phrases[docs]
+        local_start = np.cumsum(counts) - counts
+        shift = local_start - self._doc_phrases[docs]
+        local = self._pm[1][at] + np.repeat(shift[entry_slot], run_length)
         matched = np.bincount(
-            self._entry_phrase[where],
-            weights=np.minimum(self._pr_data[where], query[self._pr[1][where]]),
-            minlength=len(self._phrases),
+            local,
+            weights=np.minimum(self._pm[2][at], np.repeat(spread, run_length)),
+            minlength=int(local_start[-1] + counts[-1]),
         )
-        counts, phrases = positions(self._doc_phrases, docs)  # phrase ids are positions
-        part = matched[phrases]
-        recall = part / self._phrase_total[phrases]
+        hit = np.flatnonzero(matched > 0)
+        hit_slot = np.searchsorted(local_start, hit, side="right") - 1
+        part = matched[hit]
+        recall = part / self._phrase_total[hit - shift[hit_slot]]
         precision = np.minimum(part / qtotal, 1.0)
         phrase_score = recall**cfg.phrase_recall_exp * precision**cfg.phrase_precision_exp
         best = np.zeros(len(docs))
-        np.maximum.at(best, np.repeat(np.arange(len(docs)), counts), phrase_score)
-        lengths, fids, _ = gather(*self._dr, self._dr[1], docs)
-        explained = np.bincount(
-            np.repeat(np.arange(len(docs)), lengths), weights=query[fids], minlength=len(docs)
-        )
+        np.maximum.at(best, hit_slot, phrase_score)
         combined = cfg.phrase_weight * best + (1 - cfg.phrase_weight) * np.minimum(
             explained / qtotal, 1.0
         )
+        out = np.zeros(len(docs))
         out[best > 0] = combined[best > 0]
         return out
+
+    def _pairs(
+        self, fids: np.ndarray, order: np.ndarray, ordered: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The document matrix's entries for the query's features `fids` (ascending) in the
+        documents `ordered` (`docs[order]`: ascending, distinct), in ascending order of entry
+        (feature, then document), with each entry's position in `docs` and index in `fids`.
+        A feature in few documents is read down its column; one in many ("thủ tục", "cấp":
+        thousands of guides) has the asked-for documents looked up in its column instead."""
+        indptr = self._dm[0]
+        sizes = indptr[fids + 1] - indptr[fids]
+        common = sizes > LOOKUP_SHARE * len(ordered)
+        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        rare = np.flatnonzero(~common)
+        if len(rare):
+            lengths, where = positions(indptr, fids[rare])
+            slot = np.full(len(self._docs), -1, dtype=np.int64)
+            slot[ordered] = order
+            in_docs = slot[self._dm[1][where]]
+            keep = np.flatnonzero(in_docs >= 0)
+            parts.append((where[keep], in_docs[keep], np.repeat(rare, lengths)[keep]))
+        looked = np.flatnonzero(common)
+        if len(looked):
+            pairs = (fids[looked, None] * len(self._docs) + ordered[None, :]).ravel()
+            at = np.searchsorted(self._doc_keys, pairs)
+            found = np.flatnonzero(self._doc_keys[at] == pairs)
+            parts.append((at[found], order[found % len(ordered)], looked[found // len(ordered)]))
+        if len(parts) == 1:
+            return parts[0]
+        runs, in_docs, feature = (np.concatenate(column) for column in zip(*parts, strict=True))
+        by = np.argsort(runs, kind="stable")
+        return runs[by], in_docs[by], feature[by]
 
     def query_tokens(self, text: str) -> tuple[list[Token], set[str]]:
         """Lexicon-rewritten tokens with typos corrected, and the corrected words."""
