@@ -157,3 +157,68 @@ def test_one_request_is_not_cut_in_two(library: Library, text: str, guide: str):
     result = library.match(text)
     assert result.intent == "guide" and not result.multi, result
     assert result.best is not None and result.best.id == guide
+
+
+@pytest.mark.parametrize(
+    ("text", "pair"),
+    [
+        # the second part is short and only leads among the guides ("mở quán": a business)
+        (
+            "nhà em mới về đây ở trọ, muốn đăng ký tạm trú và mở quán bán nước",
+            {"tam-tru", "dang-ky-ho-kinh-doanh"},
+        ),
+        # the story pulls both parts to the allowance; the clause before "và" names the other
+        (
+            "chị tôi góa chồng một mình nuôi hai đứa nhỏ, muốn xin xét hộ cận nghèo và xin "
+            "trợ cấp nuôi con",
+            {"ho-ngheo", "tro-cap-tre-mo-coi"},
+        ),
+        (
+            "ông nhà tôi bị liệt nửa người, tôi muốn làm giấy xác nhận khuyết tật rồi xin trợ "
+            "cấp hằng tháng cho ông",
+            {"xac-dinh-muc-do-khuyet-tat", "tro-cap-nguoi-khuyet-tat"},
+        ),
+    ],
+)
+def test_a_second_request_named_only_among_guides_is_offered(
+    library: Library, text: str, pair: set[str]
+):
+    result = library.match(text)
+    assert result.multi, result
+    assert {m.id for m in result.matches} >= pair, result
+
+
+@pytest.mark.parametrize(
+    ("text", "guide"),
+    [
+        # one combined procedure holds both names: birth + residence (+ health card)
+        (
+            "đăng ký khai sinh với đăng ký thường trú cho con mới sinh làm chung một hồ sơ "
+            "được không",
+            "khai-sinh-lien-thong",
+        ),
+        (
+            "bé nhà mình mới sinh, mình muốn làm giấy khai sinh rồi nhập khẩu và làm thẻ bảo "
+            "hiểm y tế cho bé luôn",
+            "khai-sinh-lien-thong",
+        ),
+        # birth registration with acknowledging the father is one procedure
+        (
+            "vợ chồng em chưa đăng ký kết hôn, muốn làm khai sinh cho con có tên bố và nhận cha "
+            "cho cháu",
+            "khai-sinh-nhan-cha",
+        ),
+        # "xong rồi," is "already done": the story of a settled inheritance, then its request
+        (
+            "Nhà em ở xa, ông bà mất cả rồi, nhà đất để lại cho mấy anh em đã thỏa thuận xong "
+            "rồi, giờ muốn sang tên sổ đỏ cho em thì làm sao",
+            "chuyen-nhuong-dat",
+        ),
+        # a second part that is no procedure of ours adds nothing
+        ("đăng ký tạm trú và mua xe máy", "tam-tru"),
+    ],
+)
+def test_a_combined_procedure_or_a_story_is_not_two(library: Library, text: str, guide: str):
+    result = library.match(text)
+    assert result.intent == "guide" and not result.multi, result
+    assert result.best is not None and result.best.id == guide
