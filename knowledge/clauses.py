@@ -168,6 +168,11 @@ class Cut(NamedTuple):
     joined: bool
 
 
+def _clause_start(raw: list[str], i: int) -> int:
+    """Where the clause holding word `i` starts."""
+    return next((j + 1 for j in range(i - 1, -1, -1) if _CLAUSE_END.search(raw[j])), 0)
+
+
 def two_request_splits(text: str, list_words: int, limit: int = 2) -> list[tuple[str, str]]:
     """The (left, right) parts of `request_cuts`."""
     return [(cut.left, cut.right) for cut in request_cuts(text, list_words, limit)]
@@ -206,6 +211,8 @@ def request_cuts(text: str, list_words: int, limit: int = 2) -> list[Cut]:
                 continue
             if joiner == ("lẫn",) and "cả" in words[max(0, i - 3) : i]:
                 continue  # "cả cha lẫn mẹ": both of one thing
+            if marked and "đã" in words[_clause_start(raw, i) : i]:
+                continue  # "đã họp và ký văn bản": steps already taken, told in the story
             if fold(joiner[-1]) in ("roi", "xong") and (
                 _CLAUSE_END.search(raw[end - 1])
                 or (fold(words[end]) in ("roi", "xong") and _CLAUSE_END.search(raw[end]))
@@ -249,6 +256,17 @@ def near_clause(part: str, left: bool) -> str:
     if not clauses:
         return part
     return (clauses[-1] if left else clauses[0]).strip()
+
+
+def tells_done(clause: str) -> bool:
+    """Whether a clause tells a step already taken ("ký hợp đồng rồi", "em đã nộp hồ sơ"):
+    the story before a request, not a second request."""
+    words = _folded(clause).split()
+    while words and words[-1] in ("a", "roi", "xong"):
+        if words[-1] != "a":
+            return True
+        words.pop()
+    return is_marked(clause) and bool(re.search(r"(?<!\w)đã(?!\w)", clause.lower()))
 
 
 # "hướng dẫn cả hai", "mỗi cái cần giấy gì", "2 thủ tục này": the message says it asks two.

@@ -29,6 +29,7 @@ from knowledge.clauses import (
     request_cuts,
     request_part,
     strip_padding,
+    tells_done,
 )
 from knowledge.lexical import LexicalIndex
 from knowledge.model import ModelConfig, TrainedModel
@@ -93,6 +94,7 @@ class MatcherConfig:
     max_matches: int = 5
     model: ModelConfig = field(default_factory=ModelConfig)
     two_floor: float = -0.5
+    story_switch: float = 1.0
 
 
 class Matcher:
@@ -220,7 +222,38 @@ class Matcher:
             both = self._two_procedures(text, scored, allowed, limit)
             if both is not None:
                 result = both
+        if result.intent == "clarify" and not result.multi:
+            result = self._story_request(text, result, allowed, limit) or result
         return self._shown(result)
+
+    def _story_request(
+        self, text: str, whole: MatchResult, allowed: Collection[str] | None, limit: int
+    ) -> MatchResult | None:
+        """A long story the whole message leaves between close guides, answered on the
+        clauses that ask when those decide one of them ("... mảnh đất giờ chia cho em. Bước
+        tiếp theo để sổ đỏ đứng tên em là gì"): the story says why, the request which. One
+        more scoring, for long messages left in doubt only."""
+        body = strip_padding(text) if len(text.split()) > self.config.chitchat_words else text
+        request = request_part(body)
+        if request is None or self._content_words(request) < self.config.request_words:
+            return None
+        scored = self._scored(request, allowed)
+        decided = self._decide(request, scored, limit)
+        best = decided.best
+        if decided.intent != "guide" or best is None:
+            return None
+        offered = {m.id: m for m in whole.matches}
+        if best.id not in offered:
+            return None
+        first = whole.matches[0].id
+        if best.id != first:
+            # away from the whole's first only when the request leaves it far behind
+            own = {cid: value for value, cid in scored}
+            if best.score - _score(own, first) < self.config.story_switch:
+                return None
+        return MatchResult(
+            text, "guide", (offered[best.id], *(m for m in whole.matches if m.id != best.id))
+        )
 
     def confidence(self, score: float) -> float:
         """The combined score mapped into (0, 1): 0.5 at the answering threshold."""
@@ -306,11 +339,17 @@ class Matcher:
                 continue
             if self._content_words(left) < 2 or self._content_words(right) < 2:
                 continue
+            if tells_done(near_clause(left, True)):
+                continue  # "anh em đã ký văn bản phân chia xong, ...": the story, then its request
             if weak:
                 # the runner-up can only come from a part that leads among guides: the
                 # clauses next to the joining word are scored, once
-                near = [self._near(left, True), self._near(right, False)]
-                pair = self._pair([(p, self._scored(p, allowed)) for p in near], whole)
+                first, second = self._near(left, True), self._near(right, False)
+                pair = None
+                if first is not None and second is not None:
+                    pair = self._pair(
+                        [(c, self._scored(c, allowed)) for c in (first, second)], whole
+                    )
             else:
                 parts = [(part, self._scored(part, allowed)) for part in (left, right)]
                 pair = self._both_sure(parts, whole)
@@ -325,9 +364,12 @@ class Matcher:
                 break
         return None
 
-    def _near(self, part: str, left: bool) -> str:
+    def _near(self, part: str, left: bool) -> str | None:
+        """The clause of a part next to the joining word (the part itself when that clause
+        is too short to name anything); None when it tells a step already taken."""
         near = near_clause(part, left)
-        return near if self._content_words(near) >= 2 else part
+        near = near if self._content_words(near) >= 2 else part
+        return None if tells_done(near) else near
 
     def _sure(
         self, part: str, part_scored: list[tuple[float, str]], whole: dict[str, float]
@@ -366,7 +408,7 @@ class Matcher:
     def _weak_beside_sure(
         self,
         parts: list[tuple[str, list[tuple[float, str]]]],
-        near: list[str],
+        near: list[str | None],
         whole: dict[str, float],
         allowed: Collection[str] | None,
     ) -> list[Match] | None:
@@ -394,9 +436,12 @@ class Matcher:
             side = 0 if leads[0] else 1
         other = 1 - side
         part, part_scored = parts[other]
-        if near[other] != part:
-            part_scored = self._scored(near[other], allowed)
-        return self._pair([parts[side], (near[other], part_scored)], whole, sure_side=side)
+        clause = near[other]
+        if clause is None:
+            return None  # "mua đất xong ký hợp đồng rồi, ...": a step taken, not a request
+        if clause != part:
+            part_scored = self._scored(clause, allowed)
+        return self._pair([parts[side], (clause, part_scored)], whole, sure_side=side)
 
     def _pair(
         self,

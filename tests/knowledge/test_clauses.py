@@ -113,3 +113,11 @@ def test_the_clause_next_to_a_cut_names_its_request():
     assert near_clause(left, left=True) == "muốn xin công nhận hộ nghèo"
     assert near_clause("mở tiệm tạp hóa. Cần giấy gì?", left=False) == "mở tiệm tạp hóa"
     assert near_clause("khai tử", left=True) == "khai tử"
+
+
+def test_steps_already_taken_are_told_not_asked():
+    from knowledge.clauses import tells_done, two_request_splits
+
+    assert tells_done("ký hợp đồng rồi ạ") and tells_done("em đã nộp hồ sơ")
+    assert not tells_done("muốn xin công nhận hộ nghèo")
+    assert two_request_splits("anh em đã họp và ký văn bản phân chia", 10) == []

@@ -222,3 +222,20 @@ def test_a_combined_procedure_or_a_story_is_not_two(library: Library, text: str,
     result = library.match(text)
     assert result.intent == "guide" and not result.multi, result
     assert result.best is not None and result.best.id == guide
+
+
+def test_a_story_left_between_two_guides_is_answered_on_its_request(library: Library):
+    # the steps already taken (agreed, signed) are the story, not a second request
+    result = library.match(
+        "Nhà tôi có mảnh vườn ông bà để lại, anh em trong nhà đã họp và ký văn bản phân chia "
+        "ở xã xong xuôi từ tháng trước, ai cũng đồng ý cả. Giờ cho tôi hỏi thủ tục sang tên "
+        "sổ đỏ phần đất của tôi thế nào"
+    )
+    assert result.intent == "guide" and not result.multi, result
+    assert result.best is not None and result.best.id == "chuyen-nhuong-dat"
+
+
+def test_a_step_already_taken_is_no_second_request(library: Library):
+    result = library.match("mua mảnh đất xong làm hợp đồng rồi, giờ sang tên sổ đỏ cho tôi thế nào")
+    assert not result.multi, result
+    assert result.best is not None and result.best.id == "chuyen-nhuong-dat"
