@@ -259,9 +259,12 @@ def near_clause(part: str, left: bool) -> str:
 
 
 def tells_done(clause: str) -> bool:
-    """Whether a clause tells a step already taken ("ký hợp đồng rồi", "em đã nộp hồ sơ"):
+    """Whether a clause tells a step already taken ("ký hợp đồng rồi", "em đã nộp hồ sơ",
+    "xong hợp đồng"):
     the story before a request, not a second request."""
     words = _folded(clause).split()
+    if words[:1] == ["xong"]:
+        return True  # "xong hợp đồng rồi thì ...": done with it
     while words and words[-1] in ("a", "roi", "xong"):
         if words[-1] != "a":
             return True

@@ -334,6 +334,7 @@ class Matcher:
                 return MatchResult(text, "clarify", tuple(two), multi=True)
         weak = supported[1] < cfg.second_threshold
         near_tried = False
+        lead_only = cfg.two_floor < cfg.second_threshold  # (two_floor >= it: both must decide)
         for left, right, joined in request_cuts(text, cfg.list_words, cfg.two_splits):
             if weak and not joined:
                 continue
@@ -353,7 +354,7 @@ class Matcher:
             else:
                 parts = [(part, self._scored(part, allowed)) for part in (left, right)]
                 pair = self._both_sure(parts, whole)
-                if pair is None and joined and not near_tried:
+                if pair is None and joined and not near_tried and lead_only:
                     near_tried = True  # (one more scoring at most per message)
                     near = [self._near(left, True), self._near(right, False)]
                     pair = self._weak_beside_sure(parts, near, whole, allowed)
