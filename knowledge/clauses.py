@@ -12,6 +12,7 @@ Pure text functions over the folded message (no state, no platform library).
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 from knowledge.normalize import fold
 
@@ -158,11 +159,30 @@ def asks(text: str) -> bool:
     return bool(found)
 
 
+class Cut(NamedTuple):
+    """A message cut into two requests; `joined` when cut at a joining word ("và", "rồi",
+    "với lại"), not at a bare comma or sentence break."""
+
+    left: str
+    right: str
+    joined: bool
+
+
+def _clause_start(raw: list[str], i: int) -> int:
+    """Where the clause holding word `i` starts."""
+    return next((j + 1 for j in range(i - 1, -1, -1) if _CLAUSE_END.search(raw[j])), 0)
+
+
 def two_request_splits(text: str, list_words: int, limit: int = 2) -> list[tuple[str, str]]:
-    """At most `limit` ways to cut a message into two requests (left, right), most likely first:
-    at a joining word, at a comma of a short list ("khai tử, mai táng") or before a clause that
-    adds a request ("..., làm thêm ... nữa"), at a clause or sentence break between two parts
-    that both ask. Nothing when no break can join two requests."""
+    """The (left, right) parts of `request_cuts`."""
+    return [(cut.left, cut.right) for cut in request_cuts(text, list_words, limit)]
+
+
+def request_cuts(text: str, list_words: int, limit: int = 2) -> list[Cut]:
+    """At most `limit` ways to cut a message into two requests, most likely first: at a joining
+    word, at a comma of a short list ("khai tử, mai táng") or before a clause that adds a
+    request ("..., làm thêm ... nữa"), at a clause or sentence break between two parts that
+    both ask. Nothing when no break can join two requests."""
     raw = text.split()
     marked = is_marked(text)
     words = [re.sub(r"[^\w+&]", "", w.lower()) for w in raw]
@@ -176,7 +196,10 @@ def two_request_splits(text: str, list_words: int, limit: int = 2) -> list[tuple
     short = len(raw) <= list_words
     adding = _ADDING if marked else _ADDING_PLAIN
     found: list[tuple[int, int, int, int]] = []  # (rank, position, cut start, cut end)
+    covered = 0  # words up to here belong to a joiner already found ("xong rồi": not "rồi")
     for i in range(1, len(raw) - 1):
+        if i < covered:
+            continue
         if marked and words[i] == "còn" and _CLAUSE_END.search(raw[i - 1]):
             found.append((0, i, i, i + 1))  # ", còn đăng ký tạm trú thì sao"
             continue
@@ -188,9 +211,15 @@ def two_request_splits(text: str, list_words: int, limit: int = 2) -> list[tuple
                 continue
             if joiner == ("lẫn",) and "cả" in words[max(0, i - 3) : i]:
                 continue  # "cả cha lẫn mẹ": both of one thing
-            if fold(joiner[-1]) in ("roi", "xong") and _CLAUSE_END.search(raw[end - 1]):
-                continue  # "mất rồi, em đi khai tử": "rồi" here means "already"
+            if marked and "đã" in words[_clause_start(raw, i) : i]:
+                continue  # "đã họp và ký văn bản": steps already taken, told in the story
+            if fold(joiner[-1]) in ("roi", "xong") and (
+                _CLAUSE_END.search(raw[end - 1])
+                or (fold(words[end]) in ("roi", "xong") and _CLAUSE_END.search(raw[end]))
+            ):
+                continue  # "mất rồi, em đi khai tử", "làm xong rồi, ...": "already"
             found.append((rank, i, i, end))
+            covered = end
             break
         else:
             if not _CLAUSE_END.search(raw[i - 1]):
@@ -203,17 +232,44 @@ def two_request_splits(text: str, list_words: int, limit: int = 2) -> list[tuple
             elif _SENTENCE_END.search(raw[i - 1]):
                 found.append((3, i, i, i))  # two sentences: both must ask
     found.sort()
-    splits: list[tuple[str, str]] = []
+    splits: list[Cut] = []
     for rank, _, start, end in found:
         left, right = " ".join(raw[:start]).rstrip(" ,;"), " ".join(raw[end:])
         if rank == 3 and not (asks(left) and asks(right)):
             continue  # a story told in clauses and its question are one request
         if rank == 4 and asks(left) != asks(right):
             continue  # a list of names, or two questions; not a clause and its request
-        splits.append((left, right))
+        splits.append(Cut(left, right, end > start))
         if len(splits) >= limit:
             break
     return splits
+
+
+_BREAK = re.compile(r"[,.!?;:…]+\s+")
+
+
+def near_clause(part: str, left: bool) -> str:
+    """The clause of a cut part next to the cut: the last clause of the left part, the first
+    of the right ("mẹ đơn thân nuôi con, muốn xin công nhận hộ nghèo" -> "muốn xin công nhận
+    hộ nghèo"): the words that name its request, without the story told before it."""
+    clauses = [c for c in _BREAK.split(part.strip(" ,.!?;:…")) if c.strip()]
+    if not clauses:
+        return part
+    return (clauses[-1] if left else clauses[0]).strip()
+
+
+def tells_done(clause: str) -> bool:
+    """Whether a clause tells a step already taken ("ký hợp đồng rồi", "em đã nộp hồ sơ",
+    "xong hợp đồng"):
+    the story before a request, not a second request."""
+    words = _folded(clause).split()
+    if words[:1] == ["xong"]:
+        return True  # "xong hợp đồng rồi thì ...": done with it
+    while words and words[-1] in ("a", "roi", "xong"):
+        if words[-1] != "a":
+            return True
+        words.pop()
+    return is_marked(clause) and bool(re.search(r"(?<!\w)đã(?!\w)", clause.lower()))
 
 
 # "hướng dẫn cả hai", "mỗi cái cần giấy gì", "2 thủ tục này": the message says it asks two.

@@ -16,13 +16,21 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import unicodedata
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from knowledge.clauses import asks_for_both, request_part, strip_padding, two_request_splits
+from knowledge.clauses import (
+    asks_for_both,
+    near_clause,
+    request_cuts,
+    request_part,
+    strip_padding,
+    tells_done,
+)
 from knowledge.lexical import LexicalIndex
 from knowledge.model import ModelConfig, TrainedModel
 from knowledge.normalize import Token, fold
@@ -44,6 +52,23 @@ def _is_thanks_sign(text: str) -> bool:
     """Only signs that say "thanks / ok" ("👍", "🙏🙏"); other pictographs and "???" are not."""
     signs = [ch for ch in text if not ch.isspace() and unicodedata.category(ch) not in ("Mn", "Cf")]
     return bool(signs) and all(ch in _THANKS_SIGNS for ch in signs)
+
+
+def _score(scores: dict[str, float], cid: str) -> float:
+    """A class's score in a part's ranking; one not listed scores at most the lowest listed."""
+    return scores.get(cid, min(scores.values(), default=-9.0))
+
+
+def _name_in(title: str, other: str) -> bool:
+    """Whether the name of `title` (its words before a comma or bracket, three or more) is
+    said in `other` ("Đăng ký khai sinh" in "Liên thông đăng ký khai sinh – ..."; not in
+    "Đăng ký lại khai sinh": a lost paper re-registered is another procedure)."""
+    name = " ".join(fold(re.split(r"[,;(]", title, maxsplit=1)[0]).split())
+    words = " ".join(re.sub(r"[^\w\s]", " ", fold(other)).split())
+    head, combined, tail = words.partition(" ket hop ")
+    if combined:  # "Đăng ký khai sinh kết hợp nhận cha, mẹ, con" says "đăng ký nhận cha, ..."
+        words += " | " + " ".join(head.split()[:2] + tail.split())
+    return len(name.split()) >= 3 and f" {name} " in f" {words} "
 
 
 @dataclass(frozen=True)
@@ -73,6 +98,8 @@ class MatcherConfig:
     vague_words: int = 6
     max_matches: int = 5
     model: ModelConfig = field(default_factory=ModelConfig)
+    two_floor: float = -0.5
+    story_switch: float = 1.0
 
 
 class Matcher:
@@ -210,7 +237,38 @@ class Matcher:
             both = self._two_procedures(text, scored, allowed, limit)
             if both is not None:
                 result = both
+        if result.intent == "clarify" and not result.multi:
+            result = self._story_request(text, result, allowed, limit) or result
         return self._shown(result)
+
+    def _story_request(
+        self, text: str, whole: MatchResult, allowed: Collection[str] | None, limit: int
+    ) -> MatchResult | None:
+        """A long story the whole message leaves between close guides, answered on the
+        clauses that ask when those decide one of them ("... mảnh đất giờ chia cho em. Bước
+        tiếp theo để sổ đỏ đứng tên em là gì"): the story says why, the request which. One
+        more scoring, for long messages left in doubt only."""
+        body = strip_padding(text) if len(text.split()) > self.config.chitchat_words else text
+        request = request_part(body)
+        if request is None or self._content_words(request) < self.config.request_words:
+            return None
+        scored = self._scored(request, allowed)
+        decided = self._decide(request, scored, limit)
+        best = decided.best
+        if decided.intent != "guide" or best is None:
+            return None
+        offered = {m.id: m for m in whole.matches}
+        if best.id not in offered:
+            return None
+        first = whole.matches[0].id
+        if best.id != first:
+            # away from the whole's first only when the request leaves it far behind
+            own = {cid: value for value, cid in scored}
+            if best.score - _score(own, first) < self.config.story_switch:
+                return None
+        return MatchResult(
+            text, "guide", (offered[best.id], *(m for m in whole.matches if m.id != best.id))
+        )
 
     def confidence(self, score: float) -> float:
         """The combined score mapped into (0, 1): 0.5 at the answering threshold."""
@@ -287,46 +345,196 @@ class Matcher:
         limit: int,
     ) -> MatchResult | None:
         """Both procedures when the message cuts into two requests that each name a different
-        one confidently and the whole message supports both ("khai tử và xin hỗ trợ mai táng",
-        "đăng ký kết hôn rồi chuyển hộ khẩu", two questions). Each tried cut re-scores its two
-        halves, so only the whole's runner-up being plausible lets it try, and at most
-        `two_splits` cuts are tried (the p99 tail of a province library)."""
+        one and the whole message supports both ("khai tử và xin hỗ trợ mai táng", "đăng ký
+        kết hôn rồi chuyển hộ khẩu", two questions). One part must name its procedure
+        confidently; after a joining word the other may name its own only clearly among the
+        guides (a short part, "mở tiệm bán tạp hóa", is rarely confident alone). Each tried
+        cut re-scores its parts, so only a plausible runner-up of the whole lets it try, and
+        at most `two_splits` cuts (one when the runner-up is weak) are tried: the p99 tail of
+        a province library."""
         cfg = self.config
         whole = {cid: score for score, cid in scored[:6] if not cid.startswith("__")}
         whole = dict(list(whole.items())[:4])
-        if sum(score >= cfg.second_threshold for score in whole.values()) < 2:
-            return None  # the whole message clearly supports at most one: no second to add
+        supported = sorted(whole.values(), reverse=True)
+        if len(supported) < 2 or supported[1] < cfg.two_floor:
+            return None  # the whole message supports at most one: no second to add
         if asks_for_both(text):  # "..., hướng dẫn cả hai": the two it supports best
             two = [Match(cid, self.titles[cid], score) for cid, score in list(whole.items())[:2]]
             if two[1].score >= cfg.second_threshold:
                 return MatchResult(text, "clarify", tuple(two), multi=True)
-        for left, right in two_request_splits(text, cfg.list_words, cfg.two_splits):
+        weak = supported[1] < cfg.second_threshold
+        near_tried = False
+        lead_only = cfg.two_floor < cfg.second_threshold  # (two_floor >= it: both must decide)
+        for left, right, joined in request_cuts(text, cfg.list_words, cfg.two_splits):
+            if weak and not joined:
+                continue
             if self._content_words(left) < 2 or self._content_words(right) < 2:
                 continue
-            found: list[Match] = []
-            own: list[dict[str, float]] = []
-            for part in (left, right):
-                part_scored = self._scored(part, allowed)
-                result = self._decide(part, part_scored, limit)
-                best = result.best
-                if (
-                    result.intent != "guide"
-                    or best is None
-                    or whole.get(best.id, -9.0) < cfg.second_threshold
-                    or best.id in [m.id for m in found]
-                ):
-                    break
-                found.append(Match(best.id, best.title, whole[best.id]))
-                own.append({cid: score for score, cid in part_scored})
-            if len(found) == 2 and all(
-                scores[mine.id] - scores.get(other.id, -9.0) >= cfg.two_margin
-                for scores, mine, other in zip(own, found, found[::-1], strict=True)
-            ):
-                # each part names its own procedure, not one the other part also fits ("tôi
-                # cưới vợ người Lào, muốn đăng ký kết hôn" is one marriage, told in two clauses)
-                found.sort(key=lambda m: -m.score)  # the one the whole supports more first
-                return MatchResult(text, "clarify", tuple(found[:limit]), multi=True)
+            if tells_done(near_clause(left, True)):
+                continue  # "anh em đã ký văn bản phân chia xong, ...": the story, then its request
+            if weak:
+                # the runner-up can only come from a part that leads among guides: the
+                # clauses next to the joining word are scored, once
+                first, second = self._near(left, True), self._near(right, False)
+                pair = None
+                if first is not None and second is not None:
+                    pair = self._pair(
+                        [(c, self._scored(c, allowed)) for c in (first, second)], whole
+                    )
+            else:
+                parts = [(part, self._scored(part, allowed)) for part in (left, right)]
+                pair = self._both_sure(parts, whole)
+                if pair is None and joined and not near_tried and lead_only:
+                    near_tried = True  # (one more scoring at most per message)
+                    near = [self._near(left, True), self._near(right, False)]
+                    pair = self._weak_beside_sure(parts, near, whole, allowed)
+            if pair is not None:
+                pair.sort(key=lambda m: -m.score)  # the one the whole supports more first
+                return MatchResult(text, "clarify", tuple(pair[:limit]), multi=True)
+            if weak:
+                break
         return None
+
+    def _near(self, part: str, left: bool) -> str | None:
+        """The clause of a part next to the joining word (the part itself when that clause
+        is too short to name anything); None when it tells a step already taken."""
+        near = near_clause(part, left)
+        near = near if self._content_words(near) >= 2 else part
+        return None if tells_done(near) else near
+
+    def _sure(
+        self, part: str, part_scored: list[tuple[float, str]], whole: dict[str, float]
+    ) -> str | None:
+        """The guide a part decides, when the whole message supports it too."""
+        best = self._decide(part, part_scored, self.config.max_matches)
+        if best.intent != "guide" or best.best is None:
+            return None
+        return (
+            best.best.id if whole.get(best.best.id, -9.0) >= self.config.second_threshold else None
+        )
+
+    def _both_sure(
+        self,
+        parts: list[tuple[str, list[tuple[float, str]]]],
+        whole: dict[str, float],
+    ) -> list[Match] | None:
+        """Both parts decide a guide, each its own: not one the other part also fits ("tôi
+        cưới vợ người Lào, muốn đăng ký kết hôn" is one marriage, told in two clauses)."""
+        picks = [self._sure(part, part_scored, whole) for part, part_scored in parts]
+        first, second = picks
+        if first is None or second is None or first == second:
+            return None
+        if self._one_procedure(first, second):
+            return None
+        own = [dict((cid, v) for v, cid in part_scored) for _, part_scored in parts]
+        named = (first, second)
+        if all(
+            _score(own[side], named[side]) - _score(own[side], named[1 - side])
+            >= self.config.two_margin
+            for side in (0, 1)
+        ):
+            return [Match(cid, self.titles[cid], whole[cid]) for cid in (first, second)]
+        return None
+
+    def _weak_beside_sure(
+        self,
+        parts: list[tuple[str, list[tuple[float, str]]]],
+        near: list[str | None],
+        whole: dict[str, float],
+        allowed: Collection[str] | None,
+    ) -> list[Match] | None:
+        """One part decides a guide; the other part's clause next to the joining word names
+        another ("mẹ đơn thân nuôi con, muốn xin công nhận hộ nghèo và xin trợ cấp nuôi con":
+        the story pulls both parts to the allowance, the clause names the poor household).
+        Of two parts deciding the same guide, the one it convinces less is the other."""
+        picks = [self._sure(part, part_scored, whole) for part, part_scored in parts]
+        own = [dict((cid, v) for v, cid in part_scored) for _, part_scored in parts]
+        if picks[0] is None and picks[1] is None:
+            return None
+        side = 0 if picks[1] is None else 1 if picks[0] is None else 0
+        if picks[0] is not None and picks[0] == picks[1]:
+            side = 0 if _score(own[0], picks[0]) >= _score(own[1], picks[0]) else 1
+        elif picks[0] is not None and picks[1] is not None:
+            # two different guides, one part also fitting the other's: that part is the
+            # other, when its own clause says more ("..., muốn xin xét hộ cận nghèo")
+            named = (picks[0], picks[1])
+            leads = [
+                _score(own[i], named[i]) - _score(own[i], named[1 - i]) >= self.config.two_margin
+                for i in (0, 1)
+            ]
+            if leads[0] == leads[1]:
+                return None
+            side = 0 if leads[0] else 1
+        other = 1 - side
+        part, part_scored = parts[other]
+        clause = near[other]
+        if clause is None:
+            return None  # "mua đất xong ký hợp đồng rồi, ...": a step taken, not a request
+        if clause != part:
+            part_scored = self._scored(clause, allowed)
+        return self._pair([parts[side], (clause, part_scored)], whole, sure_side=side)
+
+    def _pair(
+        self,
+        parts: list[tuple[str, list[tuple[float, str]]]],
+        whole: dict[str, float],
+        sure_side: int | None = None,
+    ) -> list[Match] | None:
+        """Two guides when one part decides a guide (the whole's best, unless `sure_side`
+        says which part already did) and the other names another clearly among the guides,
+        scoring it higher than the first part does (its own words name it, not the story
+        both parts share). Never a guide and its combined or repeated form."""
+        cfg = self.config
+        own = [dict((cid, v) for v, cid in part_scored) for _, part_scored in parts]
+        sides = (0, 1) if sure_side is None else (sure_side,)
+        for side in sides:
+            part, part_scored = parts[side]
+            sure = self._sure(part, part_scored, whole)
+            if sure is None:
+                continue
+            other = 1 - side
+            second = self._clear_guide(parts[other][1], sure, whole)
+            if (
+                second is not None
+                and not self._one_procedure(sure, second)
+                and whole.get(second, -9.0) >= cfg.two_floor
+                and _score(own[other], second) - _score(own[side], second) >= cfg.two_margin
+            ):
+                return [Match(cid, self.titles[cid], whole[cid]) for cid in (sure, second)]
+        return None
+
+    def _one_procedure(self, first: str, second: str) -> bool:
+        """Whether one guide's title holds the other's name: the combined or repeated form of
+        it ("Liên thông đăng ký khai sinh – đăng ký thường trú – ..." holds "Đăng ký thường
+        trú", "Đăng ký lại khai tử" holds "Đăng ký khai tử"). A message naming both asks for
+        that one procedure, not for two."""
+        a, b = (self.titles[first], self.titles[second])
+        return _name_in(a, b) or _name_in(b, a)
+
+    def _clear_guide(
+        self, part_scored: list[tuple[float, str]], sure: str, whole: dict[str, float]
+    ) -> str | None:
+        """The guide a clause names beside `sure`, the other part's: its best guide when that
+        is not `sure`, scores at least the answering threshold and leads the next by the
+        answering margin, or is the only one of its close guides the whole message supports
+        ("xin trợ cấp hàng tháng luôn" after a disability story). None when the clause asks
+        for a person or another agency more than for any guide."""
+        cfg = self.config
+        guides: list[tuple[float, str]] = []
+        for value, cid in part_scored:
+            if cid.startswith("__"):
+                if not guides and (cid == HANDOFF or cid.startswith(POINTER)):
+                    return None  # "... và gặp cán bộ", "... và ly hôn": not a guide of ours
+                continue
+            guides.append((value, cid))
+        if not guides or guides[0][1] == sure or guides[0][0] < cfg.guide_threshold:
+            return None
+        runner_up = guides[1][0] if len(guides) > 1 else -9.0
+        if guides[0][0] - runner_up >= cfg.margin:
+            return guides[0][1]
+        close = [c for v, c in guides if guides[0][0] - v <= cfg.clarify_window]
+        backed = [c for c in close if whole.get(c, -9.0) >= cfg.second_threshold]
+        return backed[0] if len(backed) == 1 and backed[0] != sure else None
 
     # --- introspection -------------------------------------------------------------------
 

@@ -95,3 +95,29 @@ def test_two_requests_are_cut_at_their_joiner_not_at_a_preposition():
     assert two_request_splits("Khai tử cần gì? Mai táng bao nhiêu tiền?", 10) == [
         ("Khai tử cần gì?", "Mai táng bao nhiêu tiền?")
     ]
+
+
+def test_done_already_is_no_joiner_and_a_joiner_is_cut_once():
+    from knowledge.clauses import request_cuts, two_request_splits
+
+    story = "mấy anh em đã làm văn bản thừa kế xong rồi, giờ sang tên sổ đỏ thế nào"
+    assert two_request_splits(story, 10) == []
+    cuts = request_cuts("làm khai tử cho mẹ em xong rồi xin hỗ trợ mai táng được không", 10)
+    assert cuts == [("làm khai tử cho mẹ em", "xin hỗ trợ mai táng được không", True)]
+
+
+def test_the_clause_next_to_a_cut_names_its_request():
+    from knowledge.clauses import near_clause
+
+    left = "Em là mẹ đơn thân nuôi con một mình, muốn xin công nhận hộ nghèo"
+    assert near_clause(left, left=True) == "muốn xin công nhận hộ nghèo"
+    assert near_clause("mở tiệm tạp hóa. Cần giấy gì?", left=False) == "mở tiệm tạp hóa"
+    assert near_clause("khai tử", left=True) == "khai tử"
+
+
+def test_steps_already_taken_are_told_not_asked():
+    from knowledge.clauses import tells_done, two_request_splits
+
+    assert tells_done("ký hợp đồng rồi ạ") and tells_done("em đã nộp hồ sơ")
+    assert not tells_done("muốn xin công nhận hộ nghèo")
+    assert two_request_splits("anh em đã họp và ký văn bản phân chia", 10) == []
