@@ -225,6 +225,8 @@ def test_a_benefit_with_its_group_is_answered(library: Library, text: str, guide
         "nhận con nuôi",
         # the social policy bank's loan, not the poor-household recognition
         "vay vốn hộ nghèo",
+        # permission to keep animals is not the building permit
+        "nuôi gà trong nhà có phải xin phép không",
     ],
 )
 def test_out_of_scope_messages_get_no_guide(library: Library, text: str):
@@ -283,3 +285,13 @@ def test_a_step_already_taken_is_no_second_request(library: Library):
     result = library.match("mua mảnh đất xong làm hợp đồng rồi, giờ sang tên sổ đỏ cho tôi thế nào")
     assert not result.multi, result
     assert result.best is not None and result.best.id == "chuyen-nhuong-dat"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["làm hàng rào có phải xin phép không", "sửa mái nhà có phải xin phép không"],
+)
+def test_building_work_asking_for_permission_gets_the_building_permit(library: Library, text: str):
+    result = library.match(text)
+    assert result.intent == "guide" and result.best is not None, result
+    assert result.best.id == "giay-phep-xay-dung", result
