@@ -219,7 +219,13 @@ def _narrower(library: Library, read: MatchResult, current: Guide) -> Guide | No
     """A narrower variant of the current guide ("... có yếu tố nước ngoài") that the words,
     read with it, name clearly ahead of it."""
     best = read.best
-    if read.intent != "guide" or best is None or not _clearly_ahead(read, current):
+    if read.intent != "guide" or best is None or best.id == current.id:
+        return None
+    # the matcher's own confident decision, well ahead of the current guide (not the absolute
+    # switching confidence: the variant's words are the citizen's own fact, the title ours)
+    if best.score - next((m.score for m in read.matches if m.id == current.id), 0.0) < (
+        SWITCH_MARGIN
+    ):
         return None
     variant = library.guide(best.id)
     if variant is None or not _broader(current, variant):
