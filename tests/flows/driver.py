@@ -86,3 +86,12 @@ def to_staff(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def texts(records: list[dict[str, Any]]) -> str:
     return "\n".join(r["text"] for r in records)
+
+
+def about(out: list[dict[str, Any]]) -> tuple[str | None, str | None]:
+    """The guide and aspect the first reply of a turn is about (what outside checks read)."""
+    return out[0].get("guide"), out[0].get("aspect")
+
+
+def said(out: list[dict[str, Any]]) -> str:
+    return "\n".join(reply.get("text", "") for reply in out)

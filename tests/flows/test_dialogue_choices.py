@@ -1,11 +1,7 @@
 """After "which of these?": what the citizen asked is kept until they choose, so the choice
 answers the question (its time, its papers), not a card to read through again."""
 
-from tests.flows.driver import to_citizen, to_staff
-
-
-def about(out: list[dict]) -> tuple[str | None, str | None]:
-    return out[0].get("guide"), out[0].get("aspect")
+from tests.flows.driver import about, to_citizen, to_staff
 
 
 async def test_an_aspect_asked_before_choosing_is_answered_for_the_choice(bot):

@@ -2,15 +2,7 @@
 shows the new procedure, a procedure's own name is no aspect, a follow-up its FAQ answers gets
 that answer, one it does not answer gets the FAQ list, and a tie is broken by the context."""
 
-from tests.flows.driver import to_citizen
-
-
-def about(out: list[dict]) -> tuple[str | None, str | None]:
-    return out[0].get("guide"), out[0].get("aspect")
-
-
-def said(out: list[dict]) -> str:
-    return "\n".join(reply.get("text", "") for reply in out)
+from tests.flows.driver import about, said, to_citizen
 
 
 async def test_a_switch_after_an_aspect_shows_the_new_procedure_not_the_old_aspect(bot):

@@ -3,15 +3,7 @@
 one switches to that, and words that name a sibling of it rather than what they name alone
 are asked about instead of answered with the wrong procedure."""
 
-from tests.flows.driver import to_citizen
-
-
-def about(out: list[dict]) -> tuple[str | None, str | None]:
-    return out[0].get("guide"), out[0].get("aspect")
-
-
-def said(out: list[dict]) -> str:
-    return "\n".join(reply.get("text", "") for reply in out)
+from tests.flows.driver import about, said, to_citizen
 
 
 async def test_the_citizens_own_situation_stays_on_the_procedure_discussed(bot):

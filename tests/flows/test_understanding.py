@@ -3,11 +3,7 @@
 The first three tests replay the failures listed in issue 9 through the simulation channel.
 """
 
-from tests.flows.driver import to_citizen
-
-
-def about(out: list[dict]) -> tuple[str | None, str | None]:
-    return out[0].get("guide"), out[0].get("aspect")
+from tests.flows.driver import about, to_citizen
 
 
 async def test_death_registration_documents_stay_on_death_registration(bot):

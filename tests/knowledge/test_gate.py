@@ -56,9 +56,9 @@ def test_gate_set_is_there_and_mostly_measurable(items):
 
 def test_gate_questions_floors(report: Report):
     summary = "\n".join(report.lines())  # aggregate numbers only, never the failing lines
-    assert report.direct_accuracy >= 0.92, summary
-    assert report.top1_accuracy >= 0.95, summary
-    assert report.confident_wrong_rate <= 0.02, summary
+    assert report.direct_accuracy >= 0.935, summary  # 94.8 / 97.7 / 1.07 / 95.5 (session 7)
+    assert report.top1_accuracy >= 0.965, summary
+    assert report.confident_wrong_rate <= 0.013, summary
     assert report.oos_rejection >= 0.95, summary
     assert report.handoff_recall >= 0.96, summary
 
@@ -78,10 +78,10 @@ def test_gate4_questions_floors(library: Library):
     assert len(kept) >= 500
     report = evaluate(kept, library.match)
     summary = "\n".join(report.lines())  # aggregate numbers only, never the failing lines
-    assert report.direct_accuracy >= 0.91, summary
-    assert report.top1_accuracy >= 0.935, summary
-    assert report.confident_wrong_rate <= 0.018, summary
-    assert report.oos_rejection >= 0.92, summary
+    assert report.direct_accuracy >= 0.94, summary  # 95.3 / 97.8 / 0.90 / 95.4 (session 7)
+    assert report.top1_accuracy >= 0.965, summary
+    assert report.confident_wrong_rate <= 0.011, summary
+    assert report.oos_rejection >= 0.95, summary
     assert report.handoff_recall >= 0.96, summary
 
 
@@ -90,7 +90,7 @@ def test_gate4_dialogues_floors(library: Library):
     summary = "\n".join(result.lines())
     turns, right, wrong = result.turns, result.right_rate, result.wrong_rate
     assert turns >= 250, summary
-    assert right >= 0.85, summary
+    assert right >= 0.87, summary  # 89.4 % / 3.9 % (session 7)
     assert wrong <= 0.045, summary
 
 
@@ -100,7 +100,7 @@ def test_gate_dialogues_floors(library: Library):
     # plain numbers in the asserts: pytest would print the report object, failing turns included
     turns, right, wrong = result.turns, result.right_rate, result.wrong_rate
     assert turns >= 150, summary
-    assert right >= 0.90, summary  # 92.7% / 2.8% after session 6
+    assert right >= 0.92, summary  # 93.4 % / 3.1 % (session 7)
     assert wrong <= 0.035, summary
 
 
@@ -108,7 +108,20 @@ def test_dev2_dialogues_floors(library: Library):
     result = evaluate_dialogues(library, DATA / "dev2_dialogues.jsonl")
     summary = "\n".join(result.lines())
     right, wrong = result.right_rate, result.wrong_rate
-    assert right >= 0.92 and wrong <= 0.015, summary  # measured 94.7% / 0% (session 6)
+    assert right >= 0.94 and wrong <= 0.015, summary  # measured 96.6 % / 0 % (session 7)
+
+
+@pytest.mark.parametrize(
+    ("name", "right", "wrong"),
+    [("dev4", 0.88, 0.015), ("dev5", 0.78, 0.085)],  # 91.0 / 0.9, 81.1 / 7.6 (session 7)
+)
+def test_later_development_dialogues_floors(
+    library: Library, name: str, right: float, wrong: float
+):
+    """dev4 and dev5 (independent writers; half A looked at item by item, half B in aggregate)."""
+    result = evaluate_dialogues(library, DATA / f"{name}_dialogues.jsonl")
+    summary = "\n".join(result.lines())
+    assert result.right_rate >= right and result.wrong_rate <= wrong, summary
 
 
 def test_dev_dialogues_keep_their_procedure(library: Library):
