@@ -54,6 +54,11 @@ def _is_thanks_sign(text: str) -> bool:
     return bool(signs) and all(ch in _THANKS_SIGNS for ch in signs)
 
 
+def _own(parts: list[tuple[str, list[tuple[float, str]]]]) -> list[dict[str, float]]:
+    """Each part's ranking as class id -> score."""
+    return [{cid: value for value, cid in part_scored} for _, part_scored in parts]
+
+
 def _score(scores: dict[str, float], cid: str) -> float:
     """A class's score in a part's ranking; one not listed scores at most the lowest listed."""
     return scores.get(cid, min(scores.values(), default=-9.0))
@@ -383,11 +388,12 @@ class Matcher:
                     )
             else:
                 parts = [(part, self._scored(part, allowed)) for part in (left, right)]
-                pair = self._both_sure(parts, whole)
+                picks = [self._sure(part, part_scored, whole) for part, part_scored in parts]
+                pair = self._both_sure(parts, picks, whole)
                 if pair is None and joined and not near_tried and lead_only:
                     near_tried = True  # (one more scoring at most per message)
                     near = [self._near(left, True), self._near(right, False)]
-                    pair = self._weak_beside_sure(parts, near, whole, allowed)
+                    pair = self._weak_beside_sure(parts, picks, near, whole, allowed)
             if pair is not None:
                 pair.sort(key=lambda m: -m.score)  # the one the whole supports more first
                 return MatchResult(text, "clarify", tuple(pair[:limit]), multi=True)
@@ -416,17 +422,18 @@ class Matcher:
     def _both_sure(
         self,
         parts: list[tuple[str, list[tuple[float, str]]]],
+        picks: list[str | None],
         whole: dict[str, float],
     ) -> list[Match] | None:
-        """Both parts decide a guide, each its own: not one the other part also fits ("tôi
-        cưới vợ người Lào, muốn đăng ký kết hôn" is one marriage, told in two clauses)."""
-        picks = [self._sure(part, part_scored, whole) for part, part_scored in parts]
+        """Both parts decide a guide (`picks`: what each decides), each its own: not one the
+        other part also fits ("tôi cưới vợ người Lào, muốn đăng ký kết hôn" is one marriage,
+        told in two clauses)."""
         first, second = picks
         if first is None or second is None or first == second:
             return None
         if self._one_procedure(first, second):
             return None
-        own = [dict((cid, v) for v, cid in part_scored) for _, part_scored in parts]
+        own = _own(parts)
         named = (first, second)
         if all(
             _score(own[side], named[side]) - _score(own[side], named[1 - side])
@@ -439,6 +446,7 @@ class Matcher:
     def _weak_beside_sure(
         self,
         parts: list[tuple[str, list[tuple[float, str]]]],
+        picks: list[str | None],
         near: list[str | None],
         whole: dict[str, float],
         allowed: Collection[str] | None,
@@ -447,8 +455,7 @@ class Matcher:
         another ("mẹ đơn thân nuôi con, muốn xin công nhận hộ nghèo và xin trợ cấp nuôi con":
         the story pulls both parts to the allowance, the clause names the poor household).
         Of two parts deciding the same guide, the one it convinces less is the other."""
-        picks = [self._sure(part, part_scored, whole) for part, part_scored in parts]
-        own = [dict((cid, v) for v, cid in part_scored) for _, part_scored in parts]
+        own = _own(parts)
         if picks[0] is None and picks[1] is None:
             return None
         side = 0 if picks[1] is None else 1 if picks[0] is None else 0
@@ -485,7 +492,7 @@ class Matcher:
         scoring it higher than the first part does (its own words name it, not the story
         both parts share). Never a guide and its combined or repeated form."""
         cfg = self.config
-        own = [dict((cid, v) for v, cid in part_scored) for _, part_scored in parts]
+        own = _own(parts)
         sides = (0, 1) if sure_side is None else (sure_side,)
         for side in sides:
             part, part_scored = parts[side]
