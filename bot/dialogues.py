@@ -61,10 +61,18 @@ class DialogueReport:
     aspect_right: int = 0
     skipped: int = 0
     unscored_with_guide: int = 0
-    failures: list[tuple[str, int, str, str | None]] = field(default_factory=list)
     # every scored turn, to classify what went wrong: (dialogue id, turn, text, expected guide,
     # expected aspect, guides replied, aspects replied, the replies' text)
     trace: list[TurnTrace] = field(default_factory=list)
+
+    @property
+    def failures(self) -> list[tuple[str, int, str, str | None]]:
+        """(dialogue id, turn, text, guides replied) of every turn not about the right one."""
+        return [
+            (t.dialogue, t.number, t.text, ",".join(t.got) or None)
+            for t in self.trace
+            if not t.right
+        ]
 
     def lines(self) -> list[str]:
         n = max(self.turns, 1)
@@ -163,9 +171,6 @@ async def _run(library: Library, dialogues: list[dict[str, Any]]) -> DialogueRep
                     wrong,
                 )
             )
-            if not ok:
-                got = ",".join(sorted(guides)) or None
-                report.failures.append((str(dialogue.get("id")), number, turn["text"], got))
     return report
 
 
