@@ -681,15 +681,15 @@ class Router:
         if _content_words(core) >= 2:
             core_result = library.match(core) if core != fold(text) else result
             other = core_result.best
-            read = _in_light_of(library, current, core)
             general = library.guide(other.id) if other is not None else None
             if general is not None and general.id != current.id and _broader(general, current):
                 # "có giấy khai sinh của Hàn rồi thì sao" while «Đăng ký khai sinh có yếu tố
                 # nước ngoài» is open: the general procedure's name, no reason to leave
                 return current
+            if core_result.intent == "guide" and other is not None and other.id == current.id:
+                return current
+            read = _in_light_of(library, current, core)  # one more match: only when needed
             if core_result.intent == "guide" and other is not None:
-                if other.id == current.id:
-                    return current
                 if _clearly_ahead(core_result, current):
                     ahead = library.guide(other.id)
                     if ahead is None:
