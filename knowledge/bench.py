@@ -54,6 +54,10 @@ DEV4_DIALOGUES = DATA / "dev4_dialogues.jsonl"
 # Fifth development set (sixth independent writer, session 7, dialogue-heavy): half A only.
 DEV5 = DATA / "dev5_questions.tsv"
 DEV5_DIALOGUES = DATA / "dev5_dialogues.jsonl"
+# Sixth development set (seventh independent writer, session 8, dialogue-heavy, from the catalogue
+# of titles only): measured in aggregate on arrival; from session 9 tuned on its half A only.
+DEV6 = DATA / "dev6_questions.tsv"
+DEV6_DIALOGUES = DATA / "dev6_dialogues.jsonl"
 # Named sets for `--sets`; the gate ones run only when asked for or by default without --no-gate.
 QUESTION_SETS = {
     "questions": QUESTIONS,
@@ -62,6 +66,7 @@ QUESTION_SETS = {
     "dev3": DEV3,
     "dev4": DEV4,
     "dev5": DEV5,
+    "dev6": DEV6,
     "gate": GATE,
     "gate4": GATE4,
 }
@@ -71,13 +76,14 @@ DIALOGUE_SETS = {
     "dev3": DEV3_DIALOGUES,
     "dev4": DEV4_DIALOGUES,
     "dev5": DEV5_DIALOGUES,
+    "dev6": DEV6_DIALOGUES,
     "gate": GATE_DIALOGUES,
     "gate4": GATE4_DIALOGUES,
 }
 SCALES = ("bundled", "big")
 # Sets looked at item by item on one fixed half (A) and checked on the other (B): both halves
 # reported (question and dialogue sets alike).
-HALVES = {"dev2": ("A", "B"), "dev4": ("A", "B"), "dev5": ("A", "B")}
+HALVES = {"dev2": ("A", "B"), "dev4": ("A", "B"), "dev5": ("A", "B"), "dev6": ("A", "B")}
 CATALOG = Path(__file__).resolve().parents[2] / "shared" / "data" / "dvcqg" / "catalog.jsonl"
 _TEMPLATES = (
     "{t}",
@@ -240,7 +246,7 @@ def run_bench(
     sets: Sequence[str] | None = None,
     gate: bool = True,
 ) -> int:
-    """`sets` names question sets (questions, holdout, dev2, dev3, dev4, dev5, gate, gate4), dialogue
+    """`sets` names question sets (questions, holdout, dev2 ... dev6, gate, gate4), dialogue
     sets (dialogues-<the same names but holdout>) and scales
     (bundled, big); None = all."""
     wanted = chosen_sets(sets, gate)
