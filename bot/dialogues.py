@@ -50,6 +50,14 @@ class TurnTrace:
     right: bool
     wrong: bool
 
+    @property
+    def aspect_answered(self) -> bool:
+        """The labelled aspect is among the replies' (a guide's card counts as its steps)."""
+        wanted = _ASPECT_NAMES.get(self.aspect or "", self.aspect)
+        return wanted is not None and (
+            wanted in self.aspects or (wanted == "steps" and "card" in self.aspects)
+        )
+
 
 @dataclass
 class DialogueReport:
@@ -151,26 +159,22 @@ async def _run(library: Library, dialogues: list[dict[str, Any]]) -> DialogueRep
                 wrong = bool(guides - {expected})
             report.right += ok
             report.wrong += wrong
-            if turn.get("aspect") and expected not in SPECIAL:
-                report.aspect_turns += 1
-                wanted = _ASPECT_NAMES.get(turn["aspect"], turn["aspect"])
-                report.aspect_right += ok and (
-                    wanted in aspects or (wanted == "steps" and "card" in aspects)
-                )
-            report.trace.append(
-                TurnTrace(
-                    str(dialogue.get("id")),
-                    number,
-                    turn["text"],
-                    expected,
-                    turn.get("aspect"),
-                    tuple(sorted(guides)),
-                    tuple(sorted(aspects)),
-                    " | ".join(r["text"] for r in replies),
-                    bool(ok),
-                    wrong,
-                )
+            trace = TurnTrace(
+                str(dialogue.get("id")),
+                number,
+                turn["text"],
+                expected,
+                turn.get("aspect"),
+                tuple(sorted(guides)),
+                tuple(sorted(aspects)),
+                " | ".join(r["text"] for r in replies),
+                bool(ok),
+                wrong,
             )
+            if trace.aspect and expected not in SPECIAL:
+                report.aspect_turns += 1
+                report.aspect_right += trace.right and trace.aspect_answered
+            report.trace.append(trace)
     return report
 
 

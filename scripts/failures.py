@@ -16,18 +16,15 @@ import argparse
 import sys
 from pathlib import Path
 
-DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
+from knowledge.bench import DIALOGUE_SETS, QUESTION_SETS
+
 NOT_TO_READ = ("gate", "gate4", "dev3")
-QUESTION_FILES = {"questions": "questions.tsv", "holdout": "questions_holdout.tsv"}
-# The dialogue files label a benefit amount "amount"; replies call that aspect "benefit".
-ASPECT_NAMES = {"amount": "benefit"}
 
 
-def _questions(name: str, part: str | None) -> None:
+def _questions(path: Path, part: str | None) -> None:
     from knowledge.evaluate import evaluate, half, read_questions
     from knowledge.library import load_library
 
-    path = DATA / QUESTION_FILES.get(name, f"{name}_questions.tsv")
     report = evaluate(half(read_questions(path), part), load_library().matcher.match)
     print("\n".join(report.lines()))
     for item, result in report.failures:
@@ -36,21 +33,14 @@ def _questions(name: str, part: str | None) -> None:
         print(f"{label:30} {item.group:12} {result.intent:8} [{offered}]\n   {item.text}")
 
 
-def _dialogues(name: str, part: str | None, aspects: bool) -> None:
-    from bot.dialogues import evaluate_dialogues
+def _dialogues(path: Path, part: str | None, aspects: bool) -> None:
+    from bot.dialogues import SPECIAL, evaluate_dialogues
     from knowledge.library import load_library
 
-    report = evaluate_dialogues(load_library(), DATA / f"{name}_dialogues.jsonl", part)
+    report = evaluate_dialogues(load_library(), path, part)
     print("\n".join(report.lines()))
     for t in report.trace:
-        wanted = ASPECT_NAMES.get(t.aspect or "", t.aspect)
-        aspect_missed = (
-            aspects
-            and t.right
-            and wanted is not None
-            and wanted not in t.aspects
-            and not (wanted == "steps" and "card" in t.aspects)
-        )
+        aspect_missed = aspects and t.aspect and t.guide not in SPECIAL and not t.aspect_answered
         if t.right and not aspect_missed:
             continue
         tag = "WRONG" if t.wrong else ("ASPECT" if t.right else "MISS")
@@ -71,11 +61,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.set in NOT_TO_READ:
         print(f"{args.set}: a gate or held-out set; only `knowledge bench` aggregates are read")
         return 2
+    sets = QUESTION_SETS if args.what == "questions" else DIALOGUE_SETS
+    if args.set not in sets:
+        parser.error(f"{args.what}: no set {args.set!r}; known: {', '.join(sets)}")
     part = None if args.half == "-" else args.half
     if args.what == "questions":
-        _questions(args.set, part)
+        _questions(sets[args.set], part)
     else:
-        _dialogues(args.set, part, args.aspect)
+        _dialogues(sets[args.set], part, args.aspect)
     return 0
 
 
