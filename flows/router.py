@@ -29,7 +29,11 @@ from knowledge.schema import Guide
 
 _GREETINGS = {"xin chao", "chao", "chao ban", "hello", "hi", "alo", "chao bot", "chao ad", "hey"}
 _THANKS = {"cam on", "cam on ban", "cam on nhieu", "thanks", "thank you", "tks", "ok cam on"}
-_CHITCHAT_REPLIES = {"ack": texts.ACKNOWLEDGED, "goodbye": texts.GOODBYE}
+_CHITCHAT_REPLIES = {
+    "ack": texts.ACKNOWLEDGED,
+    "goodbye": texts.GOODBYE,
+    "praise": texts.THANK_YOU_BACK,
+}
 _CANCEL = {"huy", "huy bo", "thoi", "thoi khong", "dung", "dung lai", "thoat", "bo qua", "cancel"}
 CLARIFY_OPTIONS = 4
 HANDOFF_WORDS = 8

@@ -259,5 +259,6 @@ CORRECTED = (
 )
 MULTI = "Bạn đang hỏi về {count} thủ tục. Bấm vào từng thủ tục để xem hướng dẫn:"
 YOU_ARE_WELCOME = "Dạ, không có gì ạ! Bạn cần hỏi gì thêm cứ gõ nhé."
+THANK_YOU_BACK = "Dạ, cảm ơn bạn ạ! Bạn cần hỏi thủ tục nào cứ gõ nhé."
 ACKNOWLEDGED = "Dạ vâng ạ. Bạn cần hỏi thêm thủ tục nào cứ gõ nhé."
 GOODBYE = "Dạ, chào bạn ạ! Khi cần hỏi thủ tục, bạn cứ nhắn nhé."

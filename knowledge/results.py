@@ -19,8 +19,8 @@ class Match:
 
 @dataclass(frozen=True)
 class MatchResult:
-    """`intent` is the decision. `chitchat` says which ("greeting", "thanks", "ack", "goodbye")
-    when the message is small talk; `pointer` names a lexicon pointer (a well-known procedure of another agency)
+    """`intent` is the decision. `chitchat` says which ("greeting", "thanks", "praise", "ack",
+    "goodbye") when the message is small talk; `pointer` names a lexicon pointer (a well-known procedure of another agency)
     when intent is "none"; `multi` marks a clarify that offers two procedures asked together."""
 
     query: str

@@ -319,7 +319,7 @@ class Lexicon(Strict):
     stopwords: list[str] = Field(default_factory=list)
     handoff: list[Text] = Field(min_length=1)
     out_of_scope: list[Text] = Field(default_factory=list)
-    chitchat: dict[Literal["greeting", "thanks", "ack", "goodbye"], list[Text]] = Field(
+    chitchat: dict[Literal["greeting", "thanks", "praise", "ack", "goodbye"], list[Text]] = Field(
         default_factory=dict
     )
     pointers: dict[str, Pointer] = Field(default_factory=dict)

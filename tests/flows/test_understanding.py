@@ -174,3 +174,13 @@ async def test_the_procedure_named_again_shows_its_card_not_a_faq_answer(bot):
     out = to_citizen(await bot.say("khai sinh"))  # its FAQ has "Đăng ký khai sinh quá hạn..."
     assert about(out) == ("khai-sinh", None)
     assert out[0]["text"].startswith("Đăng ký khai sinh\n")
+
+
+async def test_praise_is_thanked_and_a_complaint_is_the_communes_own(bot):
+    out = to_citizen(await bot.say("giỏi ghê ta"))
+    assert "cảm ơn bạn" in out[-1]["text"] and "không có gì" not in out[-1]["text"]
+    out = to_citizen(await bot.say("khiếu nại quyết định thu hồi đất thì làm thế nào"))
+    text = out[0]["text"]
+    assert "Khiếu nại" in text and "không do Ủy ban xã" not in text and "guide" not in out[0]
+    out = to_citizen(await bot.say("sổ đỏ nhà em bị mất rồi làm lại sao"))
+    assert "Văn phòng đăng ký đất đai" in out[0]["text"]
