@@ -42,6 +42,9 @@ SWITCH_CONFIDENCE = 0.8
 SWITCH_MARGIN = 0.25
 # A follow-up without aspect words stays when the matcher's (undecided) best is the current guide.
 STAY_CONFIDENCE = 0.5
+# The out-of-scope class leading the best guide by this much (combined score) is "not ours".
+OUTSIDE_LEAD = 0.7
+OUTSIDE_WORDS = 3
 # ... or when the current guide is about as likely as the (undecided) best: context breaks ties.
 TIE_CONFIDENCE = 0.4
 # A follow-up's own words point elsewhere only when some guide is at least this likely.
@@ -124,6 +127,12 @@ def _switch_target(text: str) -> str | None:
 def _content_words(text: str) -> int:
     """Words that could name a procedure: not light words, not numbers ("60 ngày")."""
     return len([w for w in text.split() if w not in LIGHT_WORDS and not w.isdigit()])
+
+
+def _outside(result: MatchResult, text: str) -> bool:
+    """The matcher's out-of-scope class leads clearly and the message has words of its own
+    besides aspect words ("mất mấy ngày" alone looks like nothing, not like something else)."""
+    return result.outside >= OUTSIDE_LEAD and _content_words(without_cues(text)) >= OUTSIDE_WORDS
 
 
 def _clearly_ahead(result: MatchResult, current: Guide) -> bool:
@@ -568,6 +577,11 @@ class Router:
                 options = [*others, (flow_guide.id, flow_guide.title)]
             self._clarify(turn, options, text, result.multi)
             return
+        if _outside(result, text):
+            turn.reset_flow()
+            turn.log("outside", query=_masked(text))
+            turn.say(texts.OUTSIDE, [MENU, HUMAN])
+            return
         self._fallback(turn, library, _masked(text))
 
     def _aspect_alone(
@@ -681,6 +695,10 @@ class Router:
             # "cần mang giấy đăng ký kết hôn không" while «Đăng ký thường trú» is open: a paper
             # to bring for it, not the marriage registration
             return current
+        if _outside(result, text):
+            # "sau đó em làm visa sang Hàn thì xin ở đâu": the guide being discussed would send
+            # the citizen to the wrong desk
+            return None
         core = without_cues(text)
         if _content_words(core) >= 2:
             core_result = library.match(core) if core != fold(text) else result

@@ -66,6 +66,10 @@ WHICH_PROCEDURE = (
     "Bạn hỏi về thủ tục nào ạ? Bạn gõ giúp tôi tên thủ tục, "
     "ví dụ: «khai sinh mất bao lâu», «lệ phí chứng thực bản sao»."
 )
+OUTSIDE = (
+    "Việc này không thuộc các thủ tục của Ủy ban xã mà trợ lý hướng dẫn. "
+    f"Bạn cần hỏi thủ tục của xã thì cứ gõ tên thủ tục, hoặc {HUMAN_REF}."
+)
 FALLBACK_SECOND = (
     "Tôi vẫn chưa tìm được thủ tục bạn cần. Bạn có thể chọn một lĩnh vực bên dưới, "
     f"hoặc {HUMAN_REF} để được cán bộ trả lời trực tiếp."

@@ -16,7 +16,7 @@ from knowledge.normalize import fold
 
 # Events that mean "the assistant did not help": a miss, a rejected clarification, a 👎 reason,
 # and a pointer to another agency (a procedure the library has no guide for).
-UNMATCHED_EVENTS = ("fallback", "clarify_rejected", "rating_reason", "pointer")
+UNMATCHED_EVENTS = ("fallback", "clarify_rejected", "rating_reason", "pointer", "outside")
 SIMILAR = 75  # token-set similarity (0-100) for two questions to count as one row
 
 

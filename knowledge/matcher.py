@@ -313,6 +313,9 @@ class Matcher:
                 return MatchResult(
                     text, "none", tuple(guides), pointer=top_id.removeprefix(POINTER)
                 )
+            if top_id == OUT_OF_SCOPE:
+                lead = top_score - guides[0].score if guides else top_score - cfg.clarify_threshold
+                return MatchResult(text, "none", tuple(guides), outside=lead)
             return MatchResult(text, "none", tuple(guides))
         if not guides:
             return MatchResult(text, "none", ())

@@ -21,7 +21,8 @@ class Match:
 class MatchResult:
     """`intent` is the decision. `chitchat` says which ("greeting", "thanks", "praise", "ack",
     "goodbye") when the message is small talk; `pointer` names a lexicon pointer (a well-known procedure of another agency)
-    when intent is "none"; `multi` marks a clarify that offers two procedures asked together."""
+    when intent is "none"; `multi` marks a clarify that offers two procedures asked together;
+    `outside` how clearly the message is about none of them."""
 
     query: str
     intent: Intent
@@ -29,6 +30,9 @@ class MatchResult:
     chitchat: str | None = None
     pointer: str | None = None
     multi: bool = False
+    # how far the out-of-scope class leads the best guide when it ranks first (0 otherwise):
+    # in a conversation, a clear lead says the follow-up left the procedure ("visa sang Hàn")
+    outside: float = 0.0
 
     @property
     def best(self) -> Match | None:
