@@ -27,6 +27,7 @@ FONT = "DejaVu Sans"
 COLORS = {
     "answered": "#2e7d32",
     "clarified": "#f9a825",
+    "elsewhere": "#6a1b9a",
     "fallback": "#ef6c00",
     "handed_off": "#1565c0",
     "other": "#9e9e9e",

@@ -34,6 +34,8 @@ from knowledge.schema import Office
 
 _OUTCOME_OF = {"answer": "answered", "clarify": "clarified", "fallback": "fallback"}
 _OUTCOME_OF["handoff"] = "handed_off"
+# another agency's procedure (a pointer) or clearly none of ours: understood, not a miss
+_OUTCOME_OF["pointer"] = _OUTCOME_OF["outside"] = "elsewhere"
 
 
 def _outcomes(period: list[Stamped]) -> list[tuple[dt.datetime, str]]:

@@ -11,10 +11,11 @@ from flows.ports import VN_TZ, Event
 
 TOP = 10
 DELETED = "không rõ (đã xóa dữ liệu)"
-OUTCOMES = ("answered", "clarified", "fallback", "handed_off", "other")
+OUTCOMES = ("answered", "clarified", "elsewhere", "fallback", "handed_off", "other")
 OUTCOME_LABELS = {
     "answered": "Trợ lý trả lời",
     "clarified": "Đưa gợi ý để làm rõ",
+    "elsewhere": "Việc của nơi khác, ngoài phạm vi",
     "fallback": "Chưa hiểu câu hỏi",
     "handed_off": "Chuyển cán bộ",
     "other": "Khác",

@@ -263,6 +263,7 @@ async def test_questions_and_containment(report: ServiceReport) -> None:
     assert report.outcomes == {
         "answered": 7,
         "clarified": 1,
+        "elsewhere": 0,
         "fallback": 4,
         "handed_off": 1,
         "other": 0,
@@ -331,7 +332,9 @@ async def test_questions_per_iso_week(report: ServiceReport) -> None:
     assert (report.weeks[0].label, report.weeks[0].monday) == ("2026-W01", dt.date(2025, 12, 29))
     assert report.weeks[-1].label == "2026-W27"
     busy = {w.label: w.counts for w in report.weeks if any(w.counts.values())}
-    zero = dict.fromkeys(("answered", "clarified", "fallback", "handed_off", "other"), 0)
+    zero = dict.fromkeys(
+        ("answered", "clarified", "elsewhere", "fallback", "handed_off", "other"), 0
+    )
     assert busy == {
         "2026-W01": {**zero, "answered": 1},
         "2026-W07": {**zero, "answered": 1, "fallback": 1},
@@ -339,6 +342,26 @@ async def test_questions_per_iso_week(report: ServiceReport) -> None:
         "2026-W15": {**zero, "answered": 2, "fallback": 2},
         "2026-W27": {**zero, "answered": 1},
     }
+
+
+async def test_other_agencies_and_out_of_scope_are_not_counted_as_misses(
+    tmp_path: Path, kb: KnowledgeBase
+) -> None:
+    """A pointer to the court or "not something we handle" was understood: the commune sees
+    them as their own row, not as "chưa hiểu câu hỏi"."""
+    store = SqliteStorage(tmp_path / "bot.sqlite3")
+    await store.open()
+    try:
+        s = Seeder(store)
+        c = await s.conv("zalo", "2001")
+        await s.turn(c, at(2, 3, 9), question("ly hôn ở đâu", "none"), ("pointer", {}))
+        await s.turn(c, at(2, 3, 10), question("giá vàng hôm nay", "none"), ("outside", {}))
+        await s.turn(c, at(2, 3, 11), question("abc xyz", "none"), ("fallback", {"stage": 1}))
+    finally:
+        await store.close()
+    report = await build_report(tmp_path / "bot.sqlite3", kb, START, END)
+    assert (report.outcomes["elsewhere"], report.outcomes["fallback"]) == (2, 1)
+    assert "| Việc của nơi khác, ngoài phạm vi | 2 | 66,7% |" in to_markdown(report, {})
 
 
 async def test_one_day_period_and_pure_computation(db: Path, kb: KnowledgeBase) -> None:
@@ -420,7 +443,7 @@ async def test_markdown_shows_the_figures(report: ServiceReport) -> None:
         "| Mới tiếp nhận | 2 |",
         "| Đang xử lý | 1 |",
         "| Đã trả lời | 1 |",
-        "| 2026-W10 | 02/03/2026 | 2 | 1 | 1 | 1 | 0 | 5 |",
+        "| 2026-W10 | 02/03/2026 | 2 | 1 | 0 | 1 | 1 | 0 | 5 |",
         "![Câu hỏi theo tuần](cau-hoi-theo-tuan.png)",
         "![Thủ tục được hỏi nhiều nhất](thu-tuc-hoi-nhieu.png)",
     ]
