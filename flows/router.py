@@ -249,6 +249,15 @@ def _both(library: Library, other_id: str, current: Guide) -> list[Guide] | Guid
     return current if other is None else [other, current]
 
 
+def _refined(text: str, guide: Guide, aspect: Aspect | None, same: bool) -> Aspect | None:
+    """The part of the chosen guide to answer. The citizen's situation ("chị tôi ở nước ngoài
+    không về được thì sao": who may sign instead) says it where the follow-up words said none
+    or a weaker one; it never chose the guide."""
+    topic = "" if same else guide.title
+    wide = detect(text, topic, wide=True)
+    return wide if wide != detect(text, topic) else aspect
+
+
 def _asks_person(library: Library, text: str) -> bool:
     """The message names a person explicitly ("gặp cán bộ"), not just sounds like it."""
     padded = f" {fold(text)} "
@@ -760,9 +769,13 @@ class Router:
     def _answer(
         self, turn: Turn, library: Library, guide: Guide, aspect: Aspect | None, text: str
     ) -> None:
+        same = turn.state.guide_id == guide.id
+        if not (same and aspect in (None, "steps") and answers.faq_for(guide, text) is not None):
+            # a question its FAQ answers keeps that answer (below); else the citizen's
+            # situation may say which part of the guide answers
+            aspect = _refined(text, guide, aspect, same)
         if aspect == "fee" and guide.benefits and not _says_fee(text):
             aspect = "benefit"  # "bao nhiêu tiền" about an allowance asks what one receives
-        same = turn.state.guide_id == guide.id
         if aspect == "faq":  # "có giá trị bao lâu": the FAQ answer, else the FAQ or the card
             answers.show_follow_up(turn, library, guide, text)
         elif same and aspect in (None, "steps") and answers.faq_for(guide, text) is not None:
