@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Literal, get_args
 
-from knowledge.normalize import fold, tokens
+from knowledge.normalize import clean, fold, tokens
 
 Aspect = Literal["time", "fee", "docs", "online", "steps", "where", "faq", "who", "late", "benefit"]
 ASPECTS: tuple[Aspect, ...] = get_args(Aspect)
@@ -425,8 +425,22 @@ _SITUATION: dict[Aspect, tuple[str, ...]] = {
         "di dang ky duoc",
         "di nop duoc",
         "di xin duoc",
+        "phai dan",  # "có phải dẫn nó lên không": must the person come
+        "dan len",
+        "dan theo",
     ),
 }
+_KIN = r"(?:con|chau|em|vo|chong|bo|me|ba|ong|anh|chi|nguoi khac|nguoi nha|nguoi than)"
+# Situations said around the cue's words: "đi chứng thực thay bố", "tài khoản của cháu".
+_SITUATION_PATTERNS: dict[Aspect, re.Pattern[str]] = {
+    "who": re.compile(
+        rf" (?:di|lam|nop|ky) (?:\S+ ){{0,4}}thay (?:cho )?{_KIN} "
+        rf"| (?:tai khoan|dien thoai|sim) (?:\S+ )?cua {_KIN} "
+    ),
+}
+# "có được hỗ trợ không, bao nhiêu", "10 tờ thì bao nhiêu": how much, asked last on its own
+# (not "số điện thoại bao nhiêu"); on the typed text, where the comma still is
+_HOW_MUCH = re.compile(r"(?:,|\bth[iì]) *(?:bao nhi[eê]u|bn)(?: (?:vậy|vay|ạ|a))?[\s?.!]*$")
 # Situation cues that folding makes ambiguous, looked for with their accents: folded "muon" is
 # also "muốn", "han" also "Hàn".
 _ACCENTED: dict[Aspect, tuple[str, ...]] = {
@@ -564,6 +578,8 @@ def _asks(padded: str) -> bool:
 
 _AGE = re.compile(r" \d+ tuoi ")
 _MAY_I = ("duoc khong", "co duoc", "luong huu")
+# "mất bao nhiêu ngày" asks how long it takes, not how much it costs
+_HOW_LONG = re.compile(r" (?:mat|het|ton) bao nhieu (?:ngay|tuan|hom|bua) ")
 _OVERDUE = re.compile(r" qua \d+ (?:ngay|thang|nam|hom|bua) ")  # "quá 60 ngày rồi"
 # "hộ" of "hồ sơ", "hộ chiếu", "hộ khẩu"... is not "nộp hộ" (on someone's behalf): joined while
 # cues are looked for.
@@ -577,6 +593,7 @@ def spelled(text: str) -> str:
         padded = padded.replace(short, full)
     for words in _JOINED:
         padded = padded.replace(f" {words} ", f" {words.replace(' ', '_')} ")
+    padded = _HOW_LONG.sub(" mat bao lau ", padded)
     return _OVERDUE.sub(" qua ngay ", padded)
 
 
@@ -614,12 +631,17 @@ def detect(text: str, topic: str = "", wide: bool = False) -> Aspect | None:
             cue in accented and cue not in accented_topic for cue in _EXACT.get(aspect, ())
         ):
             return aspect
+        pattern = _SITUATION_PATTERNS.get(aspect) if wide else None
+        if pattern is not None and pattern.search(padded) and not pattern.search(named):
+            return aspect
     if _AGE.search(padded) and any(f" {cue} " in padded for cue in _MAY_I):
         return "who"  # "con em 10 tuổi làm căn cước được không": who may, by age
     if wide and not topic and missing_paper(text) is not None:
         # "không có giấy chứng sinh thì sao" about the guide being discussed: what to bring
         # instead (a first question naming a lost paper asks for the procedure replacing it)
         return "docs"
+    if wide and _HOW_MUCH.search(clean(text)):
+        return "fee"  # a benefit's amount for a guide that pays one (the router's reading)
     return None
 
 

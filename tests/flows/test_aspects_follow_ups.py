@@ -77,3 +77,21 @@ async def test_a_benefit_amount_is_never_the_fee(bot, text):
     out = to_citizen(await bot.say(text))
     assert about(out) == ("tro-cap-nguoi-cao-tuoi", "benefit")
     assert "đồng/tháng" in said(out) and "Lệ phí" not in said(out)
+
+
+async def test_going_in_a_relatives_place_is_who_may_file(bot):
+    out = to_citizen(await bot.say("mẹ tôi ốm, tôi đi chứng thực bản sao thay mẹ được không"))
+    assert about(out) == ("chung-thuc-ban-sao", "who")
+
+
+async def test_how_much_asked_last_after_a_benefit_is_its_amount(bot):
+    await bot.say("trợ cấp người cao tuổi")
+    out = to_citizen(await bot.say("bố em mất rồi, có được hỗ trợ mai táng không, bao nhiêu"))
+    assert about(out) == ("ho-tro-mai-tang", "benefit")
+    assert "đồng/người mất" in said(out)
+
+
+def test_how_many_days_is_time_not_fee() -> None:
+    assert detect("mất bao nhiêu ngày") == "time"
+    assert detect("hết bn ngày thì có") == "time"
+    assert detect("mất bao nhiêu tiền") == "fee"
