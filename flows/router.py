@@ -148,12 +148,17 @@ def _close_to_best(result: MatchResult, current: Guide) -> bool:
     return best is not None and mine >= TIE_CONFIDENCE and best.score - mine < SWITCH_MARGIN / 2
 
 
+def _offered(library: Library, turn: Turn) -> list[str]:
+    """The guides the last "which of these?" offered as buttons."""
+    keys = [parse(b.data) for b in turn.state.buttons]
+    return [cb.key for cb in keys if cb.act is Act.CARD and library.guide(cb.key) is not None]
+
+
 def _after_clarify(library: Library, turn: Turn, text: str) -> Guide | None:
     """After "which of these?" the citizen may type a follow-up instead of pressing a button
     ("có cần xét nghiệm ADN không"): the one choice that the question asked and this message
     decide together, or the only one whose FAQ it asks; None when that does not settle it."""
-    keys = [parse(b.data) for b in turn.state.buttons]
-    options = [cb.key for cb in keys if cb.act is Act.CARD and library.guide(cb.key) is not None]
+    options = _offered(library, turn)
     if len(options) < 2:
         return None
     if not subject(text):
@@ -175,6 +180,15 @@ def _in_light_of(library: Library, current: Guide, core: str) -> MatchResult:
     """The follow-up's own words read together with the procedure being discussed: which
     guide the two name together ("kết hôn" + "bạn gái định cư ở Mỹ": the foreign variant)."""
     return library.match(f"{fold(current.title)} {core}")
+
+
+def _named_whole(result: MatchResult, core_best: str, current: Guide) -> bool:
+    """The whole message names another guide clearly, and its words without the aspect cues
+    point there too: "nếu bọn em đăng ký kết hôn luôn thì cần gì" while «Đăng ký nhận cha, mẹ,
+    con» is open (the cue "đăng ký" is part of the name, so the words alone are less sure)."""
+    return (
+        result.best is not None and result.best.id == core_best and _clearly_ahead(result, current)
+    )
 
 
 def _rival(library: Library, read: MatchResult, current: Guide) -> Guide | None:
@@ -501,7 +515,18 @@ class Router:
                     [MENU, HUMAN],
                 )
             return
-        if flow_guide is None and state.flow == Flow.CLARIFY and result.intent != "guide":
+        if (
+            flow_guide is None
+            and state.flow == Flow.CLARIFY
+            and (
+                result.intent != "guide"
+                or (best is not None and best.id in _offered(library, turn))
+            )
+        ):
+            # An answer to "which of these?" is judged against the offered guides first: "giấy
+            # chứng sinh tiếng Hàn có phải dịch không" after «Đăng ký khai sinh» or «... có yếu tố
+            # nước ngoài» is the foreign one, though alone it names the plain one. A message that
+            # confidently names a guide not offered is a new question.
             chosen = _after_clarify(library, turn, text)
             if chosen is not None:  # typed instead of pressing: the choice it fits
                 if aspect is None:
@@ -690,7 +715,7 @@ class Router:
                 return current
             read = _in_light_of(library, current, core)  # one more match: only when needed
             if core_result.intent == "guide" and other is not None:
-                if _clearly_ahead(core_result, current):
+                if _clearly_ahead(core_result, current) or _named_whole(result, other.id, current):
                     ahead = library.guide(other.id)
                     if ahead is None:
                         return current
