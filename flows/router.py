@@ -79,7 +79,7 @@ def choice_number(text: str) -> int | None:
 
 _CORRECTION = re.compile(
     r"^(?:da |a |khong |ko |k )*(?:khong phai|ko phai|k phai|sai roi|nham roi|em nham|toi nham|"
-    r"nham|chua dung|khong dung)(?: (?:roi|a|ad|ban|vay|the|cai do|cai nay|thu tuc do|thu tuc nay))*"
+    r"(?:(?:em|toi|minh|chau) )?(?:noi|go|hoi) nham|nham|chua dung|khong dung)(?: (?:roi|a|ad|ban|vay|the|cai do|cai nay|thu tuc do|thu tuc nay))*"
     r"(?P<rest>.*)$"
 )
 # What the citizen meant, said after the correction: "ý em là ...", "em hỏi ...".
@@ -154,6 +154,21 @@ def _offered(library: Library, turn: Turn) -> list[str]:
     return [cb.key for cb in keys if cb.act is Act.CARD and library.guide(cb.key) is not None]
 
 
+def _new_question(library: Library, turn: Turn, result: MatchResult) -> bool:
+    """After "which of these?", a message that names a guide not offered as confidently as a
+    follow-up must to leave the guide being discussed: a new question, not an answer."""
+    best = result.best
+    offered = _offered(library, turn)
+    named = library.guide(best.id) if best is not None else None
+    if result.intent != "guide" or named is None or named.id in offered:
+        return False
+    if any(g is not None and _broader(named, g) for g in map(library.guide, offered)):
+        # "bé mới sinh tuần trước, chưa làm giấy khai sinh" after «Đăng ký nhận cha, mẹ, con»
+        # or «Đăng ký khai sinh kết hợp nhận cha, mẹ, con»: the general name of an offered one
+        return False
+    return result.best is not None and result.best.score >= SWITCH_CONFIDENCE
+
+
 def _after_clarify(library: Library, turn: Turn, text: str) -> Guide | None:
     """After "which of these?" the citizen may type a follow-up instead of pressing a button
     ("có cần xét nghiệm ADN không"): the one choice that the question asked and this message
@@ -169,7 +184,11 @@ def _after_clarify(library: Library, turn: Turn, text: str) -> Guide | None:
         # Only a clear lead settles it: between close siblings ("nhận cha con" at the birth
         # registration or later) a near tie is a guess, and a wrong guess sends the wrong papers.
         runner_up = max((m.score for m in both.matches[1:]), default=0.0)
-        if both.best.score - runner_up >= CHOICE_MARGIN:
+        # The message's own words must lean the same way: the question asked between these
+        # because its words alone did not settle it, and a follow-up that adds nothing about
+        # the choice ("cần giấy gì để chứng minh") must not settle it either.
+        alone = library.matcher.match(text, allowed=frozenset(options)).best
+        if both.best.score - runner_up >= CHOICE_MARGIN and alone and alone.id == both.best.id:
             return library.guide(both.best.id)
     guides = [g for g in map(library.guide, options) if g is not None]
     fits = [g for g in guides if answers.faq_for(g, text) is not None]
@@ -518,10 +537,7 @@ class Router:
         if (
             flow_guide is None
             and state.flow == Flow.CLARIFY
-            and (
-                result.intent != "guide"
-                or (best is not None and best.id in _offered(library, turn))
-            )
+            and not _new_question(library, turn, result)
         ):
             # An answer to "which of these?" is judged against the offered guides first: "giấy
             # chứng sinh tiếng Hàn có phải dịch không" after «Đăng ký khai sinh» or «... có yếu tố
@@ -534,7 +550,7 @@ class Router:
                 else:
                     self._answer(turn, library, chosen, aspect, text)
                 return
-            if aspect is not None and not subject(text):
+            if aspect is not None and (not subject(text) or result.intent == "guide"):
                 # "mất bao lâu" right after "which of these?": about which? Ask again, same
                 # choices (guessing one would answer about a procedure the citizen did not pick),
                 # and the choice pressed then answers this aspect.
@@ -637,7 +653,13 @@ class Router:
         turn.log("corrected", guide=current.id)
         turn.state.guide_id = None
         guide = library.guide(plain.best.id) if plain.best is not None else None
-        if plain.intent == "guide" and guide is not None and guide.id != current.id:
+        if (
+            plain.intent == "guide"
+            and guide is not None
+            and guide.id != current.id
+            and plain.best is not None
+            and plain.best.score >= SWITCH_CONFIDENCE  # a second wrong answer only when sure
+        ):
             self._answer(turn, library, guide, detect(rest, guide.title), rest)
             return True
         # Without the rejected guide the matcher's best is only a guess: the citizen has seen
@@ -694,6 +716,11 @@ class Router:
             target = library.match(switch)
             if target.intent == "guide" and target.best is not None:
                 return library.guide(target.best.id)
+            narrower = _narrower(library, _in_light_of(library, current, switch), current)
+            if narrower is not None:
+                # "à mà chồng em là người Thái Lan" while «Đăng ký khai sinh» is open: between
+                # the foreign births and marriages, the variant of the procedure being discussed
+                return narrower
             if aspect is None and detect(switch) is None:
                 return None
         if result.pointer is not None:
