@@ -7,7 +7,7 @@ button from an old message or from before a restart still does the right thing.
 from __future__ import annotations
 
 from flows import render, texts
-from flows.aspects import LIGHT_WORDS, Aspect
+from flows.aspects import LIGHT_WORDS, Aspect, exact, missing_paper
 from flows.callbacks import Act, Flow, button
 from flows.feecalc import calculable_fee, money, needs_pages, quote
 from flows.menu import HUMAN, MENU, card_buttons, section_buttons
@@ -41,6 +41,11 @@ def show_card(turn: Turn, library: Library, guide: Guide) -> None:
 
 def show_aspect(turn: Turn, library: Library, guide: Guide, aspect: Aspect, text: str = "") -> None:
     """Answer a follow-up ("mất bao lâu") about the guide in context."""
+    if aspect == "late" and not _late_lines(guide, library) and faq_for(guide, text) is not None:
+        # the guide says nothing of deadlines or lateness, but its FAQ answers the question
+        # ("quá hạn hẹn trả mà chưa có thì làm sao": the result is late, not the citizen)
+        show_follow_up(turn, library, guide, text)
+        return
     turn.about = (guide.id, aspect)
     turn.state.guide_id = guide.id
     turn.state.misses = 0
@@ -54,7 +59,11 @@ def _show_aspect(turn: Turn, library: Library, guide: Guide, aspect: Aspect, tex
     if aspect == "steps":
         start_steps(turn, library, guide, name=True)
     elif aspect == "docs":
-        show_documents(turn, library, guide)
+        index = _missing_faq(guide, text)
+        if index is None:
+            show_documents(turn, library, guide)
+        else:  # "không có giấy chứng sinh thì sao": what its FAQ says to bring instead
+            show_faq_answer(turn, library, guide, index, name=True)
     elif aspect == "fee":
         show_fees(turn, library, guide)
     elif aspect == "online":
@@ -113,10 +122,13 @@ def _contact_line(turn: Turn, library: Library, text: str) -> bool:
 
 
 def _faq_about(guide: Guide, library: Library, cues: tuple[str, ...]) -> list[str]:
+    """FAQ items whose question has one of `cues`, compared with accents: the FAQ is written
+    with them, and folded "muon" ("muộn", late) would pick "Muốn thay người giám hộ..."."""
     found = []
+    wanted = [exact(cue) for cue in cues]
     for item in guide.faq:
-        padded = f" {fold(item.q)} "
-        if any(f" {cue} " in padded for cue in cues):
+        padded = exact(item.q)
+        if any(cue in padded for cue in wanted):
             found.append(f"• {library.fill(item.q)}\n  {library.fill(item.a)}")
     return found
 
@@ -127,17 +139,43 @@ def _who(guide: Guide, library: Library) -> str:
     return "\n".join(lines)
 
 
-def _late(guide: Guide, library: Library) -> str:
-    lines = []
+def _late_lines(guide: Guide, library: Library) -> list[str]:
+    """What the guide says about filing late: its FAQ on it first (it answers "có bị phạt
+    không" in the citizen's terms), then the deadline and its legal basis."""
+    lines = _faq_about(guide, library, LATE_FAQ_CUES)
     if guide.deadline:
-        lines.append(f"«{guide.title}» — thời hạn phải làm: {library.fill(guide.deadline.text)}")
+        lines.append(f"Thời hạn phải làm: {library.fill(guide.deadline.text)}")
         lines.append(f"Căn cứ: {'; '.join(guide.deadline.legal_basis)}")
-    lines += _faq_about(guide, library, LATE_FAQ_CUES)
+    return lines
+
+
+def _late(guide: Guide, library: Library) -> str:
+    lines = _late_lines(guide, library)
     if not lines:
         return texts.LATE_UNKNOWN.format(title=guide.title)
-    if not guide.deadline:
-        lines.insert(0, f"«{guide.title}» — về việc làm muộn:")
-    return "\n".join(lines)
+    return "\n".join([f"«{guide.title}» — về việc làm muộn:", *lines])
+
+
+def _missing_faq(guide: Guide, text: str) -> int | None:
+    """The FAQ item about the paper the citizen lacks ("không có giấy chứng sinh thì sao" ->
+    "Không có giấy chứng sinh thì làm sao?"): one that speaks of lacking a paper and shares
+    the paper's own words (FAQ_WORDS of them, or all of a shorter name)."""
+    paper = missing_paper(text)
+    if paper is None:
+        return None
+    words = {w for w in paper.split() if w not in LIGHT_WORDS and w not in _PAPER_WORDS}
+    if not words:
+        return None  # "mất giấy tờ": no paper in particular
+    for index, item in enumerate(guide.faq):
+        padded = f" {fold(item.q)} "
+        lacking = any(f" {cue} " in padded for cue in _LACKING)
+        if lacking and len(words & set(padded.split())) >= min(FAQ_WORDS, len(words)):
+            return index
+    return None
+
+
+_PAPER_WORDS = {"giay", "to", "ban", "chinh", "goc", "sao", "voi", "benh", "vien"}
+_LACKING = ("khong co", "mat", "thieu", "chi con", "chi co", "bi mat", "lam mat")
 
 
 def _benefit(guide: Guide, library: Library) -> str:
@@ -160,19 +198,21 @@ def _benefit(guide: Guide, library: Library) -> str:
 
 
 WHO_FAQ_CUES = (
-    "nguoi khac",
-    "uy quyen",
-    "nho nguoi",
-    "lam thay",
-    "nop thay",
-    "di thay",
-    "lam ho",
-    "nop ho",
-    "ai di",
-    "ai nop",
-    "ai lam",
+    "người khác",
+    "ủy quyền",
+    "nhờ người",
+    "làm thay",
+    "nộp thay",
+    "đi thay",
+    "làm hộ",
+    "nộp hộ",
+    "ai đi",
+    "ai nộp",
+    "ai làm",
+    "có mặt",
+    "vắng mặt",
 )
-LATE_FAQ_CUES = ("qua han", "tre", "muon", "phat", "het han")
+LATE_FAQ_CUES = ("quá hạn", "trễ", "muộn", "phạt", "hết hạn", "chưa khai", "nhiều năm")
 
 
 # --- sections ------------------------------------------------------------------------------

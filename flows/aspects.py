@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Literal, get_args
 
-from knowledge.normalize import fold
+from knowledge.normalize import clean, fold, tokens
 
 Aspect = Literal["time", "fee", "docs", "online", "steps", "where", "faq", "who", "late", "benefit"]
 ASPECTS: tuple[Aspect, ...] = get_args(Aspect)
@@ -385,6 +385,76 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
 )
 
 
+# Cues of the citizen's situation rather than of a section ("chị tôi ở nước ngoài không về được
+# thì sao", "nộp muộn có mất tiền không"): once the guide is chosen they say which part of it
+# answers (`detect(..., wide=True)`), but they never choose the guide. Taken as follow-up words
+# when routing, the rest of such a message ("nước ngoài", "hội đồng") would be read as a subject
+# of its own and lead away from the procedure being discussed.
+_SITUATION: dict[Aspect, tuple[str, ...]] = {
+    "late": (
+        # "muon" is "muộn" (late) and "muốn" (want): unaccented only where "want" cannot be
+        # meant ("em muon lam giay khai sinh" is not late); with accents, "muộn" (_ACCENTED)
+        "nop muon",
+        "bi muon",
+        "co muon khong",
+        "con kip",
+        "han chot",
+    ),
+    "who": (
+        # someone who cannot come: whether another may file for them, who must be present
+        "khong ve duoc",
+        "khong ve thi",
+        "khong the ve",
+        "chua ve duoc",
+        "khong den duoc",
+        "khong the den",
+        "khong di duoc",
+        "khong the di",
+        "khong len duoc",
+        "khong co mat",
+        "vang mat",
+        "cung co mat",
+        "deu co mat",
+        "tu di",  # "tự đi được không": alone
+        "ky cung",
+        "cung ky",
+        "cung phai ky",
+        "den nha",  # "có cử người đến nhà không": for one who cannot travel
+        "toi nha",
+        "di khai duoc",
+        "di dang ky duoc",
+        "di nop duoc",
+        "di xin duoc",
+        "phai dan",  # "có phải dẫn nó lên không": must the person come
+        "dan len",
+        "dan theo",
+    ),
+}
+_KIN = r"(?:con|chau|em|vo|chong|bo|me|ba|ong|anh|chi|nguoi khac|nguoi nha|nguoi than)"
+# Situations said around the cue's words: "đi chứng thực thay bố", "tài khoản của cháu".
+_SITUATION_PATTERNS: dict[Aspect, re.Pattern[str]] = {
+    "who": re.compile(
+        rf" (?:di|lam|nop|ky) (?:\S+ ){{0,4}}thay (?:cho )?{_KIN} "
+        rf"| (?:tai khoan|dien thoai|sim) (?:\S+ )?cua {_KIN} "
+    ),
+}
+# "có được hỗ trợ không, bao nhiêu", "10 tờ thì bao nhiêu": how much, asked last on its own
+# (not "số điện thoại bao nhiêu"); on the typed text, where the comma still is
+_HOW_MUCH = re.compile(r"(?:,|\bth[iì]) *(?:bao nhi[eê]u|bn)(?: (?:vậy|vay|ạ|a))?[\s?.!]*$")
+# Situation cues that folding makes ambiguous, looked for with their accents: folded "muon" is
+# also "muốn", "han" also "Hàn".
+_ACCENTED: dict[Aspect, tuple[str, ...]] = {
+    "late": ("muộn", "là hạn", "hạn nộp", "hạn chót", "hạn cuối"),
+    "who": ("có mặt", "vắng mặt"),
+}
+
+
+def exact(text: str) -> str:
+    """The words with their accents (tone placement and i/y agreeing), padded; unaccented
+    words stay bare, so an accented cue matches only text typed with accents."""
+    return " " + " ".join(t.exact or t.plain for t in tokens(text)) + " "
+
+
 FEE_WORDS = ("le phi", "phi", "nop tien", "mat tien", "ton tien")
 
 # Words that name no procedure: what is left of a follow-up once they go says whether it has a
@@ -508,6 +578,8 @@ def _asks(padded: str) -> bool:
 
 _AGE = re.compile(r" \d+ tuoi ")
 _MAY_I = ("duoc khong", "co duoc", "luong huu")
+# "mất bao nhiêu ngày" asks how long it takes, not how much it costs
+_HOW_LONG = re.compile(r" (?:mat|het|ton) bao nhieu (?:ngay|tuan|hom|bua) ")
 _OVERDUE = re.compile(r" qua \d+ (?:ngay|thang|nam|hom|bua) ")  # "quá 60 ngày rồi"
 # "hộ" of "hồ sơ", "hộ chiếu", "hộ khẩu"... is not "nộp hộ" (on someone's behalf): joined while
 # cues are looked for.
@@ -521,6 +593,7 @@ def spelled(text: str) -> str:
         padded = padded.replace(short, full)
     for words in _JOINED:
         padded = padded.replace(f" {words} ", f" {words.replace(' ', '_')} ")
+    padded = _HOW_LONG.sub(" mat bao lau ", padded)
     return _OVERDUE.sub(" qua ngay ", padded)
 
 
@@ -535,22 +608,40 @@ def _joined(cue: str) -> str:
 _GENERIC = ("nop ho_so", "lam ho_so", "ho_so", "thu tuc", "cho hoi", "xin hoi", "nop", "dang ki")
 # folded like the text ("ký" is "ki" there), hồ sơ-like words joined
 _MATCHED = tuple((aspect, tuple(_joined(fold(cue)) for cue in cues)) for aspect, cues in _CUES)
+_WIDE = tuple(
+    (aspect, (*cues, *(_joined(fold(cue)) for cue in _SITUATION.get(aspect, ()))))
+    for aspect, cues in _MATCHED
+)
+_EXACT = {aspect: tuple(exact(cue) for cue in cues) for aspect, cues in _ACCENTED.items()}
 
 
-def detect(text: str, topic: str = "") -> Aspect | None:
+def detect(text: str, topic: str = "", wide: bool = False) -> Aspect | None:
     """The aspect asked. Cues found in `topic` (the title of the guide the question is about)
     name the procedure, not a part of it: "nộp hồ sơ trên dịch vụ công thế nào" asks how to
-    file online, the whole of the online-filing guide, not its online section."""
+    file online, the whole of the online-filing guide, not its online section. `wide`: the
+    guide is chosen; the citizen's situation counts too (_SITUATION, a missing paper)."""
     padded = spelled(text)
     named = spelled(topic) if topic else ""
-    for aspect, cues in _MATCHED:
+    accented, accented_topic = (exact(text), exact(topic)) if wide else ("", "")
+    for aspect, cues in _WIDE if wide else _MATCHED:
         found = [cue for cue in cues if f" {cue} " in padded and f" {cue} " not in named]
         if topic and aspect == "where" and set(found) <= _PLACE_ONLY and not _asks(padded):
             continue  # "photo công chứng căn cước ở xã" says where it is done, asks nothing
-        if found:
+        if found or any(
+            cue in accented and cue not in accented_topic for cue in _EXACT.get(aspect, ())
+        ):
+            return aspect
+        pattern = _SITUATION_PATTERNS.get(aspect) if wide else None
+        if pattern is not None and pattern.search(padded) and not pattern.search(named):
             return aspect
     if _AGE.search(padded) and any(f" {cue} " in padded for cue in _MAY_I):
         return "who"  # "con em 10 tuổi làm căn cước được không": who may, by age
+    if wide and not topic and missing_paper(text) is not None:
+        # "không có giấy chứng sinh thì sao" about the guide being discussed: what to bring
+        # instead (a first question naming a lost paper asks for the procedure replacing it)
+        return "docs"
+    if wide and _HOW_MUCH.search(clean(text)):
+        return "fee"  # a benefit's amount for a guide that pays one (the router's reading)
     return None
 
 
@@ -606,3 +697,18 @@ def asks_for_paper(text: str) -> bool:
     procedure named before what it needs ("đăng ký kết hôn cần giấy gì") is not this."""
     padded = spelled(text)
     return bool(_BRING.search(padded) or _PAPER_ASKED.search(padded))
+
+
+_MISSING = re.compile(
+    r" (?:khong co|mat|bi mat|lam mat|thieu|khong con|chua co|chi con|chi co) "
+    r"(?P<paper>(?:giay|ban chinh|ban goc|trich luc|so|the|cccd|cmnd|can cuoc|hoc ba)"
+    r"(?: (?!(?:thi|co|roi|cua|ma|nen|duoc|khong|gi|to)\b)\S+){0,3})"
+)
+
+
+def missing_paper(text: str) -> str | None:
+    """The paper the citizen lacks ("không có giấy chứng sinh thì sao" -> "giay chung sinh"),
+    folded; None when the message names no missing paper. "Mất" before a paper is losing it
+    ("bà mất" is a death, and names no paper)."""
+    found = _MISSING.search(spelled(text))
+    return found.group("paper").replace("_", " ") if found is not None else None

@@ -86,7 +86,7 @@ def choice_number(text: str) -> int | None:
 
 _CORRECTION = re.compile(
     r"^(?:da |a |khong |ko |k )*(?:khong phai|ko phai|k phai|sai roi|nham roi|em nham|toi nham|"
-    r"nham|chua dung|khong dung)(?: (?:roi|a|ad|ban|vay|the|cai do|cai nay|thu tuc do|thu tuc nay))*"
+    r"(?:(?:em|toi|minh|chau) )?(?:noi|go|hoi) nham|nham|chua dung|khong dung)(?: (?:roi|a|ad|ban|vay|the|cai do|cai nay|thu tuc do|thu tuc nay))*"
     r"(?P<rest>.*)$"
 )
 # What the citizen meant, said after the correction: "ý em là ...", "em hỏi ...".
@@ -161,12 +161,32 @@ def _close_to_best(result: MatchResult, current: Guide) -> bool:
     return best is not None and mine >= TIE_CONFIDENCE and best.score - mine < SWITCH_MARGIN / 2
 
 
+def _offered(library: Library, turn: Turn) -> list[str]:
+    """The guides the last "which of these?" offered as buttons."""
+    keys = [parse(b.data) for b in turn.state.buttons]
+    return [cb.key for cb in keys if cb.act is Act.CARD and library.guide(cb.key) is not None]
+
+
+def _new_question(library: Library, turn: Turn, result: MatchResult) -> bool:
+    """After "which of these?", a message that names a guide not offered as confidently as a
+    follow-up must to leave the guide being discussed: a new question, not an answer."""
+    best = result.best
+    offered = _offered(library, turn)
+    named = library.guide(best.id) if best is not None else None
+    if result.intent != "guide" or named is None or named.id in offered:
+        return False
+    if any(g is not None and _broader(named, g) for g in map(library.guide, offered)):
+        # "bé mới sinh tuần trước, chưa làm giấy khai sinh" after «Đăng ký nhận cha, mẹ, con»
+        # or «Đăng ký khai sinh kết hợp nhận cha, mẹ, con»: the general name of an offered one
+        return False
+    return result.best is not None and result.best.score >= SWITCH_CONFIDENCE
+
+
 def _after_clarify(library: Library, turn: Turn, text: str) -> Guide | None:
     """After "which of these?" the citizen may type a follow-up instead of pressing a button
     ("có cần xét nghiệm ADN không"): the one choice that the question asked and this message
     decide together, or the only one whose FAQ it asks; None when that does not settle it."""
-    keys = [parse(b.data) for b in turn.state.buttons]
-    options = [cb.key for cb in keys if cb.act is Act.CARD and library.guide(cb.key) is not None]
+    options = _offered(library, turn)
     if len(options) < 2:
         return None
     if not subject(text):
@@ -177,7 +197,11 @@ def _after_clarify(library: Library, turn: Turn, text: str) -> Guide | None:
         # Only a clear lead settles it: between close siblings ("nhận cha con" at the birth
         # registration or later) a near tie is a guess, and a wrong guess sends the wrong papers.
         runner_up = max((m.score for m in both.matches[1:]), default=0.0)
-        if both.best.score - runner_up >= CHOICE_MARGIN:
+        # The message's own words must lean the same way: the question asked between these
+        # because its words alone did not settle it, and a follow-up that adds nothing about
+        # the choice ("cần giấy gì để chứng minh") must not settle it either.
+        alone = library.matcher.match(text, allowed=frozenset(options)).best
+        if both.best.score - runner_up >= CHOICE_MARGIN and alone and alone.id == both.best.id:
             return library.guide(both.best.id)
     guides = [g for g in map(library.guide, options) if g is not None]
     fits = [g for g in guides if answers.faq_for(g, text) is not None]
@@ -188,6 +212,15 @@ def _in_light_of(library: Library, current: Guide, core: str) -> MatchResult:
     """The follow-up's own words read together with the procedure being discussed: which
     guide the two name together ("kết hôn" + "bạn gái định cư ở Mỹ": the foreign variant)."""
     return library.match(f"{fold(current.title)} {core}")
+
+
+def _named_whole(result: MatchResult, core_best: str, current: Guide) -> bool:
+    """The whole message names another guide clearly, and its words without the aspect cues
+    point there too: "nếu bọn em đăng ký kết hôn luôn thì cần gì" while «Đăng ký nhận cha, mẹ,
+    con» is open (the cue "đăng ký" is part of the name, so the words alone are less sure)."""
+    return (
+        result.best is not None and result.best.id == core_best and _clearly_ahead(result, current)
+    )
 
 
 def _rival(library: Library, read: MatchResult, current: Guide) -> Guide | None:
@@ -260,6 +293,15 @@ def _both(library: Library, other_id: str, current: Guide) -> list[Guide] | Guid
     """A weak lead to another guide: ask between it and the current one instead of switching."""
     other = library.guide(other_id)
     return current if other is None else [other, current]
+
+
+def _refined(text: str, guide: Guide, aspect: Aspect | None, same: bool) -> Aspect | None:
+    """The part of the chosen guide to answer. The citizen's situation ("chị tôi ở nước ngoài
+    không về được thì sao": who may sign instead) says it where the follow-up words said none
+    or a weaker one; it never chose the guide."""
+    topic = "" if same else guide.title
+    wide = detect(text, topic, wide=True)
+    return wide if wide != detect(text, topic) else aspect
 
 
 def _asks_person(library: Library, text: str) -> bool:
@@ -514,7 +556,15 @@ class Router:
                     [MENU, HUMAN],
                 )
             return
-        if flow_guide is None and state.flow == Flow.CLARIFY and result.intent != "guide":
+        if (
+            flow_guide is None
+            and state.flow == Flow.CLARIFY
+            and not _new_question(library, turn, result)
+        ):
+            # An answer to "which of these?" is judged against the offered guides first: "giấy
+            # chứng sinh tiếng Hàn có phải dịch không" after «Đăng ký khai sinh» or «... có yếu tố
+            # nước ngoài» is the foreign one, though alone it names the plain one. A message that
+            # confidently names a guide not offered is a new question.
             chosen = _after_clarify(library, turn, text)
             if chosen is not None:  # typed instead of pressing: the choice it fits
                 if aspect is None:
@@ -522,7 +572,7 @@ class Router:
                 else:
                     self._answer(turn, library, chosen, aspect, text)
                 return
-            if aspect is not None and not subject(text):
+            if aspect is not None and (not subject(text) or result.intent == "guide"):
                 # "mất bao lâu" right after "which of these?": about which? Ask again, same
                 # choices (guessing one would answer about a procedure the citizen did not pick),
                 # and the choice pressed then answers this aspect.
@@ -630,7 +680,13 @@ class Router:
         turn.log("corrected", guide=current.id)
         turn.state.guide_id = None
         guide = library.guide(plain.best.id) if plain.best is not None else None
-        if plain.intent == "guide" and guide is not None and guide.id != current.id:
+        if (
+            plain.intent == "guide"
+            and guide is not None
+            and guide.id != current.id
+            and plain.best is not None
+            and plain.best.score >= SWITCH_CONFIDENCE  # a second wrong answer only when sure
+        ):
             self._answer(turn, library, guide, detect(rest, guide.title), rest)
             return True
         # Without the rejected guide the matcher's best is only a guess: the citizen has seen
@@ -687,6 +743,11 @@ class Router:
             target = library.match(switch)
             if target.intent == "guide" and target.best is not None:
                 return library.guide(target.best.id)
+            narrower = _narrower(library, _in_light_of(library, current, switch), current)
+            if narrower is not None:
+                # "à mà chồng em là người Thái Lan" while «Đăng ký khai sinh» is open: between
+                # the foreign births and marriages, the variant of the procedure being discussed
+                return narrower
             if aspect is None and detect(switch) is None:
                 return None
         if result.pointer is not None:
@@ -712,7 +773,7 @@ class Router:
                 return current
             read = _in_light_of(library, current, core)  # one more match: only when needed
             if core_result.intent == "guide" and other is not None:
-                if _clearly_ahead(core_result, current):
+                if _clearly_ahead(core_result, current) or _named_whole(result, other.id, current):
                     ahead = library.guide(other.id)
                     if ahead is None:
                         return current
@@ -782,9 +843,13 @@ class Router:
     def _answer(
         self, turn: Turn, library: Library, guide: Guide, aspect: Aspect | None, text: str
     ) -> None:
+        same = turn.state.guide_id == guide.id
+        if not (same and aspect in (None, "steps") and answers.faq_for(guide, text) is not None):
+            # a question its FAQ answers keeps that answer (below); else the citizen's
+            # situation may say which part of the guide answers
+            aspect = _refined(text, guide, aspect, same)
         if aspect == "fee" and guide.benefits and not _says_fee(text):
             aspect = "benefit"  # "bao nhiêu tiền" about an allowance asks what one receives
-        same = turn.state.guide_id == guide.id
         if aspect == "faq":  # "có giá trị bao lâu": the FAQ answer, else the FAQ or the card
             answers.show_follow_up(turn, library, guide, text)
         elif same and aspect in (None, "steps") and answers.faq_for(guide, text) is not None:

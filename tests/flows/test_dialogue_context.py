@@ -122,3 +122,41 @@ async def test_a_first_question_saying_where_it_is_done_gets_the_card(bot):
     assert about(out) == ("chung-thuc-ban-sao", None)  # not "nơi nộp: ..."
     out = to_citizen(await bot.say("làm ở phường được không"))  # this one asks where
     assert about(out) == ("chung-thuc-ban-sao", "where")
+
+
+async def test_a_follow_up_naming_another_procedure_switches_to_it(bot):
+    await bot.say("con em 4 tuổi rồi mà khai sinh chưa có tên bố, giờ bố cháu muốn nhận con")
+    out = to_citizen(await bot.say("nếu bọn em đăng ký kết hôn luôn thì cần gì"))
+    assert about(out) == ("ket-hon", "docs")  # "đăng ký" is part of its name, not only a cue
+    out = to_citizen(await bot.say("mất bao lâu"))
+    assert about(out) == ("ket-hon", "time")
+
+
+async def test_a_foreign_spouse_mentioned_later_narrows_to_the_foreign_variant(bot):
+    await bot.say("làm khai sinh cho con cần gì")
+    out = to_citizen(await bot.say("à mà vợ em là người Lào"))
+    # not "which of these?" between the foreign birth and the foreign marriage
+    assert about(out) == ("khai-sinh-yeu-to-nuoc-ngoai", None)
+
+
+async def test_i_misspoke_is_a_correction(bot):
+    await bot.say("đăng ký khai tử")
+    out = to_citizen(await bot.say("à em nói nhầm, ý em là hỗ trợ mai táng"))
+    assert about(out) == ("ho-tro-mai-tang", None)
+    out = to_citizen(await bot.say("em nói nhầm"))
+    assert "guide" not in out[0] and out[0]["text"].startswith("Xin lỗi bạn.")
+
+
+async def test_an_answer_to_which_of_these_is_judged_against_the_offered_guides(bot):
+    out = to_citizen(await bot.say("bố cháu muốn nhận con, giấy khai sinh chưa có tên bố"))
+    assert "guide" not in out[-1]
+    # alone these words name the plain birth registration; among the offered, the combined one
+    out = to_citizen(await bot.say("bé mới sinh tuần trước, chưa làm giấy khai sinh"))
+    assert about(out) == ("khai-sinh-nhan-cha", None)
+
+
+async def test_after_which_of_these_a_weak_lead_elsewhere_asks_again(bot):
+    await bot.say("bố cháu muốn nhận con, giấy khai sinh chưa có tên bố")
+    out = to_citizen(await bot.say("cần giấy gì để chứng minh"))  # not the marital status paper
+    assert all("guide" not in reply for reply in out)
+    assert "Đăng ký khai sinh kết hợp nhận cha, mẹ, con" in out[-1]["buttons"]

@@ -117,3 +117,21 @@ def test_example_weights_shift_a_vague_text_towards_the_weighted_class() -> None
     plain = lead(ModelConfig())
     assert lead(ModelConfig(balance=1.0)) < plain
     assert lead(ModelConfig(weights=(("b", 3.0),))) < plain
+
+
+@pytest.mark.parametrize("all_dense", [True, False])
+def test_scores_are_the_einsum_sums_bit_for_bit(all_dense, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The dense product read in place (scipy's CSR kernel) adds each class's terms in the
+    query's order as einsum did: every decision of a library stays what it was."""
+    import knowledge.model as model
+
+    if not all_dense:
+        monkeypatch.setattr(model, "ALL_DENSE", 0)  # a province library's dense/sparse split
+    texts, labels = _library(60)
+    built = TrainedModel(texts, labels, ModelConfig(workers=1))
+    assert built._all_dense is all_dense
+    queries = ["w7 dang ky", "khai sinh w50 khai", "nha o dat o", "unknown words", "ho tich"]
+    fast = [built.scores(q) for q in queries]
+    monkeypatch.setattr(model, "_csr_matvecs", None)
+    for query, got in zip(queries, fast, strict=True):
+        assert np.array_equal(got, built.scores(query))
