@@ -583,7 +583,17 @@ _HOW_LONG = re.compile(r" (?:mat|het|ton) bao nhieu (?:ngay|tuan|hom|bua) ")
 _OVERDUE = re.compile(r" qua \d+ (?:ngay|thang|nam|hom|bua) ")  # "quá 60 ngày rồi"
 # "hộ" of "hồ sơ", "hộ chiếu", "hộ khẩu"... is not "nộp hộ" (on someone's behalf): joined while
 # cues are looked for.
-_JOINED = ("ho so", "ho chieu", "ho khau", "ho ngheo", "ho can ngheo", "ho kinh doanh", "ho tich")
+# "sim chính chủ" (a SIM in one's own name) is a paper to bring, not who must come.
+_JOINED = (
+    "ho so",
+    "ho chieu",
+    "ho khau",
+    "ho ngheo",
+    "ho can ngheo",
+    "ho kinh doanh",
+    "ho tich",
+    "sim chinh chu",
+)
 
 
 def spelled(text: str) -> str:

@@ -95,3 +95,26 @@ def test_how_many_days_is_time_not_fee() -> None:
     assert detect("mất bao nhiêu ngày") == "time"
     assert detect("hết bn ngày thì có") == "time"
     assert detect("mất bao nhiêu tiền") == "fee"
+
+
+@pytest.mark.parametrize(
+    ("aspect", "text"),
+    [
+        ("who", "ông bà đi làm hộ được ko"),
+        ("who", "không có mặt được không"),
+        ("who", "chồng em ở xa không về được thì sao"),
+        ("late", "trễ hạn rồi"),
+        ("late", "để lâu rồi giờ làm được không"),
+        ("late", "nộp muộn có sao không"),
+        ("benefit", "hỗ trợ bao nhiu"),
+        ("benefit", "duoc bn 1 thang"),
+        ("docs", "cần mang cccd với sim chính chủ không"),
+    ],
+)
+def test_situation_forms_are_recognised_once_the_guide_is_chosen(aspect: str, text: str) -> None:
+    assert detect(text, wide=True) == aspect
+
+
+def test_situation_cues_do_not_route() -> None:
+    # read while choosing the guide, "không về được" would make the rest look like a subject
+    assert detect("chị tôi ở nước ngoài không về được thì sao") is None
