@@ -179,7 +179,7 @@ def _new_question(library: Library, turn: Turn, result: MatchResult) -> bool:
         # "bé mới sinh tuần trước, chưa làm giấy khai sinh" after «Đăng ký nhận cha, mẹ, con»
         # or «Đăng ký khai sinh kết hợp nhận cha, mẹ, con»: the general name of an offered one
         return False
-    return result.best is not None and result.best.score >= SWITCH_CONFIDENCE
+    return best is not None and best.score >= SWITCH_CONFIDENCE
 
 
 def _after_clarify(library: Library, turn: Turn, text: str) -> Guide | None:

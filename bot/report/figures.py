@@ -32,10 +32,15 @@ from flows.ports import VN_TZ, FeedbackItem, Handoff, Rating
 from knowledge.maintenance import group_questions
 from knowledge.schema import Office
 
-_OUTCOME_OF = {"answer": "answered", "clarify": "clarified", "fallback": "fallback"}
-_OUTCOME_OF["handoff"] = "handed_off"
-# another agency's procedure (a pointer) or clearly none of ours: understood, not a miss
-_OUTCOME_OF["pointer"] = _OUTCOME_OF["outside"] = "elsewhere"
+_OUTCOME_OF = {
+    "answer": "answered",
+    "clarify": "clarified",
+    "fallback": "fallback",
+    "handoff": "handed_off",
+    # another agency's procedure (a pointer) or clearly none of ours: understood, not a miss
+    "pointer": "elsewhere",
+    "outside": "elsewhere",
+}
 
 
 def _outcomes(period: list[Stamped]) -> list[tuple[dt.datetime, str]]:
