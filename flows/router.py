@@ -22,6 +22,7 @@ from flows.menu import HUMAN, MENU, main_menu_buttons, show_field, show_menu, sh
 from flows.models import Reply, StaffNotice
 from flows.ports import StaffDesk, Storage
 from flows.turn import Turn
+from knowledge.clauses import after_done, asks
 from knowledge.library import Library
 from knowledge.matcher import MatchResult
 from knowledge.normalize import fold
@@ -308,6 +309,15 @@ def _asks_person(library: Library, text: str) -> bool:
     """The message names a person explicitly ("gặp cán bộ"), not just sounds like it."""
     padded = f" {fold(text)} "
     return any(f" {fold(p)} " in padded for p in library.kb.lexicon.handoff)
+
+
+_YES_NO = re.compile(r"\b(?:khong|ko|k|hong|hok|chua)(?: a| ad| vay| nhi| ha)?$")
+
+
+def _questions(folded: str) -> bool:
+    """A folded clause asks something: a request or question word, or the "có ... không" of a
+    yes-no question ("có tự động xóa không")."""
+    return asks(folded) or bool(_YES_NO.search(folded))
 
 
 def _says_fee(text: str) -> bool:
@@ -760,6 +770,31 @@ class Router:
             # "sau đó em làm visa sang Hàn thì xin ở đâu": the guide being discussed would send
             # the citizen to the wrong desk
             return None
+        judged = self._judged(library, text, result, aspect, current)
+        done = after_done(text)
+        if done is None or not _questions(done.rest):
+            return judged
+        rest = done.rest
+        if len(subject(rest)) >= 2:
+            # "làm xong hợp đồng thì đi sang tên ở đâu": the step told as done is the story; the
+            # question after it, when it names one procedure, says which
+            own = self._judged(library, rest, library.match(rest), detect(rest) or aspect, current)
+            return own if isinstance(own, Guide) else judged
+        if done.ends and isinstance(judged, Guide) and judged.id != current.id:
+            # "căn cước của em hết hạn rồi thì có làm được không" while «Đăng ký khai sinh» is
+            # open: the fact names another procedure, the question none; ask, do not switch
+            return [judged, current]
+        return judged
+
+    def _judged(
+        self,
+        library: Library,
+        text: str,
+        result: MatchResult,
+        aspect: Aspect | None,
+        current: Guide,
+    ) -> Guide | list[Guide] | None:
+        """A follow-up's words weighed against the guide being discussed (see `_in_context`)."""
         core = without_cues(text)
         if _content_words(core) >= 2:
             core_result = library.match(core) if core != fold(text) else result

@@ -282,3 +282,37 @@ _BOTH = re.compile(
 def asks_for_both(text: str) -> bool:
     """Whether the message itself says it asks about two things."""
     return bool(_BOTH.search(_folded(text)))
+
+
+# "căn cước hết hạn rồi thì ...", "khai tử xong có ...", "em vừa sửa tên xong, giờ ...": a fact
+# told as done, then the question. Folded; "mà" is left out ("85 tuổi rồi mà chưa được lãnh":
+# "and yet", the fact is the request).
+_DONE_THEN = re.compile(
+    r"^(?P<done>.*?\b(?:roi|xong)\b)\s*,?\s*(?:(?:thi|gio|bay gio|nay)\b|,)\s*(?P<rest>.+)$"
+)
+# "làm xong hợp đồng thì ...", "nếu hòa giải xong mọi người thống nhất thì ...": a few words on
+_DONE_LATER = re.compile(r"^(?P<done>.*?\b(?:roi|xong)\b(?: \w+){1,6}?) thi (?P<rest>.+)$")
+_DONE_ASKS = re.compile(r"^(?P<done>.*?\bxong\b)\s+(?P<rest>(?:co|thi|phai|can|duoc)\b.+)$")
+
+
+class Done(NamedTuple):
+    """A message that tells a fact as done, then asks: the question (folded), and whether the
+    fact ends at its "rồi"/"xong" (in "cưới xong chuyển khẩu về nhà chồng thì làm sao" the
+    words after "xong" are the request, not the fact)."""
+
+    rest: str
+    ends: bool
+
+
+def after_done(text: str) -> Done | None:
+    """The question after a fact told as done ("căn cước của em hết hạn rồi thì có làm được
+    không" -> "co lam duoc khong"); None when the message tells no such fact. In a
+    conversation the fact is the citizen's situation: its procedure words are no reason to
+    leave the guide being discussed."""
+    folded = " , ".join(_folded(part) for part in text.split(","))
+    for pattern in (_DONE_THEN, _DONE_ASKS, _DONE_LATER):
+        found = pattern.match(folded)
+        if found is not None:
+            rest = found.group("rest").strip(" ,")
+            return Done(rest, pattern is not _DONE_LATER) if rest else None
+    return None

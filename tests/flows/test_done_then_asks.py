@@ -1,0 +1,65 @@
+"""A fact told as done, then a question ("làm xong hợp đồng thì sang tên ở đâu", "căn cước hết
+hạn rồi thì có nộp được không"): the question says which procedure; the fact's words alone never
+move the conversation to the procedure they name."""
+
+import pytest
+
+from knowledge.clauses import after_done
+from tests.flows.driver import about, said, to_citizen
+
+
+async def test_the_question_after_a_finished_step_names_the_next_procedure(bot):
+    await bot.say("chứng thực hợp đồng tặng cho đất")
+    await bot.say("cần mang gì")
+    out = to_citizen(await bot.say("ký xong hợp đồng thì sang tên ở đâu"))
+    assert about(out) == ("chuyen-nhuong-dat", "where")
+
+
+async def test_a_question_after_mediation_goes_to_the_division_of_the_estate(bot):
+    await bot.say("hòa giải tranh chấp đất")
+    out = to_citizen(await bot.say("hòa giải xong các bên đồng ý thì làm văn bản chia thế nào"))
+    assert about(out)[0] == "chung-thuc-phan-chia-di-san"
+
+
+async def test_a_finished_procedure_named_in_passing_keeps_the_open_one(bot):
+    await bot.say("xóa đăng ký thường trú cho bố")
+    out = to_citizen(await bot.say("làm khai tử xong có tự động xóa luôn không"))
+    assert about(out) == ("thuong-tru", "faq")
+
+
+async def test_a_fact_naming_another_procedure_with_a_bare_question_asks_instead_of_switching(bot):
+    await bot.say("đăng ký khai sinh cho con")
+    out = to_citizen(await bot.say("căn cước của mẹ hết hạn rồi thì có nộp được không"))
+    assert about(out) == (None, None)  # a question, not the card of the ID procedure
+    assert {"Đăng ký khai sinh", "Cấp, cấp đổi, cấp lại thẻ căn cước"} <= set(out[0]["buttons"])
+
+
+async def test_words_after_done_that_name_the_request_still_switch(bot):
+    await bot.say("đăng ký kết hôn")
+    out = to_citizen(await bot.say("cưới xong chuyển khẩu về nhà chồng thì làm sao"))
+    assert about(out) == ("thuong-tru", None)
+    assert said(out).startswith("Đăng ký thường trú")
+
+
+@pytest.mark.parametrize(
+    ("text", "rest", "ends"),
+    [
+        ("căn cước của em hết hạn rồi thì có làm được không", "co lam duoc khong", True),
+        (
+            "em vừa sửa tên xong, giờ căn cước phải làm lại không ạ",
+            "can cuoc phai lam lai khong a",
+            True,
+        ),
+        ("khai tử xong có tự động xóa không", "co tu dong xoa khong", True),
+        ("làm xong hợp đồng thì đi sang tên ở đâu", "di sang ten o dau", False),
+    ],
+)
+def test_the_question_after_the_fact(text: str, rest: str, ends: bool) -> None:
+    assert after_done(text) == (rest, ends)
+
+
+@pytest.mark.parametrize(
+    "text", ["bà ngoại 85 tuổi rồi mà chưa được lãnh tiền", "làm khai tử", "xong rồi"]
+)
+def test_no_fact_told_as_done(text: str) -> None:
+    assert after_done(text) is None
