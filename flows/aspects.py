@@ -517,6 +517,7 @@ LIGHT_WORDS = {
     "be",  # "bé", the child, like "con"
     "nhung",  # "những"
     "cac",  # "các"
+    "de",  # "để" (in order to): "cần gì để làm lại"
     "e",  # teencode "em"
     "r",  # teencode "rồi"
 }

@@ -160,3 +160,10 @@ async def test_after_which_of_these_a_weak_lead_elsewhere_asks_again(bot):
     out = to_citizen(await bot.say("cần giấy gì để chứng minh"))  # not the marital status paper
     assert all("guide" not in reply for reply in out)
     assert "Đăng ký khai sinh kết hợp nhận cha, mẹ, con" in out[-1]["buttons"]
+
+
+async def test_redoing_it_is_about_the_procedure_being_discussed(bot):
+    await bot.say("đăng ký lại khai tử")
+    # "làm lại" is every re-registration's word: no reason to leave the one being discussed
+    out = to_citizen(await bot.say("cần những gì để làm lại"))
+    assert about(out) == ("dang-ky-lai-khai-tu", "docs")

@@ -57,3 +57,23 @@ def test_rewritten_questions_reach_their_guide(library: Library, text: str, guid
     result = library.match(text)
     assert result.intent == "guide" and result.best is not None, result
     assert result.best.id == guide
+
+
+@pytest.mark.parametrize(
+    ("text", "registration"),
+    [
+        ("làm mất giấy đăng ký kết hôn", "ket-hon"),
+        ("mất giấy chứng tử của ông", "khai-tu"),
+        ("em làm mất giấy kết hôn rồi", "ket-hon"),
+    ],
+)
+def test_a_lost_paper_is_not_answered_with_registering_the_event(
+    library: Library, text: str, registration: str
+):
+    # "mất giấy" is losing the paper, not a death, and the event is registered already: the
+    # citizen needs a copy or to register again, never the first registration's papers
+    result = library.match(text)
+    assert not (result.intent == "guide" and result.best and result.best.id == registration)
+    assert {"trich-luc-ho-tich", "dang-ky-lai-ket-hon", "dang-ky-lai-khai-tu"} & {
+        m.id for m in result.matches[:2]
+    }
