@@ -543,6 +543,7 @@ _WORDS = {
     "bjo": "bao gio",
     "bgio": "bao gio",
     "onl": "online",
+    "dvc": "dich vu cong",  # "nộp trên dvc được không"
     "ol": "online",
     "ng": "nguoi",
     "nhiu": "nhieu",

@@ -167,3 +167,10 @@ async def test_redoing_it_is_about_the_procedure_being_discussed(bot):
     # "làm lại" is every re-registration's word: no reason to leave the one being discussed
     out = to_citizen(await bot.say("cần những gì để làm lại"))
     assert about(out) == ("dang-ky-lai-khai-tu", "docs")
+
+
+async def test_filing_on_the_portal_typed_short_is_the_open_procedures_online_filing(bot):
+    await bot.say("đăng ký hộ kinh doanh")
+    out = to_citizen(await bot.say("nộp trên dvc đc k"))
+    # "dvc" is the portal (dịch vụ công): this procedure's online filing, not the portal's guide
+    assert about(out) == ("dang-ky-ho-kinh-doanh", "online")
