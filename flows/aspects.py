@@ -280,6 +280,7 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "giay to gi",
             "giay to",
             "ho so gom",
+            "ho so co gi",  # "hồ sơ có gì": what goes in the file
             "can gi",
             "chuan bi gi",
             "can nhung gi",

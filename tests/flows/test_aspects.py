@@ -26,6 +26,8 @@ CASES = [
     ("online", "lm online đc ko"),
     ("online", "làm trên vneid được k"),
     ("online", "không cần lên xã được không"),
+    ("online", "nộp trên dvc đc k"),
+    ("docs", "hồ sơ có gì"),
     ("who", "ai đi làm được"),
     ("who", "nhờ người khác đi nộp được không"),
     ("who", "tôi làm giùm được không"),
