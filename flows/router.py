@@ -11,6 +11,7 @@ from flows.aspects import (
     Aspect,
     asks_for_paper,
     detect,
+    spelled,
     subject,
     without_cues,
 )
@@ -318,6 +319,21 @@ def _questions(folded: str) -> bool:
     """A folded clause asks something: a request or question word, or the "có ... không" of a
     yes-no question ("có tự động xóa không")."""
     return asks(folded) or bool(_YES_NO.search(folded))
+
+
+_REQUEST_START = re.compile(
+    r"^(?:lam|xin|dang ky|dang ki|dk|nop|cap|chuyen|tach|nhap|khai|bao|ghi|sua|doi|hoi|tra)\b"
+)
+_ASKS_PLAIN = re.compile(r"\b(?:hay|cach nao|the nao|nhu nao|bao gio|khi nao|o dau)\b")
+
+
+def _tells(text: str) -> bool:
+    """The message tells something and asks nothing: no question mark, no question or request
+    word, not a procedure typed as a command ("làm giấy khai tử cho bố")."""
+    plain = " ".join(re.sub(r"[^\w\s]", " ", spelled(text)).replace("_", " ").split())
+    return not (
+        asks(text) or _questions(plain) or _ASKS_PLAIN.search(plain) or _REQUEST_START.match(plain)
+    )
 
 
 def _says_fee(text: str) -> bool:
@@ -771,6 +787,17 @@ class Router:
             # the citizen to the wrong desk
             return None
         judged = self._judged(library, text, result, aspect, current)
+        if (
+            isinstance(judged, Guide)
+            and judged.id != current.id
+            and _tells(text)
+            and not _broader(current, judged)
+        ):
+            # "bố tôi không có lương hưu, đang nhận trợ cấp 80 tuổi" while «Hỗ trợ chi phí mai
+            # táng» is open: the citizen tells a fact and asks nothing; the procedure its words
+            # name may be the new subject or only the situation, so ask (a narrower variant of
+            # the open guide, "chồng em là người Thái", is the fact's own procedure: switch)
+            return [judged, current]
         done = after_done(text)
         if done is None or not _questions(done.rest):
             return judged

@@ -174,3 +174,21 @@ async def test_filing_on_the_portal_typed_short_is_the_open_procedures_online_fi
     out = to_citizen(await bot.say("nộp trên dvc đc k"))
     # "dvc" is the portal (dịch vụ công): this procedure's online filing, not the portal's guide
     assert about(out) == ("dang-ky-ho-kinh-doanh", "online")
+
+
+async def test_a_fact_told_without_a_question_asks_instead_of_switching(bot):
+    await bot.say("hỗ trợ chi phí mai táng cho bố")
+    out = to_citizen(
+        await bot.say("bố tôi không có lương hưu, đang nhận trợ cấp người già hằng tháng")
+    )
+    # the allowance is the father's situation, maybe the new subject: ask, never guess
+    assert about(out) == (None, None)
+    assert "Hỗ trợ chi phí mai táng" in out[0]["buttons"]
+    out = to_citizen(await bot.say("vậy cần giấy gì"))
+    assert about(out) == ("ho-tro-mai-tang", "docs")
+
+
+async def test_a_procedure_typed_as_a_command_still_switches(bot):
+    await bot.say("hỗ trợ chi phí mai táng cho bố")
+    out = to_citizen(await bot.say("làm giấy khai tử cho bố"))
+    assert about(out)[0] == "khai-tu"
