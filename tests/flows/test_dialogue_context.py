@@ -192,3 +192,11 @@ async def test_a_procedure_typed_as_a_command_still_switches(bot):
     await bot.say("hỗ trợ chi phí mai táng cho bố")
     out = to_citizen(await bot.say("làm giấy khai tử cho bố"))
     assert about(out)[0] == "khai-tu"
+
+
+async def test_another_agencys_question_in_a_conversation_gets_its_pointer(bot):
+    await bot.say("hòa giải tranh chấp đất với hàng xóm")
+    out = to_citizen(await bot.say("nếu không được thì kiện ra tòa mất án phí bao nhiêu"))
+    # the court's fee, not the commune mediation's "miễn phí"
+    assert about(out) == (None, None)
+    assert "Tòa án" in said(out)
