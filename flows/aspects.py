@@ -157,6 +157,9 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "dang ky thay",
             "dang ky ho",
             "mot minh",  # "tui đi một mình được hông"
+            "di cung",  # "bố chồng có phải đi cùng không"
+            "thay duoc",  # "tôi nộp hồ sơ thay được không"
+            "bat buoc co mat",
             "cung di",
             "ca hai",
             "phai dua",  # "có phải đưa bố lên xã không"
@@ -270,6 +273,7 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "chung nao",
             "may bua",
             "bao lau thi",
+            "thang may",  # "đăng ký vào tháng mấy"
         ),
     ),
     (
@@ -281,6 +285,7 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "giay to",
             "ho so gom",
             "ho so co gi",  # "hồ sơ có gì": what goes in the file
+            "don gi",  # "viết đơn gì": which form
             "can gi",
             "chuan bi gi",
             "can nhung gi",
@@ -356,6 +361,9 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "dia diem",
             "len xa",
             "len huyen",
+            "len tinh",
+            "o uy ban",
+            "o ap",
             "len phuong",
             "ra xa",
             "ra phuong",
@@ -571,7 +579,7 @@ _PHRASES = (
 )
 
 
-_PLACE_ONLY = {"o xa", "o phuong", "o huyen", "o tinh", "lam tai", "nop tai"}
+_PLACE_ONLY = {"o xa", "o phuong", "o huyen", "o tinh", "o uy ban", "o ap", "lam tai", "nop tai"}
 _ASKING = ("khong", "duoc", "dau", "nao", "sao", "chua", "gi", "ha", "a", "nhi")
 
 
