@@ -101,6 +101,8 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "lo qua",
             "qua ngay",
             "phat gi",
+            "de qua",  # "để qua tuần sau mới làm có sao không"
+            "moi lam co sao",
         ),
     ),
     (
@@ -158,6 +160,9 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "dang ky ho",
             "mot minh",  # "tui đi một mình được hông"
             "di cung",  # "bố chồng có phải đi cùng không"
+            "hoi y",  # "có phải hỏi ý (kiến) cháu không": whose consent
+            "xin ho",  # "bác đi xin hộ có được không"
+            "can bo den",  # "cán bộ có đến nhà không": for one who cannot come
             "thay duoc",  # "tôi nộp hồ sơ thay được không"
             "bat buoc co mat",
             "cung di",

@@ -321,6 +321,19 @@ def _questions(folded: str) -> bool:
     return asks(folded) or bool(_YES_NO.search(folded))
 
 
+# Words of a place asked about ("ở xã hay lên tỉnh", "ủy ban hay ấp"), not of a procedure.
+_PLACE_WORDS = frozenset(
+    "xa phuong tinh huyen quan thi tran len ra ve hay uy ban ubnd ap thon xom tren duoi".split()  # noqa: SIM905
+)
+
+
+def _names_its_office(core: str, current: Guide) -> bool:
+    """The words left of a "where" question all name the current guide's own office."""
+    words = [w for w in core.split() if w not in LIGHT_WORDS and w not in _PLACE_WORDS]
+    office = set(fold(f"{current.agency} {current.where.desk}").split())
+    return bool(words) and all(w in office for w in words)
+
+
 _REQUEST_START = re.compile(
     r"^(?:lam|xin|dang ky|dang ki|dk|nop|cap|chuyen|tach|nhap|khai|bao|ghi|sua|doi|hoi|tra)\b"
 )
@@ -823,6 +836,10 @@ class Router:
     ) -> Guide | list[Guide] | None:
         """A follow-up's words weighed against the guide being discussed (see `_in_context`)."""
         core = without_cues(text)
+        if aspect == "where" and _names_its_office(core, current):
+            # "làm ở công an xã hay phải lên tỉnh" while «Cấp thẻ căn cước» is open: the words
+            # name where this one is done, not another procedure done there
+            return current
         if _content_words(core) >= 2:
             core_result = library.match(core) if core != fold(text) else result
             other = core_result.best

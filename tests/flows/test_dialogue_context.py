@@ -200,3 +200,10 @@ async def test_another_agencys_question_in_a_conversation_gets_its_pointer(bot):
     # the court's fee, not the commune mediation's "miễn phí"
     assert about(out) == (None, None)
     assert "Tòa án" in said(out)
+
+
+async def test_asking_between_offices_of_the_open_procedure_stays_on_it(bot):
+    await bot.say("làm lại căn cước bị mất")
+    out = to_citizen(await bot.say("làm ở công an xã hay phải lên tỉnh"))
+    # "công an xã" is where this procedure is done, not a sign of the residence procedures
+    assert about(out) == ("can-cuoc", "where")
