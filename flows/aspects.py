@@ -532,6 +532,7 @@ LIGHT_WORDS = {
     "nhung",  # "những"
     "cac",  # "các"
     "de",  # "để" (in order to): "cần gì để làm lại"
+    "moi",  # "mỗi" (each): "mỗi trang bao nhiêu"; "mới" too, never a procedure alone
     "e",  # teencode "em"
     "r",  # teencode "rồi"
 }

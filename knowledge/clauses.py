@@ -140,6 +140,10 @@ _PERSONS = frozenset(
     """nguoi chong vo anh chi ban ong ba co chu bac bo me cha chau hang gia ho no ai toi minh
     em ad can ck vk ny""".split()  # noqa: SIM905
 )
+# "photo công chứng bằng tốt nghiệp với sổ hộ khẩu", "dịch giấy khai sinh và hộ chiếu": papers
+# listed after a copying verb are the things copied, not a second procedure.
+_PAPERS = frozenset("so giay bang the ban hoc hop ho cccd cmnd can chung".split())  # noqa: SIM905
+_COPYING = re.compile(r"\b(?:photo|sao y|cong chung|chung thuc|dich|in|scan|chup)\b")
 # A clause after a break that adds a request: "..., nhập hộ khẩu cho bé luôn", "..., thêm
 # đăng ký thường trú nữa", "..., tiện hỏi chế độ mai táng".
 _ADDING = frozenset({"luôn", "nữa", "thêm", "tiện", "cả", "cũng"})
@@ -209,6 +213,12 @@ def request_cuts(text: str, list_words: int, limit: int = 2) -> list[Cut]:
                 continue
             if len(joiner) == 1 and fold(joiner[0]) == "voi" and fold(words[end]) in _PERSONS:
                 continue
+            if (
+                fold(joiner[0]) in ("voi", "va")
+                and fold(words[end]) in _PAPERS
+                and _COPYING.search(_folded(" ".join(raw[_clause_start(raw, i) : i])))
+            ):
+                continue  # "photo công chứng bằng tốt nghiệp với sổ hộ khẩu": two papers, one copy
             if joiner == ("lẫn",) and "cả" in words[max(0, i - 3) : i]:
                 continue  # "cả cha lẫn mẹ": both of one thing
             if marked and "đã" in words[_clause_start(raw, i) : i]:

@@ -207,3 +207,11 @@ async def test_asking_between_offices_of_the_open_procedure_stays_on_it(bot):
     out = to_citizen(await bot.say("làm ở công an xã hay phải lên tỉnh"))
     # "công an xã" is where this procedure is done, not a sign of the residence procedures
     assert about(out) == ("can-cuoc", "where")
+
+
+async def test_copying_two_papers_is_one_procedure_and_its_fee_per_page(bot):
+    out = to_citizen(await bot.say("photo công chứng học bạ với sổ hộ khẩu được không"))
+    assert about(out)[0] == "chung-thuc-ban-sao"
+    out = to_citizen(await bot.say("mỗi trang bao nhiêu tiền"))
+    # "trang" (page) folds like "trạng" (tình trạng): the open procedure's fee, per page
+    assert about(out) == ("chung-thuc-ban-sao", "fee")

@@ -95,6 +95,9 @@ def test_two_requests_are_cut_at_their_joiner_not_at_a_preposition():
     assert two_request_splits("Khai tử cần gì? Mai táng bao nhiêu tiền?", 10) == [
         ("Khai tử cần gì?", "Mai táng bao nhiêu tiền?")
     ]
+    # papers listed after a copying verb are what is copied, not a second request
+    assert two_request_splits("photo công chứng bằng tốt nghiệp với sổ hộ khẩu", 10) == []
+    assert two_request_splits("làm khai sinh và sổ hộ khẩu cho con", 10) != []
 
 
 def test_done_already_is_no_joiner_and_a_joiner_is_cut_once():
