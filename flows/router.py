@@ -334,6 +334,20 @@ def _names_its_office(core: str, current: Guide) -> bool:
     return bool(words) and all(w in office for w in words)
 
 
+# Who the citizen and their family are and how they are ("bố tôi già", "vợ đang ở cữ", "cháu
+# nội"): the words of a "who may file" question, never of a procedure.
+_PERSON_WORDS = frozenset(
+    """bo me cha ong ba noi ngoai con chau vo chong anh chi em co chu bac di duong cau mo thim
+    ck vk ny gia yeu om benh vien cu nam xa ban tu mot hai ca nguoi khac tre nho lon tuoi dang
+    ruot de re dau""".split()  # noqa: SIM905
+)
+
+
+def _only_persons(core: str) -> bool:
+    words = [w for w in core.split() if w not in LIGHT_WORDS and not w.isdigit()]
+    return bool(words) and all(w in _PERSON_WORDS for w in words)
+
+
 _REQUEST_START = re.compile(
     r"^(?:lam|xin|dang ky|dang ki|dk|nop|cap|chuyen|tach|nhap|khai|bao|ghi|sua|doi|hoi|tra)\b"
 )
@@ -839,6 +853,9 @@ class Router:
         if aspect == "where" and _names_its_office(core, current):
             # "làm ở công an xã hay phải lên tỉnh" while «Cấp thẻ căn cước» is open: the words
             # name where this one is done, not another procedure done there
+            return current
+        if (aspect or detect(text, wide=True)) == "who" and _only_persons(core):
+            # "bố tôi già, tôi đi làm thay được không": the words are who and how they are
             return current
         if _content_words(core) >= 2:
             core_result = library.match(core) if core != fold(text) else result

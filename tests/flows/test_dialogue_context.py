@@ -215,3 +215,10 @@ async def test_copying_two_papers_is_one_procedure_and_its_fee_per_page(bot):
     out = to_citizen(await bot.say("mỗi trang bao nhiêu tiền"))
     # "trang" (page) folds like "trạng" (tình trạng): the open procedure's fee, per page
     assert about(out) == ("chung-thuc-ban-sao", "fee")
+
+
+async def test_who_the_family_is_names_no_procedure(bot):
+    # ("bố tôi già" alone scores «Đăng ký lại khai sinh»: the words are who, not what)
+    await bot.say("tách thửa đất")
+    out = to_citizen(await bot.say("bố tôi già, tôi đi làm thay được không"))
+    assert about(out) == ("tach-thua-dat", "who")
