@@ -326,3 +326,24 @@ def after_done(text: str) -> Done | None:
             rest = found.group("rest").strip(" ,")
             return Done(rest, pattern is not _DONE_LATER) if rest else None
     return None
+
+
+# "làm khai sinh cho con cần căn cước của bố mẹ không", "đăng ký kết hôn có cần giấy xác nhận
+# độc thân không": a procedure, then a paper it may need. The paper's name is often another
+# procedure's ("căn cước", "xác nhận tình trạng hôn nhân"); the question is about the first.
+_NEEDS = re.compile(
+    r"^(?P<what>.+?) (?:co )?(?:can|phai co|phai mang|can mang|can co|mang|nop|phai nop)"
+    r"(?: theo| them| lai| ca)? (?P<paper>(?:giay|ban|so|the|cccd|cmnd|can cuoc|ho chieu"
+    r"|trich luc|hop dong|quyet dinh|xac nhan|to khai|anh|hinh|chung tu|van ban|hoc ba)\b.*)$"
+)
+_WHICH_PAPERS = re.compile(r"^(?:giay |ban )?(?:to )?(?:gi|nao|nhung|chi|j)\b")
+
+
+def needs_paper(text: str) -> str | None:
+    """The procedure part of "<procedure> (có) cần <a named paper> (không)", folded; None when
+    the message is not of that form or asks which papers ("cần giấy gì")."""
+    folded = " , ".join(_folded(part) for part in re.split(r"[,.;!?\n]+", text) if part.strip())
+    found = _NEEDS.match(folded)
+    if found is None or _WHICH_PAPERS.match(found.group("paper")) or "," in found.group("paper"):
+        return None  # (a story goes on after the paper: "bên đó bảo phải có giấy ..., bác xin")
+    return found.group("what").replace(" , ", " ")

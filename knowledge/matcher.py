@@ -26,6 +26,7 @@ import numpy as np
 from knowledge.clauses import (
     asks_for_both,
     near_clause,
+    needs_paper,
     request_cuts,
     request_part,
     strip_padding,
@@ -244,7 +245,27 @@ class Matcher:
                 result = both
         if result.intent == "clarify" and not result.multi:
             result = self._story_request(text, result, allowed, limit) or result
+        if result.intent in ("guide", "clarify") and not result.multi:
+            result = self._paper_needed(text, result, allowed, limit) or result
         return self._shown(result)
+
+    def _paper_needed(
+        self, text: str, whole: MatchResult, allowed: Collection[str] | None, limit: int
+    ) -> MatchResult | None:
+        """ "Làm hộ nghèo có cần giấy xác nhận khuyết tật không": the procedure named before
+        the paper it may need, when it decides one alone; the paper's name (often another
+        procedure's) says nothing about which. One more scoring, for that form only."""
+        what = needs_paper(text)
+        if what is None or self._content_words(what) < 2:
+            return None
+        decided = self._decide(what, self._scored(what, allowed), limit)
+        best = decided.best
+        if decided.intent != "guide" or best is None:
+            return None
+        if whole.intent == "guide" and whole.best is not None and whole.best.id == best.id:
+            return None
+        others = tuple(m for m in whole.matches if m.id != best.id)
+        return MatchResult(text, "guide", (best, *others)[:limit])
 
     def _story_request(
         self, text: str, whole: MatchResult, allowed: Collection[str] | None, limit: int

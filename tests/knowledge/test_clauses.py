@@ -124,3 +124,31 @@ def test_steps_already_taken_are_told_not_asked():
     assert tells_done("ký hợp đồng rồi ạ") and tells_done("em đã nộp hồ sơ")
     assert not tells_done("muốn xin công nhận hộ nghèo")
     assert two_request_splits("anh em đã họp và ký văn bản phân chia", 10) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "guide"),
+    [
+        ("làm hộ nghèo có cần giấy xác nhận khuyết tật không", "ho-ngheo"),
+        ("đăng ký kết hôn cần giấy xác nhận độc thân không", "ket-hon"),
+        ("đăng ký thường trú có cần giấy đăng ký kết hôn không", "thuong-tru"),
+        ("làm giấy khai sinh cho bé có cần căn cước của bố không", "khai-sinh"),
+    ],
+)
+def test_a_paper_a_procedure_may_need_is_not_the_procedure_asked(
+    library: Library, text: str, guide: str
+):
+    # the paper's name is another procedure's ("xác nhận khuyết tật"): the question is about
+    # the procedure named before it
+    result = library.match(text)
+    assert result.intent == "guide" and result.best is not None and result.best.id == guide
+
+
+def test_a_story_that_goes_on_after_the_paper_is_no_such_question():
+    from knowledge.clauses import needs_paper
+
+    assert (
+        needs_paper("bên đó bảo phải có giấy xác nhận độc thân, bác xin cho nó được không") is None
+    )
+    assert needs_paper("khai sinh cần giấy gì") is None  # asks which papers
+    assert needs_paper("làm hộ nghèo có cần giấy xác nhận khuyết tật không") == "lam ho ngheo"
