@@ -142,7 +142,7 @@ _PERSONS = frozenset(
 )
 # "photo công chứng bằng tốt nghiệp với sổ hộ khẩu", "dịch giấy khai sinh và hộ chiếu": papers
 # listed after a copying verb are the things copied, not a second procedure.
-_PAPERS = frozenset("so giay bang the ban hoc hop ho cccd cmnd can chung".split())  # noqa: SIM905
+_PAPERS = frozenset("so giay bang the ban hoc hop ho cccd cmnd can".split())  # noqa: SIM905
 _COPYING = re.compile(r"\b(?:photo|sao y|cong chung|chung thuc|dich|in|scan|chup)\b")
 # A clause after a break that adds a request: "..., nhập hộ khẩu cho bé luôn", "..., thêm
 # đăng ký thường trú nữa", "..., tiện hỏi chế độ mai táng".
@@ -336,6 +336,7 @@ _NEEDS = re.compile(
     r"(?: theo| them| lai| ca)? (?P<paper>(?:giay|ban|so|the|cccd|cmnd|can cuoc|ho chieu"
     r"|trich luc|hop dong|quyet dinh|xac nhan|to khai|anh|hinh|chung tu|van ban|hoc ba)\b.*)$"
 )
+_YES_NO_END = re.compile(r"\b(?:khong|ko|k|hong|khg|chua)(?: a| ad| vay| ha| nhi| nhe)?$")
 _WHICH_PAPERS = re.compile(r"^(?:giay |ban )?(?:to )?(?:gi|nao|nhung|chi|j)\b")
 
 
@@ -344,6 +345,11 @@ def needs_paper(text: str) -> str | None:
     the message is not of that form or asks which papers ("cần giấy gì")."""
     folded = " , ".join(_folded(part) for part in re.split(r"[,.;!?\n]+", text) if part.strip())
     found = _NEEDS.match(folded)
-    if found is None or _WHICH_PAPERS.match(found.group("paper")) or "," in found.group("paper"):
-        return None  # (a story goes on after the paper: "bên đó bảo phải có giấy ..., bác xin")
+    if found is None or _WHICH_PAPERS.match(found.group("paper")):
+        return None
+    paper = found.group("paper")
+    if "," in paper or " thi " in f" {paper} " or not _YES_NO_END.search(paper):
+        # a story goes on after the paper ("bên đó bảo phải có giấy ..., bác xin"), or the paper
+        # is what the citizen wants ("giờ cần giấy độc thân thì phải làm thủ tục gì")
+        return None
     return found.group("what").replace(" , ", " ")

@@ -260,8 +260,9 @@ class Matcher:
             return None
         decided = self._decide(what, self._scored(what, allowed), limit)
         best = decided.best
-        if decided.intent != "guide" or best is None:
-            return None
+        offered = {m.id: m for m in whole.matches}
+        if decided.intent != "guide" or best is None or best.id not in offered:
+            return None  # (the whole message must support it too: "nhờ người khác mang ...")
         if whole.intent == "guide" and whole.best is not None and whole.best.id == best.id:
             return None
         others = tuple(m for m in whole.matches if m.id != best.id)
