@@ -159,6 +159,10 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "dang ky thay",
             "dang ky ho",
             "mot minh",  # "tui đi một mình được hông"
+            "1 minh",
+            "tu ra",  # "bố mẹ có phải tự ra công an không": in person
+            "tu den",
+            "co den nha",  # "cán bộ có đến nhà không": for one who cannot come
             "di cung",  # "bố chồng có phải đi cùng không"
             "hoi y",  # "có phải hỏi ý (kiến) cháu không": whose consent
             "xin ho",  # "bác đi xin hộ có được không"
@@ -207,6 +211,9 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
         (
             "le phi",
             "phi bao nhieu",
+            "to thi bao nhieu",  # "10 tờ thì bao nhiêu": the cost of that many
+            "trang thi bao nhieu",
+            "ban thi bao nhieu",
             "bao nhieu tien",
             "mat tien",
             "ton tien",
@@ -558,6 +565,7 @@ _WORDS = {
     "bjo": "bao gio",
     "bgio": "bao gio",
     "onl": "online",
+    "mag": "mang",  # typed without the "n": "cần mag giấy gì"
     "dvc": "dich vu cong",  # "nộp trên dvc được không"
     "ol": "online",
     "ng": "nguoi",
@@ -728,7 +736,7 @@ def asks_for_paper(text: str) -> bool:
 
 _MISSING = re.compile(
     r" (?:khong co|mat|bi mat|lam mat|thieu|khong con|chua co|chi con|chi co) "
-    r"(?P<paper>(?:giay|ban chinh|ban goc|trich luc|so|the|cccd|cmnd|can cuoc|hoc ba)"
+    r"(?P<paper>(?:giay|ban chinh|ban goc|trich luc|so|the|cccd|cmnd|can cuoc|hoc ba|sim)"
     r"(?: (?!(?:thi|co|roi|cua|ma|nen|duoc|khong|gi|to)\b)\S+){0,3})"
 )
 

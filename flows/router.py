@@ -803,13 +803,14 @@ class Router:
                 return narrower
             if aspect is None and detect(switch) is None:
                 return None
-        if result.pointer is not None:
-            return None  # a well-known procedure of another agency: the pointer answers
         if turn.state.flow != Flow.CLARIFY and asks_for_paper(text):
             # "cần mang giấy đăng ký kết hôn không" while «Đăng ký thường trú» is open: a paper
-            # to bring for it, not the marriage registration
+            # to bring for it, not the marriage registration ("có phải mang bản án ly hôn
+            # không" neither: no pointer to the court)
             return current
-        if _outside(result, text):
+        if result.pointer is not None:
+            return None  # a well-known procedure of another agency: the pointer answers
+        if _outside(result, text) and not (aspect is None and detect(text, wide=True)):
             # "sau đó em làm visa sang Hàn thì xin ở đâu": the guide being discussed would send
             # the citizen to the wrong desk
             return None

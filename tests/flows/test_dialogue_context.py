@@ -222,3 +222,16 @@ async def test_who_the_family_is_names_no_procedure(bot):
     await bot.say("tách thửa đất")
     out = to_citizen(await bot.say("bố tôi già, tôi đi làm thay được không"))
     assert about(out) == ("tach-thua-dat", "who")
+
+
+async def test_a_paper_named_after_another_agency_is_a_paper_to_bring(bot):
+    await bot.say("xin giấy xác nhận tình trạng hôn nhân")
+    out = to_citizen(await bot.say("có phải mang bản án ly hôn không"))
+    # the court's judgment is a paper to bring here, not a question for the court
+    assert about(out) == ("xac-nhan-tinh-trang-hon-nhan", "docs")
+
+
+async def test_how_much_for_so_many_sheets_is_the_open_guides_fee_not_out_of_scope(bot):
+    await bot.say("chứng thực bản sao giấy khai sinh")
+    out = to_citizen(await bot.say("10 tờ thì bao nhiêu"))
+    assert about(out) == ("chung-thuc-ban-sao", "fee")
