@@ -354,12 +354,24 @@ _REQUEST_START = re.compile(
 _ASKS_PLAIN = re.compile(r"\b(?:hay|cach nao|the nao|nhu nao|bao gio|khi nao|o dau)\b")
 
 
+_TELLING = re.compile(r"\b(?:dang|da|roi|vua|moi|la|bi|khong co|co|con)\b")
+
+
 def _tells(text: str) -> bool:
-    """The message tells something and asks nothing: no question mark, no question or request
-    word, not a procedure typed as a command ("làm giấy khai tử cho bố")."""
+    """The message tells something and asks nothing: a sentence of the citizen's situation
+    ("đang", "đã", "rồi", "có", "là": six words at least; "phí chứng thực bản sao" is a query
+    typed short) with no question mark, no question or request word, not a procedure typed as
+    a command ("làm giấy khai tử cho bố")."""
     plain = " ".join(re.sub(r"[^\w\s]", " ", spelled(text)).replace("_", " ").split())
-    return not (
-        asks(text) or _questions(plain) or _ASKS_PLAIN.search(plain) or _REQUEST_START.match(plain)
+    return (
+        len(plain.split()) >= 6
+        and bool(_TELLING.search(plain))
+        and not (
+            asks(text)
+            or _questions(plain)
+            or _ASKS_PLAIN.search(plain)
+            or _REQUEST_START.match(plain)
+        )
     )
 
 

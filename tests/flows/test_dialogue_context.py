@@ -235,3 +235,10 @@ async def test_how_much_for_so_many_sheets_is_the_open_guides_fee_not_out_of_sco
     await bot.say("chứng thực bản sao giấy khai sinh")
     out = to_citizen(await bot.say("10 tờ thì bao nhiêu"))
     assert about(out) == ("chung-thuc-ban-sao", "fee")
+
+
+async def test_a_short_query_naming_another_procedure_still_switches(bot):
+    await bot.say("đăng ký khai sinh")
+    # no question word, but a query typed short, not a fact told: it switches as before
+    out = to_citizen(await bot.say("phí chứng thực bản sao"))
+    assert about(out) == ("chung-thuc-ban-sao", "fee")
