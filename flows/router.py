@@ -375,6 +375,15 @@ def _tells(text: str) -> bool:
     )
 
 
+_RECEIVING = re.compile(r"\bduoc (?:tro cap|ho tro|huong|nhan tien|lanh tien|cap tien)\b")
+
+
+def _asks_receiving(text: str) -> bool:
+    """ "Có được trợ cấp không": whether one receives a benefit (asked of a procedure that pays
+    nothing, it is about the benefit it leads to)."""
+    return bool(_RECEIVING.search(spelled(text)))
+
+
 def _says_fee(text: str) -> bool:
     padded = f" {fold(text)} "
     return any(f" {cue} " in padded for cue in _FEE_WORDS)
@@ -658,7 +667,8 @@ class Router:
         if guide is not None:
             if aspect is None and guide.id == state.guide_id and asks_for_paper(text):
                 aspect = "docs"
-            paying = _paying(library, guide) if aspect == "benefit" else []
+            receiving = aspect == "benefit" or (aspect == "who" and _asks_receiving(text))
+            paying = _paying(library, guide) if receiving else []
             if len(paying) > 1:
                 self._ask_between(turn, [*paying, guide], text)
                 return

@@ -118,3 +118,10 @@ def test_situation_forms_are_recognised_once_the_guide_is_chosen(aspect: str, te
 def test_situation_cues_do_not_route() -> None:
     # read while choosing the guide, "không về được" would make the rest look like a subject
     assert detect("chị tôi ở nước ngoài không về được thì sao") is None
+
+
+async def test_whether_one_receives_after_a_procedure_that_pays_nothing_is_the_allowance(bot):
+    await bot.say("xin giấy xác nhận khuyết tật cho con")
+    # the certificate pays nothing: "có được trợ cấp không" asks about the allowance it leads to
+    out = to_citizen(await bot.say("có giấy rồi thì có được trợ cấp không"))
+    assert about(out)[0] == "tro-cap-nguoi-khuyet-tat"
