@@ -306,6 +306,7 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "can them gi",  # "từng ly hôn rồi thì cần thêm gì"
             "them giay gi",
             "can dich",  # "cần dịch thuật không": the papers' translation
+            "phai dich",  # "giấy chứng sinh có phải dịch không"
             "ho so can",
             "nhung giay",
             "mang nhung gi",

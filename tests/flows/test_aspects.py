@@ -42,6 +42,7 @@ CASES = [
     ("who", "ông đi lại khó, cán bộ có đến nhà không"),
     ("who", "vk mk đang ở cữ, mk đi 1 mình đc k"),
     ("fee", "5 tờ thì bao nhiêu"),
+    ("docs", "giấy đăng ký kết hôn có phải dịch không"),
     ("where", "nộp ở ủy ban hay ở ấp"),
     ("docs", "viết đơn gì"),
     ("time", "đăng ký vào tháng mấy"),

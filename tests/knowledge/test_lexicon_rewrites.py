@@ -29,6 +29,13 @@ def library() -> Library:
         ("đi đám cưới", "di an cuoi"),
         ("giảm cân", "an kieng"),  # unmarked "giam" is also "giám" (hộ)
         ("nhận con nuôi", "nuoi con nuoi"),  # not "nhận con" (recognising a child)
+        ("giấy tiếng Hàn", "giay tieng nuoc ngoai"),
+        ("bố quốc tịch Mỹ", "bo quoc tich nuoc ngoai"),
+        ("định cư ở Mỹ", "dinh cu o nuoc ngoai"),
+        (
+            "người yêu đi làm bên Hàn",
+            "nguoi yeu di lam ben han",
+        ),  # working there: no foreign element
     ],
 )
 def test_rewrites(library: Library, text: str, expected: str):
