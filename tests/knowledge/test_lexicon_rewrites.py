@@ -84,3 +84,8 @@ def test_a_lost_paper_is_not_answered_with_registering_the_event(
     assert {"trich-luc-ho-tich", "dang-ky-lai-ket-hon", "dang-ky-lai-khai-tu"} & {
         m.id for m in result.matches[:2]
     }
+
+
+def test_a_final_letter_left_out_is_read(library: Library):
+    result = library.match("đăg ký kinh doan tiệm tạp hoá")
+    assert result.intent == "guide" and result.best and result.best.id == "dang-ky-ho-kinh-doanh"
