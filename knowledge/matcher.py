@@ -90,6 +90,9 @@ class MatcherConfig:
     special_threshold: float = -0.5
     pointer_threshold: float = 0.3
     guide_over_pointer: float = 0.3
+    # ... unless the pointer leads it by this much ("công chứng hợp đồng ... ở văn phòng công
+    # chứng nào": the notary's, though «Chứng thực hợp đồng» scores too)
+    pointer_lead: float = 0.15
     second_threshold: float = -0.12
     request_weight: float = 0.0
     request_words: int = 4
@@ -325,7 +328,12 @@ class Matcher:
                 return MatchResult(
                     text, "chitchat", tuple(guides), chitchat=top_id.removeprefix(CHITCHAT)
                 )
-            if top_id.startswith(POINTER) and guides and guides[0].score >= cfg.guide_over_pointer:
+            if (
+                top_id.startswith(POINTER)
+                and guides
+                and guides[0].score >= cfg.guide_over_pointer
+                and top_score - guides[0].score < cfg.pointer_lead
+            ):
                 # "chứng thực bản sao bằng lái xe": the other agency's paper is only the object
                 # of a procedure we do have, which the message names clearly
                 return self._decide(

@@ -212,3 +212,23 @@ def test_who_are_you_praise_and_wishes_are_small_talk(library: Library, text: st
 )
 def test_the_communes_leaders_and_a_direct_talk_are_a_person(library: Library, text: str):
     assert library.match(text).intent == "handoff"
+
+
+@pytest.mark.parametrize(
+    ("text", "pointer"),
+    [
+        ("công chứng hợp đồng mua căn hộ ở văn phòng công chứng nào gần nhất", "cong-chung"),
+        ("khởi kiện chia thừa kế ra tòa cần những gì", "toa-an"),
+    ],
+)
+def test_a_pointer_that_leads_clearly_is_not_dropped_for_a_guide_that_also_scores(
+    library: Library, text: str, pointer: str
+):
+    # «Chứng thực hợp đồng», «phân chia di sản» score too; the other agency is what is asked
+    result = library.match(text)
+    assert (result.intent, result.pointer) == ("none", pointer), result
+
+
+def test_a_copy_of_another_agencys_paper_is_still_ours(library: Library):
+    result = library.match("cong chung bang lai xe")
+    assert result.intent == "guide" and result.best and result.best.id == "chung-thuc-ban-sao"
