@@ -646,7 +646,12 @@ class Router:
                 else:
                     self._answer(turn, library, chosen, aspect, text)
                 return
-            if aspect is not None and (not subject(text) or result.intent == "guide"):
+            unnamed = result.intent == "none" and result.pointer is None
+            if aspect is not None and (
+                not subject(text)
+                or result.intent == "guide"
+                or (unnamed and not _outside(result, text))
+            ):
                 # "mất bao lâu" right after "which of these?": about which? Ask again, same
                 # choices (guessing one would answer about a procedure the citizen did not pick),
                 # and the choice pressed then answers this aspect.

@@ -82,3 +82,14 @@ async def test_naming_the_general_procedure_keeps_the_narrower_one(bot):
     assert about(out)[0] == "khai-sinh-yeu-to-nuoc-ngoai"
     out = to_citizen(await bot.say("có giấy khai sinh của Nhật rồi thì sao"))
     assert {reply.get("guide") for reply in out} <= {"khai-sinh-yeu-to-nuoc-ngoai", None}
+
+
+async def test_a_question_about_who_after_which_of_these_asks_again_with_the_same_choices(bot):
+    from flows import texts
+
+    first = to_citizen(await bot.say("bố cháu muốn nhận con, giấy khai sinh chưa có tên bố"))
+    assert about(first) == (None, None)
+    out = to_citizen(await bot.say("cả 2 bố mẹ phải đến hả"))
+    # about which of the choices? ask again, never "tôi chưa hiểu"
+    assert out[0]["text"] == texts.CLARIFY_AGAIN
+    assert out[0]["buttons"] == first[-1]["buttons"]
