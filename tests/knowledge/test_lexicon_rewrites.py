@@ -29,6 +29,7 @@ def library() -> Library:
         ("đi đám cưới", "di an cuoi"),
         ("giảm cân", "an kieng"),  # unmarked "giam" is also "giám" (hộ)
         ("nhận con nuôi", "nuoi con nuoi"),  # not "nhận con" (recognising a child)
+        ("cthực hợp đồng", "chung thuc hop dong"),
         ("giấy tiếng Hàn", "giay tieng nuoc ngoai"),
         ("bố quốc tịch Mỹ", "bo quoc tich nuoc ngoai"),
         ("định cư ở Mỹ", "dinh cu o nuoc ngoai"),
