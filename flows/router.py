@@ -23,7 +23,7 @@ from flows.menu import HUMAN, MENU, main_menu_buttons, show_field, show_menu, sh
 from flows.models import Reply, StaffNotice
 from flows.ports import StaffDesk, Storage
 from flows.turn import Turn
-from knowledge.clauses import after_done, asks
+from knowledge.clauses import after_done, asks, asks_or_yes_no
 from knowledge.library import Library
 from knowledge.matcher import MatchResult
 from knowledge.normalize import fold
@@ -312,15 +312,6 @@ def _asks_person(library: Library, text: str) -> bool:
     return any(f" {fold(p)} " in padded for p in library.kb.lexicon.handoff)
 
 
-_YES_NO = re.compile(r"\b(?:khong|ko|k|hong|hok|chua)(?: a| ad| vay| nhi| ha)?$")
-
-
-def _questions(folded: str) -> bool:
-    """A folded clause asks something: a request or question word, or the "có ... không" of a
-    yes-no question ("có tự động xóa không")."""
-    return asks(folded) or bool(_YES_NO.search(folded))
-
-
 # Words of a place asked about ("ở xã hay lên tỉnh", "ủy ban hay ấp"), not of a procedure.
 _PLACE_WORDS = frozenset(
     "xa phuong tinh huyen quan thi tran len ra ve hay uy ban ubnd ap thon xom tren duoi".split()  # noqa: SIM905
@@ -351,7 +342,8 @@ def _only_persons(core: str) -> bool:
 _REQUEST_START = re.compile(
     r"^(?:lam|xin|dang ky|dang ki|dk|nop|cap|chuyen|tach|nhap|khai|bao|ghi|sua|doi|hoi|tra)\b"
 )
-_ASKS_PLAIN = re.compile(r"\b(?:hay|cach nao|the nao|nhu nao|bao gio|khi nao|o dau)\b")
+# Question words `asks` does not hold: a choice ("ở xã hay ở huyện"), "bằng cách nào".
+_ASKS_PLAIN = re.compile(r"\b(?:hay|cach nao)\b")
 
 
 _TELLING = re.compile(r"\b(?:dang|da|roi|vua|moi|la|bi|khong co|co|con)\b")
@@ -368,7 +360,7 @@ def _tells(text: str) -> bool:
         and bool(_TELLING.search(plain))
         and not (
             asks(text)
-            or _questions(plain)
+            or asks_or_yes_no(plain)
             or _ASKS_PLAIN.search(plain)
             or _REQUEST_START.match(plain)
         )
@@ -854,7 +846,7 @@ class Router:
             # the open guide, "chồng em là người Thái", is the fact's own procedure: switch)
             return [judged, current]
         done = after_done(text)
-        if done is None or not _questions(done.rest):
+        if done is None or not asks_or_yes_no(done.rest):
             return judged
         rest = done.rest
         if len(subject(rest)) >= 2:

@@ -152,6 +152,26 @@ _CLAUSE_END = re.compile(r"[,.!?;:…]$")
 _SENTENCE_END = re.compile(r"[.!?;…]$")
 
 
+# The "không" that ends a yes-no question ("có tự động xóa không", "được hông ạ").
+_YES_NO_END = re.compile(r"\b(?:khong|ko|k|hong|hok|khg|chua)(?: a| ad| vay| ha| nhi| nhe)?$")
+
+
+def ends_yes_no(folded: str) -> bool:
+    """A folded clause ends as a yes-no question."""
+    return bool(_YES_NO_END.search(folded))
+
+
+def asks_or_yes_no(folded: str) -> bool:
+    """A folded clause asks: a request or question word, or the "có ... không" of a yes-no
+    question ("có tự động xóa không")."""
+    return asks(folded) or ends_yes_no(folded)
+
+
+def _folded_clauses(text: str, breaks: str) -> str:
+    """The folded message with its clause breaks kept as " , " (folding drops punctuation)."""
+    return " , ".join(_folded(part) for part in re.split(breaks, text) if part.strip())
+
+
 def asks(text: str) -> bool:
     """Whether a clause carries a request (a request verb, a question word, a question mark)."""
     if "?" in text:
@@ -319,7 +339,7 @@ def after_done(text: str) -> Done | None:
     không" -> "co lam duoc khong"); None when the message tells no such fact. In a
     conversation the fact is the citizen's situation: its procedure words are no reason to
     leave the guide being discussed."""
-    folded = " , ".join(_folded(part) for part in text.split(","))
+    folded = _folded_clauses(text, ",")
     for pattern in (_DONE_THEN, _DONE_ASKS, _DONE_LATER):
         found = pattern.match(folded)
         if found is not None:
@@ -336,19 +356,18 @@ _NEEDS = re.compile(
     r"(?: theo| them| lai| ca)? (?P<paper>(?:giay|ban|so|the|cccd|cmnd|can cuoc|ho chieu"
     r"|trich luc|hop dong|quyet dinh|xac nhan|to khai|anh|hinh|chung tu|van ban|hoc ba)\b.*)$"
 )
-_YES_NO_END = re.compile(r"\b(?:khong|ko|k|hong|khg|chua)(?: a| ad| vay| ha| nhi| nhe)?$")
 _WHICH_PAPERS = re.compile(r"^(?:giay |ban )?(?:to )?(?:gi|nao|nhung|chi|j)\b")
 
 
 def needs_paper(text: str) -> str | None:
     """The procedure part of "<procedure> (có) cần <a named paper> (không)", folded; None when
     the message is not of that form or asks which papers ("cần giấy gì")."""
-    folded = " , ".join(_folded(part) for part in re.split(r"[,.;!?\n]+", text) if part.strip())
+    folded = _folded_clauses(text, r"[,.;!?\n]+")
     found = _NEEDS.match(folded)
     if found is None or _WHICH_PAPERS.match(found.group("paper")):
         return None
     paper = found.group("paper")
-    if "," in paper or " thi " in f" {paper} " or not _YES_NO_END.search(paper):
+    if "," in paper or " thi " in f" {paper} " or not ends_yes_no(paper):
         # a story goes on after the paper ("bên đó bảo phải có giấy ..., bác xin"), or the paper
         # is what the citizen wants ("giờ cần giấy độc thân thì phải làm thủ tục gì")
         return None

@@ -263,7 +263,7 @@ class Matcher:
             return None
         decided = self._decide(what, self._scored(what, allowed), limit)
         best = decided.best
-        offered = {m.id: m for m in whole.matches}
+        offered = {m.id for m in whole.matches}
         if decided.intent != "guide" or best is None or best.id not in offered:
             return None  # (the whole message must support it too: "nhờ người khác mang ...")
         if whole.intent == "guide" and whole.best is not None and whole.best.id == best.id:
