@@ -53,6 +53,9 @@ TIE_CONFIDENCE = 0.4
 WEAK_SUBJECT = 0.6
 # A message typed after "which of these?" picks a choice only this far ahead of the next one.
 CHOICE_MARGIN = 0.1
+# Words of its own (not an aspect's) a message after "which of these?" needs to be a new question
+# on a lead below SWITCH_CONFIDENCE
+OWN_WORDS = 3
 _SWITCH = re.compile(
     r"^(?:the |vay |con |the con |vay con |con ve |a ma |ngoai ra |hoi them |cho hoi them |them )+"
     r"(.+?)(?: thi sao| thi the nao| the nao| sao| nua| thi)?$"
@@ -169,7 +172,7 @@ def _offered(library: Library, turn: Turn) -> list[str]:
     return [cb.key for cb in keys if cb.act is Act.CARD and library.guide(cb.key) is not None]
 
 
-def _new_question(library: Library, turn: Turn, result: MatchResult) -> bool:
+def _new_question(library: Library, turn: Turn, result: MatchResult, text: str) -> bool:
     """After "which of these?", a message that names a guide not offered as confidently as a
     follow-up must to leave the guide being discussed: a new question, not an answer."""
     best = result.best
@@ -181,7 +184,18 @@ def _new_question(library: Library, turn: Turn, result: MatchResult) -> bool:
         # "bé mới sinh tuần trước, chưa làm giấy khai sinh" after «Đăng ký nhận cha, mẹ, con»
         # or «Đăng ký khai sinh kết hợp nhận cha, mẹ, con»: the general name of an offered one
         return False
-    return best is not None and best.score >= SWITCH_CONFIDENCE
+    if best is None:
+        return False
+    if best.score >= SWITCH_CONFIDENCE:
+        return True
+    # "bố cháu quốc tịch Mỹ thì có phải làm loại khai sinh khác không" after «Đăng ký khai sinh
+    # kết hợp nhận cha, mẹ, con» or «Đăng ký nhận cha, mẹ, con»: the matcher answers another
+    # guide confidently, in words of its own, and leaves every offered one far behind ("cần
+    # giấy gì để chứng minh" has only an aspect's words: a follow-up on the choice)
+    if len(subject(text)) < OWN_WORDS:
+        return False
+    offered_best = max((m.score for m in result.matches if m.id in offered), default=0.0)
+    return best.score - offered_best >= SWITCH_MARGIN
 
 
 def _after_clarify(library: Library, turn: Turn, text: str) -> Guide | None:
@@ -281,6 +295,42 @@ def _narrower(library: Library, read: MatchResult, current: Guide) -> Guide | No
     return variant
 
 
+_FOREIGN = "nuoc ngoai"
+_FOREIGN_PERSON = re.compile(r"\b(nguoi|quoc tich) nuoc ngoai\b")
+
+
+# Any word that may place the matter abroad ("bên Hàn", "ở Đức", "Việt kiều"): generous on
+# purpose, it only lets the foreign-element guides be reached from another one
+_FOREIGN_SIGN = re.compile(
+    r"\b(?:nuoc ngoai|ngoai quoc|viet kieu|quoc te|dinh cu|xuat khau lao dong|han|nhat|my|uc"
+    r"|phap|duc|nga|anh|canada|trung quoc|dai loan|lao|campuchia|thai|singapore|malaysia|sec"
+    r"|ba lan|hong kong|indonesia|philippines|an do|hoa ky|hoa ki|chau au|tay|kieu bao)\b"
+)
+
+
+def _foreign_without_sign(library: Library, text: str, guide: Guide, current: Guide) -> bool:
+    """A foreign-element guide reached from a domestic one by a message that says nothing of
+    abroad ("tôi ly hôn rồi thì giấy có ghi là đã ly hôn không" while «Cấp Giấy xác nhận tình
+    trạng hôn nhân» is open: the only guide naming a divorce is the foreign one's note)."""
+    if _FOREIGN not in fold(guide.title) or _FOREIGN in fold(current.title):
+        return False
+    return not _FOREIGN_SIGN.search(library.matcher.normalise(text))
+
+
+def _foreign_variant(library: Library, text: str, current: Guide) -> Guide | None:
+    """The foreign-element variant of the current guide when the message tells that a
+    foreigner is involved ("ông người Pháp ... có thẻ thường trú" while «Đăng ký khai tử» is
+    open): the fact decides the variant, whatever other words it shares with other guides."""
+    if _FOREIGN in fold(current.title):
+        return None
+    if not _FOREIGN_PERSON.search(library.matcher.normalise(text)):
+        return None
+    variants = [
+        g for g in library.guides.values() if _FOREIGN in fold(g.title) and _broader(current, g)
+    ]
+    return variants[0] if len(variants) == 1 else None
+
+
 def _asked_aspect(turn: Turn, guide: Guide) -> Aspect | None:
     """The aspect a "which of these?" was asked with: a follow-up's ("mất bao lâu" typed after
     the question), else the question's own, not counting the chosen procedure's name."""
@@ -316,6 +366,29 @@ def _asks_person(library: Library, text: str) -> bool:
 _PLACE_WORDS = frozenset(
     "xa phuong tinh huyen quan thi tran len ra ve hay uy ban ubnd ap thon xom tren duoi".split()  # noqa: SIM905
 )
+
+
+# "nơi em đang ở hay nơi chồng có hộ khẩu": where the citizen and family live, the words of a
+# "where" question that compares places ("nơi ..."), never of the residence registration
+_RESIDENCE_WORDS = frozenset(
+    "noi o dang song cu tru thuong tam ho khau que nha hien nay lam co hay hoac cua".split()  # noqa: SIM905
+)
+
+
+def _names_residence(core: str) -> bool:
+    """The words left of a "where" question compare places where the family live."""
+    words = core.split()
+    if "noi" not in words:
+        return False
+    rest = [
+        w
+        for w in words
+        if w not in LIGHT_WORDS
+        and w not in _PLACE_WORDS
+        and w not in _PERSON_WORDS
+        and w not in _RESIDENCE_WORDS
+    ]
+    return not rest
 
 
 def _names_its_office(core: str, current: Guide) -> bool:
@@ -625,7 +698,7 @@ class Router:
         if (
             flow_guide is None
             and state.flow == Flow.CLARIFY
-            and not _new_question(library, turn, result)
+            and not _new_question(library, turn, result, text)
         ):
             # An answer to "which of these?" is judged against the offered guides first: "giấy
             # chứng sinh tiếng Hàn có phải dịch không" after «Đăng ký khai sinh» or «... có yếu tố
@@ -834,6 +907,12 @@ class Router:
             # the citizen to the wrong desk
             return None
         judged = self._judged(library, text, result, aspect, current)
+        if not (isinstance(judged, Guide) and _FOREIGN in fold(judged.title)):
+            variant = _foreign_variant(library, text, current)
+            if variant is not None:
+                return variant
+        if isinstance(judged, Guide) and _foreign_without_sign(library, text, judged, current):
+            return current
         if (
             isinstance(judged, Guide)
             and judged.id != current.id
@@ -870,7 +949,7 @@ class Router:
     ) -> Guide | list[Guide] | None:
         """A follow-up's words weighed against the guide being discussed (see `_in_context`)."""
         core = without_cues(text)
-        if aspect == "where" and _names_its_office(core, current):
+        if aspect == "where" and (_names_its_office(core, current) or _names_residence(core)):
             # "làm ở công an xã hay phải lên tỉnh" while «Cấp thẻ căn cước» is open: the words
             # name where this one is done, not another procedure done there
             return current

@@ -209,6 +209,13 @@ async def test_asking_between_offices_of_the_open_procedure_stays_on_it(bot):
     assert about(out) == ("can-cuoc", "where")
 
 
+async def test_asking_which_home_to_file_at_stays_on_the_open_procedure(bot):
+    await bot.say("làm giấy khai sinh cho con cần gì")
+    out = to_citizen(await bot.say("nộp ở nơi em đang ở hay nơi có hộ khẩu của chồng"))
+    # where the family live, not the residence registration's office
+    assert about(out) == ("khai-sinh", "where")
+
+
 async def test_copying_two_papers_is_one_procedure_and_its_fee_per_page(bot):
     out = to_citizen(await bot.say("photo công chứng học bạ với sổ hộ khẩu được không"))
     assert about(out)[0] == "chung-thuc-ban-sao"

@@ -82,3 +82,31 @@ async def test_what_one_receives_with_two_allowances_in_reach_is_asked(bot):
     assert all("guide" not in reply for reply in out)
     labels = " ".join(out[-1]["buttons"])
     assert "Trợ cấp hằng tháng cho người cao tuổi" in labels and "chăm sóc cho người k" in labels
+
+
+async def test_a_foreigner_told_mid_conversation_takes_the_open_procedures_foreign_variant(bot):
+    await bot.say("nhà em có người mất, làm khai tử ở đâu")
+    # "thẻ thường trú" is the foreigner's residence card, not the residence registration
+    out = to_citizen(await bot.say("ông là người Đức, ở Việt Nam lâu rồi, có thẻ thường trú"))
+    assert about(out)[0] == "khai-tu-yeu-to-nuoc-ngoai"
+    out = to_citizen(await bot.say("mấy ngày thì xong"))
+    assert about(out) == ("khai-tu-yeu-to-nuoc-ngoai", "time")
+
+
+async def test_after_which_of_these_a_message_clearly_naming_another_guide_is_a_new_question(
+    bot,
+):
+    out = to_citizen(await bot.say("con chưa có tên bố, bố muốn nhận"))
+    assert "guide" not in out[-1]  # at the birth registration, or later?
+    out = to_citizen(await bot.say("bố nó quốc tịch Mỹ thì có phải khai sinh kiểu khác không"))
+    assert about(out)[0] == "khai-sinh-yeu-to-nuoc-ngoai"  # not one of the two offered
+
+
+async def test_a_divorce_told_without_abroad_stays_off_the_foreign_divorce_note(bot):
+    await bot.say("xin giấy xác nhận độc thân để làm hồ sơ vay vốn")
+    out = to_citizen(await bot.say("em ly hôn rồi thì giấy đó có ghi đã ly hôn không"))
+    # the note of a divorce granted abroad is the only guide naming one: not this citizen's
+    assert about(out)[0] == "xac-nhan-tinh-trang-hon-nhan"
+    await bot.say("xin giấy xác nhận độc thân")
+    out = to_citizen(await bot.say("em ly hôn ở Hàn rồi thì có phải ghi chú ly hôn trước không"))
+    assert "xac-nhan-tinh-trang-hon-nhan" not in {reply.get("guide") for reply in out}
