@@ -87,7 +87,7 @@ async def test_naming_the_general_procedure_keeps_the_narrower_one(bot):
 async def test_a_question_about_who_after_which_of_these_asks_again_with_the_same_choices(bot):
     from flows import texts
 
-    first = to_citizen(await bot.say("bố cháu muốn nhận con, giấy khai sinh chưa có tên bố"))
+    first = to_citizen(await bot.say("con chưa có tên bố, bố muốn nhận"))
     assert about(first) == (None, None)
     out = to_citizen(await bot.say("cả 2 bố mẹ phải đến hả"))
     # about which of the choices? ask again, never "tôi chưa hiểu"

@@ -48,9 +48,9 @@ async def test_a_follow_up_as_likely_ours_as_anothers_stays_on_ours(bot):
 
 
 async def test_a_near_tie_after_which_of_these_asks_again_instead_of_guessing(bot):
-    out = to_citizen(await bot.say("bố cháu muốn nhận con, giấy khai sinh chưa có tên bố"))
+    out = to_citizen(await bot.say("con chưa có tên bố, bố muốn nhận"))
     assert "guide" not in out[-1]  # which of these? (at the birth registration, or later)
-    out = to_citizen(await bot.say("có cần xét nghiệm ADN không"))  # both FAQs answer it
+    out = to_citizen(await bot.say("cần giấy xét nghiệm ADN không"))  # both FAQs answer it
     assert all("guide" not in reply for reply in out)
     assert {"Đăng ký nhận cha, mẹ, con", "Đăng ký khai sinh kết hợp nhận cha, mẹ, con"} <= set(
         out[-1]["buttons"]
@@ -148,7 +148,7 @@ async def test_i_misspoke_is_a_correction(bot):
 
 
 async def test_an_answer_to_which_of_these_is_judged_against_the_offered_guides(bot):
-    out = to_citizen(await bot.say("bố cháu muốn nhận con, giấy khai sinh chưa có tên bố"))
+    out = to_citizen(await bot.say("con chưa có tên bố, bố muốn nhận"))
     assert "guide" not in out[-1]
     # alone these words name the plain birth registration; among the offered, the combined one
     out = to_citizen(await bot.say("bé mới sinh tuần trước, chưa làm giấy khai sinh"))
@@ -156,7 +156,7 @@ async def test_an_answer_to_which_of_these_is_judged_against_the_offered_guides(
 
 
 async def test_after_which_of_these_a_weak_lead_elsewhere_asks_again(bot):
-    await bot.say("bố cháu muốn nhận con, giấy khai sinh chưa có tên bố")
+    await bot.say("con chưa có tên bố, bố muốn nhận")
     out = to_citizen(await bot.say("cần giấy gì để chứng minh"))  # not the marital status paper
     assert all("guide" not in reply for reply in out)
     assert "Đăng ký khai sinh kết hợp nhận cha, mẹ, con" in out[-1]["buttons"]
@@ -249,3 +249,11 @@ async def test_a_short_query_naming_another_procedure_still_switches(bot):
     # no question word, but a query typed short, not a fact told: it switches as before
     out = to_citizen(await bot.say("phí chứng thực bản sao"))
     assert about(out) == ("chung-thuc-ban-sao", "fee")
+
+
+async def test_a_birth_certificate_without_the_fathers_name_is_acknowledging_him_now(bot):
+    out = to_citizen(await bot.say("bố nó muốn nhận con mà giấy khai sinh chưa có tên bố"))
+    # the certificate exists: not the birth registration that acknowledges the father at once
+    assert about(out)[0] == "nhan-cha-me-con"
+    out = to_citizen(await bot.say("chưa cưới, sắp sinh, muốn khai sinh có tên bố"))
+    assert about(out)[0] == "khai-sinh-nhan-cha"
