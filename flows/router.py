@@ -51,6 +51,8 @@ OUTSIDE_WORDS = 3
 TIE_CONFIDENCE = 0.4
 # A follow-up's own words point elsewhere only when some guide is at least this likely.
 WEAK_SUBJECT = 0.6
+# Below this the matcher's best in a "which of these?" is no lead at all
+WEAK_LEAD = 0.5
 # A message typed after "which of these?" picks a choice only this far ahead of the next one.
 CHOICE_MARGIN = 0.1
 # Words of its own (not an aspect's) a message after "which of these?" needs to be a new question
@@ -329,6 +331,18 @@ def _foreign_variant(library: Library, text: str, current: Guide) -> Guide | Non
         g for g in library.guides.values() if _FOREIGN in fold(g.title) and _broader(current, g)
     ]
     return variants[0] if len(variants) == 1 else None
+
+
+def _name_words(guide: Guide) -> set[str]:
+    return set(fold(" ".join([guide.title, *guide.aliases])).split())
+
+
+def _own_name_words(library: Library, core: str, other: Guide | None, current: Guide) -> bool:
+    """Whether the words hold a word of the other guide's names that the current one's lack."""
+    if other is None:
+        return True
+    words = set(core.split()) | set(library.matcher.normalise(core).split())
+    return bool((_name_words(other) - _name_words(current)) & words)
 
 
 def _asked_aspect(turn: Turn, guide: Guide) -> Aspect | None:
@@ -981,6 +995,10 @@ class Router:
                     return ahead
                 if _stays(read, current, other.id):
                     return current  # the words fit the procedure being discussed best
+                if not _own_name_words(library, core, library.guide(other.id), current):
+                    # "e là cháu nội có đi khai được không" while «Đăng ký khai tử» is open:
+                    # "khai" is in both names; nothing in the words names the other one only
+                    return current
                 if aspect is not None or result.intent == "guide":
                     return _both(library, other.id, current)
             narrower = _narrower(library, read, current)
@@ -1019,6 +1037,10 @@ class Router:
             if _clearly_ahead(result, current):
                 return library.guide(best.id)
             return _both(library, best.id, current)
+        if result.intent == "clarify" and best is not None and best.score < WEAK_LEAD:
+            # "bố cháu đi làm ở Sài Gòn, chỉ về được một hôm thì có kịp không": the words lean
+            # nowhere (a weak "which of these?" among guides far from ours): the open one
+            return current
         return None
 
     def _ask_between(self, turn: Turn, guides: list[Guide], text: str) -> None:

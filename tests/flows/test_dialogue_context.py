@@ -257,3 +257,23 @@ async def test_a_birth_certificate_without_the_fathers_name_is_acknowledging_him
     assert about(out)[0] == "nhan-cha-me-con"
     out = to_citizen(await bot.say("chưa cưới, sắp sinh, muốn khai sinh có tên bố"))
     assert about(out)[0] == "khai-sinh-nhan-cha"
+
+
+async def test_a_word_both_names_share_is_no_reason_to_leave_the_open_procedure(bot):
+    await bot.say("bà nội em mất hôm qua, làm khai tử cần gì")
+    out = to_citizen(await bot.say("tôi là cháu nội có đi khai đc không"))
+    # "khai" is in «Đăng ký khai sinh» too: not asked between the two
+    assert about(out) == ("khai-tu", "who")
+
+
+async def test_words_that_lean_nowhere_stay_on_the_open_procedure(bot):
+    await bot.say("con 5 tuổi, khai sinh không có tên bố, giờ bố muốn nhận con")
+    out = to_citizen(await bot.say("ông xã đi biển cả tháng mới về, có kịp không"))
+    # a weak "which of these?" among unrelated guides would drop the conversation
+    assert about(out)[0] == "nhan-cha-me-con"
+    assert "«Đăng ký nhận cha, mẹ, con»" in said(out)
+
+
+async def test_saturday_typed_short_asks_for_the_opening_hours(bot):
+    out = to_citizen(await bot.say("t7 có làm ko"))
+    assert about(out)[0] == "lien-he"
