@@ -690,6 +690,21 @@ def without_cues(text: str) -> str:
     return " ".join(padded.replace("_", " ").split())
 
 
+def remarked(folded: str, text: str) -> str:
+    """Folded words given back the accent marks they had in `text` ("giay do trong" from "giấy
+    đó có giá trị trong bao lâu" -> "giấy đó trong"): with marks, the lexicon and the model
+    tell "giấy đó" (that paper) from "giấy đỏ" (the land certificate). Words spelled out from
+    teencode, which the text does not hold, stay folded."""
+    marked: dict[str, list[str]] = {}
+    for word in re.findall(r"\w+", text):
+        marked.setdefault(fold(word), []).append(word.lower())
+    out = []
+    for word in folded.split():
+        found = marked.get(word)
+        out.append(found.pop(0) if found else word)
+    return " ".join(out)
+
+
 def subject(text: str) -> list[str]:
     """The words of a question that no aspect cue covers, overlapping cues too: "cần những ai
     có mặt" and "lệ phí bao nhiêu" have none (they ask about the procedure in context), where

@@ -11,6 +11,7 @@ from flows.aspects import (
     Aspect,
     asks_for_paper,
     detect,
+    remarked,
     spelled,
     subject,
     without_cues,
@@ -971,7 +972,8 @@ class Router:
             # "bố tôi già, tôi đi làm thay được không": the words are who and how they are
             return current
         if _content_words(core) >= 2:
-            core_result = library.match(core) if core != fold(text) else result
+            asked = remarked(core, text)  # (with the citizen's marks: "giấy đó" is no "giấy đỏ")
+            core_result = library.match(asked) if core != fold(text) else result
             other = core_result.best
             general = library.guide(other.id) if other is not None else None
             if general is not None and general.id != current.id and _broader(general, current):
@@ -980,7 +982,7 @@ class Router:
                 return current
             if core_result.intent == "guide" and other is not None and other.id == current.id:
                 return current
-            read = _in_light_of(library, current, core)  # one more match: only when needed
+            read = _in_light_of(library, current, asked)  # one more match: only when needed
             if core_result.intent == "guide" and other is not None:
                 if _clearly_ahead(core_result, current) or _named_whole(result, other.id, current):
                     ahead = library.guide(other.id)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from flows.aspects import detect, without_cues
+from flows.aspects import detect, remarked, without_cues
 
 CASES = [
     ("docs", "cần mang giấy tờ gì"),
@@ -74,3 +74,10 @@ def test_without_cues_keeps_the_subject() -> None:
     assert without_cues("khai sinh mất bao lâu") == "khai sinh"
     assert without_cues("sổ hồng làm ở đâu") == "so hong lam"  # "hồng" is not "hông"
     assert without_cues("nộp hồ sơ ở đâu") == ""  # words every procedure shares
+
+
+def test_the_subject_gets_back_the_citizens_accent_marks() -> None:
+    text = "giấy đó có giá trị trong bao lâu"
+    assert remarked(without_cues(text), text) == "giấy đó trong"  # not "giay do": "giấy đỏ"
+    assert remarked("bao nhieu", "hết bn tiền") == "bao nhieu"  # spelled out: no marks to give
+    assert remarked("so do", "so do bi mat") == "so do"  # typed without marks: stays so

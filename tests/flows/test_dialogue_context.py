@@ -277,3 +277,10 @@ async def test_words_that_lean_nowhere_stay_on_the_open_procedure(bot):
 async def test_saturday_typed_short_asks_for_the_opening_hours(bot):
     out = to_citizen(await bot.say("t7 có làm ko"))
     assert about(out)[0] == "lien-he"
+
+
+async def test_that_paper_typed_with_marks_is_not_the_land_certificate(bot):
+    await bot.say("xin giấy xác nhận độc thân")
+    out = to_citizen(await bot.say("giấy đó dùng trong bao lâu"))
+    # folded, "giấy đó" reads "giấy đỏ" (the land certificate): the marks keep the context
+    assert about(out)[0] == "xac-nhan-tinh-trang-hon-nhan"

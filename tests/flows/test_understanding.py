@@ -184,6 +184,8 @@ async def test_praise_is_thanked_and_a_complaint_is_the_communes_own(bot):
     assert "Khiếu nại" in text and "không do Ủy ban xã" not in text and "guide" not in out[0]
     out = to_citizen(await bot.say("sổ đỏ nhà em bị mất rồi làm lại sao"))
     assert "Văn phòng đăng ký đất đai" in out[0]["text"]
+    out = to_citizen(await bot.say("Sổ đỏ nhà bác bị mất, xin cấp lại thế nào"))
+    assert "Văn phòng đăng ký đất đai" in out[0]["text"]  # not the first certificate's guide
 
 
 async def test_a_follow_up_clearly_about_something_else_leaves_the_guide(bot):
