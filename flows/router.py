@@ -26,7 +26,7 @@ from flows.ports import StaffDesk, Storage
 from flows.turn import Turn
 from knowledge.clauses import after_done, asks, asks_or_yes_no
 from knowledge.library import Library
-from knowledge.matcher import MatchResult
+from knowledge.matcher import FOREIGN_PERSON, MatchResult
 from knowledge.normalize import fold
 from knowledge.schema import Guide
 
@@ -299,7 +299,6 @@ def _narrower(library: Library, read: MatchResult, current: Guide) -> Guide | No
 
 
 _FOREIGN = "nuoc ngoai"
-_FOREIGN_PERSON = re.compile(r"\b(nguoi|quoc tich) nuoc ngoai\b")
 
 
 # Any word that may place the matter abroad ("bên Hàn", "ở Đức", "Việt kiều"): generous on
@@ -326,7 +325,7 @@ def _foreign_variant(library: Library, text: str, current: Guide) -> Guide | Non
     open): the fact decides the variant, whatever other words it shares with other guides."""
     if _FOREIGN in fold(current.title):
         return None
-    if not _FOREIGN_PERSON.search(library.matcher.normalise(text)):
+    if not FOREIGN_PERSON.search(library.matcher.normalise(text)):
         return None
     variants = [
         g for g in library.guides.values() if _FOREIGN in fold(g.title) and _broader(current, g)

@@ -248,6 +248,8 @@ def request_cuts(text: str, list_words: int, limit: int = 2) -> list[Cut]:
                 or (fold(words[end]) in ("roi", "xong") and _CLAUSE_END.search(raw[end]))
             ):
                 continue  # "mất rồi, em đi khai tử", "làm xong rồi, ...": "already"
+            if fold(joiner[-1]) == "roi" and fold(words[end]) == "ma":
+                continue  # "con tôi 3 tuổi rồi mà vẫn chưa làm giấy khai sinh": "already, yet"
             found.append((rank, i, i, end))
             covered = end
             break

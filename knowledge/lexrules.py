@@ -61,7 +61,17 @@ class LexiconRules:
                 yield from rule.output
 
     def rewrite(self, words: Sequence[Token]) -> list[Token]:
-        """Greedy longest-match replacement over the token sequence."""
+        """Greedy longest-match replacement, twice: a short form spelled out by the first pass
+        ("ng Hàn" -> "người Hàn") can start a phrase the second one rewrites ("người nước
+        ngoài"). Outputs are the guides' own words, which rarely start a rule again."""
+        once = self._pass(words)
+        return (
+            once
+            if len(once) == len(words) and all(a is b for a, b in zip(once, words, strict=True))
+            else self._pass(once)
+        )
+
+    def _pass(self, words: Sequence[Token]) -> list[Token]:
         result: list[Token] = []
         plains = [t.plain for t in words]
         i = 0

@@ -46,6 +46,9 @@ LEXICAL_CANDIDATES = 40
 TOP_CLASSES = 12  # classes ranked per query: enough for 5 matches plus the special classes
 CHITCHAT = "__chitchat__:"
 POINTER = "__pointer__:"
+# "chồng em là người Hàn" (the lexicon makes it "người nước ngoài"): a foreigner is involved
+FOREIGN_PERSON = re.compile(r"\b(?:nguoi|quoc tich) nuoc ngoai\b")
+_FOREIGN = "nuoc ngoai"
 _THANKS_SIGNS = frozenset("👍👌🙏❤♥💕🥰😊🤝✅")
 
 
@@ -250,7 +253,27 @@ class Matcher:
             result = self._story_request(text, result, allowed, limit) or result
         if result.intent in ("guide", "clarify") and not result.multi:
             result = self._paper_needed(text, result, allowed, limit) or result
+        if result.intent == "clarify" and not result.multi:
+            result = self._foreign_told(text, result) or result
         return self._shown(result)
+
+    def _foreign_told(self, text: str, result: MatchResult) -> MatchResult | None:
+        """ "Which of these?" between a procedure and its foreign-element variant, asked by a
+        message that tells a foreigner is involved ("bố chồng em người Hàn Quốc ... vừa mất,
+        giờ khai tử thế nào"): the fact decides, the variant answers."""
+        first, second = result.matches[0], result.matches[1]
+        folded = {m.id: set(fold(m.title).split()) for m in (first, second)}
+        foreign = [m for m in (first, second) if _FOREIGN in fold(m.title)]
+        if len(foreign) != 1:
+            return None
+        variant = foreign[0]
+        plain = second if variant is first else first
+        if not folded[plain.id] <= folded[variant.id]:
+            return None  # not the same procedure's variant
+        if not FOREIGN_PERSON.search(self.normalise(text)):
+            return None
+        rest = tuple(m for m in result.matches if m.id != variant.id)
+        return MatchResult(text, "guide", (variant, *rest))
 
     def _paper_needed(
         self, text: str, whole: MatchResult, allowed: Collection[str] | None, limit: int

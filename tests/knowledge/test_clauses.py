@@ -109,6 +109,14 @@ def test_done_already_is_no_joiner_and_a_joiner_is_cut_once():
     assert cuts == [("làm khai tử cho mẹ em", "xin hỗ trợ mai táng được không", True)]
 
 
+def test_already_yet_is_no_joiner():
+    from knowledge.clauses import two_request_splits
+
+    # "3 tuổi rồi mà vẫn chưa ...": already three, and yet; one request
+    text = "con tôi 3 tuổi rồi mà vẫn chưa làm giấy khai sinh, giờ làm còn được không"
+    assert all(left != "con tôi 3 tuổi" for left, _ in two_request_splits(text, 10))
+
+
 def test_the_clause_next_to_a_cut_names_its_request():
     from knowledge.clauses import near_clause
 

@@ -295,3 +295,24 @@ def test_building_work_asking_for_permission_gets_the_building_permit(library: L
     result = library.match(text)
     assert result.intent == "guide" and result.best is not None, result
     assert result.best.id == "giay-phep-xay-dung", result
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "mẹ vợ em ng Hàn sang chơi, mất ở nhà em, giờ khai tử ntn",  # "ng" spelled out first
+        "bố chồng e ng Hàn Quốc sang ở vs vc e 3 năm, vừa mất ở nhà, giờ khai tủ ntn",
+    ],
+)
+def test_a_foreigner_told_decides_the_foreign_element_variant(library: Library, text: str):
+    result = library.match(text)
+    assert result.intent == "guide", result  # not "which of these?" between the two
+    assert result.best is not None and result.best.id == "khai-tu-yeu-to-nuoc-ngoai", result
+
+
+def test_a_birth_not_yet_registered_at_three_is_one_request(library: Library):
+    result = library.match(
+        "con em 4 tuổi rồi mà vẫn chưa làm giấy khai sinh, giờ làm còn được không"
+    )
+    assert result.intent == "guide" and result.best is not None, result
+    assert result.best.id == "khai-sinh", result

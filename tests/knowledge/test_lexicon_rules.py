@@ -37,3 +37,10 @@ def test_stopwords_match_with_and_without_marks():
     assert r.is_stopword(tokens("cần")[0])
     assert r.is_stopword(tokens("can")[0])
     assert not r.is_stopword(tokens("căn")[0])
+
+
+def test_a_short_form_spelled_out_can_start_a_phrase():
+    r = rules(abbreviations={"ng": "người"}, synonyms={"người hàn": "người nước ngoài"})
+    # "ng Hàn": the abbreviation first, then the phrase it now starts
+    assert rewrite(r, "mẹ vợ em ng Hàn") == "me vo em nguoi nuoc ngoai"
+    assert rewrite(r, "người Hàn") == "nguoi nuoc ngoai"
