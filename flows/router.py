@@ -987,6 +987,12 @@ class Router:
                     ahead = library.guide(other.id)
                     if ahead is None:
                         return current
+                    if detect(text, wide=True) == "who" and not _own_name_words(
+                        library, core, ahead, current
+                    ):
+                        # "cháu nội đi khai được không" while «Đăng ký khai tử» is open: who may
+                        # go, and "khai" is in both names; the model's lead is the commoner one
+                        return current
                     rival = _rival(library, read, current)
                     if rival is not None and _tipped(core_result, read, ahead, rival):
                         # read with the procedure being discussed, the words name a sibling of

@@ -284,3 +284,10 @@ async def test_that_paper_typed_with_marks_is_not_the_land_certificate(bot):
     out = to_citizen(await bot.say("giấy đó dùng trong bao lâu"))
     # folded, "giấy đó" reads "giấy đỏ" (the land certificate): the marks keep the context
     assert about(out)[0] == "xac-nhan-tinh-trang-hon-nhan"
+
+
+async def test_who_may_go_with_a_word_both_names_share_stays_even_on_a_confident_lead(bot):
+    await bot.say("bà nội em mất hôm qua, làm khai tử cần gì")
+    out = to_citizen(await bot.say("cháu nội đi khai được k"))
+    # alone the words lead confidently to «Đăng ký khai sinh»: "khai" is in both names
+    assert about(out) == ("khai-tu", "who")
