@@ -298,9 +298,6 @@ def _narrower(library: Library, read: MatchResult, current: Guide) -> Guide | No
     return variant
 
 
-_FOREIGN = "nuoc ngoai"
-
-
 # Any word that may place the matter abroad ("bên Hàn", "ở Đức", "Việt kiều"): generous on
 # purpose, it only lets the foreign-element guides be reached from another one
 _FOREIGN_SIGN = re.compile(
@@ -314,7 +311,8 @@ def _foreign_without_sign(library: Library, text: str, guide: Guide, current: Gu
     """A foreign-element guide reached from a domestic one by a message that says nothing of
     abroad ("tôi ly hôn rồi thì giấy có ghi là đã ly hôn không" while «Cấp Giấy xác nhận tình
     trạng hôn nhân» is open: the only guide naming a divorce is the foreign one's note)."""
-    if _FOREIGN not in fold(guide.title) or _FOREIGN in fold(current.title):
+    foreign = library.matcher.foreign
+    if guide.id not in foreign or current.id in foreign:
         return False
     return not _FOREIGN_SIGN.search(library.matcher.normalise(text))
 
@@ -323,14 +321,10 @@ def _foreign_variant(library: Library, text: str, current: Guide) -> Guide | Non
     """The foreign-element variant of the current guide when the message tells that a
     foreigner is involved ("ông người Pháp ... có thẻ thường trú" while «Đăng ký khai tử» is
     open): the fact decides the variant, whatever other words it shares with other guides."""
-    if _FOREIGN in fold(current.title):
+    variants = library.matcher.foreign_variants.get(current.id, frozenset())
+    if len(variants) != 1 or not FOREIGN_PERSON.search(library.matcher.normalise(text)):
         return None
-    if not FOREIGN_PERSON.search(library.matcher.normalise(text)):
-        return None
-    variants = [
-        g for g in library.guides.values() if _FOREIGN in fold(g.title) and _broader(current, g)
-    ]
-    return variants[0] if len(variants) == 1 else None
+    return library.guide(next(iter(variants)))
 
 
 def _name_words(guide: Guide) -> set[str]:
@@ -921,7 +915,7 @@ class Router:
             # the citizen to the wrong desk
             return None
         judged = self._judged(library, text, result, aspect, current)
-        if not (isinstance(judged, Guide) and _FOREIGN in fold(judged.title)):
+        if not (isinstance(judged, Guide) and judged.id in library.matcher.foreign):
             variant = _foreign_variant(library, text, current)
             if variant is not None:
                 return variant

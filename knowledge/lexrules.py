@@ -64,15 +64,13 @@ class LexiconRules:
         """Greedy longest-match replacement, twice: a short form spelled out by the first pass
         ("ng Hàn" -> "người Hàn") can start a phrase the second one rewrites ("người nước
         ngoài"). Outputs are the guides' own words, which rarely start a rule again."""
-        once = self._pass(words)
-        return (
-            once
-            if len(once) == len(words) and all(a is b for a, b in zip(once, words, strict=True))
-            else self._pass(once)
-        )
+        once, changed = self._pass(words)
+        return self._pass(once)[0] if changed else once
 
-    def _pass(self, words: Sequence[Token]) -> list[Token]:
+    def _pass(self, words: Sequence[Token]) -> tuple[list[Token], bool]:
+        """One greedy longest-match replacement; whether any rule applied."""
         result: list[Token] = []
+        changed = False
         plains = [t.plain for t in words]
         i = 0
         while i < len(words):
@@ -100,12 +98,13 @@ class LexiconRules:
                 )
                 if rule is not None:
                     result.extend(rule.output)
+                    changed = True
                     i += length
                     break
             else:
                 result.append(words[i])
                 i += 1
-        return result
+        return result, changed
 
     def is_stopword(self, token: Token) -> bool:
         # Unmarked typing counts: a stopword only lowers a weight, so a wrong guess costs little.

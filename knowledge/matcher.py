@@ -136,6 +136,15 @@ class Matcher:
             names.setdefault(guide.id, []).extend((guide.title, *guide.aliases))
             known = self._phrases.setdefault(guide.id, [])
             known += [p for p in (*guide.phrases, *(f.q for f in guide.faq)) if p not in known]
+        # the foreign-element guides, and for each other guide those whose names hold all of its
+        # name's words ("Đăng ký khai tử" -> "Đăng ký khai tử có yếu tố nước ngoài")
+        words = {guide_id: set(fold(title).split()) for guide_id, title in self.titles.items()}
+        self.foreign = frozenset(g for g, title in self.titles.items() if _FOREIGN in fold(title))
+        self.foreign_variants: dict[str, frozenset[str]] = {}
+        for guide_id in self.titles.keys() - self.foreign:
+            found = frozenset(v for v in self.foreign if words[guide_id] <= words[v])
+            if found:
+                self.foreign_variants[guide_id] = found
         texts: list[str] = []
         labels: list[str] = []
 
@@ -262,14 +271,9 @@ class Matcher:
         message that tells a foreigner is involved ("bố chồng em người Hàn Quốc ... vừa mất,
         giờ khai tử thế nào"): the fact decides, the variant answers."""
         first, second = result.matches[0], result.matches[1]
-        folded = {m.id: set(fold(m.title).split()) for m in (first, second)}
-        foreign = [m for m in (first, second) if _FOREIGN in fold(m.title)]
-        if len(foreign) != 1:
-            return None
-        variant = foreign[0]
-        plain = second if variant is first else first
-        if not folded[plain.id] <= folded[variant.id]:
-            return None  # not the same procedure's variant
+        variant, plain = (first, second) if first.id in self.foreign else (second, first)
+        if variant.id not in self.foreign_variants.get(plain.id, ()):
+            return None  # not one procedure and its variant
         if not FOREIGN_PERSON.search(self.normalise(text)):
             return None
         rest = tuple(m for m in result.matches if m.id != variant.id)
