@@ -219,8 +219,15 @@ def _after_clarify(library: Library, turn: Turn, text: str) -> Guide | None:
         # The message's own words must lean the same way: the question asked between these
         # because its words alone did not settle it, and a follow-up that adds nothing about
         # the choice ("cần giấy gì để chứng minh") must not settle it either.
+        # They must also lean with some weight: "cần những gì để làm lại" fits every
+        # registering-again guide, and its faint lead to one of them is no choice.
         alone = library.matcher.match(text, allowed=frozenset(options)).best
-        if both.best.score - runner_up >= CHOICE_MARGIN and alone and alone.id == both.best.id:
+        if (
+            both.best.score - runner_up >= CHOICE_MARGIN
+            and alone
+            and alone.id == both.best.id
+            and alone.score >= WEAK_LEAD
+        ):
             return library.guide(both.best.id)
     guides = [g for g in map(library.guide, options) if g is not None]
     fits = [g for g in guides if answers.faq_for(g, text) is not None]

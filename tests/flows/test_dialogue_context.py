@@ -57,6 +57,20 @@ async def test_a_near_tie_after_which_of_these_asks_again_instead_of_guessing(bo
     )
 
 
+async def test_a_follow_up_whose_words_barely_lean_after_which_of_these_asks_again(bot):
+    out = to_citizen(
+        await bot.say(
+            "ông bà tôi cưới từ hồi trước, có đăng ký, mất giấy rồi mà xã không còn lưu sổ,"
+            " giờ cần giấy làm thừa kế"
+        )
+    )
+    assert "guide" not in out[-1]  # which of these? (the marriage or the death, again)
+    # "làm lại" fits every registering-again guide: it must not settle the choice
+    out = to_citizen(await bot.say("cần những gì để làm lại"))
+    assert all("guide" not in reply for reply in out)
+    assert {"Đăng ký lại kết hôn", "Đăng ký lại khai tử"} <= set(out[-1]["buttons"])
+
+
 async def test_eligibility_by_age_is_answered_with_who_may_file(bot):
     out = to_citizen(await bot.say("con em 10 tuổi làm căn cước được không"))
     assert about(out) == ("can-cuoc", "who")

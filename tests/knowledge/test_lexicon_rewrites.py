@@ -27,6 +27,8 @@ def library() -> Library:
         ("lên thổ cư", "len dat o"),
         ("đất thổ cư", "dat o"),
         ("đi đám cưới", "di an cuoi"),
+        ("bố mẹ cưới nhau năm 1985", "bo me ket hon nam 1985"),
+        ("ông bà cưới từ năm 1960", "ong ba ket hon tu nam 1960"),
         ("giảm cân", "an kieng"),  # unmarked "giam" is also "giám" (hộ)
         ("nhận con nuôi", "nuoi con nuoi"),  # not "nhận con" (recognising a child)
         ("cthực hợp đồng", "chung thuc hop dong"),
