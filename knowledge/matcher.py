@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from knowledge.clauses import (
+    after_done,
     asks_for_both,
     near_clause,
     needs_paper,
@@ -262,6 +263,8 @@ class Matcher:
             result = self._story_request(text, result, allowed, limit) or result
         if result.intent in ("guide", "clarify") and not result.multi:
             result = self._paper_needed(text, result, allowed, limit) or result
+        if result.intent == "guide" and not result.multi:
+            result = self._asked_after_done(text, result, allowed, limit) or result
         if result.intent == "clarify" and not result.multi:
             result = self._foreign_told(text, result) or result
         return self._shown(result)
@@ -297,6 +300,29 @@ class Matcher:
             return None
         others = tuple(m for m in whole.matches if m.id != best.id)
         return MatchResult(text, "guide", (best, *others)[:limit])
+
+    def _asked_after_done(
+        self, text: str, whole: MatchResult, allowed: Collection[str] | None, limit: int
+    ) -> MatchResult | None:
+        """ "Em vừa sửa tên trên giấy khai sinh xong, giờ căn cước phải làm lại không": a step
+        told as done is the story, the question after it is the request. The done step's words
+        name its own procedure, which the citizen has finished; the question decides, when it
+        names another of the close guides clearly on its own."""
+        done = after_done(text)
+        if done is None or not done.ends or self._content_words(done.rest) < 2:
+            return None
+        scored = self._scored(done.rest, allowed)
+        decided = self._decide(done.rest, scored, limit)
+        best = decided.best
+        offered = {m.id: m for m in whole.matches}
+        if decided.intent != "guide" or best is None or best.id not in offered:
+            return None
+        first = whole.matches[0].id
+        own = {cid: value for value, cid in scored}
+        if best.id == first or best.score - _score(own, first) < self.config.story_switch:
+            return None
+        rest = tuple(m for m in whole.matches if m.id != best.id)
+        return MatchResult(text, "guide", (offered[best.id], *rest))
 
     def _story_request(
         self, text: str, whole: MatchResult, allowed: Collection[str] | None, limit: int

@@ -289,6 +289,21 @@ def test_a_step_already_taken_is_no_second_request(library: Library):
 
 @pytest.mark.parametrize(
     "text",
+    [
+        "con tôi vừa cải chính ngày sinh trong giấy khai sinh xong, giờ thẻ căn cước có phải"
+        " đổi không",
+        "tôi đã sửa họ trong giấy khai sinh rồi, giờ căn cước có phải làm lại không",
+    ],
+)
+def test_the_question_after_a_finished_step_is_the_request(library: Library, text: str):
+    # the correction is done; what is asked now is the ID card that follows it
+    result = library.match(text)
+    assert result.intent == "guide" and result.best is not None, result
+    assert result.best.id == "can-cuoc", result
+
+
+@pytest.mark.parametrize(
+    "text",
     ["làm hàng rào có phải xin phép không", "sửa mái nhà có phải xin phép không"],
 )
 def test_building_work_asking_for_permission_gets_the_building_permit(library: Library, text: str):
