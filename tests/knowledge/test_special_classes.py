@@ -191,6 +191,39 @@ def test_complaints_and_reissued_building_permits_are_the_communes_own(library: 
     assert not pointers["the-chap-dat"].commune and not pointers["to-giac-toi-pham"].commune
 
 
+# --- session 14: a residence certificate and housing help for poor households (the commune
+# police and the Fatherland Front); sentences differ from the lexicon's
+
+
+@pytest.mark.parametrize(
+    ("text", "pointer"),
+    [
+        ("công ty bắt nộp giấy xác nhận cư trú, xin ở đâu", "xac-nhan-cu-tru"),
+        ("con đi học cần xác nhận cư trú thì làm sao", "xac-nhan-cu-tru"),
+        ("nhà em hộ nghèo, nhà dột nát muốn xin hỗ trợ xây lại", "nha-dai-doan-ket"),
+        ("đăng ký nhà đại đoàn kết gặp ai", "nha-dai-doan-ket"),
+    ],
+)
+def test_residence_certificates_and_housing_help_get_a_pointer(
+    library: Library, text: str, pointer: str
+):
+    result = library.match(text)
+    assert (result.intent, result.pointer) == ("none", pointer), result
+
+
+@pytest.mark.parametrize(
+    ("text", "guide"),
+    [
+        ("đăng ký tạm trú cho công nhân thuê trọ", "tam-tru"),
+        ("xin xác nhận hộ nghèo", "ho-ngheo"),
+    ],
+)
+def test_their_neighbours_keep_their_guide(library: Library, text: str, guide: str):
+    result = library.match(text)
+    assert result.intent == "guide" and result.best is not None, result
+    assert result.best.id == guide
+
+
 @pytest.mark.parametrize(
     ("text", "kind"),
     [
