@@ -273,6 +273,8 @@ class Matcher:
         """ "Which of these?" between a procedure and its foreign-element variant, asked by a
         message that tells a foreigner is involved ("bố chồng em người Hàn Quốc ... vừa mất,
         giờ khai tử thế nào"): the fact decides, the variant answers."""
+        if len(result.matches) < 2:
+            return None  # asked among the offered choices, one is left
         first, second = result.matches[0], result.matches[1]
         variant, plain = (first, second) if first.id in self.foreign else (second, first)
         if variant.id not in self.foreign_variants.get(plain.id, ()):

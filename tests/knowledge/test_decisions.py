@@ -331,3 +331,12 @@ def test_a_birth_not_yet_registered_at_three_is_one_request(library: Library):
     )
     assert result.intent == "guide" and result.best is not None, result
     assert result.best.id == "khai-sinh", result
+
+
+def test_asking_among_offered_choices_with_one_left_is_no_crash(library: Library):
+    """After "which of these?" a follow-up is matched among the offered guides only; when one
+    of them is left it is still a choice to ask about, not an IndexError (a stack trace and
+    "hệ thống đang gặp trục trặc" for the citizen)."""
+    allowed = frozenset({"giay-phep-xay-dung", "thay-doi-cai-chinh-ho-tich"})
+    result = library.matcher.match("nếu phải xin thì nộp hồ sơ ở xã hay ở đâu", allowed=allowed)
+    assert {m.id for m in result.matches} <= allowed
