@@ -371,10 +371,22 @@ def _refined(text: str, guide: Guide, aspect: Aspect | None, same: bool) -> Aspe
     return wide if wide != detect(text, topic) else aspect
 
 
+# "cho em gặp người hỗ trợ", "tôi muốn gặp trực tiếp chủ tịch xã": a verb of meeting or being
+# put through, a few words at most, then a person (folded). The lexicon's phrases are examples;
+# the pronoun and adverbs in between vary too much to list.
+_MEET_PERSON = re.compile(
+    r"\b(?:gap|noi chuyen voi|ket noi voi|ket noi|chuyen cho|chuyen sang|chuyen qua)"
+    r"(?: \w+){0,3}? (?:nguoi (?:that|thiet|ho tro|phu trach|truc|giai quyet|co tham quyen)"
+    r"|can bo|nhan vien|chuyen vien|chu tich|pho chu tich|lanh dao|admin|ad|tong dai vien)\b"
+)
+
+
 def _asks_person(library: Library, text: str) -> bool:
     """The message names a person explicitly ("gặp cán bộ"), not just sounds like it."""
     padded = f" {fold(text)} "
-    return any(f" {fold(p)} " in padded for p in library.kb.lexicon.handoff)
+    if any(f" {fold(p)} " in padded for p in library.kb.lexicon.handoff):
+        return True
+    return bool(_MEET_PERSON.search(" ".join(re.sub(r"[^\w\s]", " ", padded).split())))
 
 
 # Words of a place asked about ("ở xã hay lên tỉnh", "ủy ban hay ấp"), not of a procedure.

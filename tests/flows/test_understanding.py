@@ -3,6 +3,8 @@
 The first three tests replay the failures listed in issue 9 through the simulation channel.
 """
 
+import pytest
+
 from tests.flows.driver import about, to_citizen
 
 
@@ -137,6 +139,21 @@ async def test_follow_up_that_sounds_like_staff_answers_the_aspect(bot):
     out = to_citizen(await bot.say("cho em gặp cán bộ"))  # an explicit wish still hands over
     assert "guide" not in out[0]
     assert "cán bộ" in out[0]["text"]
+
+
+@pytest.mark.parametrize(
+    "wish",
+    [
+        "file ảnh cứ báo lỗi, cho mình gặp người hỗ trợ với",
+        "tôi muốn gặp trực tiếp phó chủ tịch xã để nói chuyện",
+        "nhờ ad kết nối giúp em với cán bộ tư pháp",
+    ],
+)
+async def test_a_wish_for_a_person_worded_freely_hands_over_inside_a_guide(bot, wish: str):
+    await bot.say("nộp hồ sơ trên dịch vụ công thế nào")
+    out = to_citizen(await bot.say(wish))
+    assert all("guide" not in reply for reply in out)
+    assert "Đã chuyển cho cán bộ" in out[0]["text"]
 
 
 async def test_follow_up_asking_a_faq_question_gets_its_answer(bot):
