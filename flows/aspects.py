@@ -66,8 +66,13 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "may tram",
             "may trieu",
             "nhan nhieu",
-            "duoc may",
-            "lanh may",
+            # "được mấy (đồng)", not "xin được mấy bản" (copies of a paper)
+            "duoc may dong",
+            "duoc may trieu",
+            "duoc may tram",
+            "lanh may dong",
+            "lanh may trieu",
+            "lanh may tram",
         ),
     ),
     (

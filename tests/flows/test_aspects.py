@@ -53,6 +53,8 @@ CASES = [
     ("benefit", "được bao nhiêu tiền 1 tháng"),
     ("benefit", "hỗ trợ bao nhiêu"),
     ("benefit", "mỗi tháng nhận nhiêu"),
+    ("benefit", "được mấy triệu"),
+    ("benefit", "lãnh mấy trăm một tháng"),
     ("steps", "làm như thế nào"),
     ("steps", "các bước ra sao"),
 ]
@@ -68,6 +70,11 @@ def test_aspect_is_recognised(aspect: str, text: str) -> None:
 )
 def test_procedure_names_are_not_aspect_words(text: str) -> None:
     assert detect(text) is None
+
+
+def test_a_number_of_copies_is_no_benefit_amount() -> None:
+    # "được mấy bản" counts copies of a paper; answered as "mức tiền được hưởng" it is nonsense
+    assert detect("xin được mấy bản") != "benefit"
 
 
 def test_without_cues_keeps_the_subject() -> None:
