@@ -736,7 +736,8 @@ _PAPER = (
     r"|cccd|cmnd|can cuoc|ho_chieu|trich luc|sim|to khai|anh|hinh|chung tu|xac nhan|van ban)"
 )
 _BRING = re.compile(
-    r" (?:can|mang|dem|nop|phai mang|phai nop|phai co|can co)(?: theo| them| lai)? "
+    r" (?:can|mang|dem|nop|phai mang|phai nop|phai co|can co|can xin(?! giay phep))"
+    r"(?: theo| them| lai)? "
     + _PAPER
     + r" (?!(?:to )?(?:gi|nao|nhung|chi)\b)"  # a paper named, not "cần giấy (tờ) gì"
 )

@@ -305,3 +305,20 @@ async def test_who_may_go_with_a_word_both_names_share_stays_even_on_a_confident
     out = to_citizen(await bot.say("cháu nội đi khai được k"))
     # alone the words lead confidently to «Đăng ký khai sinh»: "khai" is in both names
     assert about(out) == ("khai-tu", "who")
+
+
+async def test_a_paper_to_apply_for_abroad_is_a_paper_of_the_open_guide(bot):
+    # "cần xin giấy X": X is a paper this procedure needs, not our guide that issues X at home
+    await bot.say("muốn đăng ký kết hôn với người Úc")
+    out = to_citizen(await bot.say("anh ấy có cần xin giấy xác nhận độc thân bên Úc không"))
+    assert about(out) == ("ket-hon-yeu-to-nuoc-ngoai", "docs")
+
+
+async def test_asking_whether_a_permit_is_needed_still_names_the_permit(bot):
+    await bot.say("muốn chuyển đất vườn lên đất ở")
+    out = to_citizen(await bot.say("lên đất ở xong xây nhà có phải xin giấy phép xây dựng không"))
+    # a permit to apply for is a procedure of its own: never the land-use change's papers
+    assert all(reply.get("guide") != "chuyen-muc-dich-su-dung-dat" for reply in out)
+    assert "Cấp giấy phép xây dựng nhà ở riêng lẻ" in " ".join(
+        " ".join(reply.get("buttons", [])) + reply["text"] for reply in out
+    )
