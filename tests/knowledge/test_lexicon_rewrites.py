@@ -29,6 +29,8 @@ def library() -> Library:
         ("đi đám cưới", "di an cuoi"),
         ("bố mẹ cưới nhau năm 1985", "bo me ket hon nam 1985"),
         ("ông bà cưới từ năm 1960", "ong ba ket hon tu nam 1960"),
+        ("nay ông muốn cưới bà", "nay ong muon ket hon ba"),
+        ("nhà tôi muốn sửa lại mái", "nha toi muon sua chua nha"),  # not a record corrected
         ("giảm cân", "an kieng"),  # unmarked "giam" is also "giám" (hộ)
         ("nhận con nuôi", "nuoi con nuoi"),  # not "nhận con" (recognising a child)
         ("cthực hợp đồng", "chung thuc hop dong"),
