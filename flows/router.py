@@ -398,14 +398,15 @@ _PLACE_WORDS = frozenset(
 # "nơi em đang ở hay nơi chồng có hộ khẩu": where the citizen and family live, the words of a
 # "where" question that compares places ("nơi ..."), never of the residence registration
 _RESIDENCE_WORDS = frozenset(
-    "noi o dang song cu tru thuong tam ho khau que nha hien nay lam co hay hoac cua".split()  # noqa: SIM905
+    "noi o dang song cu tru thuong tam ho khau que nha hien nay lam co hay hoac cua khac thi".split()  # noqa: SIM905
 )
 
 
 def _names_residence(core: str) -> bool:
-    """The words left of a "where" question compare places where the family live."""
+    """The words left of a "where" question compare places where the family live ("nơi
+    ... hay nơi ...", "chồng em hộ khẩu ở tỉnh khác")."""
     words = core.split()
-    if "noi" not in words:
+    if "noi" not in words and "khac" not in words:
         return False
     rest = [
         w
@@ -430,7 +431,7 @@ def _names_its_office(core: str, current: Guide) -> bool:
 _PERSON_WORDS = frozenset(
     """bo me cha ong ba noi ngoai con chau vo chong anh chi em co chu bac di duong cau mo thim
     ck vk ny gia yeu om benh vien cu nam xa ban tu mot hai ca nguoi khac tre nho lon tuoi dang
-    ruot de re dau""".split()  # noqa: SIM905
+    ruot de re dau gai trai ay""".split()  # noqa: SIM905
 )
 
 

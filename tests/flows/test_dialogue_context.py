@@ -2,6 +2,8 @@
 shows the new procedure, a procedure's own name is no aspect, a follow-up its FAQ answers gets
 that answer, one it does not answer gets the FAQ list, and a tie is broken by the context."""
 
+import pytest
+
 from tests.flows.driver import about, said, to_citizen
 
 
@@ -322,3 +324,17 @@ async def test_asking_whether_a_permit_is_needed_still_names_the_permit(bot):
     assert "Cấp giấy phép xây dựng nhà ở riêng lẻ" in " ".join(
         " ".join(reply.get("buttons", [])) + reply["text"] for reply in out
     )
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        "bạn gái em hộ khẩu ở tỉnh khác thì đăng ký ở đâu",
+        "anh ấy thường trú ở xã khác thì làm ở đâu",
+    ],
+)
+async def test_a_where_question_about_a_home_elsewhere_stays_on_the_open_guide(bot, where: str):
+    # "hộ khẩu ở tỉnh khác" says where the partner lives, not that they register a residence
+    await bot.say("đăng ký kết hôn cần gì")
+    out = to_citizen(await bot.say(where))
+    assert about(out) == ("ket-hon", "where")
