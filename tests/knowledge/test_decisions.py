@@ -333,6 +333,15 @@ def test_a_birth_not_yet_registered_at_three_is_one_request(library: Library):
     assert result.best.id == "khai-sinh", result
 
 
+def test_whether_a_filed_application_is_approved_is_tracking_it(library: Library):
+    # filed online already: the question is where it stands, not how to file
+    result = library.match(
+        "mình nộp hồ sơ qua mạng hôm trước rồi, giờ sao biết được duyệt hay chưa"
+    )
+    assert result.intent == "guide" and result.best is not None, result
+    assert result.best.id == "tra-cuu-ho-so"
+
+
 def test_asking_among_offered_choices_with_one_left_is_no_crash(library: Library):
     """After "which of these?" a follow-up is matched among the offered guides only; when one
     of them is left it is still a choice to ask about, not an IndexError (a stack trace and
