@@ -961,6 +961,15 @@ class Router:
             # question after it, when it names one procedure, says which
             own = self._judged(library, rest, library.match(rest), detect(rest) or aspect, current)
             return own if isinstance(own, Guide) else judged
+        after = done.after
+        if not done.ends and len(subject(after)) >= 2 and judged == current:
+            # "tách xong bố mẹ tặng cho từng đứa thì làm tiếp thế nào" while «Tách thửa» is open:
+            # the step done is the open procedure; the words after it say what comes next
+            found = library.match(after)
+            if found.intent == "guide" and found.best is not None and found.best.id != current.id:
+                scores = {m.id: m.score for m in found.matches}
+                if found.best.score - scores.get(current.id, 0.0) >= SWITCH_MARGIN:
+                    return library.guide(found.best.id) or judged
         if done.ends and isinstance(judged, Guide) and judged.id != current.id:
             # "căn cước của em hết hạn rồi thì có làm được không" while «Đăng ký khai sinh» is
             # open: the fact names another procedure, the question none; ask, do not switch

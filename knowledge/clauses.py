@@ -323,7 +323,9 @@ _DONE_THEN = re.compile(
     r"^(?P<done>.*?\b(?:roi|xong)\b)\s*,?\s*(?:(?:thi|gio|bay gio|nay)\b|,)\s*(?P<rest>.+)$"
 )
 # "làm xong hợp đồng thì ...", "nếu hòa giải xong mọi người thống nhất thì ...": a few words on
-_DONE_LATER = re.compile(r"^(?P<done>.*?\b(?:roi|xong)\b(?: \w+){1,6}?) thi (?P<rest>.+)$")
+_DONE_LATER = re.compile(
+    r"^(?P<done>.*?\b(?:roi|xong)\b(?P<next>(?: \w+){1,6}?)) thi (?P<rest>.+)$"
+)
 _DONE_ASKS = re.compile(r"^(?P<done>.*?\bxong\b)\s+(?P<rest>(?:co|thi|phai|can|duoc)\b.+)$")
 
 
@@ -334,6 +336,10 @@ class Done(NamedTuple):
 
     rest: str
     ends: bool
+    # the words after the fact's "rồi"/"xong" with the question ("bo me tang cho tung dua thi
+    # lam tiep the nao" of "tách xong bố mẹ tặng cho ... thì làm tiếp thế nào"): the request
+    # when the fact does not end there
+    after: str = ""
 
 
 def after_done(text: str) -> Done | None:
@@ -346,7 +352,11 @@ def after_done(text: str) -> Done | None:
         found = pattern.match(folded)
         if found is not None:
             rest = found.group("rest").strip(" ,")
-            return Done(rest, pattern is not _DONE_LATER) if rest else None
+            if not rest:
+                return None
+            if pattern is _DONE_LATER:
+                return Done(rest, False, f"{found.group('next').strip()} thi {rest}")
+            return Done(rest, True, rest)
     return None
 
 

@@ -55,7 +55,8 @@ async def test_words_after_done_that_name_the_request_still_switch(bot):
     ],
 )
 def test_the_question_after_the_fact(text: str, rest: str, ends: bool) -> None:
-    assert after_done(text) == (rest, ends)
+    done = after_done(text)
+    assert done is not None and (done.rest, done.ends) == (rest, ends)
 
 
 @pytest.mark.parametrize(
@@ -63,3 +64,16 @@ def test_the_question_after_the_fact(text: str, rest: str, ends: bool) -> None:
 )
 def test_no_fact_told_as_done(text: str) -> None:
     assert after_done(text) is None
+
+
+async def test_what_comes_after_the_open_procedure_is_the_next_procedure(bot):
+    # the land split is done ("tách xong"); giving the plots to a son is the transfer
+    await bot.say("muốn tách thửa mảnh đất của bố mẹ")
+    out = to_citizen(await bot.say("tách xong bố mẹ tặng cho con trai thì làm tiếp thế nào"))
+    assert about(out)[0] == "chuyen-nhuong-dat"
+
+
+def test_a_fact_that_goes_on_after_done_keeps_its_words_for_the_request():
+    done = after_done("tách xong bố mẹ tặng cho con trai thì làm tiếp thế nào")
+    assert done is not None and not done.ends
+    assert done.after == "bo me tang cho con trai thi lam tiep the nao"
