@@ -58,6 +58,12 @@ DEV5_DIALOGUES = DATA / "dev5_dialogues.jsonl"
 # of titles only): measured in aggregate on arrival; from session 9 tuned on its half A only.
 DEV6 = DATA / "dev6_questions.tsv"
 DEV6_DIALOGUES = DATA / "dev6_dialogues.jsonl"
+# Seventh and eighth development sets (two more independent writers, session 14, from the
+# catalogue of titles only): dev7 is looked at item by item, dev8 only in aggregate.
+DEV7 = DATA / "dev7_questions.tsv"
+DEV7_DIALOGUES = DATA / "dev7_dialogues.jsonl"
+DEV8 = DATA / "dev8_questions.tsv"
+DEV8_DIALOGUES = DATA / "dev8_dialogues.jsonl"
 # Named sets for `--sets`; the gate ones run only when asked for or by default without --no-gate.
 QUESTION_SETS = {
     "questions": QUESTIONS,
@@ -67,6 +73,8 @@ QUESTION_SETS = {
     "dev4": DEV4,
     "dev5": DEV5,
     "dev6": DEV6,
+    "dev7": DEV7,
+    "dev8": DEV8,
     "gate": GATE,
     "gate4": GATE4,
 }
@@ -77,6 +85,8 @@ DIALOGUE_SETS = {
     "dev4": DEV4_DIALOGUES,
     "dev5": DEV5_DIALOGUES,
     "dev6": DEV6_DIALOGUES,
+    "dev7": DEV7_DIALOGUES,
+    "dev8": DEV8_DIALOGUES,
     "gate": GATE_DIALOGUES,
     "gate4": GATE4_DIALOGUES,
 }

@@ -303,8 +303,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--queries", type=int, default=2000, help="timed queries per run")
     bench.add_argument(
         "--sets",
-        help="comma-separated: questions, holdout, dev2, dev3, dev4, dev5, dev6, gate, gate4, "
-        "dialogues-dev, dialogues-dev2, dialogues-dev3, dialogues-dev4, dialogues-dev5, dialogues-dev6, "
+        help="comma-separated: questions, holdout, dev2, ..., dev8, gate, gate4, "
+        "dialogues-dev, dialogues-dev2, ..., dialogues-dev8, "
         "dialogues-gate, dialogues-gate4, bundled, big (default: all)",
     )
     bench.add_argument("--no-gate", action="store_true", help="never run the independent gate sets")
