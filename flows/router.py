@@ -11,6 +11,7 @@ from flows.aspects import (
     Aspect,
     asks_for_paper,
     detect,
+    missing_paper,
     remarked,
     spelled,
     subject,
@@ -379,6 +380,10 @@ _MEET_PERSON = re.compile(
     r"(?: \w+){0,3}? (?:nguoi (?:that|thiet|ho tro|phu trach|truc|giai quyet|co tham quyen)"
     r"|can bo|nhan vien|chuyen vien|chu tich|pho chu tich|lanh dao|admin|ad|tong dai vien)\b"
 )
+
+
+# "... thì có làm được không", "... có sao không": whether it can still be done (folded)
+_WITHOUT_IT = re.compile(r"(?:co )?(?:lam|nop|dang ky) (?:duoc|dc) (?:khong|ko|k|hong|hem)\W*$")
 
 
 def _asks_person(library: Library, text: str) -> bool:
@@ -927,6 +932,15 @@ class Router:
             # "cần mang giấy đăng ký kết hôn không" while «Đăng ký thường trú» is open: a paper
             # to bring for it, not the marriage registration ("có phải mang bản án ly hôn
             # không" neither: no pointer to the court)
+            return current
+        if (
+            turn.state.flow != Flow.CLARIFY
+            and missing_paper(text) is not None
+            and _WITHOUT_IT.search(fold(text))
+        ):
+            # "vợ tôi chỉ có hộ chiếu, chưa có thẻ tạm trú thì có làm được không" while the
+            # foreign birth registration is open: can this be done without the paper, not the
+            # procedure that issues it
             return current
         if result.pointer is not None:
             return None  # a well-known procedure of another agency: the pointer answers

@@ -338,3 +338,13 @@ async def test_a_where_question_about_a_home_elsewhere_stays_on_the_open_guide(b
     await bot.say("đăng ký kết hôn cần gì")
     out = to_citizen(await bot.say(where))
     assert about(out) == ("ket-hon", "where")
+
+
+async def test_whether_it_can_be_done_without_a_paper_stays_on_the_open_guide(bot):
+    # "chưa có thẻ tạm trú thì có làm được không": this procedure without that paper, not the
+    # procedure that issues the paper
+    await bot.say("chồng em người Nhật, con sinh ở Việt Nam, làm khai sinh thế nào")
+    out = to_citizen(
+        await bot.say("chồng em chỉ có hộ chiếu, chưa có thẻ tạm trú thì có làm được không")
+    )
+    assert about(out) == ("khai-sinh-yeu-to-nuoc-ngoai", "docs")
