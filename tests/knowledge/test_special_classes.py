@@ -127,6 +127,7 @@ def test_adoption_is_the_communes_own_procedure(library: Library):
         "uống gì để giảm cân",
         "kết bạn với em đi ad",
         "dang ky ket ban voi mk di",
+        "em gái tôi định thi công chức xã, nộp đơn ở đâu",  # a job, no procedure
     ],
 )
 def test_customs_population_policy_diet_and_dating_are_out_of_scope(library: Library, text: str):
