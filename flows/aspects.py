@@ -386,6 +386,9 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "ra xa",
             "ra phuong",
             "quay nao",
+            "o cong an",
+            "len cong an",
+            "ra cong an",
         ),
     ),
     (

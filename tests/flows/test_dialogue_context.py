@@ -225,6 +225,13 @@ async def test_asking_between_offices_of_the_open_procedure_stays_on_it(bot):
     assert about(out) == ("can-cuoc", "where")
 
 
+async def test_asking_whether_it_is_done_at_the_police_stays_on_the_open_procedure(bot):
+    await bot.say("Con gái tôi 14 tuổi, muốn làm căn cước cho cháu")
+    out = to_citizen(await bot.say("làm ở công an xã được không"))
+    # "làm ở công an xã được không" asks where, like "ở đâu": no "which of these?"
+    assert about(out) == ("can-cuoc", "where")
+
+
 async def test_asking_which_home_to_file_at_stays_on_the_open_procedure(bot):
     await bot.say("làm giấy khai sinh cho con cần gì")
     out = to_citizen(await bot.say("nộp ở nơi em đang ở hay nơi có hộ khẩu của chồng"))
