@@ -372,18 +372,40 @@ def _refined(text: str, guide: Guide, aspect: Aspect | None, same: bool) -> Aspe
     return wide if wide != detect(text, topic) else aspect
 
 
-# "cho em gặp người hỗ trợ", "tôi muốn gặp trực tiếp chủ tịch xã": a verb of meeting or being
-# put through, a few words at most, then a person (folded). The lexicon's phrases are examples;
-# the pronoun and adverbs in between vary too much to list.
+# "cho em gặp người hỗ trợ", "tôi muốn gặp trực tiếp chủ tịch xã": a wish ("cho", "muốn",
+# "xin", "cần"... or the verb first, as a request), a verb of meeting or being put through, a
+# few words at most, then a person (folded). A visit told ("hôm qua em lên gặp chị cán bộ")
+# or a file passed on ("hồ sơ đã chuyển qua cán bộ chưa") wishes for no one. The lexicon's
+# phrases are examples; the pronoun and adverbs in between vary too much to list.
 _MEET_PERSON = re.compile(
-    r"\b(?:gap|noi chuyen voi|ket noi voi|ket noi|chuyen cho|chuyen sang|chuyen qua)"
+    r"(?:^|\b(?:cho|muon|xin|nho|can|duoc|dc|hay|vui long|lam on)(?: \w+){0,2}? )"
+    r"(?:gap|noi chuyen voi|ket noi voi|ket noi|chuyen cho|chuyen sang|chuyen qua)"
     r"(?: \w+){0,3}? (?:nguoi (?:that|thiet|ho tro|phu trach|truc|giai quyet|co tham quyen)"
-    r"|can bo|nhan vien|chuyen vien|chu tich|pho chu tich|lanh dao|admin|ad|tong dai vien)\b"
+    r"|can bo|cb|nhan vien|nv|chuyen vien|chu tich|pho chu tich|lanh dao|admin|ad"
+    r"|tong dai vien)\b"
 )
 
 
-# "... thì có làm được không", "... có sao không": whether it can still be done (folded)
-_WITHOUT_IT = re.compile(r"(?:co )?(?:lam|nop|dang ky) (?:duoc|dc) (?:khong|ko|k|hong|hem)\W*$")
+# "... thì có làm được không ạ", "... thì có được không": whether it can still be done
+# (folded, at the end of the message)
+_WITHOUT_IT = re.compile(
+    r"\b(?:co )?(?:lam|nop|dang ky|dang ki|xin) (?:duoc|dc) (?:khong|ko|k|hong|hem)"
+    r"(?: (?:a|ad|vay|nhi|z|ha))*\W*$"
+)
+
+
+def _requests_other(library: Library, text: str, paper: str, current: Guide) -> bool:
+    """Without the missing paper's words, the message still asks for a procedure of its own
+    ("mất giấy khai sinh rồi, đăng ký lại khai sinh có làm được không"; "mất sổ đỏ, xin cấp
+    lại sổ đỏ có được không", another agency's): that request, not the open guide, answers."""
+    rest = without_cues(fold(text).replace(paper, " ", 1))
+    if _content_words(rest) < 2:
+        return False
+    found = library.match(rest)
+    if found.pointer is not None:
+        return True
+    best = found.best
+    return found.intent == "guide" and best is not None and best.id != current.id
 
 
 def _asks_person(library: Library, text: str) -> bool:
@@ -391,7 +413,10 @@ def _asks_person(library: Library, text: str) -> bool:
     padded = f" {fold(text)} "
     if any(f" {fold(p)} " in padded for p in library.kb.lexicon.handoff):
         return True
-    return bool(_MEET_PERSON.search(" ".join(re.sub(r"[^\w\s]", " ", padded).split())))
+    # "gấp" (urgent) folds like "gặp" (meet): "cần gấp, cán bộ làm nhanh giúp em" meets no one
+    marked = re.sub("gấp", "gaap", text, flags=re.IGNORECASE)
+    plain = " ".join(re.sub(r"[^\w\s]", " ", fold(marked)).split())
+    return bool(_MEET_PERSON.search(plain))
 
 
 # Words of a place asked about ("ở xã hay lên tỉnh", "ủy ban hay ấp"), not of a procedure.
@@ -933,10 +958,12 @@ class Router:
             # to bring for it, not the marriage registration ("có phải mang bản án ly hôn
             # không" neither: no pointer to the court)
             return current
+        paper = missing_paper(text)
         if (
             turn.state.flow != Flow.CLARIFY
-            and missing_paper(text) is not None
+            and paper is not None
             and _WITHOUT_IT.search(fold(text))
+            and not _requests_other(library, text, paper, current)
         ):
             # "vợ tôi chỉ có hộ chiếu, chưa có thẻ tạm trú thì có làm được không" while the
             # foreign birth registration is open: can this be done without the paper, not the

@@ -225,6 +225,27 @@ async def test_asking_between_offices_of_the_open_procedure_stays_on_it(bot):
     assert about(out) == ("can-cuoc", "where")
 
 
+async def test_without_a_paper_ending_politely_still_stays_on_the_open_guide(bot):
+    await bot.say("chồng em người Nhật, con sinh ở Việt Nam, làm khai sinh thế nào")
+    out = to_citizen(
+        await bot.say("chồng em chỉ có hộ chiếu, chưa có thẻ tạm trú thì có đăng kí được ko ạ")
+    )
+    assert about(out) == ("khai-sinh-yeu-to-nuoc-ngoai", "docs")
+
+
+async def test_a_lost_paper_and_the_procedure_asked_for_it_leaves_the_open_guide(bot):
+    # the request named after the lost paper answers, not the open guide's papers
+    await bot.say("đăng ký kết hôn cần gì")
+    out = to_citizen(
+        await bot.say("em mất giấy khai sinh rồi, đăng ký lại khai sinh có làm được không")
+    )
+    assert about(out)[0] == "dang-ky-lai-khai-sinh"
+    await bot.say("mua bán đất sang tên")
+    out = to_citizen(await bot.say("em bị mất sổ đỏ, giờ xin cấp lại sổ đỏ có làm được không"))
+    assert about(out) == (None, None)  # the land registration office's pointer
+    assert "sổ đỏ" in said(out)
+
+
 async def test_asking_whether_it_is_done_at_the_police_stays_on_the_open_procedure(bot):
     await bot.say("Con gái tôi 14 tuổi, muốn làm căn cước cho cháu")
     out = to_citizen(await bot.say("làm ở công an xã được không"))

@@ -156,6 +156,27 @@ async def test_a_wish_for_a_person_worded_freely_hands_over_inside_a_guide(bot, 
     assert "Đã chuyển cho cán bộ" in out[0]["text"]
 
 
+@pytest.mark.parametrize(
+    "told",
+    [
+        "hôm qua em lên gặp chị cán bộ tư pháp, chị bảo thiếu giấy, giờ bổ sung gì",
+        "cần gấp lắm ạ, cán bộ làm nhanh giúp em",
+        "mai em gặp chủ tịch xã ký được không",
+    ],
+)
+async def test_a_visit_told_or_an_urgent_request_is_no_wish_for_a_person(bot, told: str):
+    # a past visit, "gấp" (urgent, folded like "gặp"), a meeting planned: no handover
+    await bot.say("nộp hồ sơ trên dịch vụ công thế nào")
+    out = to_citizen(await bot.say(told))
+    assert all("Đã chuyển cho cán bộ" not in reply["text"] for reply in out)
+
+
+async def test_a_wish_for_a_person_typed_short_hands_over(bot):
+    await bot.say("nộp hồ sơ trên dịch vụ công thế nào")
+    out = to_citizen(await bot.say("cho e gap cb"))
+    assert "Đã chuyển cho cán bộ" in out[0]["text"]
+
+
 async def test_follow_up_asking_a_faq_question_gets_its_answer(bot):
     await bot.say("đăng ký nhận cha con")
     out = to_citizen(await bot.say("có cần xét nghiệm ADN không"))
