@@ -69,6 +69,15 @@ def _score(scores: dict[str, float], cid: str) -> float:
     return scores.get(cid, min(scores.values(), default=-9.0))
 
 
+def _promoted(text: str, whole: MatchResult, chosen: Match) -> MatchResult:
+    """The whole message's matches with `chosen` first, answered: a part of the message (the
+    question after the story, the procedure before the paper it needs) decided it. It scores
+    at least the whole's first, so the order shown and every lead read from it agree."""
+    first = whole.matches[0].score if whole.matches else chosen.score
+    lifted = dataclasses.replace(chosen, score=max(chosen.score, first))
+    return MatchResult(text, "guide", (lifted, *(m for m in whole.matches if m.id != chosen.id)))
+
+
 def _name_in(title: str, other: str) -> bool:
     """Whether the name of `title` (its words before a comma or bracket, three or more) is
     said in `other` ("Đăng ký khai sinh" in "Liên thông đăng ký khai sinh – ..."; not in
@@ -248,7 +257,10 @@ class Matcher:
         self, text: str, top: int | None = None, allowed: Collection[str] | None = None
     ) -> MatchResult:
         cfg = self.config
-        limit = min(top or cfg.max_matches, cfg.max_matches)
+        shown = min(top or cfg.max_matches, cfg.max_matches)
+        # decided on every listed match, whatever `top`: the answer must not depend on how
+        # many are shown ("X xong, giờ Y" promotes a guide that may rank below the first few)
+        limit = cfg.max_matches
         if not fold(text):
             if _is_thanks_sign(text):  # "👍", "🙏": an acknowledgement, answered politely
                 return MatchResult(text, "chitchat", (), chitchat="thanks")
@@ -267,7 +279,7 @@ class Matcher:
             result = self._asked_after_done(text, result, allowed, limit) or result
         if result.intent == "clarify" and not result.multi:
             result = self._foreign_told(text, result) or result
-        return self._shown(result)
+        return self._shown(dataclasses.replace(result, matches=result.matches[:shown]))
 
     def _foreign_told(self, text: str, result: MatchResult) -> MatchResult | None:
         """ "Which of these?" between a procedure and its foreign-element variant, asked by a
@@ -300,8 +312,7 @@ class Matcher:
             return None  # (the whole message must support it too: "nhờ người khác mang ...")
         if whole.intent == "guide" and whole.best is not None and whole.best.id == best.id:
             return None
-        others = tuple(m for m in whole.matches if m.id != best.id)
-        return MatchResult(text, "guide", (best, *others)[:limit])
+        return _promoted(text, whole, best)
 
     def _asked_after_done(
         self, text: str, whole: MatchResult, allowed: Collection[str] | None, limit: int
@@ -323,8 +334,7 @@ class Matcher:
         own = {cid: value for value, cid in scored}
         if best.id == first or best.score - _score(own, first) < self.config.story_switch:
             return None
-        rest = tuple(m for m in whole.matches if m.id != best.id)
-        return MatchResult(text, "guide", (offered[best.id], *rest))
+        return _promoted(text, whole, offered[best.id])
 
     def _story_request(
         self, text: str, whole: MatchResult, allowed: Collection[str] | None, limit: int
@@ -351,9 +361,7 @@ class Matcher:
             own = {cid: value for value, cid in scored}
             if best.score - _score(own, first) < self.config.story_switch:
                 return None
-        return MatchResult(
-            text, "guide", (offered[best.id], *(m for m in whole.matches if m.id != best.id))
-        )
+        return _promoted(text, whole, offered[best.id])
 
     def confidence(self, score: float) -> float:
         """The combined score mapped into (0, 1): 0.5 at the answering threshold."""

@@ -5,11 +5,12 @@ import pytest
 
 from knowledge.clauses import request_part, strip_padding
 from knowledge.library import Library, load_library
+from tests.knowledge.conftest import DAY
 
 
 @pytest.fixture(scope="module")
 def library() -> Library:
-    return load_library()
+    return load_library(day=DAY)
 
 
 def test_the_asking_clause_of_a_story_is_found():

@@ -26,6 +26,7 @@ from bot.dialogues import evaluate_dialogues
 from knowledge.bench import Peer
 from knowledge.evaluate import Report, evaluate, measurable, read_questions
 from knowledge.library import Library, load_library
+from tests.knowledge.conftest import DAY
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 QUESTIONS = DATA / "gate_questions.tsv"
@@ -36,7 +37,7 @@ GATE4_DIALOGUES = DATA / "gate4_dialogues.jsonl"
 
 @pytest.fixture(scope="module")
 def library() -> Library:
-    return load_library()
+    return load_library(day=DAY)
 
 
 @pytest.fixture(scope="module")

@@ -4,11 +4,12 @@ citizen's form into the guides' words, and leaves the look-alike forms alone."""
 import pytest
 
 from knowledge.library import Library, load_library
+from tests.knowledge.conftest import DAY
 
 
 @pytest.fixture(scope="module")
 def library() -> Library:
-    return load_library()
+    return load_library(day=DAY)
 
 
 @pytest.mark.parametrize(

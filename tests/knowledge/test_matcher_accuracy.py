@@ -6,13 +6,14 @@ import pytest
 
 from knowledge.evaluate import Report, evaluate, read_questions
 from knowledge.library import Library, load_library
+from tests.knowledge.conftest import DAY
 
 QUESTIONS = Path(__file__).resolve().parents[1] / "data" / "questions.tsv"
 
 
 @pytest.fixture(scope="module")
 def library() -> Library:
-    return load_library()
+    return load_library(day=DAY)
 
 
 @pytest.fixture(scope="module")

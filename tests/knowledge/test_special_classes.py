@@ -5,11 +5,12 @@ Sentences here are written for these tests, not taken from a set."""
 import pytest
 
 from knowledge.library import Library, load_library
+from tests.knowledge.conftest import DAY
 
 
 @pytest.fixture(scope="module")
 def library() -> Library:
-    return load_library()
+    return load_library(day=DAY)
 
 
 @pytest.mark.parametrize("text", ["vâng", "dạ vâng", "ok", "oke", "được rồi", "em hiểu rồi", "uh"])
