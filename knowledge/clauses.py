@@ -326,6 +326,8 @@ _DONE_THEN = re.compile(
 _DONE_LATER = re.compile(
     r"^(?P<done>.*?\b(?:roi|xong)\b(?P<next>(?: \w+){1,6}?)) thi (?P<rest>.+)$"
 )
+_FALLEN = re.compile(r"(?<!\w)rơi(?!\w)", re.IGNORECASE)
+_NOT_YET = ("chua", "chx")
 _DONE_ASKS = re.compile(r"^(?P<done>.*?\bxong\b)\s+(?P<rest>(?:co|thi|phai|can|duoc)\b.+)$")
 
 
@@ -347,7 +349,8 @@ def after_done(text: str) -> Done | None:
     không" -> "co lam duoc khong"); None when the message tells no such fact. In a
     conversation the fact is the citizen's situation: its procedure words are no reason to
     leave the guide being discussed."""
-    folded = _folded_clauses(text, ",")
+    # "rơi" (dropped) folds like "rồi" (done): "giấy tờ bị rơi mất thì ..." tells no step done
+    folded = _folded_clauses(_FALLEN.sub("rowi", text), ",")
     for pattern in (_DONE_THEN, _DONE_ASKS, _DONE_LATER):
         found = pattern.match(folded)
         if found is not None:
@@ -355,6 +358,8 @@ def after_done(text: str) -> Done | None:
             if not rest:
                 return None
             if pattern is _DONE_LATER:
+                if found.group("next").split()[0] in _NOT_YET:
+                    return None  # "làm xong chưa thì ...": asks whether it is done
                 return Done(rest, False, f"{found.group('next').strip()} thi {rest}")
             return Done(rest, True, rest)
     return None

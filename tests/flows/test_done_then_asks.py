@@ -60,7 +60,14 @@ def test_the_question_after_the_fact(text: str, rest: str, ends: bool) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["bà ngoại 85 tuổi rồi mà chưa được lãnh tiền", "làm khai tử", "xong rồi"]
+    "text",
+    [
+        "bà ngoại 85 tuổi rồi mà chưa được lãnh tiền",
+        "làm khai tử",
+        "xong rồi",
+        "làm xong chưa thì con em mới đi học được",  # asks whether it is done
+        "giấy tờ bị rơi mất thì làm lại ở đâu",  # "rơi" (dropped) is no "rồi"
+    ],
 )
 def test_no_fact_told_as_done(text: str) -> None:
     assert after_done(text) is None
