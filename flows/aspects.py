@@ -73,6 +73,10 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "lanh may dong",
             "lanh may trieu",
             "lanh may tram",
+            "lanh may tien",
+            "lanh bao nhieu",
+            "thang duoc may",
+            "thang lanh may",
         ),
     ),
     (

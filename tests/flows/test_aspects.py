@@ -75,6 +75,9 @@ def test_procedure_names_are_not_aspect_words(text: str) -> None:
 def test_a_number_of_copies_is_no_benefit_amount() -> None:
     # "được mấy bản" counts copies of a paper; answered as "mức tiền được hưởng" it is nonsense
     assert detect("xin được mấy bản") != "benefit"
+    # an amount of money or a month's pay still is
+    for text in ("lãnh mấy tiền", "mỗi tháng được mấy", "mỗi tháng lãnh bao nhiêu"):
+        assert detect(text) == "benefit", text
 
 
 def test_without_cues_keeps_the_subject() -> None:
