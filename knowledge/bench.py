@@ -64,6 +64,9 @@ DEV7 = DATA / "dev7_questions.tsv"
 DEV7_DIALOGUES = DATA / "dev7_dialogues.jsonl"
 DEV8 = DATA / "dev8_questions.tsv"
 DEV8_DIALOGUES = DATA / "dev8_dialogues.jsonl"
+# Everyday out-of-scope questions (session 15): half of one writer's 300, the other half trains
+# the out-of-scope class; read in aggregate only.
+EVERYDAY = DATA / "everyday_questions.tsv"
 # Named sets for `--sets`; the gate ones run only when asked for or by default without --no-gate.
 QUESTION_SETS = {
     "questions": QUESTIONS,
@@ -75,6 +78,7 @@ QUESTION_SETS = {
     "dev6": DEV6,
     "dev7": DEV7,
     "dev8": DEV8,
+    "everyday": EVERYDAY,
     "gate": GATE,
     "gate4": GATE4,
 }
