@@ -265,6 +265,23 @@ def _paying(library: Library, guide: Guide) -> list[Guide]:
     return [g for g in related if g is not None and g.benefits]
 
 
+def _its_benefit(
+    library: Library, text: str, aspect: Aspect | None, current: Guide, asked: list[Guide]
+) -> Guide | list[Guide]:
+    """ "Có giấy rồi thì cháu được trợ cấp bao nhiêu một tháng" while «Xác định mức độ khuyết
+    tật» is open, asked between the allowances: the open procedure pays nothing and leads to
+    one allowance among those asked about; that one pays what is asked."""
+    if not (aspect == "benefit" or _asks_receiving(text)):
+        return asked
+    paying = _paying(library, current)
+    if len(paying) != 1 or paying[0] not in asked:
+        return asked
+    # of the same matter ("khuyết tật" in both names), not only linked to it: «Đăng ký giám
+    # hộ» leads to the disability allowance too, but an orphan's is another one
+    shared = set(fold(paying[0].title).split()) & set(fold(current.title).split())
+    return paying[0] if len(shared - LIGHT_WORDS) >= 2 else asked
+
+
 def _tipped(alone: MatchResult, read: MatchResult, ahead: Guide, rival: Guide) -> bool:
     """The words alone make `rival` nearly as likely as `ahead`, and read with the procedure
     being discussed they put it first: a near tie that the context tips the other way."""
@@ -789,6 +806,8 @@ class Router:
         ):
             return
         guide = self._about(turn, library, text, result, aspect, flow_guide)
+        if isinstance(guide, list) and flow_guide is not None and flow_guide in guide:
+            guide = _its_benefit(library, text, aspect, flow_guide, guide)
         if isinstance(guide, list):
             self._ask_between(turn, guide, text)
             return

@@ -376,3 +376,17 @@ async def test_whether_it_can_be_done_without_a_paper_stays_on_the_open_guide(bo
         await bot.say("chồng em chỉ có hộ chiếu, chưa có thẻ tạm trú thì có làm được không")
     )
     assert about(out) == ("khai-sinh-yeu-to-nuoc-ngoai", "docs")
+
+
+async def test_a_benefit_asked_after_the_paper_that_leads_to_it_is_that_allowance(bot):
+    # the disability certificate pays nothing; the disability allowance pays what is asked
+    await bot.say("Con tôi 6 tuổi bị tự kỷ, bác sĩ bảo nên làm giấy xác nhận khuyết tật cho cháu")
+    out = to_citizen(await bot.say("có giấy rồi thì cháu được trợ cấp bao nhiêu một tháng"))
+    assert about(out) == ("tro-cap-nguoi-khuyet-tat", "benefit")
+
+
+async def test_a_benefit_asked_after_a_guardianship_is_not_guessed(bot):
+    # guardianship leads to the disability allowance, but an orphan's allowance is another one
+    await bot.say("bà muốn đứng ra làm người giám hộ cho cháu mồ côi thì đăng ký thế nào")
+    out = to_citizen(await bot.say("còn tiền trợ cấp cháu được bao nhiêu một tháng"))
+    assert about(out)[0] != "tro-cap-nguoi-khuyet-tat"
