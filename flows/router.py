@@ -474,11 +474,12 @@ def _names_its_office(core: str, current: Guide) -> bool:
 
 
 # Who the citizen and their family are and how they are ("bố tôi già", "vợ đang ở cữ", "cháu
-# nội"): the words of a "who may file" question, never of a procedure.
+# nội", "ba tui mất rồi", "không về được"): the words of a "who may file" question, never of a
+# procedure.
 _PERSON_WORDS = frozenset(
     """bo me cha ong ba noi ngoai con chau vo chong anh chi em co chu bac di duong cau mo thim
     ck vk ny gia yeu om benh vien cu nam xa ban tu mot hai ca nguoi khac tre nho lon tuoi dang
-    ruot de re dau gai trai ay""".split()  # noqa: SIM905
+    ruot de re dau gai trai ay tui mat qua doi ve""".split()  # noqa: SIM905
 )
 
 

@@ -390,3 +390,10 @@ async def test_a_benefit_asked_after_a_guardianship_is_not_guessed(bot):
     await bot.say("bà muốn đứng ra làm người giám hộ cho cháu mồ côi thì đăng ký thế nào")
     out = to_citizen(await bot.say("còn tiền trợ cấp cháu được bao nhiêu một tháng"))
     assert about(out)[0] != "tro-cap-nguoi-khuyet-tat"
+
+
+async def test_who_may_go_when_a_parent_has_died_stays_on_the_open_guide(bot):
+    # "ba tui mất rồi" tells who is left to go, not a death to register
+    await bot.say("ông bà cưới từ năm 1978, giấy đăng ký kết hôn mất rồi, xã không còn lưu sổ")
+    out = to_citizen(await bot.say("ba tui mất rồi, má tui đi làm một mình được hông"))
+    assert about(out) == ("dang-ky-lai-ket-hon", "who")
