@@ -20,13 +20,14 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
         # how long a paper stays valid is not how long it takes: its FAQ answers that
         "faq",
         (
+            # the longer first: removed from a follow-up, "trong" must go with its "bao lâu"
+            "gia tri trong bao lau",
+            "hieu luc trong bao lau",
+            "gia tri bao lau",
             "co gia tri",
             "con gia tri",
-            "gia tri bao lau",
-            "gia tri trong bao lau",
             "gia tri may thang",
             "hieu luc bao lau",
-            "hieu luc trong bao lau",
             "con hieu luc",
             "co hieu luc",
             "thoi han su dung",

@@ -88,6 +88,6 @@ def test_without_cues_keeps_the_subject() -> None:
 
 def test_the_subject_gets_back_the_citizens_accent_marks() -> None:
     text = "giấy đó có giá trị trong bao lâu"
-    assert remarked(without_cues(text), text) == "giấy đó trong"  # not "giay do": "giấy đỏ"
+    assert remarked(without_cues(text), text) == "giấy đó có"  # not "giay do": "giấy đỏ"
     assert remarked("bao nhieu", "hết bn tiền") == "bao nhieu"  # spelled out: no marks to give
     assert remarked("so do", "so do bi mat") == "so do"  # typed without marks: stays so

@@ -397,3 +397,10 @@ async def test_who_may_go_when_a_parent_has_died_stays_on_the_open_guide(bot):
     await bot.say("ông bà cưới từ năm 1978, giấy đăng ký kết hôn mất rồi, xã không còn lưu sổ")
     out = to_citizen(await bot.say("ba tui mất rồi, má tui đi làm một mình được hông"))
     assert about(out) == ("dang-ky-lai-ket-hon", "who")
+
+
+async def test_how_long_the_paper_stays_valid_stays_on_the_open_guide(bot):
+    await bot.say("Em cần xin giấy xác nhận độc thân để đi đăng ký kết hôn ở tỉnh khác")
+    out = to_citizen(await bot.say("giấy có giá trị trong bao lâu"))
+    # "trong" goes with "trong bao lâu"; left alone it read as a subject of its own
+    assert about(out) == ("xac-nhan-tinh-trang-hon-nhan", "faq")
