@@ -46,6 +46,8 @@ SWITCH_CONFIDENCE = 0.8
 SWITCH_MARGIN = 0.25
 # A follow-up without aspect words stays when the matcher's (undecided) best is the current guide.
 STAY_CONFIDENCE = 0.5
+# a follow-up that names nothing stays on the open guide when it is among this many leads
+STAY_RANK = 3
 # The out-of-scope class leading the best guide by this much (combined score) is "not ours".
 OUTSIDE_LEAD = 0.7
 OUTSIDE_WORDS = 3
@@ -1131,6 +1133,16 @@ class Router:
         if result.intent == "clarify" and best is not None and best.score < WEAK_LEAD:
             # "bố cháu đi làm ở Sài Gòn, chỉ về được một hôm thì có kịp không": the words lean
             # nowhere (a weak "which of these?" among guides far from ours): the open one
+            return current
+        if (
+            # "có phải phỏng vấn không" while «Kết hôn có yếu tố nước ngoài» is open: the
+            # words name nothing, no other agency, and are not clearly out of scope; the open
+            # guide is among the few the matcher leans to: its FAQ, not "tôi chưa hiểu"
+            result.intent == "none"
+            and result.pointer is None
+            and result.outside < OUTSIDE_LEAD
+            and current.id in [m.id for m in result.matches[:STAY_RANK]]
+        ):
             return current
         return None
 

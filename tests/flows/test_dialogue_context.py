@@ -404,3 +404,11 @@ async def test_how_long_the_paper_stays_valid_stays_on_the_open_guide(bot):
     out = to_citizen(await bot.say("giấy có giá trị trong bao lâu"))
     # "trong" goes with "trong bao lâu"; left alone it read as a subject of its own
     assert about(out) == ("xac-nhan-tinh-trang-hon-nhan", "faq")
+
+
+async def test_a_follow_up_that_names_nothing_stays_on_the_open_guide(bot):
+    # no aspect words, no other procedure, not clearly out of scope: the open guide's FAQ,
+    # not "tôi chưa hiểu" (which drops the conversation)
+    await bot.say("chồng em người Hàn, bé sinh ở bệnh viện tỉnh, làm khai sinh cho bé ở đâu")
+    out = to_citizen(await bot.say("quốc tịch của bé chọn theo bố hay mẹ, ghi vào đâu"))
+    assert about(out) == ("khai-sinh-yeu-to-nuoc-ngoai", "faq")
