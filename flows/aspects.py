@@ -83,6 +83,7 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
     (
         "late",
         (
+            "bi phat bao nhieu",  # removed whole: "bao nhiêu" alone reads as a subject
             "qua han",
             "tre han",
             "bi phat",
@@ -222,6 +223,9 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "le phi",
             "phi bao nhieu",
             "to thi bao nhieu",  # "10 tờ thì bao nhiêu": the cost of that many
+            "ban thi tinh",  # "mấy bản thì tính bao nhiêu"
+            "trang thi tinh",
+            "to thi tinh",
             "trang thi bao nhieu",
             "ban thi bao nhieu",
             "bao nhieu tien",

@@ -136,8 +136,10 @@ def _switch_target(text: str) -> str | None:
 
 
 def _content_words(text: str) -> int:
-    """Words that could name a procedure: not light words, not numbers ("60 ngày")."""
-    return len([w for w in text.split() if w not in LIGHT_WORDS and not w.isdigit()])
+    """Words that could name a procedure: not light words, not numbers ("60 ngày"), not the
+    question "bao nhiêu" left of a cue ("mấy bản thì tính bao nhiêu")."""
+    words = f" {text} ".replace(" bao nhieu ", " ").split()
+    return len([w for w in words if w not in LIGHT_WORDS and not w.isdigit()])
 
 
 def _outside(result: MatchResult, text: str) -> bool:

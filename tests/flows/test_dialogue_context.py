@@ -412,3 +412,14 @@ async def test_a_follow_up_that_names_nothing_stays_on_the_open_guide(bot):
     await bot.say("chồng em người Hàn, bé sinh ở bệnh viện tỉnh, làm khai sinh cho bé ở đâu")
     out = to_citizen(await bot.say("quốc tịch của bé chọn theo bố hay mẹ, ghi vào đâu"))
     assert about(out) == ("khai-sinh-yeu-to-nuoc-ngoai", "faq")
+
+
+async def test_the_fine_and_the_price_per_copy_stay_on_the_open_guide(bot):
+    # "bị phạt bao nhiêu", "mấy bản thì tính bao nhiêu": "bao nhiêu" is the question, not a
+    # subject that would make the follow-up look like everyday talk
+    await bot.say("Nhà có họ hàng dưới quê lên ở chơi một tuần thì có phải báo với công an không")
+    out = to_citizen(await bot.say("không báo bị phạt bao nhiêu"))
+    assert about(out) == ("tam-tru", "late")
+    await bot.say("sao y căn cước ở xã được không")
+    out = to_citizen(await bot.say("mấy bản thì tính bao nhiêu"))
+    assert about(out) == ("chung-thuc-ban-sao", "fee")
