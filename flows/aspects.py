@@ -305,6 +305,9 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
     (
         "docs",
         (
+            "nop them gi",  # "đã ly hôn một lần thì cần nộp thêm gì": a paper more to bring
+            "can them gi",
+            "mang them gi",
             "mang gi",
             "mang theo",
             "giay to gi",

@@ -10,6 +10,7 @@ CASES = [
     ("docs", "can mang gi"),
     ("docs", "cần đem gì"),  # Southern
     ("docs", "giấy tờ chi rứa"),  # Central
+    ("docs", "đã ly hôn một lần thì cần nộp thêm gì"),  # a paper more to bring
     ("docs", "cần chuẩn bị những gì"),
     ("time", "bn lâu"),
     ("time", "bn ngày có"),
