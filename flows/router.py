@@ -360,6 +360,13 @@ def _name_words(guide: Guide) -> set[str]:
     return set(fold(" ".join([guide.title, *guide.aliases])).split())
 
 
+def _only_its_name(library: Library, text: str, current: Guide) -> bool:
+    """Every word of the follow-up besides its aspect words is in the open guide's names."""
+    core = without_cues(text)
+    words = {w for w in library.matcher.normalise(core).split() if w not in LIGHT_WORDS}
+    return bool(words) and words <= _name_words(current)
+
+
 def _own_name_words(library: Library, core: str, other: Guide | None, current: Guide) -> bool:
     """Whether the words hold a word of the other guide's names that the current one's lack."""
     if other is None:
@@ -994,6 +1001,10 @@ class Router:
             # procedure that issues it
             return current
         if result.pointer is not None:
+            if _only_its_name(library, text, current):
+                # "bao lâu có thẻ bhyt" while «Liên thông ... cấp thẻ BHYT cho trẻ dưới 6 tuổi»
+                # is open: the card this procedure issues, not the insurer's general pointer
+                return current
             return None  # a well-known procedure of another agency: the pointer answers
         if _outside(result, text) and not (aspect is None and detect(text, wide=True)):
             # "sau đó em làm visa sang Hàn thì xin ở đâu": the guide being discussed would send

@@ -423,3 +423,16 @@ async def test_the_fine_and_the_price_per_copy_stay_on_the_open_guide(bot):
     await bot.say("sao y căn cước ở xã được không")
     out = to_citizen(await bot.say("mấy bản thì tính bao nhiêu"))
     assert about(out) == ("chung-thuc-ban-sao", "fee")
+
+
+async def test_the_health_insurance_card_is_the_insurers_except_for_the_newborns_one(bot):
+    # after leaving poverty the card is the social insurer's matter, not the newborn's
+    # joint registration; asked while that joint registration is open, it is its card
+    await bot.say("nhà tôi muốn xin công nhận thoát nghèo")
+    out = to_citizen(
+        await bot.say("thoát nghèo rồi thì thẻ bảo hiểm y tế của nhà tôi còn dùng được không")
+    )
+    assert all(reply.get("guide") != "khai-sinh-lien-thong" for reply in out)
+    await bot.say("đăng ký khai sinh, thường trú, bảo hiểm y tế cho con dưới 6 tuổi")
+    out = to_citizen(await bot.say("bao lâu có thẻ bhyt"))
+    assert about(out) == ("khai-sinh-lien-thong", "time")
