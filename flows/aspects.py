@@ -563,6 +563,7 @@ LIGHT_WORDS = {
     "moi",  # "mỗi" (each): "mỗi trang bao nhiêu"; "mới" too, never a procedure alone
     "e",  # teencode "em"
     "r",  # teencode "rồi"
+    "xong",  # "nộp xong khi nào nhận tiền": done, never a procedure
 }
 
 

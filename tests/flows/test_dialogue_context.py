@@ -436,3 +436,10 @@ async def test_the_health_insurance_card_is_the_insurers_except_for_the_newborns
     await bot.say("đăng ký khai sinh, thường trú, bảo hiểm y tế cho con dưới 6 tuổi")
     out = to_citizen(await bot.say("bao lâu có thẻ bhyt"))
     assert about(out) == ("khai-sinh-lien-thong", "time")
+
+
+async def test_when_the_money_comes_after_filing_stays_on_the_open_allowance(bot):
+    await bot.say("ông nhà tôi 76 tuổi, không có lương hưu, có được hưởng gì không")
+    out = to_citizen(await bot.say("nộp xong khi nào nhận tiền"))
+    # "xong" (done) is no word of another procedure
+    assert about(out) == ("tro-cap-nguoi-cao-tuoi", "time")
