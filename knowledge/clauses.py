@@ -331,6 +331,11 @@ _NOT_YET = ("chua", "chx")
 _DONE_ASKS = re.compile(r"^(?P<done>.*?\bxong\b)\s+(?P<rest>(?:co|thi|phai|can|duoc)\b.+)$")
 
 
+# "lên thổ cư xong xây nhà cấp 4 có phải xin giấy phép không": the step done, then straight
+# on to a yes/no question
+_DONE_NEXT = re.compile(r"^(?P<done>.*?\bxong\b)\s+(?P<rest>.+)$")
+
+
 class Done(NamedTuple):
     """A message that tells a fact as done, then asks: the question (folded), and whether the
     fact ends at its "rồi"/"xong" (in "cưới xong chuyển khẩu về nhà chồng thì làm sao" the
@@ -351,11 +356,13 @@ def after_done(text: str) -> Done | None:
     leave the guide being discussed."""
     # "rơi" (dropped) folds like "rồi" (done): "giấy tờ bị rơi mất thì ..." tells no step done
     folded = _folded_clauses(_FALLEN.sub("rowi", text), ",")
-    for pattern in (_DONE_THEN, _DONE_ASKS, _DONE_LATER):
+    for pattern in (_DONE_THEN, _DONE_ASKS, _DONE_LATER, _DONE_NEXT):
         found = pattern.match(folded)
         if found is not None:
             rest = found.group("rest").strip(" ,")
             if not rest:
+                return None
+            if pattern is _DONE_NEXT and not ends_yes_no(rest):
                 return None
             if pattern is _DONE_LATER:
                 if found.group("next").split()[0] in _NOT_YET:

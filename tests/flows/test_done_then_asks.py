@@ -52,6 +52,11 @@ async def test_words_after_done_that_name_the_request_still_switch(bot):
         ),
         ("khai tử xong có tự động xóa không", "co tu dong xoa khong", True),
         ("làm xong hợp đồng thì đi sang tên ở đâu", "di sang ten o dau", False),
+        (
+            "lên thổ cư xong xây nhà cấp 4 có phải xin giấy phép không",
+            "xay nha cap 4 co phai xin giay phep khong",
+            True,
+        ),
     ],
 )
 def test_the_question_after_the_fact(text: str, rest: str, ends: bool) -> None:
@@ -84,3 +89,10 @@ def test_a_fact_that_goes_on_after_done_keeps_its_words_for_the_request():
     done = after_done("tách xong bố mẹ tặng cho con trai thì làm tiếp thế nào")
     assert done is not None and not done.ends
     assert done.after == "bo me tang cho con trai thi lam tiep the nao"
+
+
+async def test_the_yes_no_question_right_after_done_is_the_request(bot):
+    # the change of land use is done; the building permit is what is asked now
+    await bot.say("đất đó là đất trồng lúa, giờ muốn lên thổ cư để làm nhà thì sao ạ")
+    out = to_citizen(await bot.say("lên thổ cư xong xây nhà cấp 4 có phải xin giấy phép không"))
+    assert about(out)[0] == "giay-phep-xay-dung"
