@@ -136,16 +136,19 @@ def _switch_target(text: str) -> str | None:
 
 
 def _content_words(text: str) -> int:
-    """Words that could name a procedure: not light words, not numbers ("60 ngày"), not the
-    question "bao nhiêu" left of a cue ("mấy bản thì tính bao nhiêu")."""
-    words = f" {text} ".replace(" bao nhieu ", " ").split()
-    return len([w for w in words if w not in LIGHT_WORDS and not w.isdigit()])
+    """Words that could name a procedure: not light words, not numbers ("60 ngày")."""
+    return len([w for w in text.split() if w not in LIGHT_WORDS and not w.isdigit()])
 
 
-def _outside(result: MatchResult, text: str) -> bool:
+def _outside(result: MatchResult, text: str, follow_up: bool = False) -> bool:
     """The matcher's out-of-scope class leads clearly and the message has words of its own
-    besides aspect words ("mất mấy ngày" alone looks like nothing, not like something else)."""
-    return result.outside >= OUTSIDE_LEAD and _content_words(without_cues(text)) >= OUTSIDE_WORDS
+    besides aspect words ("mất mấy ngày" alone looks like nothing, not like something else).
+    In a follow-up "bao nhiêu" left of a cue is the question, not such a word ("mấy bản thì
+    tính bao nhiêu"); a first message "giá vàng bao nhiêu" is everyday talk all the same."""
+    core = without_cues(text)
+    if follow_up:
+        core = f" {core} ".replace(" bao nhieu ", " ")
+    return result.outside >= OUTSIDE_LEAD and _content_words(core) >= OUTSIDE_WORDS
 
 
 def _clearly_ahead(result: MatchResult, current: Guide) -> bool:
@@ -360,13 +363,6 @@ def _name_words(guide: Guide) -> set[str]:
     return set(fold(" ".join([guide.title, *guide.aliases])).split())
 
 
-def _only_its_name(library: Library, text: str, current: Guide) -> bool:
-    """Every word of the follow-up besides its aspect words is in the open guide's names."""
-    core = without_cues(text)
-    words = {w for w in library.matcher.normalise(core).split() if w not in LIGHT_WORDS}
-    return bool(words) and words <= _name_words(current)
-
-
 def _own_name_words(library: Library, core: str, other: Guide | None, current: Guide) -> bool:
     """Whether the words hold a word of the other guide's names that the current one's lack."""
     if other is None:
@@ -406,11 +402,20 @@ def _refined(text: str, guide: Guide, aspect: Aspect | None, same: bool) -> Aspe
 # or a file passed on ("hồ sơ đã chuyển qua cán bộ chưa") wishes for no one. The lexicon's
 # phrases are examples; the pronoun and adverbs in between vary too much to list.
 _MEET_PERSON = re.compile(
-    r"(?:^|\b(?:cho|muon|xin|nho|can|duoc|dc|hay|vui long|lam on)(?: \w+){0,2}? )"
+    r"(?:^|\b(?:cho|muon|xin|nho|can|hay|vui long|lam on|giup|gium|oi|gio)"
+    r"(?: \w+){0,2}? )"
     r"(?:gap|noi chuyen voi|ket noi voi|ket noi|chuyen cho|chuyen sang|chuyen qua)"
     r"(?: \w+){0,3}? (?:nguoi (?:that|thiet|ho tro|phu trach|truc|giai quyet|co tham quyen)"
     r"|can bo|cb|nhan vien|nv|chuyen vien|chu tich|pho chu tich|lanh dao|admin|ad"
     r"|tong dai vien)\b"
+)
+
+
+# A meeting told, not wished: a visit in the past ("hôm qua em lên gặp"), a file passed on
+# ("hồ sơ đã được chuyển cho cán bộ chưa")
+_TOLD_MEETING = re.compile(
+    r"\b(?:hom qua|hom kia|hom truoc|tuan truoc|lan truoc|da|vua|moi)(?: \w+){0,3}? gap\b"
+    r"|\bda (?:duoc )?chuyen\b"
 )
 
 
@@ -426,7 +431,13 @@ def _requests_other(library: Library, text: str, paper: str, current: Guide) -> 
     """Without the missing paper's words, the message still asks for a procedure of its own
     ("mất giấy khai sinh rồi, đăng ký lại khai sinh có làm được không"; "mất sổ đỏ, xin cấp
     lại sổ đỏ có được không", another agency's): that request, not the open guide, answers."""
-    rest = without_cues(fold(text).replace(paper, " ", 1))
+    folded = fold(text)
+    start = folded.find(paper)
+    if start < 0:
+        return False
+    # the paper's name runs on to "thì" ("giấy xác nhận tình trạng hôn nhân thì"): all of it
+    end = folded.find(" thi ", start)
+    rest = without_cues(folded[:start] + " " + folded[end if end >= 0 else start + len(paper) :])
     if _content_words(rest) < 2:
         return False
     found = library.match(rest)
@@ -438,12 +449,14 @@ def _requests_other(library: Library, text: str, paper: str, current: Guide) -> 
 
 def _asks_person(library: Library, text: str) -> bool:
     """The message names a person explicitly ("gặp cán bộ"), not just sounds like it."""
-    padded = f" {fold(text)} "
-    if any(f" {fold(p)} " in padded for p in library.kb.lexicon.handoff):
-        return True
     # "gấp" (urgent) folds like "gặp" (meet): "cần gấp, cán bộ làm nhanh giúp em" meets no one
     marked = re.sub("gấp", "gaap", text, flags=re.IGNORECASE)
     plain = " ".join(re.sub(r"[^\w\s]", " ", fold(marked)).split())
+    if _TOLD_MEETING.search(plain) and not _MEET_PERSON.search(plain):
+        return False  # "hôm qua em lên gặp cán bộ tư pháp, cán bộ bảo thiếu giấy"
+    padded = f" {plain} "
+    if any(f" {fold(p)} " in padded for p in library.kb.lexicon.handoff):
+        return True
     return bool(_MEET_PERSON.search(plain))
 
 
@@ -1001,12 +1014,10 @@ class Router:
             # procedure that issues it
             return current
         if result.pointer is not None:
-            if _only_its_name(library, text, current):
-                # "bao lâu có thẻ bhyt" while «Liên thông ... cấp thẻ BHYT cho trẻ dưới 6 tuổi»
-                # is open: the card this procedure issues, not the insurer's general pointer
-                return current
             return None  # a well-known procedure of another agency: the pointer answers
-        if _outside(result, text) and not (aspect is None and detect(text, wide=True)):
+        if _outside(result, text, follow_up=True) and not (
+            aspect is None and detect(text, wide=True)
+        ):
             # "sau đó em làm visa sang Hàn thì xin ở đâu": the guide being discussed would send
             # the citizen to the wrong desk
             return None

@@ -148,10 +148,15 @@ async def test_follow_up_that_sounds_like_staff_answers_the_aspect(bot):
         ("tôi muốn gặp trực tiếp phó chủ tịch xã để nói chuyện", True),
         ("nhờ ad kết nối giúp em với cán bộ tư pháp", True),
         ("cho e gap cb", True),  # typed short
+        ("giúp em kết nối với nhân viên", True),
+        ("bây giờ kết nối nhân viên tư vấn giúp em", True),
+        ("ad ơi em gặp trực tiếp chủ tịch xã được không", True),
         # a past visit, "gấp" (urgent, folded like "gặp"), a meeting planned: no wish
         ("hôm qua em lên gặp chị cán bộ tư pháp, chị bảo thiếu giấy, giờ bổ sung gì", False),
         ("cần gấp lắm ạ, cán bộ làm nhanh giúp em", False),
         ("mai em gặp chủ tịch xã ký được không", False),
+        ("hôm qua em lên gặp cán bộ tư pháp, cán bộ bảo thiếu giấy", False),
+        ("hồ sơ đã được chuyển cho cán bộ chưa", False),
     ],
 )
 async def test_a_wish_for_a_person_worded_freely_hands_over_inside_a_guide(

@@ -301,9 +301,8 @@ def test_the_question_after_a_finished_step_is_the_request(library: Library, tex
     result = library.match(text)
     assert result.intent == "guide" and result.best is not None, result
     assert result.best.id == "can-cuoc", result
-    # however many matches are shown, and the first scores no less than any other
+    # however many matches are shown
     assert [m.id for m in library.match(text, top=1).matches] == ["can-cuoc"]
-    assert result.best.score >= max(m.score for m in result.matches)
 
 
 @pytest.mark.parametrize(
