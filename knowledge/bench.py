@@ -64,6 +64,10 @@ DEV7 = DATA / "dev7_questions.tsv"
 DEV7_DIALOGUES = DATA / "dev7_dialogues.jsonl"
 DEV8 = DATA / "dev8_questions.tsv"
 DEV8_DIALOGUES = DATA / "dev8_dialogues.jsonl"
+# Ninth development set (one more independent writer, session 16, 80 dialogues from the catalogue
+# of ids and titles and the list of other agencies' procedures): half A looked at item by item,
+# half B only in aggregate.
+DEV9_DIALOGUES = DATA / "dev9_dialogues.jsonl"
 # Everyday out-of-scope questions (session 15): half of one writer's 300, the other half trains
 # the out-of-scope class; read in aggregate only.
 EVERYDAY = DATA / "everyday_questions.tsv"
@@ -91,13 +95,20 @@ DIALOGUE_SETS = {
     "dev6": DEV6_DIALOGUES,
     "dev7": DEV7_DIALOGUES,
     "dev8": DEV8_DIALOGUES,
+    "dev9": DEV9_DIALOGUES,
     "gate": GATE_DIALOGUES,
     "gate4": GATE4_DIALOGUES,
 }
 SCALES = ("bundled", "big")
 # Sets looked at item by item on one fixed half (A) and checked on the other (B): both halves
 # reported (question and dialogue sets alike).
-HALVES = {"dev2": ("A", "B"), "dev4": ("A", "B"), "dev5": ("A", "B"), "dev6": ("A", "B")}
+HALVES = {
+    "dev2": ("A", "B"),
+    "dev4": ("A", "B"),
+    "dev5": ("A", "B"),
+    "dev6": ("A", "B"),
+    "dev9": ("A", "B"),
+}
 CATALOG = Path(__file__).resolve().parents[2] / "shared" / "data" / "dvcqg" / "catalog.jsonl"
 _TEMPLATES = (
     "{t}",

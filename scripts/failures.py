@@ -4,10 +4,11 @@
     .venv/bin/python scripts/failures.py dialogues dev5 A      # turns not about the right guide
     .venv/bin/python scripts/failures.py dialogues dev5 A --aspect   # also wrong aspects
 
-Sets: questions, holdout, dev2, dev4, dev5, dev6, dev7 (and dev for dialogues); half A, B or - (whole set).
+Sets: questions, holdout, dev2, dev4, dev5, dev6, dev7 (and dev, dev9 for dialogues); half A, B or
+- (whole set), except that a set split into a tuning and a check half opens its half A only.
 The bench prints only aggregates; this prints the items so a change can fix a general cause.
 Use it on what the project tunes on (half A of dev2, dev4, dev5, dev6; dev7): never on the gate sets
-or on dev3, dev8 and everyday (held out), which must stay unread.
+or on dev3, dev8 and everyday (held out), nor on the check halves (B), which must stay unread.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from knowledge.bench import DIALOGUE_SETS, QUESTION_SETS
+from knowledge.bench import DIALOGUE_SETS, HALVES, QUESTION_SETS
 
 NOT_TO_READ = ("gate", "gate4", "dev3", "dev8", "everyday")
 
@@ -60,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.set in NOT_TO_READ:
         print(f"{args.set}: a gate or held-out set; only `knowledge bench` aggregates are read")
+        return 2
+    if args.set in HALVES and args.half != "A":
+        print(f"{args.set}: its half B is the check half; only `knowledge bench` aggregates")
         return 2
     sets = QUESTION_SETS if args.what == "questions" else DIALOGUE_SETS
     if args.set not in sets:

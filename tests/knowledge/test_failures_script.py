@@ -23,6 +23,18 @@ def test_gate_and_held_out_sets_are_refused_unread() -> None:
         assert "top-1" not in done.stdout
 
 
+def test_check_halves_are_refused_unread() -> None:
+    for what, name, part in (
+        ("dialogues", "dev9", "B"),
+        ("dialogues", "dev9", "-"),
+        ("questions", "dev5", "B"),
+    ):
+        done = _run(what, name, part)
+        assert done.returncode == 2
+        assert "only `knowledge bench` aggregates" in done.stdout
+        assert "WRONG" not in done.stdout and "top-1" not in done.stdout
+
+
 def test_questions_of_a_tuning_half_print_the_aggregates_then_each_failure() -> None:
     done = _run("questions", "dev2", "A")
     assert done.returncode == 0, done.stderr
