@@ -35,6 +35,9 @@ class ConversationState(BaseModel):
     buttons: list[Button] = Field(default_factory=list)
     pages: list[str] = Field(default_factory=list)
     misses: int = 0
+    # the citizen told that someone abroad or foreign is involved ("lấy chồng Đài Loan"): a later
+    # "giấy kết hôn" is the foreign-element registration (router._abroad)
+    abroad: bool = False
     introduced: bool = False  # told that this is an automated assistant (flows.turn.introduce)
 
     @field_validator("flow", mode="before")

@@ -359,6 +359,23 @@ def _foreign_variant(library: Library, text: str, current: Guide) -> Guide | Non
     return library.guide(next(iter(variants)))
 
 
+# what the normaliser makes of "chồng em người Hàn", "sinh ở Nhật", "Việt kiều", "quốc tịch Mỹ"
+_FOREIGN_TOLD = re.compile(r"\bnuoc ngoai\b")
+_DOMESTIC_TOLD = re.compile(r"\b(?:nguoi viet|trong nuoc|cung que|nguoi cung xa)\b")
+
+
+def _abroad(library: Library, told: bool, guide: Guide) -> Guide:
+    """The foreign-element variant of a guide once the conversation has told that a foreigner
+    or a country abroad is involved ("em sắp lấy chồng Đài Loan" ... "bao lâu thì có giấy kết
+    hôn"): the fact told earlier still holds; the plain guide would send the wrong papers."""
+    if not told or guide.id in library.matcher.foreign:
+        return guide
+    variants = library.matcher.foreign_variants.get(guide.id, frozenset())
+    if len(variants) != 1:
+        return guide
+    return library.guide(next(iter(variants))) or guide
+
+
 def _name_words(guide: Guide) -> set[str]:
     return set(fold(" ".join([guide.title, *guide.aliases])).split())
 
@@ -774,6 +791,11 @@ class Router:
         aspect = detect(text)
         result = library.match(text)
         best = result.best
+        normal = library.matcher.normalise(text)
+        if _FOREIGN_TOLD.search(normal):
+            state.abroad = True
+        elif _DOMESTIC_TOLD.search(normal):
+            state.abroad = False  # "đăng ký kết hôn với anh người Việt": not the foreigner now
         turn.log(
             "question",
             text=_masked(text),
@@ -848,6 +870,7 @@ class Router:
                 # "được trợ cấp bao nhiêu" after «Xác định mức độ khuyết tật»: that procedure
                 # pays nothing; the allowance it leads to does
                 guide = paying[0]
+            guide = _abroad(library, state.abroad, guide)
             if aspect is not None and guide.id != state.guide_id:
                 aspect = detect(text, guide.title)  # a new guide: its own name is no aspect
             # "thế còn khai sinh thì sao" leaving another guide gets the new guide's card: it

@@ -446,6 +446,37 @@ OUTSIDE_FOLLOW_UPS = [
 ]
 
 
+# A foreigner told of earlier in the conversation still decides the variant; a Vietnamese partner
+# named later undoes it; without it the plain registration answers.
+TOLD_EARLIER = [
+    (
+        "Em sắp lấy chồng Đài Loan, bên đó yêu cầu giấy xác nhận tình trạng hôn nhân",
+        "bao lâu thì có giấy kết hôn",
+        "ket-hon-yeu-to-nuoc-ngoai",
+    ),
+    (
+        "Em cần giấy xác nhận tình trạng hôn nhân để đi làm hồ sơ",
+        "bao lâu thì có giấy kết hôn",
+        "ket-hon",
+    ),
+    (
+        "em ly hôn với chồng người Đài Loan ở bên Đài rồi, về Việt Nam muốn đăng ký kết hôn lại"
+        " thì bị yêu cầu ghi chú ly hôn",
+        "xong rồi thì em đăng ký kết hôn với anh người Việt như bình thường phải không",
+        "ket-hon",
+    ),
+]
+
+
+@pytest.mark.parametrize(("opening", "follow_up", "guide"), TOLD_EARLIER)
+async def test_a_fact_told_earlier_chooses_the_variant(
+    bot, opening: str, follow_up: str, guide: str
+):
+    await bot.say(opening)
+    out = to_citizen(await bot.say(follow_up))
+    assert about(out)[0] == guide
+
+
 @pytest.mark.parametrize(("opening", "follow_up", "guide", "aspect"), FOLLOW_UPS)
 async def test_a_follow_up_is_answered_on_the_guide_it_is_about(
     bot, opening: str, follow_up: str, guide: str, aspect: str

@@ -52,3 +52,18 @@ def test_handoff_survives_restart(tmp_path):
     citizen = [r for r in out if r.get("to") == "citizen"]
     assert "sổ đỏ" in staff[0]["text"]
     assert citizen[0]["text"].startswith("Chào anh")
+
+
+def test_a_fact_told_before_a_restart_still_chooses_the_procedure(tmp_path):
+    """ "Lấy chồng Đài Loan" told before the restart: the marriage asked about after it is the
+    foreign-element registration."""
+    db = tmp_path / "bot.sqlite3"
+    simulate(
+        db,
+        {
+            "user": "u1",
+            "text": "Em sắp lấy chồng Đài Loan, bên đó yêu cầu giấy xác nhận tình trạng hôn nhân",
+        },
+    )
+    out = simulate(db, {"user": "u1", "text": "bao lâu thì có giấy kết hôn"})
+    assert out[0]["guide"] == "ket-hon-yeu-to-nuoc-ngoai"

@@ -221,10 +221,11 @@ async def test_praise_is_thanked_and_a_complaint_is_the_communes_own(bot):
 
 async def test_a_follow_up_clearly_about_something_else_leaves_the_guide(bot):
     """A visa after a foreign marriage is the embassy's: the marriage guide's 'where' would send
-    the citizen to the wrong desk. Aspect words alone still stay on the guide."""
+    the citizen to the wrong desk. Aspect words alone still stay on the guide (the birth of the
+    Korean husband's child is the foreign-element one)."""
     await bot.say("kết hôn với người Hàn Quốc")
     out = to_citizen(await bot.say("sau đó em làm visa sang Hàn thì xin ở đâu"))
     assert "guide" not in out[0] and "không thuộc các thủ tục" in out[0]["text"]
     await bot.say("đăng ký khai sinh")
     out = to_citizen(await bot.say("mất mấy ngày"))
-    assert about(out) == ("khai-sinh", "time")
+    assert about(out) == ("khai-sinh-yeu-to-nuoc-ngoai", "time")
