@@ -53,6 +53,8 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "muc ho tro",
             "ho tro bao nhieu",
             "tro cap bao nhieu",
+            "tang len bao nhieu",  # "lên đặc biệt nặng thì trợ cấp tăng lên bao nhiêu"
+            "tang them bao nhieu",
             "duoc nhan tien",
             "duoc may tien",
             "duoc nhieu khong",
@@ -228,6 +230,9 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "to thi tinh",
             "trang thi bao nhieu",
             "ban thi bao nhieu",
+            "ban bao nhieu",  # "1 bản bao nhiêu", "mỗi bản bao nhiêu"
+            "bao nhieu mot ban",
+            "bao nhieu 1 ban",
             "bao nhieu tien",
             "mat tien",
             "ton tien",

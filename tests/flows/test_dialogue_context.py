@@ -432,6 +432,14 @@ FOLLOW_UPS = [
         "late",
     ),
     ("sao y căn cước ở xã được không", "mấy bản thì tính bao nhiêu", "chung-thuc-ban-sao", "fee"),
+    ("sao y căn cước ở xã được không", "1 bản bao nhiêu", "chung-thuc-ban-sao", "fee"),
+    # what a higher disability level pays more is the allowance's amount
+    (
+        "me toi muon xac dinh lai muc do khuyet tat len muc dac biet nang thi lam sao",
+        "len dac biet nang thi tro cap tang len bao nhieu",
+        "tro-cap-nguoi-khuyet-tat",
+        "benefit",
+    ),
     # the whole paper's name is the paper's, not a request for the procedure issuing it
     (
         "đăng ký kết hôn cần gì",
