@@ -486,15 +486,16 @@ _PLACE_WORDS = frozenset(
 # "nơi em đang ở hay nơi chồng có hộ khẩu": where the citizen and family live, the words of a
 # "where" question that compares places ("nơi ..."), never of the residence registration
 _RESIDENCE_WORDS = frozenset(
-    "noi o dang song cu tru thuong tam ho khau que nha hien nay lam co hay hoac cua khac thi".split()  # noqa: SIM905
+    """noi o dang song cu tru thuong tam ho khau que nha hien nay lam co hay hoac cua khac thi voi
+    nhung""".split()  # noqa: SIM905
 )
 
 
 def _names_residence(core: str) -> bool:
     """The words left of a "where" question compare places where the family live ("nơi
-    ... hay nơi ...", "chồng em hộ khẩu ở tỉnh khác")."""
+    ... hay nơi ...", "chồng em hộ khẩu ở tỉnh khác", "bà ở với em nhưng hộ khẩu ở nhà bác")."""
     words = core.split()
-    if "noi" not in words and "khac" not in words:
+    if "noi" not in words and "khac" not in words and "nhung" not in words:
         return False
     rest = [
         w

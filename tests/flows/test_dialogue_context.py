@@ -376,6 +376,12 @@ FOLLOW_UPS = [
         "where",
     ),
     ("đăng ký kết hôn cần gì", "anh ấy thường trú ở xã khác thì làm ở đâu", "ket-hon", "where"),
+    (
+        "Bà em 85 tuổi được trợ cấp người cao tuổi không",
+        "bà ở với em nhưng hộ khẩu ở nhà bác em thì nộp ở đâu",
+        "tro-cap-nguoi-cao-tuoi",
+        "where",
+    ),
     # this procedure without that paper, not the procedure that issues the paper
     (
         "chồng em người Nhật, con sinh ở Việt Nam, làm khai sinh thế nào",
