@@ -701,7 +701,10 @@ def detect(text: str, topic: str = "", wide: bool = False) -> Aspect | None:
             return aspect
     if _AGE.search(padded) and any(f" {cue} " in padded for cue in _MAY_I):
         return "who"  # "con em 10 tuổi làm căn cước được không": who may, by age
-    if wide and not topic and missing_paper(text) is not None:
+    lacking = missing_paper(text) if wide and not topic else None
+    if lacking is not None and lacking.startswith(_MEANS):
+        return "faq"  # "không có chữ ký số thì sao": a question of its own, not the papers
+    if lacking is not None:
         # "không có giấy chứng sinh thì sao" about the guide being discussed: what to bring
         # instead (a first question naming a lost paper asks for the procedure replacing it)
         return "docs"
@@ -782,9 +785,14 @@ def asks_for_paper(text: str) -> bool:
 
 _MISSING = re.compile(
     r" (?:khong co|mat|bi mat|lam mat|thieu|khong con|chua co|chi con|chi co) "
-    r"(?P<paper>(?:giay|ban chinh|ban goc|trich luc|so|the|cccd|cmnd|can cuoc|hoc ba|sim)"
+    r"(?P<paper>(?:giay|ban chinh|ban goc|trich luc|so|the|cccd|cmnd|can cuoc|hoc ba|sim|chu ky|chu ki"
+    r"|tai khoan|dien thoai|may tinh|email|smartphone)"
     r"(?: (?!(?:thi|co|roi|cua|ma|nen|duoc|khong|gi|to)\b)\S+){0,3})"
 )
+
+
+# what the citizen may lack besides a paper: a way to sign, pay or file online
+_MEANS = ("chu ky", "chu ki", "tai khoan", "dien thoai", "may tinh", "email", "smartphone")
 
 
 def missing_paper(text: str) -> str | None:

@@ -395,6 +395,14 @@ FOLLOW_UPS = [
         "khai-sinh-yeu-to-nuoc-ngoai",
         "docs",
     ),
+    # a way to sign the citizen lacks: a question about this guide, not the signature's
+    # certification
+    (
+        "đăng ký khai sinh cho con online",
+        "không có chữ ký số thì có làm được không",
+        "khai-sinh",
+        "faq",
+    ),
     # the disability certificate pays nothing; the disability allowance pays what is asked
     (
         "Con tôi 6 tuổi bị tự kỷ, bác sĩ bảo nên làm giấy xác nhận khuyết tật cho cháu",
