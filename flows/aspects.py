@@ -133,6 +133,8 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "nho ai",
             "lam thay",
             "lam ho",
+            "lam giup",  # "em làm giúp bố trên máy của em được không"
+            "lam dum",
             "nop thay",
             "nop ho",
             "di thay",
@@ -376,6 +378,9 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "co quan nao",
             "noi nop",
             "nop tai",
+            "gui ai",  # "làm đơn gửi ai": the office it goes to
+            "gui cho ai",
+            "nop cho ai",
             "lam tai",
             "o xa",
             "o phuong",
@@ -773,6 +778,13 @@ _PAPER_ASKED = re.compile(
     + _PAPER
     + r" (?:\S+ ){0,5}(?:co )?(?:can|phai) (?:dich|nop|mang|co)(?: \S+)* (?:khong|k|ko|a)? ?$"
 )
+# "giấy mua bán viết tay hồi đó tôi còn giữ, có dùng được không": whether a paper will do ("thẻ
+# ... còn dùng được không" asks whether it is still valid)
+_PAPER_USABLE = re.compile(
+    " "
+    + _PAPER
+    + r" (?:\S+ ){0,10}(?:co )?(?<!con )(?:dung|xai|su dung) (?:duoc|dc) (?:khong|k|ko|hong)\b"
+)
 
 
 def asks_for_paper(text: str) -> bool:
@@ -780,7 +792,9 @@ def asks_for_paper(text: str) -> bool:
     chiếu của ông có phải nộp lại không"): the paper's name there is no procedure's name. A
     procedure named before what it needs ("đăng ký kết hôn cần giấy gì") is not this."""
     padded = spelled(text)
-    return bool(_BRING.search(padded) or _PAPER_ASKED.search(padded))
+    return bool(
+        _BRING.search(padded) or _PAPER_ASKED.search(padded) or _PAPER_USABLE.search(padded)
+    )
 
 
 _MISSING = re.compile(

@@ -395,6 +395,20 @@ FOLLOW_UPS = [
         "khai-sinh-yeu-to-nuoc-ngoai",
         "docs",
     ),
+    # whether a paper the citizen holds will do; who may file for a parent; whom to send it to
+    (
+        "nhà tôi chưa có sổ đỏ, muốn làm sổ đỏ lần đầu",
+        "giấy mua bán viết tay hồi đó tôi còn giữ, có dùng được không",
+        "cap-so-do",
+        "docs",
+    ),
+    ("tạo tài khoản vneid thế nào", "em làm giúp bố trên máy của em được không", "vneid", "who"),
+    (
+        "hàng xóm lấn đất nhà tôi, muốn xã hòa giải",
+        "làm đơn gửi ai",
+        "hoa-giai-tranh-chap-dat",
+        "where",
+    ),
     # a way to sign the citizen lacks: a question about this guide, not the signature's
     # certification
     (
