@@ -169,6 +169,22 @@ def _broader(other: Guide, current: Guide) -> bool:
     return set(fold(other.title).split()) <= set(fold(current.title).split())
 
 
+_CHILD = re.compile(r"\b(?:be|con|chau|tre)\b")
+
+
+def _bundled(other: Guide, current: Guide, text: str) -> bool:
+    """A joint procedure names those it bundles: «Liên thông đăng ký khai sinh – đăng ký thường
+    trú – cấp thẻ BHYT cho trẻ dưới 6 tuổi» holds «Đăng ký thường trú». A follow-up about the
+    child ("bố mẹ khác hộ khẩu thì bé nhập theo ai") is about the joint one; the whole family's
+    move ("cả nhà chuyển về nhà mới, nhập hộ khẩu thế nào") is the other procedure."""
+    head = fold(re.split(r"[,(–;]", other.title)[0]).split()
+    return (
+        len(head) >= 3
+        and f" {' '.join(head)} " in f" {fold(current.title)} "
+        and bool(_CHILD.search(fold(text)))
+    )
+
+
 def _close_to_best(result: MatchResult, current: Guide) -> bool:
     """The current guide is among the matcher's leads, as plausible as the best (which the
     matcher did not dare answer with): the conversation's context breaks the tie."""
@@ -1109,7 +1125,11 @@ class Router:
             core_result = library.match(asked) if core != fold(text) else result
             other = core_result.best
             general = library.guide(other.id) if other is not None else None
-            if general is not None and general.id != current.id and _broader(general, current):
+            if (
+                general is not None
+                and general.id != current.id
+                and (_broader(general, current) or _bundled(general, current, text))
+            ):
                 # "có giấy khai sinh của Hàn rồi thì sao" while «Đăng ký khai sinh có yếu tố
                 # nước ngoài» is open: the general procedure's name, no reason to leave
                 return current

@@ -409,6 +409,19 @@ FOLLOW_UPS = [
         "hoa-giai-tranh-chap-dat",
         "where",
     ),
+    # the joint birth registration bundles the child's residence; the family's move is its own
+    (
+        "Bé nhà em được 1 tháng, nghe nói làm khai sinh xong là tự có thẻ bảo hiểm y tế cho bé",
+        "bố mẹ khác hộ khẩu thì bé nhập theo ai",
+        "khai-sinh-lien-thong",
+        "faq",
+    ),
+    (
+        "làm khai sinh liên thông cho bé",
+        "cả nhà em mới chuyển về nhà mới thì nhập hộ khẩu thế nào",
+        "thuong-tru",
+        None,
+    ),
     # a way to sign the citizen lacks: a question about this guide, not the signature's
     # certification
     (
