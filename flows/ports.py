@@ -38,6 +38,8 @@ class ConversationState(BaseModel):
     # the citizen told that someone abroad or foreign is involved ("lấy chồng Đài Loan"): a later
     # "giấy kết hôn" is the foreign-element registration (router._abroad)
     abroad: bool = False
+    # the guides this conversation has been about, latest last (router._recalled)
+    recent: list[str] = Field(default_factory=list)
     introduced: bool = False  # told that this is an automated assistant (flows.turn.introduce)
 
     @field_validator("flow", mode="before")

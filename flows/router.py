@@ -62,6 +62,8 @@ CHOICE_MARGIN = 0.1
 # Words of its own (not an aspect's) a message after "which of these?" needs to be a new question
 # on a lead below SWITCH_CONFIDENCE
 OWN_WORDS = 3
+# how many guides a conversation remembers having been about
+RECENT_GUIDES = 5
 _SWITCH = re.compile(
     r"^(?:the |vay |con |the con |vay con |con ve |a ma |ngoai ra |hoi them |cho hoi them |them )+"
     r"(.+?)(?: thi sao| thi the nao| the nao| sao| nua| thi)?$"
@@ -303,6 +305,14 @@ def _its_benefit(
     # hộ» leads to the disability allowance too, but an orphan's is another one
     shared = set(fold(paying[0].title).split()) & set(fold(current.title).split())
     return paying[0] if len(shared - LIGHT_WORDS) >= 2 else asked
+
+
+def _recalled(recent: list[str], asked: list[Guide], current: Guide) -> Guide | list[Guide]:
+    """Of the guides to ask between, the one other than the open guide that this conversation
+    was about before ("cháu mồ côi có được hỗ trợ không" ... «Đăng ký giám hộ» ... "còn tiền
+    trợ cấp cháu được bao nhiêu"): the citizen comes back to it."""
+    earlier = [g for g in asked if g.id != current.id and g.id in recent]
+    return earlier[0] if len(earlier) == 1 else asked
 
 
 def _tipped(alone: MatchResult, read: MatchResult, ahead: Guide, rival: Guide) -> bool:
@@ -808,6 +818,10 @@ class Router:
         aspect = detect(text)
         result = library.match(text)
         best = result.best
+        if state.guide_id and state.guide_id not in state.recent[-1:]:
+            state.recent = [*(g for g in state.recent if g != state.guide_id), state.guide_id][
+                -RECENT_GUIDES:
+            ]
         normal = library.matcher.normalise(text)
         if _FOREIGN_TOLD.search(normal):
             state.abroad = True
@@ -872,6 +886,8 @@ class Router:
         guide = self._about(turn, library, text, result, aspect, flow_guide)
         if isinstance(guide, list) and flow_guide is not None and flow_guide in guide:
             guide = _its_benefit(library, text, aspect, flow_guide, guide)
+        if isinstance(guide, list) and flow_guide is not None:
+            guide = _recalled(state.recent, guide, flow_guide)
         if isinstance(guide, list):
             self._ask_between(turn, guide, text)
             return

@@ -517,6 +517,15 @@ TOLD_EARLIER = [
 ]
 
 
+async def test_a_choice_between_guides_goes_back_to_the_one_discussed_before(bot):
+    """The guardianship pays nothing; of the allowances it leads to, the orphan's was asked
+    about first: back to it, not "which of these?"."""
+    await bot.say("Cháu tôi bố mẹ mất hết, giờ ở với bà là tôi, có được nhà nước hỗ trợ gì không")
+    await bot.say("bà muốn đứng ra làm người giám hộ cho cháu thì đăng ký thế nào")
+    out = to_citizen(await bot.say("còn tiền trợ cấp cháu được bao nhiêu một tháng"))
+    assert about(out) == ("tro-cap-tre-mo-coi", "benefit")
+
+
 @pytest.mark.parametrize(("opening", "follow_up", "guide"), TOLD_EARLIER)
 async def test_a_fact_told_earlier_chooses_the_variant(
     bot, opening: str, follow_up: str, guide: str
