@@ -328,6 +328,7 @@ _DONE_LATER = re.compile(
 )
 _FALLEN = re.compile(r"(?<!\w)rơi(?!\w)", re.IGNORECASE)
 _NOT_YET = ("chua", "chx")
+_ASKED_DONE = re.compile(r"\b(?:nao|dau|gi|j|sao)\s+(?:roi|xong)$")
 _DONE_ASKS = re.compile(r"^(?P<done>.*?\bxong\b)\s+(?P<rest>(?:co|thi|phai|can|duoc)\b.+)$")
 
 
@@ -358,6 +359,8 @@ def after_done(text: str) -> Done | None:
     folded = _folded_clauses(_FALLEN.sub("rowi", text), ",")
     for pattern in (_DONE_THEN, _DONE_ASKS, _DONE_LATER, _DONE_NEXT):
         found = pattern.match(folded)
+        if found is not None and _ASKED_DONE.search(found.group("done")):
+            return None  # "hồ sơ đến bước nào rồi thì xem ở đâu": asks how far, tells nothing
         if found is not None:
             rest = found.group("rest").strip(" ,")
             if not rest:

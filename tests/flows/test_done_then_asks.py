@@ -72,6 +72,7 @@ def test_the_question_after_the_fact(text: str, rest: str, ends: bool) -> None:
         "xong rồi",
         "làm xong chưa thì con em mới đi học được",  # asks whether it is done
         "giấy tờ bị rơi mất thì làm lại ở đâu",  # "rơi" (dropped) is no "rồi"
+        "xem hồ sơ đến bước nào rồi thì xem ở đâu",  # asks how far it has gone
     ],
 )
 def test_no_fact_told_as_done(text: str) -> None:
@@ -83,6 +84,12 @@ async def test_what_comes_after_the_open_procedure_is_the_next_procedure(bot):
     await bot.say("muốn tách thửa mảnh đất của bố mẹ")
     out = to_citizen(await bot.say("tách xong bố mẹ tặng cho con trai thì làm tiếp thế nào"))
     assert about(out)[0] == "chuyen-nhuong-dat"
+
+
+async def test_how_far_a_file_has_gone_is_the_file_lookup(bot):
+    await bot.say("hồ sơ nộp trên dịch vụ công rồi, giờ nó báo thanh toán lệ phí, trả bằng gì")
+    out = to_citizen(await bot.say("xem hồ sơ đến bước nào rồi thì xem ở đâu"))
+    assert about(out)[0] == "tra-cuu-ho-so"
 
 
 def test_a_fact_that_goes_on_after_done_keeps_its_words_for_the_request():
