@@ -53,8 +53,8 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "muc ho tro",
             "ho tro bao nhieu",
             "tro cap bao nhieu",
-            "tang len bao nhieu",  # "lên đặc biệt nặng thì trợ cấp tăng lên bao nhiêu"
-            "tang them bao nhieu",
+            "tro cap tang len bao nhieu",  # "lên đặc biệt nặng thì trợ cấp tăng lên bao nhiêu"
+            "tro cap tang them bao nhieu",
             "duoc nhan tien",
             "duoc may tien",
             "duoc nhieu khong",
@@ -780,10 +780,9 @@ _PAPER_ASKED = re.compile(
 )
 # "giấy mua bán viết tay hồi đó tôi còn giữ, có dùng được không": whether a paper will do ("thẻ
 # ... còn dùng được không" asks whether it is still valid)
+_STILL_VALID = re.compile(r" con (?:su )?(?:dung|xai) (?:duoc|dc) ")
 _PAPER_USABLE = re.compile(
-    " "
-    + _PAPER
-    + r" (?:\S+ ){0,10}(?:co )?(?<!con )(?:dung|xai|su dung) (?:duoc|dc) (?:khong|k|ko|hong)\b"
+    " " + _PAPER + r" (?:\S+ ){0,10}(?:co )?(?:dung|xai|su dung) (?:duoc|dc) (?:khong|k|ko|hong)\b"
 )
 
 
@@ -792,9 +791,8 @@ def asks_for_paper(text: str) -> bool:
     chiếu của ông có phải nộp lại không"): the paper's name there is no procedure's name. A
     procedure named before what it needs ("đăng ký kết hôn cần giấy gì") is not this."""
     padded = spelled(text)
-    return bool(
-        _BRING.search(padded) or _PAPER_ASKED.search(padded) or _PAPER_USABLE.search(padded)
-    )
+    usable = _PAPER_USABLE.search(padded) and not _STILL_VALID.search(padded)
+    return bool(_BRING.search(padded) or _PAPER_ASKED.search(padded) or usable)
 
 
 _MISSING = re.compile(

@@ -35,12 +35,19 @@ class ConversationState(BaseModel):
     buttons: list[Button] = Field(default_factory=list)
     pages: list[str] = Field(default_factory=list)
     misses: int = 0
-    # the citizen told that someone abroad or foreign is involved ("lấy chồng Đài Loan"): a later
-    # "giấy kết hôn" is the foreign-element registration (router._abroad)
-    abroad: bool = False
+    # the citizen told that someone abroad or foreign is involved ("lấy chồng Đài Loan"): the
+    # guide the fact was told about ("*" before one is answered); a later "giấy kết hôn" near it
+    # is the foreign-element registration (router._abroad)
+    abroad: str | None = None
     # the guides this conversation has been about, latest last (router._recalled)
     recent: list[str] = Field(default_factory=list)
     introduced: bool = False  # told that this is an automated assistant (flows.turn.introduce)
+
+    @field_validator("abroad", mode="before")
+    @classmethod
+    def _told_about(cls, value: object) -> object:
+        """A state saved while the fact was a yes/no flag carries no guide: keep it unscoped."""
+        return "*" if value is True else None if value is False else value
 
     @field_validator("flow", mode="before")
     @classmethod

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+import unicodedata
 
 from flows import answers, texts
 from flows.aspects import (
@@ -64,6 +66,8 @@ CHOICE_MARGIN = 0.1
 OWN_WORDS = 3
 # how many guides a conversation remembers having been about
 RECENT_GUIDES = 5
+# how long the facts told (a foreigner involved, the guides discussed) hold without a message
+FACTS_KEPT = dt.timedelta(hours=24)
 _SWITCH = re.compile(
     r"^(?:the |vay |con |the con |vay con |con ve |a ma |ngoai ra |hoi them |cho hoi them |them )+"
     r"(.+?)(?: thi sao| thi the nao| the nao| sao| nua| thi)?$"
@@ -171,7 +175,16 @@ def _broader(other: Guide, current: Guide) -> bool:
     return set(fold(other.title).split()) <= set(fold(current.title).split())
 
 
-_CHILD = re.compile(r"\b(?:be|con|chau|tre)\b")
+# with marks: folded, "còn" (still) is "con" and "trễ" (late) is "tre"
+_CHILD = re.compile(r"\b(?:bé|con|cháu|trẻ)\b")
+_CHILD_UNMARKED = re.compile(r"\b(?:be|con|chau|tre)\b")
+
+
+def _about_child(text: str) -> bool:
+    lowered = unicodedata.normalize("NFC", text.lower())
+    if fold(lowered) == lowered:  # typed without marks: the letters are all there is
+        return bool(_CHILD_UNMARKED.search(lowered))
+    return bool(_CHILD.search(lowered))
 
 
 def _bundled(other: Guide, current: Guide, text: str) -> bool:
@@ -183,7 +196,7 @@ def _bundled(other: Guide, current: Guide, text: str) -> bool:
     return (
         len(head) >= 3
         and f" {' '.join(head)} " in f" {fold(current.title)} "
-        and bool(_CHILD.search(fold(text)))
+        and _about_child(text)
     )
 
 
@@ -390,15 +403,22 @@ _FOREIGN_TOLD = re.compile(r"\bnuoc ngoai\b")
 _DOMESTIC_TOLD = re.compile(r"\b(?:nguoi viet|trong nuoc|cung que|nguoi cung xa)\b")
 
 
-def _abroad(library: Library, told: bool, guide: Guide) -> Guide:
+def _abroad(library: Library, told: str | None, guide: Guide) -> Guide:
     """The foreign-element variant of a guide once the conversation has told that a foreigner
     or a country abroad is involved ("em sắp lấy chồng Đài Loan" ... "bao lâu thì có giấy kết
-    hôn"): the fact told earlier still holds; the plain guide would send the wrong papers."""
+    hôn"): the fact told earlier still holds; the plain guide would send the wrong papers. Only
+    for the matter it was told about (the guide then, its variant or those linked to it): the
+    grandfather's death later in the same conversation is no foreigner's."""
     if not told or guide.id in library.matcher.foreign:
         return guide
     variants = library.matcher.foreign_variants.get(guide.id, frozenset())
     if len(variants) != 1:
         return guide
+    if told != "*":
+        topic = library.guide(told)
+        near = {told, *(topic.related if topic is not None else ())}
+        if guide.id not in near and not (variants & near) and told not in guide.related:
+            return guide
     return library.guide(next(iter(variants))) or guide
 
 
@@ -818,15 +838,18 @@ class Router:
         aspect = detect(text)
         result = library.match(text)
         best = result.best
+        if turn.now - turn.conversation.last_seen_at > FACTS_KEPT:
+            state.abroad, state.recent = None, []  # back after days: a new matter, likely
         if state.guide_id and state.guide_id not in state.recent[-1:]:
             state.recent = [*(g for g in state.recent if g != state.guide_id), state.guide_id][
                 -RECENT_GUIDES:
             ]
         normal = library.matcher.normalise(text)
-        if _FOREIGN_TOLD.search(normal):
-            state.abroad = True
+        if _FOREIGN_TOLD.search(normal) and result.pointer is None:
+            # (a passport "đi nước ngoài" tells no foreigner in a registration)
+            state.abroad = state.guide_id or "*"
         elif _DOMESTIC_TOLD.search(normal):
-            state.abroad = False  # "đăng ký kết hôn với anh người Việt": not the foreigner now
+            state.abroad = None  # "đăng ký kết hôn với anh người Việt": not the foreigner now
         turn.log(
             "question",
             text=_masked(text),
@@ -903,7 +926,10 @@ class Router:
                 # "được trợ cấp bao nhiêu" after «Xác định mức độ khuyết tật»: that procedure
                 # pays nothing; the allowance it leads to does
                 guide = paying[0]
-            guide = _abroad(library, state.abroad, guide)
+            if guide.id != state.guide_id:  # the plain guide chosen stays chosen
+                guide = _abroad(library, state.abroad, guide)
+            if state.abroad == "*":
+                state.abroad = guide.id
             if aspect is not None and guide.id != state.guide_id:
                 aspect = detect(text, guide.title)  # a new guide: its own name is no aspect
             # "thế còn khai sinh thì sao" leaving another guide gets the new guide's card: it
@@ -973,6 +999,7 @@ class Router:
                 return True
             turn.reset_flow()
             turn.state.guide_id = None
+            turn.state.recent = [g for g in turn.state.recent if g != current.id]
             turn.log("corrected", guide=current.id)
             turn.say(texts.CORRECTED, [MENU, HUMAN])
             return True
@@ -981,6 +1008,7 @@ class Router:
             await self.text(turn, library, rest)  # "không phải, em hỏi lệ phí khai tử": ours
             return True
         turn.log("corrected", guide=current.id)
+        turn.state.recent = [g for g in turn.state.recent if g != current.id]
         turn.state.guide_id = None
         guide = library.guide(plain.best.id) if plain.best is not None else None
         if (

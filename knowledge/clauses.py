@@ -328,7 +328,8 @@ _DONE_LATER = re.compile(
 )
 _FALLEN = re.compile(r"(?<!\w)rơi(?!\w)", re.IGNORECASE)
 _NOT_YET = ("chua", "chx")
-_ASKED_DONE = re.compile(r"\b(?:nao|dau|gi|j|sao)\s+(?:roi|xong)$")
+# ("đậu rồi", passed, folds like "đâu rồi": only "đến/ở/đi đâu rồi" asks)
+_ASKED_DONE = re.compile(r"\b(?:nao|gi|j|sao|(?:den|o|di) dau)\s+(?:roi|xong)$")
 _DONE_ASKS = re.compile(r"^(?P<done>.*?\bxong\b)\s+(?P<rest>(?:co|thi|phai|can|duoc)\b.+)$")
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from flows.aspects import detect, remarked, without_cues
+from flows.aspects import asks_for_paper, detect, remarked, without_cues
 
 CASES = [
     ("docs", "cần mang giấy tờ gì"),
@@ -92,3 +92,20 @@ def test_the_subject_gets_back_the_citizens_accent_marks() -> None:
     assert remarked(without_cues(text), text) == "giấy đó có"  # not "giay do": "giấy đỏ"
     assert remarked("bao nhieu", "hết bn tiền") == "bao nhieu"  # spelled out: no marks to give
     assert remarked("so do", "so do bi mat") == "so do"  # typed without marks: stays so
+
+
+@pytest.mark.parametrize(
+    ("text", "aspect"),
+    [
+        ("lên đặc biệt nặng thì trợ cấp tăng lên bao nhiêu", "benefit"),
+        ("lệ phí tăng lên bao nhiêu", "fee"),  # a fee rising is still the fee
+        ("1 bản bao nhiêu", "fee"),
+    ],
+)
+def test_how_much_more_is_the_benefit_only_for_an_allowance(text: str, aspect: str) -> None:
+    assert detect(text) == aspect
+
+
+def test_a_paper_still_valid_is_no_paper_to_bring() -> None:
+    assert asks_for_paper("giấy mua bán viết tay hồi đó tôi còn giữ, có dùng được không")
+    assert not asks_for_paper("cccd cũ hết hạn còn sử dụng được không")

@@ -2,8 +2,11 @@
 shows the new procedure, a procedure's own name is no aspect, a follow-up its FAQ answers gets
 that answer, one it does not answer gets the FAQ list, and a tie is broken by the context."""
 
+import datetime as dt
+
 import pytest
 
+from flows.ports import VN_TZ
 from tests.flows.driver import about, said, to_citizen
 
 
@@ -422,6 +425,18 @@ FOLLOW_UPS = [
         "thuong-tru",
         None,
     ),
+    (  # "còn" (still) and "trễ" (late) are no child
+        "làm khai sinh liên thông cho bé",
+        "vợ chồng em chuyển nhà nhưng vẫn còn hộ khẩu cũ thì nhập hộ khẩu mới thế nào",
+        "thuong-tru",
+        None,
+    ),
+    (
+        "làm khai sinh liên thông cho bé",
+        "vợ chồng em chuyển về nhà mới, đăng ký thường trú trễ có bị phạt không",
+        "thuong-tru",
+        "late",
+    ),
     # a way to sign the citizen lacks: a question about this guide, not the signature's
     # certification
     (
@@ -514,7 +529,22 @@ TOLD_EARLIER = [
         "xong rồi thì em đăng ký kết hôn với anh người Việt như bình thường phải không",
         "ket-hon",
     ),
+    # another matter in the same conversation; a trip abroad tells of no foreign partner
+    (
+        "Em sắp lấy chồng Đài Loan, bên đó yêu cầu giấy xác nhận tình trạng hôn nhân",
+        "ông nội em mới mất, đăng ký khai tử cho ông",
+        "khai-tu",
+    ),
+    ("làm hộ chiếu đi nước ngoài", "đăng ký kết hôn cần giấy gì", "ket-hon"),
 ]
+
+
+async def test_a_fact_told_days_ago_no_longer_chooses_the_variant(bot):
+    await bot.clock_to(dt.datetime(2026, 12, 1, 9, 0, tzinfo=VN_TZ))
+    await bot.say("Em sắp lấy chồng Đài Loan, bên đó yêu cầu giấy xác nhận tình trạng hôn nhân")
+    await bot.clock_to(dt.datetime(2026, 12, 3, 9, 0, tzinfo=VN_TZ))
+    out = to_citizen(await bot.say("bao lâu thì có giấy kết hôn"))
+    assert about(out)[0] == "ket-hon"
 
 
 async def test_a_choice_between_guides_goes_back_to_the_one_discussed_before(bot):

@@ -51,6 +51,8 @@ async def test_words_after_done_that_name_the_request_still_switch(bot):
             True,
         ),
         ("khai tử xong có tự động xóa không", "co tu dong xoa khong", True),
+        # "đậu rồi" (passed) folds like "đâu rồi" (where): still a fact told
+        ("con em thi đậu rồi thì làm hồ sơ cần giấy gì", "lam ho so can giay gi", True),
         ("làm xong hợp đồng thì đi sang tên ở đâu", "di sang ten o dau", False),
         (
             "lên thổ cư xong xây nhà cấp 4 có phải xin giấy phép không",
