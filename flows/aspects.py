@@ -795,16 +795,17 @@ def asks_for_paper(text: str) -> bool:
     return bool(_BRING.search(padded) or _PAPER_ASKED.search(padded) or usable)
 
 
-_MISSING = re.compile(
-    r" (?:khong co|mat|bi mat|lam mat|thieu|khong con|chua co|chi con|chi co) "
-    r"(?P<paper>(?:giay|ban chinh|ban goc|trich luc|so|the|cccd|cmnd|can cuoc|hoc ba|sim|chu ky|chu ki"
-    r"|tai khoan|dien thoai|may tinh|email|smartphone)"
-    r"(?: (?!(?:thi|co|roi|cua|ma|nen|duoc|khong|gi|to)\b)\S+){0,3})"
-)
-
-
 # what the citizen may lack besides a paper: a way to sign, pay or file online
 _MEANS = ("chu ky", "chu ki", "tai khoan", "dien thoai", "may tinh", "email", "smartphone")
+_PAPERS_LACKED = (
+    *("giay", "ban chinh", "ban goc", "trich luc", "so", "the", "cccd", "cmnd", "can cuoc"),
+    *("hoc ba", "sim"),
+)
+_MISSING = re.compile(
+    r" (?:khong co|mat|bi mat|lam mat|thieu|khong con|chua co|chi con|chi co) "
+    rf"(?P<paper>(?:{'|'.join((*_PAPERS_LACKED, *_MEANS))})"
+    r"(?: (?!(?:thi|co|roi|cua|ma|nen|duoc|khong|gi|to)\b)\S+){0,3})"
+)
 
 
 def missing_paper(text: str) -> str | None:

@@ -25,7 +25,7 @@ from flows.handoff import Handoffs
 from flows.masking import mask_personal
 from flows.menu import HUMAN, MENU, main_menu_buttons, show_field, show_menu, show_welcome
 from flows.models import Reply, StaffNotice
-from flows.ports import StaffDesk, Storage
+from flows.ports import ConversationState, StaffDesk, Storage
 from flows.turn import Turn
 from knowledge.clauses import after_done, asks, asks_or_yes_no
 from knowledge.library import Library
@@ -326,6 +326,11 @@ def _recalled(recent: list[str], asked: list[Guide], current: Guide) -> Guide | 
     trợ cấp cháu được bao nhiêu"): the citizen comes back to it."""
     earlier = [g for g in asked if g.id != current.id and g.id in recent]
     return earlier[0] if len(earlier) == 1 else asked
+
+
+def _forget(state: ConversationState, guide_id: str) -> None:
+    """A guide the citizen rejected ("không phải ...") is no guide to come back to."""
+    state.recent = [g for g in state.recent if g != guide_id]
 
 
 def _tipped(alone: MatchResult, read: MatchResult, ahead: Guide, rival: Guide) -> bool:
@@ -999,7 +1004,7 @@ class Router:
                 return True
             turn.reset_flow()
             turn.state.guide_id = None
-            turn.state.recent = [g for g in turn.state.recent if g != current.id]
+            _forget(turn.state, current.id)
             turn.log("corrected", guide=current.id)
             turn.say(texts.CORRECTED, [MENU, HUMAN])
             return True
@@ -1008,7 +1013,7 @@ class Router:
             await self.text(turn, library, rest)  # "không phải, em hỏi lệ phí khai tử": ours
             return True
         turn.log("corrected", guide=current.id)
-        turn.state.recent = [g for g in turn.state.recent if g != current.id]
+        _forget(turn.state, current.id)
         turn.state.guide_id = None
         guide = library.guide(plain.best.id) if plain.best is not None else None
         if (
