@@ -408,6 +408,15 @@ _FOREIGN_TOLD = re.compile(r"\bnuoc ngoai\b")
 _DOMESTIC_TOLD = re.compile(r"\b(?:nguoi viet|trong nuoc|cung que|nguoi cung xa)\b")
 
 
+def _told_domestic(library: Library, text: str, guide: Guide) -> bool:
+    """A foreign-element guide that the message itself rules out ("đăng ký kết hôn với cô
+    ấy, người cùng quê" after a divorce abroad: the current guide's title says "nước ngoài",
+    the citizen says the bride is from home)."""
+    return guide.id in library.matcher.foreign and bool(
+        _DOMESTIC_TOLD.search(library.matcher.normalise(text))
+    )
+
+
 def _abroad(library: Library, told: str | None, guide: Guide) -> Guide:
     """The foreign-element variant of a guide once the conversation has told that a foreigner
     or a country abroad is involved ("em sắp lấy chồng Đài Loan" ... "bao lâu thì có giấy kết
@@ -1197,7 +1206,11 @@ class Router:
                         # go, and "khai" is in both names; the model's lead is the commoner one
                         return current
                     rival = _rival(library, read, current)
-                    if rival is not None and _tipped(core_result, read, ahead, rival):
+                    if (
+                        rival is not None
+                        and not _told_domestic(library, text, rival)
+                        and _tipped(core_result, read, ahead, rival)
+                    ):
                         # read with the procedure being discussed, the words name a sibling of
                         # it ("bản sao căn cước" while «Chứng thực chữ ký» is open: the copy's
                         # certification, not the card): ask rather than guess
@@ -1231,6 +1244,11 @@ class Router:
             if aspect is not None and core_result.intent == "clarify" and current.id not in options:
                 # a subject of its own that points elsewhere, if not clearly: ask, with ours
                 found = [g for g in map(library.guide, options) if g is not None]
+                plain = [g for g in found if not _told_domestic(library, text, g)]
+                if len(plain) == 1 and len(found) == 2 and plain[0].id == options[0]:
+                    # "kết hôn với cô ấy, người cùng quê": between a procedure and its foreign
+                    # variant, the citizen's own fact decides (as a foreigner told does)
+                    return plain[0]
                 return [*found, current]
         if aspect is not None:
             return current

@@ -41,6 +41,17 @@ async def test_words_after_done_that_name_the_request_still_switch(bot):
     assert said(out).startswith("Đăng ký thường trú")
 
 
+async def test_a_bride_from_home_after_a_divorce_abroad_is_the_plain_marriage(bot):
+    # the open guide's title says "nước ngoài"; the citizen says the bride is from home
+    await bot.say("Tôi đã ly hôn ở tòa bên Mỹ, giờ về Việt Nam muốn kết hôn lại thì phải làm gì")
+    out = to_citizen(
+        await bot.say(
+            "ghi vào sổ xong thì đăng ký kết hôn với cô ấy ở xã nào, cô ấy người cùng quê"
+        )
+    )
+    assert about(out) == ("ket-hon", "where")
+
+
 @pytest.mark.parametrize(
     ("text", "rest", "ends"),
     [
