@@ -268,8 +268,18 @@ def _after_clarify(library: Library, turn: Turn, text: str) -> Guide | None:
             and alone.score >= WEAK_LEAD
         ):
             return library.guide(both.best.id)
+    named = library.matcher.match(text, allowed=frozenset(options))
+    if named.intent == "guide" and named.best is not None and named.best.score >= SWITCH_CONFIDENCE:
+        # "đăng ký kết hôn mang gì" after «Đăng ký thường trú» or «Đăng ký kết hôn»: the
+        # message names one of the choices by itself, well ahead of the others
+        runner_up = max((m.score for m in named.matches[1:]), default=0.0)
+        if named.best.score - runner_up >= SWITCH_MARGIN:
+            return library.guide(named.best.id)
     guides = [g for g in map(library.guide, options) if g is not None]
-    fits = [g for g in guides if answers.faq_for(g, text) is not None]
+    # (the aspect's cue words are no FAQ's: "cần giấy gì để chứng minh" is not "Chỉ mất giấy
+    # chứng tử thì sao?")
+    asked = without_cues(text)
+    fits = [g for g in guides if answers.faq_for(g, asked) is not None]
     return fits[0] if len(fits) == 1 else None
 
 

@@ -93,3 +93,26 @@ async def test_a_question_about_who_after_which_of_these_asks_again_with_the_sam
     # about which of the choices? ask again, never "tôi chưa hiểu"
     assert out[0]["text"] == texts.CLARIFY_AGAIN
     assert out[0]["buttons"] == first[-1]["buttons"]
+
+
+async def test_a_choice_named_in_the_follow_up_is_taken(bot):
+    out = to_citizen(
+        await bot.say("tháng này em đăng ký kết hôn, xong muốn chuyển khẩu về nhà chồng luôn")
+    )
+    assert "guide" not in out[-1]  # two procedures: which first?
+    out = to_citizen(await bot.say("đăng ký kết hôn mang gì"))
+    assert about(out) == ("ket-hon", "docs")
+
+
+async def test_aspect_words_shared_with_a_faq_do_not_pick_between_the_choices(bot):
+    await bot.say("bố mẹ em muốn đăng ký kết hôn")
+    out = to_citizen(
+        await bot.say(
+            "à em nói nhầm, bố mẹ em cưới từ lâu có giấy rồi, nhưng giấy bị mất, "
+            "hỏi xã thì sổ lưu bị hư hết"
+        )
+    )
+    # "cần giấy gì để chứng minh" shares "giấy", "chứng" with «Đăng ký lại khai tử»'s FAQ
+    # ("Chỉ mất giấy chứng tử ...?"): no reason to answer the death's papers
+    out = to_citizen(await bot.say("cần giấy gì để chứng minh"))
+    assert about(out)[0] in (None, "dang-ky-lai-ket-hon")
