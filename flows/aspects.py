@@ -786,11 +786,19 @@ _PAPER_USABLE = re.compile(
 )
 
 
+# where a paper is obtained: the procedure that issues it, not a paper to bring
+_OBTAIN_WHERE = re.compile(
+    r" (?:xin|lay|cap|lam) (?:lai |them )?(?:o|tai) (?:dau|cho nao|noi nao)\b"
+)
+
+
 def asks_for_paper(text: str) -> bool:
     """The message asks whether to bring a paper ("cần mang giấy đăng ký kết hôn không", "hộ
     chiếu của ông có phải nộp lại không"): the paper's name there is no procedure's name. A
     procedure named before what it needs ("đăng ký kết hôn cần giấy gì") is not this."""
     padded = spelled(text)
+    if _OBTAIN_WHERE.search(padded):
+        return False  # "cần thêm bản sao giấy chứng tử thì xin ở đâu": where to get it
     usable = _PAPER_USABLE.search(padded) and not _STILL_VALID.search(padded)
     return bool(_BRING.search(padded) or _PAPER_ASKED.search(padded) or usable)
 

@@ -146,6 +146,12 @@ def _content_words(text: str) -> int:
     return len([w for w in text.split() if w not in LIGHT_WORDS and not w.isdigit()])
 
 
+def _title_told(guide: Guide, text: str) -> bool:
+    """Four words of the guide's name at least: its name typed ("nộp hồ sơ trực tuyến"), not
+    a word or two it shares with every "đăng ký ở đâu"."""
+    return len((set(fold(text).split()) & set(fold(guide.title).split())) - LIGHT_WORDS) >= 4
+
+
 def _outside(result: MatchResult, text: str, follow_up: bool = False) -> bool:
     """The matcher's out-of-scope class leads clearly and the message has words of its own
     besides aspect words ("mất mấy ngày" alone looks like nothing, not like something else).
@@ -544,7 +550,15 @@ def _asks_person(library: Library, text: str) -> bool:
     padded = f" {plain} "
     if any(f" {fold(p)} " in padded for p in library.kb.lexicon.handoff):
         return True
-    return bool(_MEET_PERSON.search(plain))
+    return bool(_MEET_PERSON.search(plain) or _CALL_ME.search(plain))
+
+
+# "có ai ở xã gọi điện cho tôi được không", "nhờ cán bộ gọi lại cho em": a person to call back
+_CALL_ME = re.compile(
+    r"\b(?:co ai|co nguoi nao|co nguoi|ai do|can bo|cb|nhan vien|nguoi)(?: \w+){0,3}? "
+    r"(?:goi dien|goi lai|goi dt|goi dien thoai|goi)(?: lai)? (?:cho|cko) "
+    r"(?:toi|em|e|tui|minh|chau|bac|co|chu|me|ba)\b"
+)
 
 
 # Words of a place asked about ("ở xã hay lên tỉnh", "ủy ban hay ấp"), not of a procedure.
@@ -1003,6 +1017,9 @@ class Router:
         best = result.best
         if result.intent == "guide" and best is not None and best.id == answers.CONTACT_GUIDE:
             return False  # "địa chỉ ở đâu": the office's own address
+        named = library.guide(best.id) if result.intent == "guide" and best is not None else None
+        if named is not None and answers.asks_title_only(named, text) and _title_told(named, text):
+            return False  # "nộp hồ sơ trực tuyến thế nào": the aspect's words are the name
         turn.reset_flow()
         turn.state.data = {"missed": missed} if isinstance(missed, str) else {}
         turn.log("which_procedure", aspect=aspect)

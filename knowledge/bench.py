@@ -68,6 +68,10 @@ DEV8_DIALOGUES = DATA / "dev8_dialogues.jsonl"
 # of ids and titles and the list of other agencies' procedures): half A looked at item by item,
 # half B only in aggregate.
 DEV9_DIALOGUES = DATA / "dev9_dialogues.jsonl"
+# Tenth development set (one more independent writer, session 17, from the same catalogue):
+# 280 questions and 70 dialogues; half A looked at item by item, half B only in aggregate.
+DEV10 = DATA / "dev10_questions.tsv"
+DEV10_DIALOGUES = DATA / "dev10_dialogues.jsonl"
 # Everyday out-of-scope questions (session 15): half of one writer's 300, the other half trains
 # the out-of-scope class; read in aggregate only.
 EVERYDAY = DATA / "everyday_questions.tsv"
@@ -82,6 +86,7 @@ QUESTION_SETS = {
     "dev6": DEV6,
     "dev7": DEV7,
     "dev8": DEV8,
+    "dev10": DEV10,
     "everyday": EVERYDAY,
     "gate": GATE,
     "gate4": GATE4,
@@ -96,6 +101,7 @@ DIALOGUE_SETS = {
     "dev7": DEV7_DIALOGUES,
     "dev8": DEV8_DIALOGUES,
     "dev9": DEV9_DIALOGUES,
+    "dev10": DEV10_DIALOGUES,
     "gate": GATE_DIALOGUES,
     "gate4": GATE4_DIALOGUES,
 }
@@ -108,6 +114,7 @@ HALVES = {
     "dev5": ("A", "B"),
     "dev6": ("A", "B"),
     "dev9": ("A", "B"),
+    "dev10": ("A", "B"),
 }
 CATALOG = Path(__file__).resolve().parents[2] / "shared" / "data" / "dvcqg" / "catalog.jsonl"
 _TEMPLATES = (

@@ -229,3 +229,45 @@ async def test_a_follow_up_clearly_about_something_else_leaves_the_guide(bot):
     await bot.say("đăng ký khai sinh")
     out = to_citizen(await bot.say("mất mấy ngày"))
     assert about(out) == ("khai-sinh-yeu-to-nuoc-ngoai", "time")
+
+
+async def test_a_procedure_whose_name_is_aspect_words_is_answered_not_asked_about(bot):
+    # "trực tuyến", "lệ phí" are aspect cues, and here also the whole name of the procedure
+    out = to_citizen(await bot.say("nộp hồ sơ trực tuyến thế nào"))
+    assert about(out)[0] == "nop-ho-so-truc-tuyen"
+    out = to_citizen(await bot.say("cần giấy gì"))
+    assert about(out) == ("nop-ho-so-truc-tuyen", "docs")
+
+
+async def test_where_to_obtain_a_copy_of_a_paper_is_the_procedure_issuing_it(bot):
+    await bot.say("Đăng ký khai tử cho mẹ tôi mất ở bệnh viện thì cần giấy gì?")
+    out = to_citizen(await bot.say("sau này cần thêm bản sao giấy chứng tử thì xin ở đâu"))
+    assert about(out) == ("trich-luc-ho-tich", "where")
+    out = to_citizen(await bot.say("có cần mang giấy chứng tử của bệnh viện không"))
+    assert about(out)[0] == "trich-luc-ho-tich"  # a paper to bring for the open one: stays
+
+
+async def test_asking_to_be_called_in_a_conversation_hands_over(bot):
+    await bot.say("đăng ký hộ nghèo")
+    out = await bot.say("Tôi không biết chữ mấy, có ai ở xã gọi điện cho tôi được không?")
+    assert any(r["to"] == "staff" for r in out)
+    assert "guide" not in to_citizen(out)[-1]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Em gái tôi bị bại não từ nhỏ, không biết có được nhà nước hỗ trợ gì không", "bố tôi bị mù"],
+)
+async def test_a_condition_named_instead_of_disability_reaches_the_disability_guides(bot, text):
+    out = to_citizen(await bot.say(text))
+    guide = about(out)[0]
+    if guide is None:  # the certificate or the allowance: both are right, asked between
+        choices = [
+            b for b in out[-1]["buttons"] if b not in ("Không phải các mục này", "Gặp cán bộ")
+        ]
+        assert sorted(choices) == [
+            "Trợ cấp xã hội hằng tháng, hỗ trợ kinh phí chăm sóc cho người k…",
+            "Xác định, xác định lại mức độ khuyết tật, cấp Giấy xác nhận khu…",
+        ]
+    else:
+        assert guide in ("xac-dinh-muc-do-khuyet-tat", "tro-cap-nguoi-khuyet-tat")

@@ -27,6 +27,7 @@ def test_check_halves_are_refused_unread() -> None:
     for what, name, part in (
         ("dialogues", "dev9", "B"),
         ("dialogues", "dev9", "-"),
+        ("questions", "dev10", "B"),
         ("questions", "dev5", "B"),
     ):
         done = _run(what, name, part)

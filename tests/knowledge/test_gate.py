@@ -116,7 +116,7 @@ def test_dev2_dialogues_floors(library: Library):
     ("name", "right", "wrong"),
     # measured 91.0 / 0.9, 81.1 / 7.6 (session 7); dev6 82.3 / 7.5 on arrival (session 8);
     # dev7 81.9 / 7.8 on arrival, 85.8 / 5.0 after tuning on it, dev8 85.9 / 6.4 (session 14);
-    # dev9 84.8 / 6.0 on arrival (session 16)
+    # dev9 84.8 / 6.0 on arrival (session 16); dev10 92.8 / 2.9 on arrival (session 17)
     [
         ("dev4", 0.88, 0.015),
         ("dev5", 0.78, 0.085),
@@ -124,12 +124,13 @@ def test_dev2_dialogues_floors(library: Library):
         ("dev7", 0.83, 0.065),
         ("dev8", 0.83, 0.075),
         ("dev9", 0.83, 0.065),
+        ("dev10", 0.91, 0.035),
     ],
 )
 def test_later_development_dialogues_floors(
     library: Library, name: str, right: float, wrong: float
 ):
-    """dev4 to dev9 (independent writers; dev4-6 and dev9 half A and dev7 looked at item by
+    """dev4 to dev10 (independent writers; dev4-6, dev9 and dev10 half A and dev7 looked at item by
     item, the rest in aggregate)."""
     result = evaluate_dialogues(library, DATA / f"{name}_dialogues.jsonl")
     summary = "\n".join(result.lines())
@@ -145,6 +146,17 @@ def test_everyday_questions_are_not_taken_for_procedures(library: Library):
     rejected, answered = report.oos_rejection, report.oos_answered  # numbers, never the items
     assert report.out_of_scope >= 150, summary
     assert rejected >= 0.93 and answered <= 5, summary
+
+
+def test_dev10_questions_floors(library: Library):
+    """The tenth writer's 280 questions (session 17): 93.5 % answered right at once, 1.4 %
+    confidently wrong, every out-of-scope one rejected on arrival."""
+    report = evaluate(read_questions(DATA / "dev10_questions.tsv"), library.match)
+    summary = "\n".join(report.lines())
+    direct, wrong = report.direct_accuracy, report.confident_wrong_rate
+    assert report.in_scope >= 200, summary
+    assert direct >= 0.92 and wrong <= 0.015, summary
+    assert report.oos_answered == 0 and report.handoff_recall >= 0.95, summary
 
 
 def test_dev_dialogues_keep_their_procedure(library: Library):
