@@ -28,6 +28,12 @@ class _Rule:
     key: tuple[Token, ...]
     output: tuple[Token, ...]
 
+    @property
+    def extends(self) -> bool:
+        """ "75 tuổi" -> "75 tuổi cao tuổi": the output repeats the key, so a second pass would
+        add the words again."""
+        return [t.plain for t in self.output[: len(self.key)]] == [t.plain for t in self.key]
+
 
 class LexiconRules:
     def __init__(self, lexicon: Lexicon) -> None:
@@ -65,10 +71,12 @@ class LexiconRules:
         ("ng Hàn" -> "người Hàn") can start a phrase the second one rewrites ("người nước
         ngoài"). Outputs are the guides' own words, which rarely start a rule again."""
         once, changed = self._pass(words)
-        return self._pass(once)[0] if changed else once
+        return self._pass(once, again=True)[0] if changed else once
 
-    def _pass(self, words: Sequence[Token]) -> tuple[list[Token], bool]:
-        """One greedy longest-match replacement; whether any rule applied."""
+    def _pass(self, words: Sequence[Token], again: bool = False) -> tuple[list[Token], bool]:
+        """One greedy longest-match replacement; whether any rule applied. `again`: the second
+        pass, where a rule that repeats its key (`_Rule.extends`) has been applied already: its
+        words stay as they are (and no shorter rule takes them: "mã otp" is no "mã mã otp")."""
         result: list[Token] = []
         changed = False
         plains = [t.plain for t in words]
@@ -96,6 +104,10 @@ class LexiconRules:
                     ),
                     None,
                 )
+                if rule is not None and again and rule.extends:
+                    result.extend(window)  # applied in the first pass: kept, not extended again
+                    i += length
+                    break
                 if rule is not None:
                     result.extend(rule.output)
                     changed = True
