@@ -279,7 +279,12 @@ class Engine:
             await self._router.press(turn, library, data)
             return
         if state.mode != "bot":
-            await self.handoffs.forward(turn, text)
+            answered = None
+            if folded:
+                answered = await self._router.while_waiting(
+                    turn, library, text[: self.config.match_chars]
+                )
+            await self.handoffs.forward(turn, text, answered=answered)
             return
         if not folded:
             turn.say(texts.EMPTY if not text else texts.NO_WORDS, [MENU, HUMAN])

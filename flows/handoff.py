@@ -34,6 +34,7 @@ from flows.ports import VN_TZ, Conversation, Handoff, Storage
 from flows.turn import Turn
 from knowledge.library import Library
 from knowledge.placeholders import opening_hours
+from knowledge.schema import Guide
 
 RECENT_LINES = 8
 
@@ -161,11 +162,27 @@ class Handoffs:
         return True
 
     async def forward(
-        self, turn: Turn, text: str, media: MediaKind | None = None, origin: str | None = None
+        self,
+        turn: Turn,
+        text: str,
+        media: MediaKind | None = None,
+        origin: str | None = None,
+        answered: Guide | None = None,
     ) -> None:
-        """A citizen message during a handoff goes to the desk, not to the bot."""
+        """A citizen message during a handoff goes to the desk; `answered`: the guide the bot
+        answered it with meanwhile (Router.while_waiting), so staff know what was said."""
+        guide = GuideRef(id=answered.id, title=answered.title) if answered else None
         turn.notify(
-            notice(turn, "message", None, kind="citizen", media=media, origin=origin, text=text)
+            notice(
+                turn,
+                "message",
+                None,
+                kind="citizen",
+                media=media,
+                origin=origin,
+                text=text,
+                guide=guide,
+            )
         )
 
     # --- staff side: called by the engine under the conversation's lock ----------------------

@@ -99,7 +99,10 @@ def render(notice: StaffNotice) -> Reply:
             caption = f": {body}" if body else ""
             media = texts.MEDIA_NAMES.get(notice.media, MEDIA_DEFAULT)
             return Reply(text=texts.S_CITIZEN_MEDIA.format(name=name, media=media, caption=caption))
-        return Reply(text=texts.S_CITIZEN.format(name=name, text=body))
+        text = texts.S_CITIZEN.format(name=name, text=body)
+        if notice.guide is not None:
+            text += "\n" + texts.S_BOT_ANSWERED.format(title=notice.guide.title)
+        return Reply(text=text)
     templates = {
         "claimed": texts.S_CLAIMED,
         "returned": texts.S_RETURNED,

@@ -642,6 +642,15 @@ def _tells(text: str) -> bool:
     )
 
 
+# Words about the wait for a person ("đợi lâu quá", "có ai trực không"), not about a procedure:
+# "lâu" there is no processing time.
+_WAITING_WORDS = re.compile(
+    r"\b(?:lau (?:qua|vay|the|roi|lam)|sao lau|(?:doi|cho) (?:lau|mai|den bao gio|bao lau)"
+    r"|phai (?:doi|cho)|(?:can bo|nguoi|ai|ad|admin) (?:tra loi|nghe|nhan|rep|tl|online|truc)"
+    r"|co ai (?:khong|do|o do|truc)|chua (?:ai|thay ai|co ai)|tra loi (?:di|em|toi|giup))\b"
+)
+
+
 _RECEIVING = re.compile(r"\bduoc (?:tro cap|ho tro|huong|nhan tien|lanh tien|cap tien)\b")
 
 
@@ -710,6 +719,8 @@ class Router:
             await self._cancel(turn, library)
         elif act is Act.DELETE:
             await self._delete(turn, library, cb.key)
+        elif act is Act.MORE and state.mode == "waiting" and state.pages:
+            turn.more()  # the rest of an answer given while waiting (while_waiting)
         elif state.mode != "bot":
             label = next((b.label for b in state.buttons if b.data == cb.raw), cb.raw)
             await self._handoffs.forward(turn, f"[bấm nút] {label}")
@@ -1000,6 +1011,55 @@ class Router:
             turn.say(texts.OUTSIDE, [MENU, HUMAN])
             return
         self._fallback(turn, library, _masked(text))
+
+    async def while_waiting(self, turn: Turn, library: Library, text: str) -> Guide | None:
+        """A routine question asked while waiting for a person ("thôi được, vậy nộp ở đâu") is
+        answered now, as it would be without the handoff; the citizen stays in the queue and the
+        desk still gets the message. Only an answer about one guide is kept: anything else the
+        bot would say (which of these?, not understood, a second handoff) waits for the person.
+        The bot's reading runs on a copy of the state, so nothing but the answer is kept."""
+        state = turn.state
+        if state.mode != "waiting" or state.flow is not None or _WAITING_WORDS.search(fold(text)):
+            return None
+        if _asks_person(library, text):
+            return None  # "cho tôi hỏi cán bộ về tách thửa": the question is for the person
+        trial_state = state.model_copy(deep=True)
+        trial_state.mode = "bot"
+        trial = Turn(
+            conversation=turn.conversation.model_copy(update={"state": trial_state}),
+            now=turn.now,
+            clean=turn.clean,
+        )
+        await self.text(trial, library, text)
+        guides = {reply.guide for reply in trial.replies}
+        guide = library.guide(next(iter(guides)) or "") if len(guides) == 1 else None
+        if guide is None or trial.outgoing or trial.handoffs or trial_state.flow is not None:
+            return None
+        cancel = button(texts.B_CANCEL_HANDOFF, Act.CANCEL)
+        more = button(texts.B_MORE, Act.MORE)
+        last = len(trial.replies) - 1
+        for i, reply in enumerate(trial.replies):
+            paged = any(b.data == more.data for b in reply.buttons)
+            body = f"{reply.text}\n\n{texts.STILL_WAITING}" if i == last else reply.text
+            turn.relay(
+                reply.model_copy(
+                    update={
+                        "text": body,
+                        "buttons": (more, cancel) if paged else (cancel,),
+                        "numbered_choices": False,  # while waiting a number is for the person
+                    }
+                )
+            )
+        turn.events.extend(trial.events)
+        turn.about = trial.about
+        state.guide_id = trial_state.guide_id
+        state.recent = trial_state.recent
+        state.abroad = trial_state.abroad
+        state.pages = trial_state.pages
+        state.data = {"after_pages": [cancel.model_dump()]} if trial_state.pages else {}
+        state.buttons = list(turn.replies[-1].buttons)
+        turn.log("answered_waiting", guide=guide.id)
+        return guide
 
     def _aspect_alone(
         self, turn: Turn, library: Library, text: str, result: MatchResult, aspect: Aspect

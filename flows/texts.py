@@ -153,6 +153,7 @@ HANDOFF_CLOSED_NOW = (
 )
 HOLIDAY_TODAY = "Hôm nay là ngày nghỉ ({name})."
 HANDOFF_ALREADY = "Bạn đang chờ cán bộ (vị trí số {position}). Bạn cứ gõ nội dung cần hỏi."
+STILL_WAITING = "Bạn vẫn đang chờ cán bộ; cán bộ sẽ xem tin nhắn của bạn."
 HANDOFF_WITH_STAFF = "Bạn đang nói chuyện với cán bộ {staff}."
 HANDOFF_CLAIMED = "Cán bộ {staff} đã nhận hỗ trợ bạn."
 HANDOFF_RETURNED = "Cán bộ đã trả cuộc trò chuyện về cho trợ lý tự động. Bạn cần hỏi gì cứ gõ nhé."
@@ -213,6 +214,7 @@ S_TRANSFERRED = "{staff} đã chuyển cuộc trò chuyện cho {other}."
 S_NOTE = "📝 Ghi chú nội bộ của {staff} (người dân không thấy): {text}"
 HANDOFF_TRANSFERRED = "Cán bộ {staff} sẽ tiếp tục hỗ trợ bạn."
 S_CITIZEN = "{name}: {text}"
+S_BOT_ANSWERED = "🤖 Trợ lý đã trả lời tạm bằng hướng dẫn «{title}»."
 S_CITIZEN_MEDIA = "{name} gửi {media}{caption}"
 MEDIA_NAMES = {
     "photo": "ảnh",

@@ -190,6 +190,11 @@ class Turn:
             self.state.buttons = list(buttons)
         self._record(reply)
 
+    def relay(self, reply: Reply) -> None:
+        """Say a reply built by a trial turn (Router.while_waiting) as it is."""
+        self.replies.append(reply)
+        self._record(reply)
+
     def _record(self, reply: Reply) -> None:
         text = plain(reply.text, reply.buttons)
         shown = f"{reply.title}\n{text}" if reply.title else text

@@ -4,7 +4,7 @@ import datetime as dt
 
 from flows.models import ConversationKey
 from flows.ports import VN_TZ
-from tests.flows.driver import texts, to_citizen, to_staff
+from tests.flows.driver import about, texts, to_citizen, to_staff
 
 
 async def test_full_handoff_round_trip(bot):
@@ -21,10 +21,10 @@ async def test_full_handoff_round_trip(bot):
     citizen = to_citizen(records)
     assert "vị trí số 1" in citizen[0]["text"]
 
-    # While waiting, the bot stays quiet and passes messages on.
-    records = await bot.say("cho hỏi chồng tôi là người nước ngoài thì sao")
+    # While waiting, what is not a routine question goes to the desk only.
+    records = await bot.say("đợi lâu quá, có ai trực không")
     assert to_citizen(records) == []
-    assert "người nước ngoài" in texts(to_staff(records))
+    assert "có ai trực không" in texts(to_staff(records))
 
     records = await bot.staff(action="claim")
     assert "Chị Lan đã nhận hỗ trợ bạn" in texts(to_citizen(records))
@@ -167,3 +167,51 @@ async def test_handoff_on_a_public_holiday_points_to_the_next_open_day(bot):
     assert "Hôm nay là ngày nghỉ (Tết Dương lịch)." in text
     assert "ngoài giờ làm việc" in text
     assert "7:30 sáng ngày mai (Thứ Bảy, 02/01)" in text
+
+
+async def test_routine_question_while_waiting_is_answered_and_still_goes_to_the_desk(bot):
+    await bot.say("đăng ký khai tử")
+    await bot.say("cho tôi nói chuyện với cán bộ xã")
+    records = await bot.say("thôi được, vậy nộp ở đâu")
+    out = to_citizen(records)
+    assert about(out) == ("khai-tu", "where")
+    assert "«Đăng ký khai tử»" in out[0]["text"]
+    assert "vẫn đang chờ cán bộ" in out[-1]["text"]
+    assert out[-1]["buttons"] == ["Hủy gặp cán bộ"]  # still in the queue, one tap to leave it
+    desk = texts(to_staff(records))
+    assert "vậy nộp ở đâu" in desk and "«Đăng ký khai tử»" in desk  # staff see what was said
+
+    # the answer did not take the citizen out of the queue: the officer still gets them
+    records = await bot.staff(action="claim")
+    assert "Chị Lan đã nhận hỗ trợ bạn" in texts(to_citizen(records))
+    # with an officer, the bot stays out of it
+    records = await bot.say("lệ phí bao nhiêu")
+    assert to_citizen(records) == []
+    assert "lệ phí bao nhiêu" in texts(to_staff(records))
+
+
+async def test_while_waiting_only_a_clear_answer_is_given(bot):
+    await bot.say("gặp cán bộ")
+    for text in ("sao lâu vậy", "giấy tờ", "2", "tôi muốn hỏi cái này"):
+        records = await bot.say(text)
+        assert to_citizen(records) == [], text  # no guess, no menu, no second queue message
+        assert text in texts(to_staff(records))
+    out = to_citizen(await bot.say("làm giấy khai sinh cho con cần gì"))
+    assert about(out) == ("khai-sinh", "docs")
+
+
+async def test_long_answer_while_waiting_pages_and_keeps_the_queue(bot):
+    await bot.say("gặp cán bộ")
+    out = to_citizen(await bot.say("xin cấp sổ đỏ lần đầu cần giấy tờ gì"))
+    assert about(out)[0] == "cap-so-do"
+    assert out[-1]["buttons"] == ["Xem tiếp", "Hủy gặp cán bộ"]
+    buttons = out[-1]["buttons"]
+    for _ in range(5):
+        rest = await bot.press("Xem tiếp")
+        assert to_staff(rest) == []  # reading on is no message for the desk
+        buttons = to_citizen(rest)[-1]["buttons"]
+        if "Xem tiếp" not in buttons:
+            break
+    assert buttons == ["Hủy gặp cán bộ"]
+    out = to_citizen(await bot.press("Hủy gặp cán bộ"))
+    assert "Đã hủy yêu cầu gặp cán bộ" in out[0]["text"]

@@ -116,15 +116,17 @@ def test_dev2_dialogues_floors(library: Library):
     ("name", "right", "wrong"),
     # measured 91.0 / 0.9, 81.1 / 7.6 (session 7); dev6 82.3 / 7.5 on arrival (session 8);
     # dev7 81.9 / 7.8 on arrival, 85.8 / 5.0 after tuning on it, dev8 85.9 / 6.4 (session 14);
-    # dev9 84.8 / 6.0 on arrival (session 16); dev10 92.8 / 2.9 on arrival (session 17)
+    # dev9 84.8 / 6.0 on arrival (session 16); dev10 92.8 / 2.9 on arrival (session 17);
+    # raised in session 18 to about two points under: dev4 92.8 / 0.9, dev5 89.5 / 2.7,
+    # dev6 90.3 / 3.2, dev7 92.2 / 3.2, dev8 89.0 / 3.9, dev9 89.7 / 3.3, dev10 94.8 / 2.6
     [
-        ("dev4", 0.88, 0.015),
-        ("dev5", 0.78, 0.085),
-        ("dev6", 0.80, 0.09),
-        ("dev7", 0.83, 0.065),
-        ("dev8", 0.83, 0.075),
-        ("dev9", 0.83, 0.065),
-        ("dev10", 0.91, 0.035),
+        ("dev4", 0.90, 0.015),
+        ("dev5", 0.87, 0.04),
+        ("dev6", 0.88, 0.045),
+        ("dev7", 0.90, 0.045),
+        ("dev8", 0.87, 0.05),
+        ("dev9", 0.87, 0.045),
+        ("dev10", 0.92, 0.035),
     ],
 )
 def test_later_development_dialogues_floors(
