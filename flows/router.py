@@ -651,6 +651,12 @@ _WAITING_WORDS = re.compile(
 )
 
 
+# "mấy giờ mở cửa", "số nào", "làm gì": a question without a question mark
+_QUESTION_WORD = re.compile(
+    r"\b(?:may|nao|gi|dau|bao gio|bao lau|bao nhieu|sao)\b|\b(?:khong|ko|k|hong|chua)$"
+)
+
+
 _RECEIVING = re.compile(r"\bduoc (?:tro cap|ho tro|huong|nhan tien|lanh tien|cap tien)\b")
 
 
@@ -1023,6 +1029,14 @@ class Router:
             return None
         if _asks_person(library, text):
             return None  # "cho tôi hỏi cán bộ về tách thửa": the question is for the person
+        folded = fold(text)
+        if not (
+            "?" in text
+            or asks_or_yes_no(folded)
+            or _QUESTION_WORD.search(folded)
+            or detect(text) is not None
+        ):
+            return None  # "chồng tôi là người nước ngoài": told for the person, asks nothing
         trial_state = state.model_copy(deep=True)
         trial_state.mode = "bot"
         trial = Turn(

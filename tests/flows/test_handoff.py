@@ -192,7 +192,7 @@ async def test_routine_question_while_waiting_is_answered_and_still_goes_to_the_
 
 async def test_while_waiting_only_a_clear_answer_is_given(bot):
     await bot.say("gặp cán bộ")
-    for text in ("sao lâu vậy", "giấy tờ", "2", "tôi muốn hỏi cái này"):
+    for text in ("sao lâu vậy", "giấy tờ", "2", "tôi muốn hỏi cái này", "vợ tôi là người Hàn"):
         records = await bot.say(text)
         assert to_citizen(records) == [], text  # no guess, no menu, no second queue message
         assert text in texts(to_staff(records))
