@@ -651,10 +651,8 @@ _WAITING_WORDS = re.compile(
 )
 
 
-# "mấy giờ mở cửa", "số nào", "làm gì": a question without a question mark
-_QUESTION_WORD = re.compile(
-    r"\b(?:may|nao|gi|dau|bao gio|bao lau|bao nhieu|sao)\b|\b(?:khong|ko|k|hong|chua)$"
-)
+# "mấy giờ mở cửa", "số nào", "đâu": question words that `asks_or_yes_no` leaves to their phrases
+_QUESTION_WORD = re.compile(r"\b(?:may|nao|dau|sao)\b")
 
 
 _RECEIVING = re.compile(r"\bduoc (?:tro cap|ho tro|huong|nhan tien|lanh tien|cap tien)\b")
@@ -1025,11 +1023,11 @@ class Router:
         bot would say (which of these?, not understood, a second handoff) waits for the person.
         The bot's reading runs on a copy of the state, so nothing but the answer is kept."""
         state = turn.state
-        if state.mode != "waiting" or state.flow is not None or _WAITING_WORDS.search(fold(text)):
+        folded = fold(text)
+        if state.mode != "waiting" or state.flow is not None or _WAITING_WORDS.search(folded):
             return None
         if _asks_person(library, text):
             return None  # "cho tôi hỏi cán bộ về tách thửa": the question is for the person
-        folded = fold(text)
         if not (
             "?" in text
             or asks_or_yes_no(folded)

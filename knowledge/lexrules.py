@@ -27,12 +27,9 @@ def compatible(key: Token, typed: Token, multi_syllable: bool) -> bool:
 class _Rule:
     key: tuple[Token, ...]
     output: tuple[Token, ...]
-
-    @property
-    def extends(self) -> bool:
-        """ "75 tuổi" -> "75 tuổi cao tuổi": the output repeats the key, so a second pass would
-        add the words again."""
-        return [t.plain for t in self.output[: len(self.key)]] == [t.plain for t in self.key]
+    # "75 tuổi" -> "75 tuổi cao tuổi": the output repeats the key, so a second pass would add
+    # the words again
+    extends: bool = False
 
 
 class LexiconRules:
@@ -45,7 +42,9 @@ class LexiconRules:
                 continue
             if not marks_matter:
                 key = tuple(Token(t.plain, None) for t in key)
-            rule = _Rule(key, tuple(tokens(target)))
+            output = tuple(tokens(target))
+            extends = [t.plain for t in output[: len(key)]] == [t.plain for t in key]
+            rule = _Rule(key, output, extends)
             self._rules.setdefault(tuple(t.plain for t in key), []).append(rule)
             self._max_len = max(self._max_len, len(key))
         # Rules written with marks are tried before unmarked ones for the same letters.
