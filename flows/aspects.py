@@ -116,6 +116,8 @@ _CUES: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
             "phat gi",
             "de qua",  # "để qua tuần sau mới làm có sao không"
             "moi lam co sao",
+            "han chot",  # a deadline: the late section's words, never a subject of its own
+            "han cuoi",
         ),
     ),
     (
@@ -453,7 +455,6 @@ _SITUATION: dict[Aspect, tuple[str, ...]] = {
         "bi muon",
         "co muon khong",
         "con kip",
-        "han chot",
     ),
     "who": (
         # someone who cannot come: whether another may file for them, who must be present

@@ -38,6 +38,16 @@ async def test_late_without_accents_only_where_want_cannot_be_meant(bot):
     assert about(out) == ("khai-tu", "late")
 
 
+async def test_a_deadline_asked_keeps_the_procedure(bot):
+    await bot.say("cho hỏi làm giấy chứng tử cho ông ngoại thì cần mang gì")
+    # «Hỗ trợ chi phí mai táng» has an FAQ on its own "hạn chót": the word asks the late
+    # section of the procedure being discussed, it names no other one
+    out = to_citizen(await bot.say("hạn chót là bao nhiêu ngày"))
+    assert about(out) == ("khai-tu", "late")
+    out = to_citizen(await bot.say("han cuoi la khi nao"))
+    assert about(out) == ("khai-tu", "late")
+
+
 @pytest.mark.parametrize(
     "text", ["em muon lam giay khai sinh", "em muốn làm giấy khai sinh", "minh muon hoi"]
 )
