@@ -1243,8 +1243,15 @@ class Router:
         if len(subject(rest)) >= 2:
             # "làm xong hợp đồng thì đi sang tên ở đâu": the step told as done is the story; the
             # question after it, when it names one procedure, says which
-            own = self._judged(library, rest, library.match(rest), detect(rest) or aspect, current)
-            return own if isinstance(own, Guide) else judged
+            alone = library.match(rest)
+            own = self._judged(library, rest, alone, detect(rest) or aspect, current)
+            if isinstance(own, Guide):
+                return own
+            if alone.best is not None and alone.best.id == current.id:
+                # "khai tử xong có tự động xóa không" while «Đăng ký thường trú» is open: the
+                # step done names another procedure; the question, weakly, the open one
+                return current
+            return judged
         after = done.after
         if not done.ends and len(subject(after)) >= 2 and judged == current:
             # "tách xong bố mẹ tặng cho từng đứa thì làm tiếp thế nào" while «Tách thửa» is open:
