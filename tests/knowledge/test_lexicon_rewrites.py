@@ -67,6 +67,9 @@ def test_country_syllables_inside_other_words_stay(library: Library, text: str):
         ("nộp tiền ck qua ngân hàng được không", "thanh-toan-le-phi"),
         ("đất vườn muốn lên thổ cư", "chuyen-muc-dich-su-dung-dat"),
         ("ck e mất rồi, làm giấy khai tử ở đâu", "khai-tu"),
+        # a land "without dispute" is a condition of its first certificate; a dispute is mediated
+        ("đất không tranh chấp mà không có giấy gì hết thì được hông", "cap-so-do"),
+        ("hai nhà tranh chấp ranh giới đất", "hoa-giai-tranh-chap-dat"),
     ],
 )
 def test_rewritten_questions_reach_their_guide(library: Library, text: str, guide: str):
