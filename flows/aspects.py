@@ -500,7 +500,7 @@ _HOW_MUCH = re.compile(r"(?:,|\bth[iì]) *(?:bao nhi[eê]u|bn)(?: (?:vậy|vay|�
 # Situation cues that folding makes ambiguous, looked for with their accents: folded "muon" is
 # also "muốn", "han" also "Hàn".
 _ACCENTED: dict[Aspect, tuple[str, ...]] = {
-    "late": ("muộn", "là hạn", "hạn nộp", "hạn chót", "hạn cuối"),
+    "late": ("muộn", "là hạn", "hạn nộp"),
     "who": ("có mặt", "vắng mặt"),
 }
 
