@@ -494,6 +494,12 @@ _SITUATION_PATTERNS: dict[Aspect, re.Pattern[str]] = {
         rf"| (?:tai khoan|dien thoai|sim) (?:\S+ )?cua {_KIN} "
     ),
 }
+# "không đi có sao không", "chưa đăng ký thì có bị gì không": what follows from not doing it,
+# the late section, whatever other cue ("để lâu" reads as time) the words hold
+_NOT_DONE = re.compile(
+    r" (?:khong|chua) (?:di|lam|dang ki|khai|nop|den|ra)(?: \S+){0,4} (?:thi )?co (?:bi )?"
+    r"(?:sao|gi|van de gi) "
+)
 # "có được hỗ trợ không, bao nhiêu", "10 tờ thì bao nhiêu": how much, asked last on its own
 # (not "số điện thoại bao nhiêu"); on the typed text, where the comma still is
 _HOW_MUCH = re.compile(r"(?:,|\bth[iì]) *(?:bao nhi[eê]u|bn)(?: (?:vậy|vay|ạ|a))?[\s?.!]*$")
@@ -694,6 +700,8 @@ def detect(text: str, topic: str = "", wide: bool = False) -> Aspect | None:
     padded = spelled(text)
     named = spelled(topic) if topic else ""
     accented, accented_topic = (exact(text), exact(topic)) if wide else ("", "")
+    if _NOT_DONE.search(padded) and not _NOT_DONE.search(named):
+        return "late"
     for aspect, cues in _WIDE if wide else _MATCHED:
         found = [cue for cue in cues if f" {cue} " in padded and f" {cue} " not in named]
         if topic and aspect == "where" and set(found) <= _PLACE_ONLY and not _asks(padded):

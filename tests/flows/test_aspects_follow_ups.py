@@ -48,6 +48,32 @@ async def test_a_deadline_asked_keeps_the_procedure(bot):
     assert about(out) == ("khai-tu", "late")
 
 
+async def test_not_doing_it_asks_what_follows_the_late_section(bot):
+    await bot.say("e 17t r, đky nvqs ở đâu ạ")
+    # "không đi có sao không": the consequence of not going, not a question the bot cannot read
+    out = to_citizen(await bot.say("ko đi có sao ko"))
+    assert about(out) == ("dang-ky-nghia-vu-quan-su", "late")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "chưa đăng ký thì có bị gì không",
+        "không đi làm có sao không",
+        "để lâu không làm có bị sao không",
+    ],
+)
+def test_not_doing_it_is_late(text: str) -> None:
+    assert detect(text) == "late"
+
+
+@pytest.mark.parametrize(
+    "text", ["không có giấy chứng sinh thì có sao không", "mất giấy thì có sao không"]
+)
+def test_a_paper_lacked_is_not_late(text: str) -> None:
+    assert detect(text, wide=True) == "docs"
+
+
 @pytest.mark.parametrize(
     "text", ["em muon lam giay khai sinh", "em muốn làm giấy khai sinh", "minh muon hoi"]
 )
