@@ -72,6 +72,10 @@ DEV9_DIALOGUES = DATA / "dev9_dialogues.jsonl"
 # 280 questions and 70 dialogues; half A looked at item by item, half B only in aggregate.
 DEV10 = DATA / "dev10_questions.tsv"
 DEV10_DIALOGUES = DATA / "dev10_dialogues.jsonl"
+# Eleventh development set (one more independent writer, session 20, from the same catalogue):
+# 320 questions and 100 dialogues; half A looked at item by item, half B only in aggregate.
+DEV11 = DATA / "dev11_questions.tsv"
+DEV11_DIALOGUES = DATA / "dev11_dialogues.jsonl"
 # Everyday out-of-scope questions (session 15): half of one writer's 300, the other half trains
 # the out-of-scope class; read in aggregate only.
 EVERYDAY = DATA / "everyday_questions.tsv"
@@ -87,6 +91,7 @@ QUESTION_SETS = {
     "dev7": DEV7,
     "dev8": DEV8,
     "dev10": DEV10,
+    "dev11": DEV11,
     "everyday": EVERYDAY,
     "gate": GATE,
     "gate4": GATE4,
@@ -102,6 +107,7 @@ DIALOGUE_SETS = {
     "dev8": DEV8_DIALOGUES,
     "dev9": DEV9_DIALOGUES,
     "dev10": DEV10_DIALOGUES,
+    "dev11": DEV11_DIALOGUES,
     "gate": GATE_DIALOGUES,
     "gate4": GATE4_DIALOGUES,
 }
@@ -115,6 +121,7 @@ HALVES = {
     "dev6": ("A", "B"),
     "dev9": ("A", "B"),
     "dev10": ("A", "B"),
+    "dev11": ("A", "B"),
 }
 CATALOG = Path(__file__).resolve().parents[2] / "shared" / "data" / "dvcqg" / "catalog.jsonl"
 _TEMPLATES = (

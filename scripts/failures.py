@@ -4,10 +4,10 @@
     .venv/bin/python scripts/failures.py dialogues dev5 A      # turns not about the right guide
     .venv/bin/python scripts/failures.py dialogues dev5 A --aspect   # also wrong aspects
 
-Sets: questions, holdout, dev2, dev4, dev5, dev6, dev7, dev10 (and dev, dev9 for dialogues); half A, B or
+Sets: questions, holdout, dev2, dev4, dev5, dev6, dev7, dev10, dev11 (and dev, dev9 for dialogues); half A, B or
 - (whole set), except that a set split into a tuning and a check half opens its half A only.
 The bench prints only aggregates; this prints the items so a change can fix a general cause.
-Use it on what the project tunes on (half A of dev2, dev4, dev5, dev6, dev9, dev10; dev7): never on the gate sets
+Use it on what the project tunes on (half A of dev2, dev4, dev5, dev6, dev9, dev10, dev11; dev7): never on the gate sets
 or on dev3, dev8 and everyday (held out), nor on the check halves (B), which must stay unread.
 """
 

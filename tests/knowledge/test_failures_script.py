@@ -28,6 +28,7 @@ def test_check_halves_are_refused_unread() -> None:
         ("dialogues", "dev9", "B"),
         ("dialogues", "dev9", "-"),
         ("questions", "dev10", "B"),
+        ("dialogues", "dev11", "B"),
         ("questions", "dev5", "B"),
     ):
         done = _run(what, name, part)
