@@ -794,6 +794,12 @@ _PAPER_USABLE = re.compile(
     " " + _PAPER + r" (?:\S+ ){0,10}(?:co )?(?:dung|xai|su dung) (?:duoc|dc) (?:khong|k|ko|hong)\b"
 )
 
+# "căn cước hết hạn rồi, dùng hộ chiếu được không": another paper in place of one asked for
+_PAPER_INSTEAD = re.compile(
+    r" (?:dung|xai|su dung|thay bang|lay) " + _PAPER + r"(?: \S+){0,3} (?:thay )?(?:duoc|dc) "
+    r"(?:khong|k|ko|hong)\b"
+)
+
 
 # where a paper is obtained: the procedure that issues it, not a paper to bring
 _OBTAIN_WHERE = re.compile(
@@ -809,7 +815,8 @@ def asks_for_paper(text: str) -> bool:
     if _OBTAIN_WHERE.search(padded):
         return False  # "cần thêm bản sao giấy chứng tử thì xin ở đâu": where to get it
     usable = _PAPER_USABLE.search(padded) and not _STILL_VALID.search(padded)
-    return bool(_BRING.search(padded) or _PAPER_ASKED.search(padded) or usable)
+    instead = _PAPER_INSTEAD.search(padded)
+    return bool(_BRING.search(padded) or _PAPER_ASKED.search(padded) or usable or instead)
 
 
 # what the citizen may lack besides a paper: a way to sign, pay or file online

@@ -1263,8 +1263,9 @@ class Router:
                     return library.guide(found.best.id) or judged
         if done.ends and isinstance(judged, Guide) and judged.id != current.id:
             # "căn cước của em hết hạn rồi thì có làm được không" while «Đăng ký khai sinh» is
-            # open: the fact names another procedure, the question none; ask, do not switch
-            return [judged, current]
+            # open: the fact names another procedure, the question none: the fact is the
+            # citizen's situation, the question is about the procedure being discussed
+            return current
         return judged
 
     def _judged(

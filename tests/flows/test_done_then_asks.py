@@ -35,11 +35,31 @@ async def test_a_finished_procedure_named_in_passing_keeps_the_open_one(bot, tex
     assert about(out) == ("thuong-tru", "faq")
 
 
-async def test_a_fact_naming_another_procedure_with_a_bare_question_asks_instead_of_switching(bot):
-    await bot.say("đăng ký khai sinh cho con")
-    out = to_citizen(await bot.say("căn cước của mẹ hết hạn rồi thì có nộp được không"))
-    assert about(out) == (None, None)  # a question, not the card of the ID procedure
-    assert {"Đăng ký khai sinh", "Cấp, cấp đổi, cấp lại thẻ căn cước"} <= set(out[0]["buttons"])
+@pytest.mark.parametrize(
+    ("first", "text", "guide"),
+    [
+        (
+            "đăng ký khai sinh cho con",
+            "căn cước của mẹ hết hạn rồi thì có nộp được không",
+            "khai-sinh",
+        ),
+        ("đăng ký kết hôn", "Căn cước của em hết hạn rồi thì có đăng ký được không?", "ket-hon"),
+    ],
+)
+async def test_a_fact_naming_another_procedure_with_a_bare_question_keeps_the_open_one(
+    bot, first, text, guide
+):
+    await bot.say(first)
+    # the expired card is the citizen's situation; the question is about the open procedure
+    out = to_citizen(await bot.say(text))
+    assert about(out)[0] == guide
+    assert "Gặp cán bộ" in " ".join(b for r in out for b in r["buttons"])
+
+
+async def test_another_paper_in_place_of_one_keeps_the_open_procedure(bot):
+    await bot.say("đăng ký kết hôn")
+    out = to_citizen(await bot.say("Căn cước của em hết hạn rồi, dùng hộ chiếu được không?"))
+    assert about(out)[0] == "ket-hon"  # not the ID card's procedure
 
 
 async def test_words_after_done_that_name_the_request_still_switch(bot):
@@ -47,6 +67,22 @@ async def test_words_after_done_that_name_the_request_still_switch(bot):
     out = to_citizen(await bot.say("cưới xong chuyển khẩu về nhà chồng thì làm sao"))
     assert about(out) == ("thuong-tru", None)
     assert said(out).startswith("Đăng ký thường trú")
+
+
+async def test_a_step_done_told_with_after_then_the_next_request_switches(bot):
+    await bot.say("Tôi muốn tách thửa đất 400m2 thành hai sổ")
+    out = to_citizen(
+        await bot.say("Một thửa sau khi tách tôi muốn chuyển lên đất ở để xây nhà thì làm sao?")
+    )
+    assert about(out)[0] == "chuyen-muc-dich-su-dung-dat"
+
+
+def test_after_doing_it_is_a_step_done():
+    done = after_done("sau khi kết hôn thì có phải chuyển khẩu không")
+    assert done is not None and done.rest == "co phai chuyen khau khong"
+    done = after_done("Một thửa sau khi tách tôi muốn chuyển lên đất ở thì làm sao?")
+    assert done is not None and not done.ends
+    assert done.after == "toi muon chuyen len dat o thi lam sao"
 
 
 async def test_a_bride_from_home_after_a_divorce_abroad_is_the_plain_marriage(bot):
