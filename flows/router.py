@@ -1362,8 +1362,17 @@ class Router:
         # No aspect words ("đổi số điện thoại rồi thì sao"): stay when the message is about the
         # guide being discussed as far as the matcher can tell.
         best = result.best
-        if best is not None and best.id == current.id and result.intent in ("guide", "none"):
-            return current if result.intent == "guide" or best.score >= STAY_CONFIDENCE else None
+        # Weakly ours ("chủ nhà đi vắng thì em tự làm được không"): the rules below decide
+        # whether anything else is meant (another agency, out of scope).
+        if (
+            best is not None
+            and best.id == current.id
+            and (
+                result.intent == "guide"
+                or (result.intent == "none" and best.score >= STAY_CONFIDENCE)
+            )
+        ):
+            return current
         if result.intent == "clarify" and best is not None and best.id == current.id:
             return current
         if result.intent != "guide" and best is not None and _close_to_best(result, current):

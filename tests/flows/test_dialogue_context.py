@@ -221,6 +221,39 @@ async def test_another_agencys_question_in_a_conversation_gets_its_pointer(bot):
     assert "Tòa án" in said(out)
 
 
+async def test_a_household_business_tax_asked_on_the_side_gets_the_tax_offices_pointer(bot):
+    await bot.say("đăng ký hộ kinh doanh bán tạp hóa")
+    out = to_citizen(await bot.say("Đăng ký xong thì thuế khoán hằng tháng đóng bao nhiêu?"))
+    assert about(out) == (None, None)  # the tax office's pointer, not our fee
+    assert "thuế" in said(out).lower()
+
+
+@pytest.mark.parametrize(
+    ("first", "text", "guide"),
+    [
+        # the words lean weakly to the open guide and to nothing else: not "tôi chưa hiểu"
+        (
+            "tạm trú của em sắp hết hạn, gia hạn thế nào ạ",
+            "chủ nhà đi vắng thì em tự làm được không",
+            "tam-tru",
+        ),
+        ("sang tên sổ đỏ nhà bố mẹ cho", "thuế có được miễn không", "chuyen-nhuong-dat"),
+    ],
+)
+async def test_a_follow_up_weakly_about_the_open_guide_stays(bot, first, text, guide):
+    await bot.say(first)
+    out = to_citizen(await bot.say(text))
+    assert about(out)[0] == guide
+
+
+async def test_a_landlord_who_will_not_sign_is_the_temporary_residence_faq(bot):
+    await bot.say("Đăng ký tạm trú cho vợ chồng em ở phòng trọ mới thì làm sao ạ?")
+    out = to_citizen(await bot.say("chủ trọ không chịu ký xác nhận thì sao"))
+    # not the certification of a signature ("ký xác nhận")
+    assert about(out)[0] == "tam-tru"
+    assert "hợp đồng" in said(out)
+
+
 async def test_asking_between_offices_of_the_open_procedure_stays_on_it(bot):
     await bot.say("làm lại căn cước bị mất")
     out = to_citizen(await bot.say("làm ở công an xã hay phải lên tỉnh"))
