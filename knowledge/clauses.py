@@ -328,14 +328,12 @@ _DONE_LATER = re.compile(
 )
 # "sau khi tách tôi muốn chuyển lên đất ở thì làm sao", "sau khi kết hôn thì ...": the step
 # told as done by "sau khi" (after), then who goes on or the question
+_SINCE = r"^(?P<done>(?:.*? )?sau khi (?:\w+ ){0,3}?\w+?)(?: xong)?,? "
 _SINCE_DONE = re.compile(
-    r"^(?P<done>(?:.*? )?sau khi (?:\w+ ){0,3}?\w+?)(?: xong)?,? "
-    r"(?P<next>(?:toi|em|minh|chau|bac|ta|nha toi|vo chong|muon|gio|bay gio)\b.*?) thi "
-    r"(?P<rest>.+)$"
+    _SINCE + r"(?P<next>(?:toi|em|minh|chau|bac|ta|nha toi|vo chong|muon|gio|bay gio)\b.*?)"
+    r" thi (?P<rest>.+)$"
 )
-_SINCE_THEN = re.compile(
-    r"^(?P<done>(?:.*? )?sau khi (?:\w+ ){0,3}?\w+?)(?: xong)?,? thi (?P<rest>.+)$"
-)
+_SINCE_THEN = re.compile(_SINCE + r"thi (?P<rest>.+)$")
 _FALLEN = re.compile(r"(?<!\w)rơi(?!\w)", re.IGNORECASE)
 _NOT_YET = ("chua", "chx")
 # ("đậu rồi", passed, folds like "đâu rồi": only "đến/ở/đi đâu rồi" asks)
@@ -368,14 +366,7 @@ def after_done(text: str) -> Done | None:
     leave the guide being discussed."""
     # "rơi" (dropped) folds like "rồi" (done): "giấy tờ bị rơi mất thì ..." tells no step done
     folded = _folded_clauses(_FALLEN.sub("rowi", text), ",")
-    since = _SINCE_DONE.match(folded)
-    if since is not None:
-        rest = since.group("rest").strip(" ,")
-        return Done(rest, False, f"{since.group('next').strip()} thi {rest}")
-    since = _SINCE_THEN.match(folded)
-    if since is not None and since.group("rest").strip(" ,"):
-        return Done(since.group("rest").strip(" ,"), True, since.group("rest").strip(" ,"))
-    for pattern in (_DONE_THEN, _DONE_ASKS, _DONE_LATER, _DONE_NEXT):
+    for pattern in (_SINCE_DONE, _SINCE_THEN, _DONE_THEN, _DONE_ASKS, _DONE_LATER, _DONE_NEXT):
         found = pattern.match(folded)
         if found is not None and _ASKED_DONE.search(found.group("done")):
             return None  # "hồ sơ đến bước nào rồi thì xem ở đâu": asks how far, tells nothing
@@ -385,7 +376,7 @@ def after_done(text: str) -> Done | None:
                 return None
             if pattern is _DONE_NEXT and not ends_yes_no(rest):
                 return None
-            if pattern is _DONE_LATER:
+            if pattern in (_DONE_LATER, _SINCE_DONE):
                 if found.group("next").split()[0] in _NOT_YET:
                     return None  # "làm xong chưa thì ...": asks whether it is done
                 return Done(rest, False, f"{found.group('next').strip()} thi {rest}")
