@@ -801,9 +801,11 @@ _PAPER_INSTEAD = re.compile(
 )
 
 
-# where a paper is obtained: the procedure that issues it, not a paper to bring
+# where a paper is obtained, or a wish to obtain it ("cần thêm bản sao trích lục kết hôn thì
+# xin cùng lúc được không"): the procedure that issues it, not a paper to bring
 _OBTAIN_WHERE = re.compile(
     r" (?:xin|lay|cap|lam) (?:lai |them )?(?:o|tai) (?:dau|cho nao|noi nao)\b"
+    r"| thi (?:xin|lay) (?:them |luon |cung luc|cung mot luc|chung)"
 )
 
 

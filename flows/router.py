@@ -453,7 +453,9 @@ def _abroad(library: Library, told: str | None, guide: Guide) -> Guide:
 
 
 def _name_words(guide: Guide) -> set[str]:
-    return set(fold(" ".join([guide.title, *guide.aliases])).split())
+    """The words of a guide's names that could tell it apart: not "có", "không" ("khai sinh
+    có tên bố" is no evidence in "có bắt buộc xét nghiệm ADN không")."""
+    return set(fold(" ".join([guide.title, *guide.aliases])).split()) - LIGHT_WORDS
 
 
 def _own_name_words(library: Library, core: str, other: Guide | None, current: Guide) -> bool:
@@ -1161,8 +1163,10 @@ class Router:
             return self._in_context(turn, library, text, result, aspect, current)
         if result.intent == "guide" and best is not None:
             return library.guide(best.id)
-        if aspect is not None and result.intent != "clarify":
+        if aspect is not None and result.intent != "clarify" and result.pointer is None:
             # "khai sinh mất bao lâu": the aspect words are shared by every guide; match the rest.
+            # (Not when the whole names another agency's: "làm thẻ bảo hiểm y tế cho mẹ ở đâu"
+            # is the pointer's, though its words without "ở đâu" name the newborn's card.)
             rest = library.match(without_cues(text))
             if rest.intent == "guide" and rest.best is not None:
                 return library.guide(rest.best.id)

@@ -618,3 +618,23 @@ async def test_a_follow_up_about_something_else_leaves_the_guide(bot, opening: s
 async def test_an_everyday_price_question_gets_the_polite_out_of_scope_reply(bot):
     out = to_citizen(await bot.say("giá vàng bao nhiêu"))
     assert "không thuộc các thủ tục" in said(out)
+
+
+async def test_a_word_of_no_procedure_in_a_siblings_name_keeps_the_open_one(bot):
+    await bot.say("Con tôi 5 tuổi, giấy khai sinh chỉ có tên mẹ, giờ tôi muốn làm thủ tục nhận con")
+    out = to_citizen(await bot.say("có bắt buộc xét nghiệm ADN không"))
+    # "có" is in the sibling's names ("khai sinh có tên bố") and in every question: no
+    # evidence for the birth registration with the father; the open one's FAQ answers
+    assert about(out) == ("nhan-cha-me-con", "faq")
+    assert "ADN" in said(out)
+
+
+async def test_a_copy_wished_for_on_the_side_is_the_procedure_that_issues_it(bot):
+    await bot.say("Cho hỏi thủ tục xác nhận thông tin hộ tịch")
+    out = to_citizen(
+        await bot.say("Nếu tôi cần thêm bản sao trích lục kết hôn thì xin cùng lúc được không?")
+    )
+    # asking to obtain the copy, not whether to bring it: the extract's procedure
+    assert about(out)[0] == "trich-luc-ho-tich"
+    out = to_citizen(await bot.say("bản sao bao nhiêu tiền"))
+    assert about(out) == ("trich-luc-ho-tich", "fee")

@@ -107,6 +107,14 @@ async def test_well_known_procedures_of_other_agencies_get_a_pointer(bot):
     assert "xuất nhập cảnh" in out[0]["text"]
 
 
+async def test_a_pointer_is_not_dropped_for_a_guide_its_other_words_name(bot):
+    # Without "ở đâu" the words name the newborn's joint procedure (its card for the child);
+    # the whole message is about another agency's card for an adult: the pointer answers.
+    out = to_citizen(await bot.say("lam the bao hiem y te cho me em o dau"))
+    assert "guide" not in out[-1]
+    assert "Bảo hiểm xã hội" in out[-1]["text"]
+
+
 async def test_greetings_and_closings_in_their_usual_forms(bot):
     out = to_citizen(await bot.say("dạ em cảm ơn ad ạ"))
     assert "Dạ, không có gì" in out[0]["text"]  # after the one-line intro of a first message
