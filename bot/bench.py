@@ -121,10 +121,10 @@ class MatcherMeter:
     def wrap(self, library: Library) -> None:
         inner = library.match
 
-        def match(text: str, top: int | None = None) -> MatchResult:
+        def match(text: str, top: int | None = None, outside: bool = True) -> MatchResult:
             start = time.thread_time()
             try:
-                return inner(text, top)
+                return inner(text, top, outside)
             finally:
                 self.cpu_s += time.thread_time() - start
                 self.calls += 1

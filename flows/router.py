@@ -53,6 +53,9 @@ STAY_RANK = 3
 # The out-of-scope class leading the best guide by this much (combined score) is "not ours".
 OUTSIDE_LEAD = 0.7
 OUTSIDE_WORDS = 3
+# the out-of-scope class must lead by this much for a message right after "which of these?"
+# to be taken as something else, not a question about the choices
+CLEAR_OUTSIDE = 1.0
 # ... or when the current guide is about as likely as the (undecided) best: context breaks ties.
 TIE_CONFIDENCE = 0.4
 # A follow-up's own words point elsewhere only when some guide is at least this likely.
@@ -892,6 +895,16 @@ class Router:
             return
         aspect = detect(text)
         result = library.match(text)
+        if (
+            flow_guide is not None
+            and result.intent == "none"
+            and result.pointer is None
+            and 0.0 < result.outside < OUTSIDE_LEAD
+        ):
+            # "nhận lại bản giấy hay file" while «Chứng thực bản sao» is open: the out-of-scope
+            # class leads these words by a hair; with a guide being discussed the reading among
+            # the guides decides (a clear lead still answers "not something we handle")
+            result = library.match(text, outside=False)
         best = result.best
         if turn.now - turn.conversation.last_seen_at > FACTS_KEPT:
             state.abroad, state.recent = None, []  # back after days: a new matter, likely
@@ -946,11 +959,13 @@ class Router:
             if aspect is not None and (
                 not subject(text)
                 or result.intent == "guide"
-                or (unnamed and not _outside(result, text))
+                or (unnamed and (result.outside < CLEAR_OUTSIDE or not _outside(result, text)))
             ):
                 # "mất bao lâu" right after "which of these?": about which? Ask again, same
                 # choices (guessing one would answer about a procedure the citizen did not pick),
-                # and the choice pressed then answers this aspect.
+                # and the choice pressed then answers this aspect. A reply to our question is
+                # something else only when the out-of-scope class leads it clearly ("cả 2 bố
+                # mẹ phải đến hả" leans to it, but asks about the choices).
                 state.data = {**state.data, "aspect": aspect}
                 turn.say(texts.CLARIFY_AGAIN, list(state.buttons))
                 return

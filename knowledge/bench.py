@@ -79,6 +79,10 @@ DEV11_DIALOGUES = DATA / "dev11_dialogues.jsonl"
 # Everyday out-of-scope questions (session 15): half of one writer's 300, the other half trains
 # the out-of-scope class; read in aggregate only.
 EVERYDAY = DATA / "everyday_questions.tsv"
+# Near-domain out-of-scope questions (session 21): half of one writer's 300 (school papers,
+# hospitals, banks, renting, scams, the bot itself), the other half trains the out-of-scope
+# class; read in aggregate only.
+NEAR_OOS = DATA / "near_oos_questions.tsv"
 # Named sets for `--sets`; the gate ones run only when asked for or by default without --no-gate.
 QUESTION_SETS = {
     "questions": QUESTIONS,
@@ -93,6 +97,7 @@ QUESTION_SETS = {
     "dev10": DEV10,
     "dev11": DEV11,
     "everyday": EVERYDAY,
+    "near_oos": NEAR_OOS,
     "gate": GATE,
     "gate4": GATE4,
 }

@@ -51,8 +51,8 @@ class Library:
     def guide(self, guide_id: str) -> Guide | None:
         return self.guides.get(guide_id)
 
-    def match(self, text: str, top: int | None = None) -> MatchResult:
-        return self.matcher.match(text, top, self._allowed)
+    def match(self, text: str, top: int | None = None, outside: bool = True) -> MatchResult:
+        return self.matcher.match(text, top, self._allowed, outside)
 
     def memo(self, key: Hashable, make: Callable[[], T]) -> T:
         """A text computed from this library's guides alone (a card rendered for a budget),

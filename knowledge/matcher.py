@@ -254,7 +254,11 @@ class Matcher:
         return mask
 
     def match(
-        self, text: str, top: int | None = None, allowed: Collection[str] | None = None
+        self,
+        text: str,
+        top: int | None = None,
+        allowed: Collection[str] | None = None,
+        outside: bool = True,
     ) -> MatchResult:
         cfg = self.config
         shown = min(top or cfg.max_matches, cfg.max_matches)
@@ -266,6 +270,8 @@ class Matcher:
                 return MatchResult(text, "chitchat", (), chitchat="thanks")
             return MatchResult(text, "none", ())
         scored = self._scored(text, allowed)
+        if not outside:
+            scored = [s for s in scored if s[1] != OUT_OF_SCOPE]
         result = self._decide(text, scored, limit)
         if result.intent in ("guide", "clarify"):
             both = self._two_procedures(text, scored, allowed, limit)

@@ -638,3 +638,14 @@ async def test_a_copy_wished_for_on_the_side_is_the_procedure_that_issues_it(bot
     assert about(out)[0] == "trich-luc-ho-tich"
     out = to_citizen(await bot.say("bản sao bao nhiêu tiền"))
     assert about(out) == ("trich-luc-ho-tich", "fee")
+
+
+async def test_a_faint_out_of_scope_lead_does_not_drop_the_open_procedure(bot):
+    # the out-of-scope class leads these words by a hair (a bank account, a paper or a file):
+    # in a conversation about a guide the matcher's reading among the guides decides
+    await bot.say("Chứng thực bản sao điện tử trên cổng dịch vụ công được không ạ")
+    out = to_citizen(await bot.say("nhận lại bản giấy hay file"))
+    assert about(out)[0] == "chung-thuc-ban-sao"
+    await bot.say("Bà em 85 tuổi, nghe nói được tiền hằng tháng, nhà em phải tự đi làm hả")
+    out = to_citizen(await bot.say("tiền nhận qua tài khoản hay cán bộ mang đến"))
+    assert about(out)[0] == "tro-cap-nguoi-cao-tuoi"

@@ -16,7 +16,7 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_gate_and_held_out_sets_are_refused_unread() -> None:
-    for name in ("gate", "gate4", "dev3", "dev8", "everyday"):
+    for name in ("gate", "gate4", "dev3", "dev8", "everyday", "near_oos"):
         done = _run("questions", name)
         assert done.returncode == 2
         assert "only `knowledge bench` aggregates" in done.stdout

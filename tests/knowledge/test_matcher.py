@@ -74,7 +74,9 @@ def matcher(tmp_path_factory) -> Matcher:
         "khia sinh",  # typo
         "khaisinh",  # run together
         "làm giấy khai sinhhhh",
-        "chào anh chị, nhà em ở thôn 3, vợ em vừa sinh cháu được 2 tuần, giờ em muốn làm giấy khai sinh cho cháu thì thế nào ạ",
+        # (a long story is asserted on the bundled library, tests/knowledge/test_special_classes.py:
+        # here four guides of three phrases each are outweighed by the out-of-scope class's
+        # hundreds of examples on any long message)
     ],
 )
 def test_finds_birth_registration_however_it_is_typed(matcher, text):

@@ -90,6 +90,23 @@ def test_out_of_scope_is_not_answered_with_a_guide(library: Library, text: str):
     assert library.match(text).intent == "none"
 
 
+def test_a_long_story_about_a_birth_is_not_taken_for_everyday_talk(library: Library):
+    text = (
+        "chào anh chị, nhà em ở thôn 3, vợ em vừa sinh cháu được 2 tuần, giờ em muốn làm giấy"
+        " khai sinh cho cháu thì thế nào ạ"
+    )
+    result = library.match(text)
+    assert (result.intent, result.best and result.best.id) == ("guide", "khai-sinh"), result
+
+
+def test_without_the_out_of_scope_class_the_guides_decide(library: Library):
+    # what a conversation falls back on when that class leads only by a hair
+    text = "nhận lại bản giấy hay file"
+    assert library.match(text).intent == "none"
+    among_guides = library.match(text, outside=False)
+    assert among_guides.intent != "none" and among_guides.outside == 0.0
+
+
 def test_every_pointer_cites_its_legal_basis(library: Library):
     for key, pointer in library.kb.lexicon.pointers.items():
         assert pointer.legal_basis, key
