@@ -319,8 +319,10 @@ def asks_for_both(text: str) -> bool:
 # "căn cước hết hạn rồi thì ...", "khai tử xong có ...", "em vừa sửa tên xong, giờ ...": a fact
 # told as done, then the question. Folded; "mà" is left out ("85 tuổi rồi mà chưa được lãnh":
 # "and yet", the fact is the request).
+# "hòa giải không thành thì ..." (failed): a step taken all the same, the question is what next
 _DONE_THEN = re.compile(
-    r"^(?P<done>.*?\b(?:roi|xong)\b)\s*,?\s*(?:(?:thi|gio|bay gio|nay)\b|,)\s*(?P<rest>.+)$"
+    r"^(?P<done>.*?\b(?:roi|xong|khong thanh(?! nien))\b)\s*,?\s*(?:(?:thi|gio|bay gio|nay)\b|,)"
+    r"\s*(?P<rest>.+)$"
 )
 # "làm xong hợp đồng thì ...", "nếu hòa giải xong mọi người thống nhất thì ...": a few words on
 _DONE_LATER = re.compile(
@@ -357,6 +359,9 @@ class Done(NamedTuple):
     # lam tiep the nao" of "tách xong bố mẹ tặng cho ... thì làm tiếp thế nào"): the request
     # when the fact does not end there
     after: str = ""
+    # the step was tried and failed ("hòa giải không thành thì ..."): what comes next is
+    # elsewhere, often another agency's
+    failed: bool = False
 
 
 def after_done(text: str) -> Done | None:
@@ -380,7 +385,7 @@ def after_done(text: str) -> Done | None:
                 if found.group("next").split()[0] in _NOT_YET:
                     return None  # "làm xong chưa thì ...": asks whether it is done
                 return Done(rest, False, f"{found.group('next').strip()} thi {rest}")
-            return Done(rest, True, rest)
+            return Done(rest, True, rest, found.group("done").endswith("khong thanh"))
     return None
 
 

@@ -332,6 +332,10 @@ class Matcher:
             return None
         scored = self._scored(done.rest, allowed)
         decided = self._decide(done.rest, scored, limit)
+        if decided.pointer is not None and done.failed:
+            # "hòa giải không thành thì kiện ra tòa thế nào": the step taken is ours, what
+            # comes next another agency's
+            return dataclasses.replace(whole, intent="none", pointer=decided.pointer)
         best = decided.best
         offered = {m.id: m for m in whole.matches}
         if decided.intent != "guide" or best is None or best.id not in offered:

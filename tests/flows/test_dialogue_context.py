@@ -649,3 +649,14 @@ async def test_a_faint_out_of_scope_lead_does_not_drop_the_open_procedure(bot):
     await bot.say("Bà em 85 tuổi, nghe nói được tiền hằng tháng, nhà em phải tự đi làm hả")
     out = to_citizen(await bot.say("tiền nhận qua tài khoản hay cán bộ mang đến"))
     assert about(out)[0] == "tro-cap-nguoi-cao-tuoi"
+
+
+async def test_after_a_failed_mediation_suing_is_the_courts(bot):
+    await bot.say("hàng xóm lấn đất nhà tôi, muốn xã hòa giải")
+    out = to_citizen(await bot.say("hòa giải không thành thì kiện ra tòa thế nào"))
+    # the step tried is ours, what comes next the court's: its pointer, not our guide again
+    assert about(out) == (None, None)
+    assert "Tòa án" in said(out)
+    await bot.say("hàng xóm lấn đất nhà tôi, muốn xã hòa giải")
+    out = to_citizen(await bot.say("hòa giải không thành thì sao"))
+    assert about(out)[0] == "hoa-giai-tranh-chap-dat"  # nothing else named: the open guide

@@ -85,6 +85,14 @@ def test_after_doing_it_is_a_step_done():
     assert done.after == "toi muon chuyen len dat o thi lam sao"
 
 
+def test_a_failed_step_is_a_step_taken():
+    done = after_done("hòa giải không thành thì kiện ra tòa thế nào")
+    assert done is not None and done.failed and done.rest == "kien ra toa the nao"
+    done = after_done("làm xong rồi thì kiện ra tòa thế nào")
+    assert done is not None and not done.failed
+    assert after_done("người không thành niên thì ai ký") is None  # "minor", not "failed"
+
+
 async def test_a_bride_from_home_after_a_divorce_abroad_is_the_plain_marriage(bot):
     # the open guide's title says "nước ngoài"; the citizen says the bride is from home
     await bot.say("Tôi đã ly hôn ở tòa bên Mỹ, giờ về Việt Nam muốn kết hôn lại thì phải làm gì")
