@@ -1031,6 +1031,12 @@ class Router:
             turn.log("outside", query=_masked(text))
             turn.say(texts.OUTSIDE, [MENU, HUMAN])
             return
+        if (
+            aspect is not None
+            and flow_guide is None
+            and self._offer_earlier(turn, library, text, aspect)
+        ):
+            return
         self._fallback(turn, library, _masked(text))
 
     async def while_waiting(self, turn: Turn, library: Library, text: str) -> Guide | None:
@@ -1109,10 +1115,24 @@ class Router:
         named = library.guide(best.id) if result.intent == "guide" and best is not None else None
         if named is not None and answers.asks_title_only(named, text) and _title_told(named, text):
             return False  # "nộp hồ sơ trực tuyến thế nào": the aspect's words are the name
+        if self._offer_earlier(turn, library, text, aspect):
+            return True
         turn.reset_flow()
         turn.state.data = {"missed": missed} if isinstance(missed, str) else {}
         turn.log("which_procedure", aspect=aspect)
         turn.say(texts.WHICH_PROCEDURE, [MENU, HUMAN])
+        return True
+
+    def _offer_earlier(self, turn: Turn, library: Library, text: str, aspect: Aspect) -> bool:
+        """ "Mấy ngày thì có giấy" after a side question on another agency's matter names no
+        procedure: the ones discussed before are one tap away (the tap answers this aspect),
+        not a name to type again. False when nothing was discussed."""
+        earlier = [g for g in map(library.guide, reversed(turn.state.recent)) if g is not None]
+        if not earlier:
+            return False
+        options = [(g.id, g.title) for g in earlier[: CLARIFY_OPTIONS - 1]]
+        self._clarify(turn, options, text, False, texts.WHICH_EARLIER)
+        turn.state.data = {**turn.state.data, "aspect": aspect}
         return True
 
     async def _corrected(self, turn: Turn, library: Library, text: str, current: Guide) -> bool:
@@ -1419,14 +1439,22 @@ class Router:
     def _ask_between(self, turn: Turn, guides: list[Guide], text: str) -> None:
         self._clarify(turn, [(g.id, g.title) for g in guides], text, False)
 
-    def _clarify(self, turn: Turn, options: list[tuple[str, str]], text: str, multi: bool) -> None:
+    def _clarify(
+        self,
+        turn: Turn,
+        options: list[tuple[str, str]],
+        text: str,
+        multi: bool,
+        intro: str | None = None,
+    ) -> None:
         turn.reset_flow()
         if turn.state.guide_id not in [guide_id for guide_id, _ in options]:
             turn.state.guide_id = None  # a new question: follow-ups are no longer about the old one
         turn.state.flow = Flow.CLARIFY
         turn.state.data = {"query": _masked(text)}
         buttons = [button(title, Act.CARD, guide_id) for guide_id, title in options]
-        intro = texts.MULTI.format(count=len(options)) if multi else texts.CLARIFY
+        if intro is None:
+            intro = texts.MULTI.format(count=len(options)) if multi else texts.CLARIFY
         turn.say(intro, [*buttons, button(texts.NOT_THESE, Act.NOT_THESE), HUMAN])
         turn.log("clarify", options=[guide_id for guide_id, _ in options], query=_masked(text))
 

@@ -62,6 +62,10 @@ FALLBACK_FIRST = (
     "Xin lỗi, tôi chưa hiểu câu hỏi. Bạn thử gõ ngắn gọn tên thủ tục, "
     "ví dụ: «đăng ký kết hôn», «chứng thực bản sao», «trợ cấp người cao tuổi»."
 )
+WHICH_EARLIER = (
+    "Bạn hỏi tiếp về thủ tục nào ạ? Nếu là thủ tục đã hỏi trước đó, bạn bấm chọn bên dưới; "
+    "nếu là thủ tục khác, bạn gõ tên thủ tục."
+)
 WHICH_PROCEDURE = (
     "Bạn hỏi về thủ tục nào ạ? Bạn gõ giúp tôi tên thủ tục, "
     "ví dụ: «khai sinh mất bao lâu», «lệ phí chứng thực bản sao»."

@@ -660,3 +660,23 @@ async def test_after_a_failed_mediation_suing_is_the_courts(bot):
     await bot.say("hàng xóm lấn đất nhà tôi, muốn xã hòa giải")
     out = to_citizen(await bot.say("hòa giải không thành thì sao"))
     assert about(out)[0] == "hoa-giai-tranh-chap-dat"  # nothing else named: the open guide
+
+
+async def test_an_aspect_alone_after_a_side_question_offers_the_earlier_procedure(bot):
+    from flows import texts
+
+    await bot.say("đăng ký hộ kinh doanh bán tạp hóa")
+    await bot.say("còn thuế thì mỗi tháng đóng bao nhiêu")  # the tax office's pointer
+    out = to_citizen(await bot.say("mấy ngày thì có giấy"))
+    # not "type the procedure's name": the one discussed before is a button
+    assert out[0]["text"] == texts.WHICH_EARLIER
+    title = next(b for b in out[0]["buttons"] if "kinh doanh" in b)
+    out = to_citizen(await bot.press(title))
+    assert about(out) == ("dang-ky-ho-kinh-doanh", "time")  # the tap answers "how long"
+
+
+async def test_an_aspect_alone_with_nothing_discussed_asks_for_the_name(bot):
+    from flows import texts
+
+    out = to_citizen(await bot.say("mất bao lâu"))
+    assert texts.WHICH_PROCEDURE in said(out)
