@@ -903,8 +903,11 @@ class Router:
         ):
             # "nhận lại bản giấy hay file" while «Chứng thực bản sao» is open: the out-of-scope
             # class leads these words by a hair; with a guide being discussed the reading among
-            # the guides decides (a clear lead still answers "not something we handle")
-            result = library.match(text, outside=False)
+            # the guides decides (a clear lead still answers "not something we handle"; words
+            # no guide knows, "qqq xyz", are no small talk either: the first reading stays)
+            among = library.match(text, outside=False)
+            if among.intent in ("guide", "clarify"):
+                result = among
         best = result.best
         if turn.now - turn.conversation.last_seen_at > FACTS_KEPT:
             state.abroad, state.recent = None, []  # back after days: a new matter, likely

@@ -680,3 +680,13 @@ async def test_an_aspect_alone_with_nothing_discussed_asks_for_the_name(bot):
 
     out = to_citizen(await bot.say("mất bao lâu"))
     assert texts.WHICH_PROCEDURE in said(out)
+
+
+async def test_gibberish_in_a_conversation_is_not_taken_for_small_talk(bot):
+    from flows import texts
+
+    await bot.say("mất giấy khai sinh")
+    out = to_citizen(await bot.say("qqq xyz"))
+    # read again without the out-of-scope class, nothing but small talk would be left
+    assert texts.YOU_ARE_WELCOME not in said(out) and "Dạ vâng" not in said(out)
+    assert "guide" not in out[-1]
