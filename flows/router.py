@@ -155,7 +155,9 @@ def _title_told(guide: Guide, text: str) -> bool:
     return len((set(fold(text).split()) & set(fold(guide.title).split())) - LIGHT_WORDS) >= 4
 
 
-def _outside(result: MatchResult, text: str, follow_up: bool = False) -> bool:
+def _outside(
+    result: MatchResult, text: str, follow_up: bool = False, lead: float = OUTSIDE_LEAD
+) -> bool:
     """The matcher's out-of-scope class leads clearly and the message has words of its own
     besides aspect words ("mất mấy ngày" alone looks like nothing, not like something else).
     In a follow-up "bao nhiêu" left of a cue is the question, not such a word ("mấy bản thì
@@ -163,7 +165,7 @@ def _outside(result: MatchResult, text: str, follow_up: bool = False) -> bool:
     core = without_cues(text)
     if follow_up:
         core = f" {core} ".replace(" bao nhieu ", " ")
-    return result.outside >= OUTSIDE_LEAD and _content_words(core) >= OUTSIDE_WORDS
+    return result.outside >= lead and _content_words(core) >= OUTSIDE_WORDS
 
 
 def _clearly_ahead(result: MatchResult, current: Guide) -> bool:
@@ -962,7 +964,7 @@ class Router:
             if aspect is not None and (
                 not subject(text)
                 or result.intent == "guide"
-                or (unnamed and (result.outside < CLEAR_OUTSIDE or not _outside(result, text)))
+                or (unnamed and not _outside(result, text, lead=CLEAR_OUTSIDE))
             ):
                 # "mất bao lâu" right after "which of these?": about which? Ask again, same
                 # choices (guessing one would answer about a procedure the citizen did not pick),
